@@ -1,0 +1,113 @@
+// swift-tools-version:6.2
+// Keygate: organization API keys and legacy API sessions, self-hosted.
+
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "keygate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "keygate", targets: ["keygate"]),
+        .library(name: "KeygateCore", targets: ["KeygateCore"]),
+        .library(name: "KeygateStorage", targets: ["KeygateStorage"]),
+        .library(name: "KeygateServer", targets: ["KeygateServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+    ],
+    targets: [
+        // Domain rules: organizations, admins, roles, the API key, sessions, audit. No I/O.
+        .target(
+            name: "KeygateCore",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto")
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Persistence: one SQLKit code path, numbered migrations, SQLite backend.
+        .target(
+            name: "KeygateStorage",
+            dependencies: [
+                "KeygateCore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP only: the legacy API routes, error mapping, rate limits, TLS.
+        .target(
+            name: "KeygateServer",
+            dependencies: [
+                "KeygateCore",
+                "KeygateStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The executable: subcommands, configuration, logging bootstrap.
+        .executableTarget(
+            name: "keygate",
+            dependencies: [
+                "KeygateCore",
+                "KeygateStorage",
+                "KeygateServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KeygateCoreTests",
+            dependencies: ["KeygateCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KeygateStorageTests",
+            dependencies: ["KeygateCore", "KeygateStorage"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KeygateServerTests",
+            dependencies: [
+                "KeygateCore",
+                "KeygateStorage",
+                "KeygateServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

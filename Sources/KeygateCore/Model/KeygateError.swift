@@ -1,0 +1,24 @@
+/// Every failure the domain reports. Framework-free; the HTTP layer maps each case to a status and the
+/// legacy `{"code","message"}` body in exactly one place.
+public enum KeygateError: Error, Sendable, Equatable {
+    /// The request is malformed or a value breaks a rule (400 `INVALID_INPUT_ARGUMENT`).
+    case invalidInput(String)
+    /// Login failed; deliberately silent about which part was wrong (400 `INVALID_USERNAME_OR_PASSWORD`).
+    case invalidCredentials
+    /// No session, or it expired or was ended (401 `SESSION_NOT_VALID`).
+    case sessionNotValid
+    /// The caller's role does not allow this (403 `NOT_AUTHORIZED`).
+    case forbidden(String)
+    /// The provider disabled the organization's key (403 `API_KEY_DISABLED`).
+    case keyDisabled
+    /// The admin account is disabled (403 `ADMIN_DISABLED`).
+    case adminDisabled
+    /// The resource does not exist in the caller's organization (404 `RESOURCE_NOT_FOUND`).
+    case notFound(String)
+    /// The request conflicts with the current state, e.g. adding a second key (409 `DUPLICATE_ITEM`).
+    case conflict(String)
+    /// Another change won a race on the same record (409 `EDIT_LOCK_NOT_AVAILABLE`).
+    case editLockNotAvailable
+    /// Too many requests; retry after the given number of whole seconds (429).
+    case rateLimited(retryAfterSeconds: Int, limit: String)
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// An access level for one feature.
+public enum FeatureAccess: String, Sendable, Hashable, Codable, CaseIterable {
+    case none = "NONE"
+    case readOnly = "READ_ONLY"
+    case readWrite = "READ_WRITE"
+
+    /// Parses `NONE`, `READ_ONLY`, `READ_WRITE`, case-insensitively (the SDKs send several spellings).
+    public init?(lenient string: String) {
+        let normalized = string.uppercased().replacingOccurrences(of: "-", with: "_")
+        self.init(rawValue: normalized)
+    }
+
+    /// Whether this level grants at least `other`.
+    public func grants(_ other: FeatureAccess) -> Bool { self.rank >= other.rank }
+
+    private var rank: Int {
+        switch self {
+        case .none: 0
+        case .readOnly: 1
+        case .readWrite: 2
+        }
+    }
+}
+
+/// An admin role: a name plus feature permissions. `APIKEY_MANAGEMENT` is the feature Keygate enforces.
+public struct Role: Sendable, Hashable {
+    /// The feature that governs API sessions and the key.
+    public static let apiKeyManagement = "APIKEY_MANAGEMENT"
+    /// The role type every Keygate role reports (the ZTW value the SDKs expect).
+    public static let defaultRoleType = "EDGE_CONNECTOR_ADMIN"
+
+    /// Database id.
+    public var id: Int64
+    /// Owning organization.
+    public var orgID: Int64
+    /// Unique name within the organization.
+    public var name: String
+    /// Zscaler's rank field (0-7); kept for clients, not enforced.
+    public var rank: Int
+    /// Zscaler's role type; reported back as given.
+    public var roleType: String
+    /// Feature name (canonical `UPPER_SNAKE`) to access level.
+    public var featurePermissions: [String: FeatureAccess]
+    /// Shipped roles (Super Admin) cannot be edited or deleted.
+    public var isNonEditable: Bool
+    /// Zscaler's auditor flag; reported back as given.
+    public var isAuditor: Bool
+
+    /// Creates a role value.
+    public init(
+        id: Int64, orgID: Int64, name: String, rank: Int = 7, roleType: String = Role.defaultRoleType,
+        featurePermissions: [String: FeatureAccess], isNonEditable: Bool = false, isAuditor: Bool = false
+    ) {
+        self.id = id
+        self.orgID = orgID
+        self.name = name
+        self.rank = rank
+        self.roleType = roleType
+        self.featurePermissions = featurePermissions
+        self.isNonEditable = isNonEditable
+        self.isAuditor = isAuditor
+    }
+
+    /// The role's access to API key management (missing means `NONE`).
+    public var apiKeyAccess: FeatureAccess { featurePermissions[Self.apiKeyManagement] ?? .none }
+
+    /// The Super Admin role every organization is provisioned with.
+    public static func superAdmin(orgID: Int64) -> Role {
+        Role(
+            id: 0, orgID: orgID, name: "Super Admin", rank: 0,
+            featurePermissions: [apiKeyManagement: .readWrite], isNonEditable: true
+        )
+    }
+
+    /// Canonical feature name: the SDKs send `APIKEY_MANAGEMENT`, `apikeyManagement` or `apikey_management`.
+    ///
+    /// Names are compared case-insensitively and without underscores; a name that matches a known feature is
+    /// stored in that feature's spelling, any other is upper-cased with underscores kept as sent.
+    public static func canonicalFeatureName(_ name: String) -> String {
+        let squashed = name.replacingOccurrences(of: "_", with: "").uppercased()
+        if squashed == apiKeyManagement.replacingOccurrences(of: "_", with: "") { return apiKeyManagement }
+        // camelCase -> UPPER_SNAKE for the others, so `policyAccess` and `POLICY_ACCESS` meet.
+        var out = ""
+        for ch in name {
+            if ch.isUppercase, !out.isEmpty, out.last != "_", name.contains(where: \.isLowercase) { out.append("_") }
+            out.append(contentsOf: ch.uppercased())
+        }
+        return out
+    }
+
+    /// Checks a role name: 1-100 characters, not blank.
+    public static func validateName(_ name: String) throws {
+        let trimmed = name.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty, name.count <= 100 else {
+            throw KeygateError.invalidInput("role name must be 1-100 characters")
+        }
+    }
+}

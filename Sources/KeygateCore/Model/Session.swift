@@ -1,0 +1,109 @@
+import Foundation
+
+/// Which legacy API created a session; decides its idle timeout.
+public enum SessionKind: String, Sendable, Hashable, Codable {
+    /// Cloud & Branch Connector (`/api/v1/auth`): 30 minutes idle by default.
+    case ztw
+    /// Internet Access (`/api/v1/authenticatedSession`): 5 minutes idle by default.
+    case zia
+}
+
+/// An API session as stored. Only the SHA-256 of its token is kept.
+public struct APISession: Sendable, Hashable {
+    /// Hex SHA-256 of the session token (the JSESSIONID value).
+    public var tokenHash: String
+    /// Organization.
+    public var orgID: Int64
+    /// Admin who logged in.
+    public var adminID: Int64
+    /// The key the session was made with (or moved to by its own rotation).
+    public var keyID: Int64
+    /// The key version it is bound to.
+    public var keyVersion: Int64
+    /// ZTW or ZIA.
+    public var kind: SessionKind
+    /// Creation time.
+    public var createdAt: Date
+    /// Last request time, coalesced (see ``SessionRules/touchInterval``).
+    public var lastSeenAt: Date
+    /// After a rotation under a grace policy: valid with the old key version until this time.
+    public var graceUntil: Date?
+
+    /// Creates a session value.
+    public init(
+        tokenHash: String, orgID: Int64, adminID: Int64, keyID: Int64, keyVersion: Int64, kind: SessionKind,
+        createdAt: Date, lastSeenAt: Date, graceUntil: Date? = nil
+    ) {
+        self.tokenHash = tokenHash
+        self.orgID = orgID
+        self.adminID = adminID
+        self.keyID = keyID
+        self.keyVersion = keyVersion
+        self.kind = kind
+        self.createdAt = createdAt
+        self.lastSeenAt = lastSeenAt
+        self.graceUntil = graceUntil
+    }
+}
+
+/// Everything a session check needs, read in one query: the session with its admin, role and key.
+public struct SessionSnapshot: Sendable, Hashable {
+    /// The session row.
+    public var session: APISession
+    /// Its admin.
+    public var admin: Admin
+    /// The admin's role.
+    public var role: Role
+    /// The organization's current key (id, version, enabled), nil when deleted.
+    public var keyID: Int64?
+    /// Current key version.
+    public var keyVersion: Int64?
+    /// Whether the current key is enabled.
+    public var keyEnabled: Bool
+
+    /// Creates a snapshot.
+    public init(session: APISession, admin: Admin, role: Role, keyID: Int64?, keyVersion: Int64?, keyEnabled: Bool) {
+        self.session = session
+        self.admin = admin
+        self.role = role
+        self.keyID = keyID
+        self.keyVersion = keyVersion
+        self.keyEnabled = keyEnabled
+    }
+}
+
+/// The caller of an authenticated API request, after the session check.
+public struct Principal: Sendable, Hashable {
+    /// The session token's hash (identifies the caller's own session in a rotation).
+    public var tokenHash: String
+    /// Organization.
+    public var orgID: Int64
+    /// The admin.
+    public var admin: Admin
+    /// The admin's role.
+    public var role: Role
+    /// ZTW or ZIA session.
+    public var kind: SessionKind
+
+    /// Creates a principal.
+    public init(tokenHash: String, orgID: Int64, admin: Admin, role: Role, kind: SessionKind) {
+        self.tokenHash = tokenHash
+        self.orgID = orgID
+        self.admin = admin
+        self.role = role
+        self.kind = kind
+    }
+
+    /// The actor recorded on changes this caller makes.
+    public var actor: ChangeActor { .admin(id: admin.id, name: admin.userName) }
+
+    /// Throws ``KeygateError/forbidden(_:)`` unless the role grants `access` to API key management.
+    public func require(_ access: FeatureAccess) throws {
+        guard role.apiKeyAccess.grants(access) else {
+            throw KeygateError.forbidden(
+                access == .readWrite
+                    ? "your role grants read-only access to API key management"
+                    : "your role grants no access to API key management")
+        }
+    }
+}

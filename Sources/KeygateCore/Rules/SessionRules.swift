@@ -1,0 +1,39 @@
+import Foundation
+
+/// Pure rules of the session check.
+public enum SessionRules {
+    /// How stale `lastSeenAt` may get before a request writes it again: a tenth of the idle timeout, at most a
+    /// minute. Coalescing keeps the session check read-only on almost every request; the price is that a
+    /// session may idle out up to this much earlier than the nominal timeout, never later.
+    public static func touchInterval(idle: TimeInterval) -> TimeInterval { min(60, idle / 10) }
+
+    /// Decides whether a stored session may serve a request at `now`.
+    /// - Throws: ``KeygateError/sessionNotValid`` when it is idle too long, its admin is disabled, its key was
+    ///   deleted, disabled or rotated past it (outside a grace period); ``KeygateError/forbidden(_:)`` when the
+    ///   role no longer grants API access.
+    public static func validate(_ snapshot: SessionSnapshot, now: Date, settings: SessionSettings) throws -> Principal {
+        let session = snapshot.session
+        let idle = settings.idleTimeout(session.kind)
+        guard now.timeIntervalSince(session.lastSeenAt) < idle else { throw KeygateError.sessionNotValid }
+        guard !snapshot.admin.disabled else { throw KeygateError.sessionNotValid }
+        guard let keyID = snapshot.keyID, let version = snapshot.keyVersion, snapshot.keyEnabled,
+            keyID == session.keyID
+        else { throw KeygateError.sessionNotValid }
+        if version != session.keyVersion {
+            guard let grace = session.graceUntil, now < grace else { throw KeygateError.sessionNotValid }
+        }
+        guard snapshot.role.apiKeyAccess != .none else {
+            throw KeygateError.forbidden("your role grants no access to API key management")
+        }
+        return Principal(
+            tokenHash: session.tokenHash, orgID: session.orgID, admin: snapshot.admin, role: snapshot.role,
+            kind: session.kind)
+    }
+
+    /// Whether a login timestamp (epoch milliseconds as a decimal string) is inside the window around `now`.
+    public static func timestampIsFresh(_ timestamp: String, now: Date, window: TimeInterval) -> Bool {
+        guard let millis = Int64(timestamp) else { return false }
+        let delta = abs(Double(millis) / 1000 - now.timeIntervalSince1970)
+        return delta <= window
+    }
+}

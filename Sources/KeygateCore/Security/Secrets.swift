@@ -1,0 +1,28 @@
+import Crypto
+import Foundation
+
+/// Session tokens and digests.
+public enum Secrets {
+    /// A new session token: 128 random bits as 32 lower-case hex digits (safe in a cookie value).
+    public static func newSessionToken() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let a = rng.next() as UInt64
+        let b = rng.next() as UInt64
+        return hex64(a) + hex64(b)
+    }
+
+    /// Lower-case hex SHA-256 of `text`: how tokens are stored and looked up.
+    public static func sha256Hex(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Whether `token` has the shape of a session token (so junk never reaches the database).
+    public static func isWellFormedToken(_ token: Substring) -> Bool {
+        token.utf8.count == 32 && token.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
+
+    private static func hex64(_ v: UInt64) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+}

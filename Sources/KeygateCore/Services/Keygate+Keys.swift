@@ -1,0 +1,112 @@
+import Foundation
+
+extension Keygate {
+    /// The organization's keys (zero or one). Requires `READ_ONLY`.
+    public func listKeys(_ principal: Principal) async throws -> [APIKey] {
+        try principal.require(.readOnly)
+        guard let sealed = try await store.sealedKey(orgID: principal.orgID) else { return [] }
+        return [try open(sealed)]
+    }
+
+    /// One key by id. Requires `READ_ONLY`.
+    public func key(_ principal: Principal, id: Int64) async throws -> APIKey {
+        try principal.require(.readOnly)
+        guard let sealed = try await store.sealedKey(orgID: principal.orgID), sealed.id == id else {
+            throw KeygateError.notFound("API key \(id) not found")
+        }
+        return try open(sealed)
+    }
+
+    /// The organization's current key, opened; nil when none.
+    public func currentKey(orgID: Int64) async throws -> APIKey? {
+        guard let sealed = try await store.sealedKey(orgID: orgID) else { return nil }
+        return try open(sealed)
+    }
+
+    /// Adds a key when the organization has none: the caller's string, or a random one. Requires `READ_WRITE`.
+    public func addKey(_ principal: Principal, value: String?) async throws -> APIKey {
+        try principal.require(.readWrite)
+        return try await addKey(orgID: principal.orgID, value: value, actor: principal.actor)
+    }
+
+    /// Edits the key to the caller's string (12 alphanumerics, not the current). Requires `READ_WRITE`.
+    public func editKey(_ principal: Principal, id: Int64, newValue: String) async throws -> (APIKey, Int) {
+        try principal.require(.readWrite)
+        let current = try KeyRules.checkAdminMayChange(current: try await currentKey(orgID: principal.orgID), id: id)
+        let value = try KeyRules.validateEdit(newValue: newValue, current: current)
+        return try await rotate(current: current, to: value, actor: principal.actor, caller: principal.tokenHash, action: "key.edited")
+    }
+
+    /// Replaces the key with a random one. Requires `READ_WRITE`.
+    public func regenerateKey(_ principal: Principal, id: Int64) async throws -> (APIKey, Int) {
+        try principal.require(.readWrite)
+        let current = try KeyRules.checkAdminMayChange(current: try await currentKey(orgID: principal.orgID), id: id)
+        return try await rotate(
+            current: current, to: KeyRules.regenerated(current: current), actor: principal.actor,
+            caller: principal.tokenHash, action: "key.regenerated")
+    }
+
+    /// Deletes the key; every session of the organization ends, the caller's too. Requires `READ_WRITE`.
+    /// - Returns: the number of sessions ended.
+    public func deleteKey(_ principal: Principal, id: Int64) async throws -> Int {
+        try principal.require(.readWrite)
+        let current = try KeyRules.checkAdminMayChange(current: try await currentKey(orgID: principal.orgID), id: id)
+        let result = try await store.applyKeyChange(
+            KeyChange(
+                orgID: current.orgID, operation: .delete(expectedVersion: current.version), sessionEffect: .endAll,
+                actor: principal.actor, at: now(), auditAction: "key.deleted", auditDetail: "API key \(current.id) deleted"))
+        return result.endedSessions
+    }
+
+    // MARK: Provider operations
+
+    /// Adds a key as `actor` (admin via ``addKey(_:value:)``, or the provider).
+    public func addKey(orgID: Int64, value: String?, actor: ChangeActor) async throws -> APIKey {
+        try KeyRules.checkAdd(current: try await currentKey(orgID: orgID))
+        let newValue = try value.map { try APIKeyValue(validating: $0) } ?? APIKeyValue.generate()
+        let result = try await store.applyKeyChange(
+            KeyChange(
+                orgID: orgID, operation: .add(sealedValue: try cipher.seal(newValue, orgID: orgID)), sessionEffect: .none,
+                actor: actor, at: now(), auditAction: "key.added", auditDetail: "API key added"))
+        guard let sealed = result.key else { throw KeygateError.notFound("API key not found") }
+        return try open(sealed)
+    }
+
+    /// The provider disables or enables the key. Disabling ends every session made with it at once.
+    public func providerSetKeyEnabled(orgID: Int64, enabled: Bool, operator name: String) async throws -> (APIKey, Int) {
+        guard let current = try await currentKey(orgID: orgID) else {
+            throw KeygateError.notFound("the organization has no API key")
+        }
+        let result = try await store.applyKeyChange(
+            KeyChange(
+                orgID: orgID, operation: .setEnabled(enabled, expectedVersion: current.version),
+                sessionEffect: enabled ? .none : .endAll, actor: .provider(name: name), at: now(),
+                auditAction: enabled ? "key.enabled" : "key.disabled", auditDetail: "by the provider"))
+        guard let sealed = result.key else { throw KeygateError.notFound("the organization has no API key") }
+        return (try open(sealed), result.endedSessions)
+    }
+
+    /// The provider regenerates the key (e.g. after a leak), whether or not it is disabled.
+    public func providerRegenerateKey(orgID: Int64, operator name: String) async throws -> (APIKey, Int) {
+        guard let current = try await currentKey(orgID: orgID) else {
+            throw KeygateError.notFound("the organization has no API key")
+        }
+        return try await rotate(
+            current: current, to: KeyRules.regenerated(current: current), actor: .provider(name: name), caller: nil,
+            action: "key.regenerated")
+    }
+
+    private func rotate(current: APIKey, to value: APIKeyValue, actor: ChangeActor, caller: String?, action: String)
+        async throws -> (APIKey, Int)
+    {
+        let policy = try await store.organization(id: current.orgID)?.rotationPolicy ?? .endOldSessions
+        let result = try await store.applyKeyChange(
+            KeyChange(
+                orgID: current.orgID,
+                operation: .replace(sealedValue: try cipher.seal(value, orgID: current.orgID), expectedVersion: current.version),
+                sessionEffect: .rotate(policy: policy, callerTokenHash: caller), actor: actor, at: now(),
+                auditAction: action, auditDetail: "API key \(current.id) rotated (policy \(policy.storedValue))"))
+        guard let sealed = result.key else { throw KeygateError.notFound("API key not found") }
+        return (try open(sealed), result.endedSessions)
+    }
+}

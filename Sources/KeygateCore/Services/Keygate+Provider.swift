@@ -1,0 +1,52 @@
+import Foundation
+
+/// What provisioning an organization returns to the operator, once: the clear password and key.
+public struct ProvisioningResult: Sendable {
+    /// The organization.
+    public var organization: Organization
+    /// Its Super Admin.
+    public var admin: Admin
+    /// The admin's password (generated unless the operator gave one). Shown once, stored only as a hash.
+    public var password: String
+    /// The first key.
+    public var key: APIKey
+}
+
+extension Keygate {
+    /// Provisions an organization, its Super Admin role and admin, and its first key (Last Modified By: provider).
+    /// - Parameter password: the admin's password, or nil to generate one.
+    public func provisionOrganization(name: String, adminLogin: String, password: String?, operator operatorName: String)
+        async throws -> ProvisioningResult
+    {
+        try Organization.validateName(name)
+        try Admin.validateLoginName(adminLogin)
+        let password = password ?? PasswordPolicy.generate()
+        try PasswordPolicy.validate(password)
+        let hash = try await hasher.hash(password)
+        let key = APIKeyValue.generate()
+        let cipher = self.cipher
+        let result = try await store.createOrganization(
+            name: name, superAdmin: NewAdmin(loginName: adminLogin, userName: adminLogin, email: "", passwordHash: hash),
+            sealKey: { orgID in try cipher.seal(key, orgID: orgID) }, at: now())
+        guard let sealed = result.key else { throw KeygateError.notFound("API key not found") }
+        try await store.appendAudit(
+            AuditEvent(
+                orgID: result.organization.id, at: now(), actor: .provider(name: operatorName), action: "org.provisioned",
+                detail: "organization \(name) with admin \(adminLogin) and its first API key"))
+        return ProvisioningResult(organization: result.organization, admin: result.admin, password: password, key: try open(sealed))
+    }
+
+    /// Looks an organization up by id (digits) or by name.
+    public func findOrganization(_ reference: String) async throws -> Organization {
+        if let id = Int64(reference), let org = try await store.organization(id: id) { return org }
+        if let org = try await store.organization(named: reference) { return org }
+        throw KeygateError.notFound("organization \(reference) not found")
+    }
+
+    /// Sets the organization's rotation policy (provider or CLI).
+    public func setRotationPolicy(orgID: Int64, policy: RotationPolicy, operator name: String) async throws {
+        try await store.setRotationPolicy(
+            orgID: orgID, policy: policy,
+            audit: AuditEvent(orgID: orgID, at: now(), actor: .provider(name: name), action: "org.rotation_policy", detail: policy.storedValue))
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+/// A legacy login request, as parsed from `POST /auth` or `POST /authenticatedSession`.
+public struct LoginRequest: Sendable {
+    /// The obfuscated key (12 characters).
+    public var apiKey: String
+    /// Login name.
+    public var username: String
+    /// Password.
+    public var password: String
+    /// Epoch milliseconds as the client sent them, as a decimal string.
+    public var timestamp: String
+
+    /// Creates a request.
+    public init(apiKey: String, username: String, password: String, timestamp: String) {
+        self.apiKey = apiKey
+        self.username = username
+        self.password = password
+        self.timestamp = timestamp
+    }
+}
+
+extension Keygate {
+    /// Creates an API session.
+    ///
+    /// Whatever is wrong (unknown user, wrong password, wrong key, stale timestamp, replay) the answer is
+    /// ``KeygateError/invalidCredentials`` and the work done is the same: one candidate query and exactly one
+    /// bcrypt verification. Only a caller who proved the password learns that the key or account is disabled or
+    /// that the role has no API access.
+    /// - Returns: the session token (the JSESSIONID value); only its SHA-256 is stored.
+    public func login(_ request: LoginRequest, kind: SessionKind, clientAddress: String) async throws -> String {
+        let now = self.now()
+        try loginThrottle.check(loginName: request.username, address: clientAddress, now: now)
+        let fresh = SessionRules.timestampIsFresh(request.timestamp, now: now, window: settings.timestampWindow)
+
+        let candidates = try await store.loginCandidates(loginName: request.username)
+        var matched: (LoginCandidate, SealedAPIKey)?
+        for candidate in candidates {
+            guard let sealed = candidate.key, let key = try? cipher.open(sealed.sealedValue, orgID: sealed.orgID)
+            else { continue }
+            // Every candidate is checked (no early exit) so timing does not depend on which one matches.
+            let ok = KeyObfuscation.matches(presented: request.apiKey, key: key, timestamp: request.timestamp)
+            if ok && matched == nil { matched = (candidate, sealed) }
+        }
+        let hash = matched?.0.admin.passwordHash ?? dummyPasswordHash
+        let passwordOK = try await hasher.verify(request.password, against: hash)
+
+        guard fresh, passwordOK, let (candidate, key) = matched else {
+            loginThrottle.recordFailure(loginName: request.username, address: clientAddress, now: now)
+            throw KeygateError.invalidCredentials
+        }
+        guard !candidate.admin.disabled else { throw KeygateError.adminDisabled }
+        guard key.enabled else { throw KeygateError.keyDisabled }
+        guard candidate.role.apiKeyAccess != .none else {
+            throw KeygateError.forbidden("your role grants no access to API key management")
+        }
+
+        let token = Secrets.newSessionToken()
+        let session = APISession(
+            tokenHash: Secrets.sha256Hex(token), orgID: candidate.admin.orgID, adminID: candidate.admin.id,
+            keyID: key.id, keyVersion: key.version, kind: kind, createdAt: now, lastSeenAt: now)
+        let replayDigest = Secrets.sha256Hex(
+            "\(request.username.lowercased())\u{0}\(request.timestamp)\u{0}\(request.apiKey)")
+        let audit = AuditEvent(
+            orgID: candidate.admin.orgID, at: now, actor: .admin(id: candidate.admin.id, name: candidate.admin.userName),
+            action: "session.created", detail: "\(kind.rawValue.uppercased()) session from \(clientAddress)")
+        let created = try await store.createSession(
+            session, replayDigest: replayDigest, replayExpiresAt: now.addingTimeInterval(settings.timestampWindow * 2),
+            audit: audit)
+        guard created else {
+            loginThrottle.recordFailure(loginName: request.username, address: clientAddress, now: now)
+            throw KeygateError.invalidCredentials
+        }
+        loginThrottle.recordSuccess(loginName: request.username)
+        return token
+    }
+
+    /// Checks a session token on every API request (one read; a write at most once per touch interval).
+    /// - Throws: ``KeygateError/sessionNotValid`` for a missing, malformed, unknown or ended session.
+    public func authenticate(token: Substring?) async throws -> Principal {
+        guard let token, Secrets.isWellFormedToken(token) else { throw KeygateError.sessionNotValid }
+        let tokenHash = Secrets.sha256Hex(String(token))
+        guard let snapshot = try await store.sessionSnapshot(tokenHash: tokenHash) else {
+            throw KeygateError.sessionNotValid
+        }
+        let now = self.now()
+        let principal = try SessionRules.validate(snapshot, now: now, settings: settings)
+        let idle = settings.idleTimeout(snapshot.session.kind)
+        if now.timeIntervalSince(snapshot.session.lastSeenAt) >= SessionRules.touchInterval(idle: idle) {
+            try await store.touchSession(tokenHash: tokenHash, at: now)
+        }
+        return principal
+    }
+
+    /// Ends the caller's session (logout). Unknown tokens are ignored: logout is idempotent.
+    public func logout(token: Substring?) async throws {
+        guard let token, Secrets.isWellFormedToken(token) else { return }
+        let tokenHash = Secrets.sha256Hex(String(token))
+        guard let snapshot = try await store.sessionSnapshot(tokenHash: tokenHash) else { return }
+        let audit = AuditEvent(
+            orgID: snapshot.session.orgID, at: now(), actor: .admin(id: snapshot.admin.id, name: snapshot.admin.userName),
+            action: "session.ended", detail: "logout")
+        _ = try await store.deleteSession(tokenHash: tokenHash, audit: audit)
+    }
+
+    /// Housekeeping: deletes idle sessions and stale replay digests. - Returns: rows removed.
+    public func pruneExpired() async throws -> Int {
+        try await store.deleteExpired(now: now(), ztwIdle: settings.ztwIdle, ziaIdle: settings.ziaIdle)
+    }
+}

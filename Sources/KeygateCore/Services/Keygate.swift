@@ -1,0 +1,69 @@
+import Foundation
+
+/// Keygate's use cases, shared by the HTTP API, the portal and the operator CLI.
+///
+/// Holds no state of its own: every decision reads the store, so any instance (or the CLI) sees a change on
+/// the very next request. Rules that need no store live in ``KeyRules`` and ``SessionRules``.
+public struct Keygate: Sendable {
+    /// Persistence.
+    public let store: any KeygateStore
+    /// Seals and opens key values.
+    public let cipher: KeyCipher
+    /// Password hashing (bcrypt outside Core).
+    public let hasher: any PasswordHasher
+    /// Session and login settings.
+    public let settings: SessionSettings
+    /// Failed-login limiter.
+    public let loginThrottle: LoginThrottle
+    /// The clock (tests move it).
+    public let now: @Sendable () -> Date
+    /// A hash of a random password with the production cost, verified when no admin matches so a failed login
+    /// takes the same time whatever was wrong.
+    let dummyPasswordHash: String
+
+    /// Creates the use cases.
+    public init(
+        store: any KeygateStore, cipher: KeyCipher, hasher: any PasswordHasher, settings: SessionSettings = .init(),
+        loginThrottle: LoginThrottle = LoginThrottle(), dummyPasswordHash: String,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.store = store
+        self.cipher = cipher
+        self.hasher = hasher
+        self.settings = settings
+        self.loginThrottle = loginThrottle
+        self.dummyPasswordHash = dummyPasswordHash
+        self.now = now
+    }
+
+    /// Opens a sealed key for the domain.
+    func open(_ sealed: SealedAPIKey) throws -> APIKey {
+        APIKey(
+            id: sealed.id, orgID: sealed.orgID, value: try cipher.open(sealed.sealedValue, orgID: sealed.orgID),
+            version: sealed.version, enabled: sealed.enabled, lastModifiedBy: sealed.lastModifiedBy,
+            lastModifiedAt: sealed.lastModifiedAt, lastUsedAt: sealed.lastUsedAt)
+    }
+}
+
+/// Session and login settings.
+///
+/// Configuration keys (read by the executable): `session.ztwIdleSeconds` (1800), `session.ziaIdleSeconds` (300),
+/// `login.timestampWindowSeconds` (7200).
+public struct SessionSettings: Sendable {
+    /// Idle timeout of ZTW sessions.
+    public var ztwIdle: TimeInterval
+    /// Idle timeout of ZIA sessions.
+    public var ziaIdle: TimeInterval
+    /// How far a login timestamp may be from the server clock.
+    public var timestampWindow: TimeInterval
+
+    /// Creates settings; the defaults are the legacy service's.
+    public init(ztwIdle: TimeInterval = 1800, ziaIdle: TimeInterval = 300, timestampWindow: TimeInterval = 7200) {
+        self.ztwIdle = ztwIdle
+        self.ziaIdle = ziaIdle
+        self.timestampWindow = timestampWindow
+    }
+
+    /// The idle timeout for a session kind.
+    public func idleTimeout(_ kind: SessionKind) -> TimeInterval { kind == .ztw ? ztwIdle : ziaIdle }
+}

@@ -1,0 +1,63 @@
+import Hummingbird
+import KeygateCore
+
+/// `/apiKeys`: list, get, add, edit, regenerate, delete the organization's key.
+struct APIKeyController {
+    let keygate: Keygate
+
+    func addRoutes(to group: RouterGroup<KeygateRequestContext>) {
+        group.get("apiKeys", use: list)
+        group.get("apiKeys/{id}", use: get)
+        group.post("apiKeys", use: add)
+        group.put("apiKeys/{id}", use: edit)
+        group.post("apiKeys/{id}/regenerate", use: regenerate)
+        group.delete("apiKeys/{id}", use: delete)
+    }
+
+    /// A bare JSON array (the Python SDK sees a wrapped list as empty). `includePartnerKey(s)` is accepted and,
+    /// with no partner keys in Keygate, changes nothing.
+    @Sendable func list(_ request: Request, context: KeygateRequestContext) async throws -> Response {
+        for name in ["includePartnerKey", "includePartnerKeys"] {
+            if let value = request.uri.queryParameters[Substring(name)], !["true", "false"].contains(value.lowercased()) {
+                throw KeygateError.invalidInput("\(name) must be true or false")
+            }
+        }
+        return try jsonResponse(try await keygate.listKeys(try context.requirePrincipal()).map(APIKeyDTO.init))
+    }
+
+    @Sendable func get(_ request: Request, context: KeygateRequestContext) async throws -> Response {
+        try jsonResponse(APIKeyDTO(try await keygate.key(try context.requirePrincipal(), id: try request.pathID(context, "API key"))))
+    }
+
+    /// Add: `{}` or no body for a random key, `{"keyValue": "..."}` for the caller's string.
+    @Sendable func add(_ request: Request, context: KeygateRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let body = try await JSONBody.read(request, context: context)
+        try body.allowOnly(["keyValue"])
+        return try jsonResponse(APIKeyDTO(try await keygate.addKey(principal, value: try body.string("keyValue"))))
+    }
+
+    /// Edit: `{"keyValue": "..."}` (an `id` equal to the path is tolerated).
+    @Sendable func edit(_ request: Request, context: KeygateRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let id = try request.pathID(context, "API key")
+        let body = try await JSONBody.read(request, context: context)
+        try body.allowOnly(["keyValue", "id"])
+        if let bodyID = try body.integer("id"), bodyID != id { throw KeygateError.invalidInput("id in the body differs from the path") }
+        let (key, _) = try await keygate.editKey(principal, id: id, newValue: try body.requiredString("keyValue"))
+        return try jsonResponse(APIKeyDTO(key))
+    }
+
+    @Sendable func regenerate(_ request: Request, context: KeygateRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let id = try request.pathID(context, "API key")
+        try await JSONBody.read(request, context: context).allowOnly([])
+        let (key, _) = try await keygate.regenerateKey(principal, id: id)
+        return try jsonResponse(APIKeyDTO(key))
+    }
+
+    @Sendable func delete(_ request: Request, context: KeygateRequestContext) async throws -> Response {
+        _ = try await keygate.deleteKey(try context.requirePrincipal(), id: try request.pathID(context, "API key"))
+        return noContent()
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KeygateCore
+
+/// `POST/GET/DELETE /auth` (ZTW) and `/authenticatedSession` (ZIA): creating, checking and ending sessions.
+struct LegacyAuthController {
+    let keygate: Keygate
+    /// Whether cookies carry `Secure`: the server speaks TLS itself.
+    let servesTLS: Bool
+    /// Whether `X-Forwarded-Proto: https` from the peer is believed (the operator marked the proxy trusted).
+    let trustForwardedProto: Bool
+
+    /// Routes that need no session.
+    func addPublicRoutes(to group: RouterGroup<KeygateRequestContext>) {
+        group.post("auth") { request, context in try await self.login(request, context, kind: .ztw) }
+        group.post("authenticatedSession") { request, context in try await self.login(request, context, kind: .zia) }
+        group.delete("auth") { request, _ in try await self.logout(request, status: .noContent) }
+        group.delete("authenticatedSession") { request, _ in try await self.logout(request, status: .noContent) }
+    }
+
+    /// Routes behind the session check.
+    func addSessionRoutes(to group: RouterGroup<KeygateRequestContext>) {
+        group.get("auth") { _, _ in try jsonResponse(AuthDTO()) }
+        group.get("authenticatedSession") { _, _ in try jsonResponse(AuthDTO()) }
+    }
+
+    /// Login: `{"apiKey","username","password","timestamp"}`; the timestamp may be a number or a string.
+    func login(_ request: Request, _ context: KeygateRequestContext, kind: SessionKind) async throws -> Response {
+        let body = try await JSONBody.read(request, context: context)
+        try body.allowOnly(["apiKey", "username", "password", "timestamp"])
+        let timestamp: String
+        switch body.fields["timestamp"] {
+        case .integer(let value): timestamp = String(value)
+        case .string(let value): timestamp = value
+        case .none, .null: throw KeygateError.invalidInput("timestamp is required")
+        default: throw KeygateError.invalidInput("timestamp must be epoch milliseconds, as a number or a string")
+        }
+        let login = LoginRequest(
+            apiKey: try body.requiredString("apiKey"), username: try body.requiredString("username"),
+            password: try body.requiredString("password"), timestamp: timestamp)
+        let token = try await keygate.login(login, kind: kind, clientAddress: context.remoteAddress)
+        let secure = servesTLS || (trustForwardedProto && request.headers[.xForwardedProto]?.lowercased() == "https")
+        let cookie = "JSESSIONID=\(token); Path=/; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
+        return try jsonResponse(AuthDTO(), headers: [.setCookie: cookie])
+    }
+
+    func logout(_ request: Request, status: HTTPResponse.Status) async throws -> Response {
+        try await keygate.logout(token: request.sessionToken)
+        return Response(status: status)
+    }
+}
+
+extension HTTPField.Name {
+    /// `X-Forwarded-Proto`.
+    static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+}

@@ -1,0 +1,38 @@
+import Hummingbird
+import KeygateCore
+import Logging
+
+/// Activation endpoints (Keygate applies every change at once, so nothing is ever pending) and `/health`.
+struct StatusController {
+    let keygate: Keygate
+
+    struct ActivationDTO: Encodable {
+        let orgEditStatus = "EDITS_CLEARED"
+        let orgLastActivateStatus = "CAC_ACTV_UI"
+        let adminActivateStatus = "ADM_ACTV_DONE"
+        let adminStatusMap: [String: String] = [:]
+    }
+
+    func addSessionRoutes(to group: RouterGroup<KeygateRequestContext>) {
+        group.get("ecAdminActivateStatus") { _, _ in try jsonResponse(ActivationDTO()) }
+        group.put("ecAdminActivateStatus/activate") { _, _ in try jsonResponse(ActivationDTO()) }
+        group.get("status") { _, _ in try jsonResponse(["status": "ACTIVE"]) }
+        group.post("status/activate") { _, _ in try jsonResponse(["status": "ACTIVE"]) }
+    }
+
+    /// Unauthenticated health: 200 when the database answers, 503 otherwise.
+    func addHealthRoute(to router: Router<KeygateRequestContext>) {
+        router.get("api/v1/health") { _, context in try await health(context) }
+        router.get("health") { _, context in try await health(context) }
+    }
+
+    private func health(_ context: KeygateRequestContext) async throws -> Response {
+        do {
+            _ = try await keygate.store.organization(id: 0)
+            return try jsonResponse(["status": "ok", "database": "ok"])
+        } catch {
+            context.logger.error("health check failed", metadata: ["error": "\(String(reflecting: error))"])
+            return try jsonResponse(["status": "unavailable", "database": "unreachable"], status: .serviceUnavailable)
+        }
+    }
+}

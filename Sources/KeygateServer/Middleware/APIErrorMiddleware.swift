@@ -1,0 +1,97 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KeygateCore
+import Logging
+
+/// Turns every error into the legacy JSON error shape `{"code","message"}`: the one place errors meet HTTP.
+///
+/// Domain errors map by case; framework errors (unknown route, body too large) keep their status with a code
+/// derived from it; anything else is a 500 whose body says nothing about the cause (the cause is logged).
+public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch {
+            return Self.response(for: error, logger: context.logger)
+        }
+    }
+
+    /// The response for `error`.
+    static func response(for error: any Error, logger: Logger) -> Response {
+        switch error {
+        case let error as KeygateError:
+            return domainResponse(error)
+        case let error as any HTTPResponseError:
+            let status = error.status
+            let message = (error as? HTTPError)?.body ?? status.reasonPhrase
+            return json(status, code: code(for: status), message: message)
+        default:
+            logger.error("unexpected error", metadata: ["error": "\(String(reflecting: error))"])
+            return json(.internalServerError, code: "UNEXPECTED_ERROR", message: "An unexpected error occurred")
+        }
+    }
+
+    static func domainResponse(_ error: KeygateError) -> Response {
+        switch error {
+        case .invalidInput(let message): json(.badRequest, code: "INVALID_INPUT_ARGUMENT", message: message)
+        case .invalidCredentials: json(.badRequest, code: "INVALID_USERNAME_OR_PASSWORD", message: "Invalid email or password")
+        case .sessionNotValid: json(.unauthorized, code: "SESSION_NOT_VALID", message: "Session is not valid or has expired")
+        case .forbidden(let message): json(.forbidden, code: "NOT_AUTHORIZED", message: message)
+        case .keyDisabled: json(.forbidden, code: "API_KEY_DISABLED", message: "The organization's API key is disabled by the provider")
+        case .adminDisabled: json(.forbidden, code: "ADMIN_DISABLED", message: "This admin account is disabled")
+        case .notFound(let message): json(.notFound, code: "RESOURCE_NOT_FOUND", message: message)
+        case .conflict(let message): json(.conflict, code: "DUPLICATE_ITEM", message: message)
+        case .editLockNotAvailable:
+            json(.conflict, code: "EDIT_LOCK_NOT_AVAILABLE", message: "Another change to this resource is in progress; retry")
+        case .rateLimited(let seconds, let limit):
+            rateLimited(retryAfter: seconds, limit: limit)
+        }
+    }
+
+    /// 429 in the legacy shape (the SDK reads `Retry-After`, header or body, and strips " seconds").
+    static func rateLimited(retryAfter: Int, limit: String) -> Response {
+        var response = jsonObject(
+            .tooManyRequests,
+            ["code": "RATE_LIMIT_EXCEEDED", "message": "Rate Limit (\(limit)) exceeded", "Retry-After": "\(retryAfter) seconds"])
+        response.headers[.retryAfter] = String(retryAfter)
+        return response
+    }
+
+    static func code(for status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 400: "INVALID_INPUT_ARGUMENT"
+        case 401: "SESSION_NOT_VALID"
+        case 403: "NOT_AUTHORIZED"
+        case 404: "RESOURCE_NOT_FOUND"
+        case 405: "METHOD_NOT_ALLOWED"
+        case 409: "DUPLICATE_ITEM"
+        case 413: "PAYLOAD_TOO_LARGE"
+        case 415: "UNSUPPORTED_MEDIA_TYPE"
+        case 429: "RATE_LIMIT_EXCEEDED"
+        case 503: "SERVICE_UNAVAILABLE"
+        default: status.code >= 500 ? "UNEXPECTED_ERROR" : "INVALID_REQUEST"
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, code: String, message: String) -> Response {
+        jsonObject(status, ["code": code, "message": message])
+    }
+
+    static func jsonObject(_ status: HTTPResponse.Status, _ object: [String: String]) -> Response {
+        let data = (try? JSONEncoder.keygate.encode(object)) ?? Data(#"{"code":"UNEXPECTED_ERROR","message":""}"#.utf8)
+        return Response(
+            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+extension JSONEncoder {
+    /// Sorted keys: stable output for clients and tests.
+    static var keygate: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+import Hummingbird
+import KeygateCore
+
+/// Applies the per-organization class limits to authenticated API requests (after the session check).
+struct RateLimitMiddleware: RouterMiddleware {
+    let limiter: RateLimiter
+    let now: @Sendable () -> Date
+
+    func handle(
+        _ request: Request, context: KeygateRequestContext,
+        next: (Request, KeygateRequestContext) async throws -> Response
+    ) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let requestClass: RateLimiter.RequestClass =
+            switch request.method {
+            case .get, .head: .get
+            case .delete: .delete
+            default: .write
+            }
+        if let refused = limiter.acquire(orgID: principal.orgID, class: requestClass, now: now()) {
+            throw KeygateError.rateLimited(retryAfterSeconds: refused.retryAfter, limit: refused.label)
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,29 @@
+import Logging
+import KeygateCore
+import ServiceLifecycle
+
+/// Deletes idle sessions and old replay digests every `interval` seconds. Correctness never depends on it (the
+/// session check enforces timeouts itself); it only keeps the tables small.
+struct HousekeepingService: Service {
+    let keygate: Keygate
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    try await Task.sleep(for: interval)
+                    do {
+                        let removed = try await keygate.pruneExpired()
+                        if removed > 0 { logger.debug("expired sessions removed", metadata: ["count": "\(removed)"]) }
+                    } catch {
+                        logger.warning("housekeeping failed", metadata: ["error": "\(String(reflecting: error))"])
+                    }
+                }
+            }
+        } catch is CancellationError {
+            return
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import SQLKit
+
+/// A database the SQL store runs on: reads anywhere, writes in serialized transactions.
+///
+/// The SQL store is written once against SQLKit; a backend only decides how connections are opened, pooled and
+/// how a transaction begins. SQLite is the embedded default; PostgreSQL plugs in behind the same protocol.
+public protocol DatabaseHandle: Sendable {
+    /// `sqlite` or `postgresql`: the few dialect-specific statements (id columns, transaction start) key on it.
+    var dialectName: String { get }
+    /// Runs `body` outside a transaction (each statement sees committed data).
+    func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Runs `body` in one transaction; commits when it returns, rolls back when it throws.
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Closes every connection.
+    func shutdown() async throws
+}
+
+/// An async mutual-exclusion lock (FIFO) for serializing transactions on one connection.
+actor AsyncMutex {
+    private var locked = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    /// Waits until the lock is free and takes it.
+    func lock() async {
+        if !locked {
+            locked = true
+            return
+        }
+        await withCheckedContinuation { waiters.append($0) }
+    }
+
+    /// Releases the lock to the next waiter.
+    func unlock() {
+        if waiters.isEmpty { locked = false } else { waiters.removeFirst().resume() }
+    }
+
+    /// Runs `body` holding the lock.
+    nonisolated func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        await lock()
+        do {
+            let value = try await body()
+            await unlock()
+            return value
+        } catch {
+            await unlock()
+            throw error
+        }
+    }
+}

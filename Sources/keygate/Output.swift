@@ -1,0 +1,53 @@
+import Foundation
+import KeygateCore
+import KeygateStorage
+
+/// Printing for the CLI: JSON with `--json`, readable text otherwise.
+enum Output {
+    static func printJSON(_ value: some Encodable) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        if let data = try? encoder.encode(value) { print(String(decoding: data, as: UTF8.self)) }
+        fflush(nil)
+    }
+
+    static func emit(_ json: Bool, _ value: some Encodable, text: () -> String) {
+        if json { printJSON(value) } else { print(text()) }
+    }
+
+    static func iso(_ date: Date?) -> String {
+        guard let date else { return "-" }
+        return ISO8601DateFormatter().string(from: date)
+    }
+}
+
+/// The storage schema version, for `migrate`.
+enum KeygateStorageVersion {
+    static var latest: Int { Migrations.latestVersion }
+}
+
+/// A key as the CLI prints it; the value only with `--reveal`.
+struct KeyOutput: Encodable {
+    let organization: String
+    let id: Int64
+    let key: String
+    let enabled: Bool
+    let lastModifiedBy: String
+    let lastModifiedOn: String
+    let lastUsed: String
+
+    init(_ key: APIKey, org: Organization, reveal: Bool) {
+        self.organization = org.name
+        self.id = key.id
+        self.key = reveal ? key.value.rawValue : key.value.masked
+        self.enabled = key.enabled
+        self.lastModifiedBy = key.lastModifiedBy.name
+        self.lastModifiedOn = Output.iso(key.lastModifiedAt)
+        self.lastUsed = Output.iso(key.lastUsedAt)
+    }
+
+    var text: String {
+        "organization: \(organization)\nkey id: \(id)\nkey: \(key)\nstatus: \(enabled ? "Enabled" : "Disabled")\n"
+            + "last modified by: \(lastModifiedBy)\nlast modified on: \(lastModifiedOn)\nlast used: \(lastUsed)"
+    }
+}

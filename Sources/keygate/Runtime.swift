@@ -1,0 +1,124 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import KeygateCore
+import KeygateServer
+import KeygateStorage
+import Logging
+
+/// Options every command shares. Declared without defaults so that unset flags fall through to the
+/// environment (`KEYGATE_*`) and then to the defaults (the swift-configuration convention).
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Database: a SQLite file path (env KEYGATE_DATABASE; default ./keygate-data/keygate.sqlite).")
+    var database: String?
+
+    @Option(help: "File holding the 32-byte master key, hex or base64 (env KEYGATE_MASTER_KEY_FILE; KEYGATE_MASTER_KEY holds the key itself).")
+    var masterKeyFile: String?
+
+    @Flag(help: "Print machine-readable JSON.")
+    var json = false
+}
+
+/// Resolved configuration and the opened runtime.
+///
+/// Configuration keys (flag, then environment `KEYGATE_<KEY>` with dots and camelCase as underscores, then default):
+/// | key | default |
+/// | `database` | `./keygate-data/keygate.sqlite` |
+/// | `masterKey` (secret) / `masterKeyFile` | `<database dir>/master.key`, generated on first start |
+/// | `host`, `port` | `127.0.0.1`, `8080` |
+/// | `tls.cert`, `tls.key` | none (plain HTTP) |
+/// | `proxy.trusted` | `false` |
+/// | `publicUrl` | derived from host, port and TLS |
+/// | `security.bcryptCost` | `12` |
+/// | `session.ztwIdleSeconds`, `session.ziaIdleSeconds` | `1800`, `300` |
+/// | `login.timestampWindowSeconds` | `7200` |
+/// | `login.maxFailuresPerName`, `login.maxFailuresPerAddress`, `login.lockoutSeconds` | `5`, `20`, `900` |
+/// | `ratelimit.preset` | `generous` (`zscaler`, `off`) |
+/// | `ratelimit.<get|write|delete>.<perSecond|perMinute|perHour>` | from the preset |
+/// | `log.level` | `info` |
+struct Runtime {
+    let config: ConfigReader
+    let logger: Logger
+    let db: any DatabaseHandle
+    let store: SQLKeygateStore
+    let keygate: Keygate
+    let databasePath: String
+
+    /// Builds the reader: flags first, then `KEYGATE_*` environment variables, then defaults.
+    static func configReader(flags: [String: ConfigContent]) -> ConfigReader {
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        for (key, value) in flags { values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = ConfigValue(value, isSecret: false) }
+        return ConfigReader(providers: [
+            InMemoryProvider(name: "flags", values: values),
+            EnvironmentVariablesProvider(secretsSpecifier: .specific(["KEYGATE_MASTER_KEY"])).prefixKeys(with: ["keygate"]),
+        ])
+    }
+
+    static func makeLogger(_ config: ConfigReader, label: String = "keygate") -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = Logger.Level(rawValue: config.string(forKey: "log.level", default: "info")) ?? .info
+        return logger
+    }
+
+    /// Opens the database (migrating it), loads or creates the master key, and assembles the use cases.
+    static func open(_ options: CommonOptions, extraFlags: [String: ConfigContent] = [:], label: String = "keygate") async throws -> Runtime {
+        var flags = extraFlags
+        if let database = options.database { flags["database"] = .string(database) }
+        if let file = options.masterKeyFile { flags["masterKeyFile"] = .string(file) }
+        let config = configReader(flags: flags)
+        let logger = makeLogger(config, label: label)
+        let database = config.string(forKey: "database", default: "./keygate-data/keygate.sqlite")
+        let masterKey = try loadMasterKey(config, database: database, logger: logger)
+        let (db, store) = try await Storage.open(url: database, logger: logger)
+        let cost = UInt8(clamping: config.int(forKey: "security.bcryptCost", default: 12))
+        let hasher = BcryptPasswordHasher(cost: cost)
+        let settings = SessionSettings(
+            ztwIdle: TimeInterval(config.int(forKey: "session.ztwIdleSeconds", default: 1800)),
+            ziaIdle: TimeInterval(config.int(forKey: "session.ziaIdleSeconds", default: 300)),
+            timestampWindow: TimeInterval(config.int(forKey: "login.timestampWindowSeconds", default: 7200)))
+        let throttle = LoginThrottle(
+            limits: .init(
+                perLoginName: config.int(forKey: "login.maxFailuresPerName", default: 5),
+                perAddress: config.int(forKey: "login.maxFailuresPerAddress", default: 20),
+                window: TimeInterval(config.int(forKey: "login.lockoutSeconds", default: 900))))
+        let keygate = Keygate(
+            store: store, cipher: try KeyCipher(masterKey: masterKey), hasher: hasher, settings: settings,
+            loginThrottle: throttle, dummyPasswordHash: try await hasher.hash(PasswordPolicy.generate()))
+        return Runtime(config: config, logger: logger, db: db, store: store, keygate: keygate, databasePath: database)
+    }
+
+    /// The master key: `KEYGATE_MASTER_KEY`, else the key file, else `<database dir>/master.key`, created with a
+    /// fresh random key (mode 0600) the first time, with a log line saying where. The key never appears in logs.
+    static func loadMasterKey(_ config: ConfigReader, database: String, logger: Logger) throws -> [UInt8] {
+        if let inline = config.string(forKey: "masterKey", isSecret: true) {
+            return try KeyCipher.parseMasterKey(inline)
+        }
+        let defaultFile: String
+        if database == ":memory:" || database.hasPrefix("postgres") {
+            defaultFile = "./keygate-data/master.key"
+        } else {
+            var path = database
+            for prefix in ["sqlite://", "sqlite:"] where path.hasPrefix(prefix) { path = String(path.dropFirst(prefix.count)) }
+            defaultFile = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("master.key").path
+        }
+        let file = config.string(forKey: "masterKeyFile", default: defaultFile)
+        if let text = try? String(contentsOfFile: file, encoding: .utf8) {
+            return try KeyCipher.parseMasterKey(text)
+        }
+        guard !FileManager.default.fileExists(atPath: file) else {
+            throw ValidationError("cannot read the master key file \(file)")
+        }
+        let directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let hex = KeyCipher.generateMasterKeyHex()
+        guard FileManager.default.createFile(atPath: file, contents: Data((hex + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("cannot write the master key file \(file)")
+        }
+        logger.notice(
+            "generated a new master key; back it up: without it the stored API keys cannot be decrypted",
+            metadata: ["file": "\(file)"])
+        return try KeyCipher.parseMasterKey(hex)
+    }
+
+    func close() async { try? await db.shutdown() }
+}

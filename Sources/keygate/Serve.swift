@@ -1,0 +1,116 @@
+import ArgumentParser
+import Configuration
+import Foundation
+import Hummingbird
+import KeygateCore
+import KeygateStorage
+import KeygateServer
+import Logging
+
+/// `keygate serve`: runs the server. On a brand-new database it provisions a demo organization and prints how
+/// to log in.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the Keygate server.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Address to listen on (env KEYGATE_HOST; default 127.0.0.1).") var host: String?
+    @Option(help: "Port (env KEYGATE_PORT; default 8080; 0 picks a free one).") var port: Int?
+    @Option(help: "PEM certificate chain: serve HTTPS (env KEYGATE_TLS_CERT).") var tlsCert: String?
+    @Option(help: "PEM private key for --tls-cert (env KEYGATE_TLS_KEY).") var tlsKey: String?
+    @Flag(help: "Skip the demo organization on a new database.") var noDemo = false
+
+    func run() async throws {
+        var flags: [String: ConfigContent] = [:]
+        if let host { flags["host"] = .string(host) }
+        if let port { flags["port"] = .int(port) }
+        if let tlsCert { flags["tls.cert"] = .string(tlsCert) }
+        if let tlsKey { flags["tls.key"] = .string(tlsKey) }
+        let runtime = try await Runtime.open(common, extraFlags: flags)
+        let config = runtime.config
+        let settings = try Self.serverSettings(config)
+        let keygate = runtime.keygate
+
+        var demo: ProvisioningResult?
+        if !noDemo, try await runtime.store.organizationSummaries().isEmpty {
+            demo = try await keygate.provisionOrganization(name: "Demo", adminLogin: "admin@demo", password: nil, operator: "keygate serve")
+        }
+        let provisioned = demo
+        let scheme = settings.servesTLS ? "https" : "http"
+        let publicURL = config.string(forKey: "publicUrl")
+        let json = common.json
+        let app = try buildApplication(
+            keygate: keygate, settings: settings, logger: runtime.logger,
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? settings.port
+                let base = publicURL ?? "\(scheme)://\(settings.host == "0.0.0.0" ? "127.0.0.1" : settings.host):\(port)"
+                Self.printBanner(base: base, port: port, database: runtime.databasePath, demo: provisioned, json: json)
+            })
+        try await app.runService()
+        await runtime.close()
+    }
+
+    static func serverSettings(_ config: ConfigReader) throws -> ServerSettings {
+        let cert = config.string(forKey: "tls.cert")
+        let key = config.string(forKey: "tls.key")
+        guard (cert == nil) == (key == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        let presetName = config.string(forKey: "ratelimit.preset", default: "generous")
+        guard var limits = RateLimiter.Limits.preset(presetName) else {
+            throw ValidationError("ratelimit.preset must be generous, zscaler or off")
+        }
+        for c in RateLimiter.RequestClass.allCases {
+            let scope = config.scoped(to: ["ratelimit", c.rawValue])
+            if let perSecond = scope.int(forKey: "perSecond") { limits[c].short = perSecond; limits[c].shortWindow = 1 }
+            if let perMinute = scope.int(forKey: "perMinute") { limits[c].short = perMinute; limits[c].shortWindow = 60 }
+            if let perHour = scope.int(forKey: "perHour") { limits[c].perHour = perHour }
+        }
+        let port = config.int(forKey: "port", default: 8080)
+        guard (0...65535).contains(port) else { throw ValidationError("port must be 0-65535") }
+        return ServerSettings(
+            host: config.string(forKey: "host", default: "127.0.0.1"), port: port, tlsCertificatePath: cert, tlsKeyPath: key,
+            trustForwardedProto: config.bool(forKey: "proxy.trusted", default: false), rateLimits: limits)
+    }
+
+    /// What a newcomer needs, on standard output (not the log): the base URL and, for a new database, the demo
+    /// organization's login. The password is shown this once; it is stored only as a bcrypt hash.
+    static func printBanner(base: String, port: Int, database: String, demo: ProvisioningResult?, json: Bool) {
+        if json {
+            var object: [String: String] = ["event": "listening", "baseUrl": base + "/api/v1", "port": String(port), "database": database]
+            if let demo {
+                object["organization"] = demo.organization.name
+                object["username"] = demo.admin.loginName
+                object["password"] = demo.password
+                object["apiKey"] = demo.key.value.rawValue
+            }
+            Output.printJSON(object)
+            return
+        }
+        print("Keygate is listening on \(base)  (database: \(database))")
+        print("API base URL: \(base)/api/v1")
+        if let demo {
+            print("")
+            print("A new database: provisioned the organization \"\(demo.organization.name)\".")
+            print("  username: \(demo.admin.loginName)")
+            print("  password: \(demo.password)   (shown once; change it with POST /api/v1/passwordChange)")
+            print("  API key:  \(demo.key.value.rawValue)")
+            print("")
+            print("Log in with the Python SDK:")
+            print("  ZIA_OVERRIDE_URL=\(base) python3 -c \"from zscaler.oneapi_client import LegacyZIAClient as C; c=C({'username':'\(demo.admin.loginName)','password':'\(demo.password)','api_key':'\(demo.key.value.rawValue)','cloud':'keygate'}); print('session OK')\"")
+        }
+        fflush(nil)
+    }
+}
+
+/// `keygate migrate`: applies pending schema migrations and reports the version.
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Apply database migrations.")
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        let runtime = try await Runtime.open(common)
+        defer { Task { await runtime.close() } }
+        Output.emit(common.json, ["database": runtime.databasePath, "schemaVersion": "\(KeygateStorageVersion.latest)"]) {
+            "database \(runtime.databasePath) is at schema version \(KeygateStorageVersion.latest)"
+        }
+        await runtime.close()
+    }
+}
