@@ -144,8 +144,25 @@ struct OrgCommand: AsyncParsableCommand {
 
 struct KeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "key", abstract: "Show, disable, enable or regenerate an organization's key.",
-        subcommands: [Show.self, Disable.self, Enable.self, Regenerate.self])
+        commandName: "key", abstract: "Show, add, disable, enable or regenerate an organization's key.",
+        subcommands: [Show.self, Add.self, Disable.self, Enable.self, Regenerate.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a key to an organization that has none (after a delete, API access stays off until one is added).")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Organization name or id.") var org: String
+        @Option(help: "The key string (12 of A-Z a-z 0-9); random when omitted.") var value: String?
+
+        func run() async throws {
+            try await withRuntime(common) { runtime in
+                let organization = try await runtime.keygate.findOrganization(org)
+                let key = try await runtime.keygate.addKey(orgID: organization.id, value: value, actor: .provider(name: operatorName))
+                let out = KeyOutput(key, org: organization, reveal: true)
+                Output.emit(common.json, out) { out.text }
+            }
+        }
+    }
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show the key (masked unless --reveal).")

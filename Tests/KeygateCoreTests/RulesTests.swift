@@ -1,0 +1,195 @@
+import Foundation
+import Testing
+
+@testable import KeygateCore
+
+/// Builders for domain values in tests.
+enum Fixture {
+    static let t0 = Date(timeIntervalSince1970: 1_795_749_071)
+
+    static func admin(disabled: Bool = false) -> Admin {
+        Admin(id: 3, orgID: 1, loginName: "ann", userName: "Ann", email: "", roleID: 2, passwordHash: "x", disabled: disabled, createdAt: t0)
+    }
+
+    static func role(_ access: FeatureAccess) -> Role {
+        Role(id: 2, orgID: 1, name: "r", featurePermissions: [Role.apiKeyManagement: access])
+    }
+
+    static func key(version: Int64 = 1, enabled: Bool = true, value: String = "AbC123dEf456") throws -> APIKey {
+        APIKey(
+            id: 5, orgID: 1, value: try APIKeyValue(validating: value), version: version, enabled: enabled,
+            lastModifiedBy: .provider(name: "p"), lastModifiedAt: t0, lastUsedAt: nil)
+    }
+
+    static func snapshot(
+        kind: SessionKind = .ztw, lastSeen: Date = t0, sessionVersion: Int64 = 1, keyVersion: Int64? = 1, keyID: Int64? = 5,
+        keyEnabled: Bool = true, adminDisabled: Bool = false, access: FeatureAccess = .readWrite, graceUntil: Date? = nil
+    ) -> SessionSnapshot {
+        SessionSnapshot(
+            session: APISession(
+                tokenHash: "h", orgID: 1, adminID: 3, keyID: 5, keyVersion: sessionVersion, kind: kind, createdAt: t0,
+                lastSeenAt: lastSeen, graceUntil: graceUntil),
+            admin: admin(disabled: adminDisabled), role: role(access), keyID: keyID, keyVersion: keyVersion, keyEnabled: keyEnabled)
+    }
+}
+
+@Suite("Session rules")
+struct SessionRulesTests {
+    let settings = SessionSettings()
+
+    @Test("a fresh session of a current, enabled key passes")
+    func valid() throws {
+        let principal = try SessionRules.validate(Fixture.snapshot(), now: Fixture.t0.addingTimeInterval(10), settings: settings)
+        #expect(principal.admin.id == 3)
+        #expect(principal.orgID == 1)
+    }
+
+    @Test("idle timeouts: 30 minutes ZTW, 5 minutes ZIA")
+    func idle() throws {
+        let ztw = Fixture.snapshot(kind: .ztw)
+        #expect(throws: Never.self) { try SessionRules.validate(ztw, now: Fixture.t0.addingTimeInterval(1799), settings: settings) }
+        #expect(throws: KeygateError.sessionNotValid) { try SessionRules.validate(ztw, now: Fixture.t0.addingTimeInterval(1800), settings: settings) }
+        let zia = Fixture.snapshot(kind: .zia)
+        #expect(throws: Never.self) { try SessionRules.validate(zia, now: Fixture.t0.addingTimeInterval(299), settings: settings) }
+        #expect(throws: KeygateError.sessionNotValid) { try SessionRules.validate(zia, now: Fixture.t0.addingTimeInterval(300), settings: settings) }
+    }
+
+    @Test("disabled admin, deleted, disabled, replaced or rotated key end the session")
+    func ended() {
+        let now = Fixture.t0.addingTimeInterval(1)
+        for snapshot in [
+            Fixture.snapshot(adminDisabled: true), Fixture.snapshot(keyVersion: nil, keyID: nil), Fixture.snapshot(keyEnabled: false),
+            Fixture.snapshot(keyID: 6), Fixture.snapshot(sessionVersion: 1, keyVersion: 2),
+        ] {
+            #expect(throws: KeygateError.sessionNotValid) { try SessionRules.validate(snapshot, now: now, settings: settings) }
+        }
+    }
+
+    @Test("a grace period keeps an old-version session until it ends")
+    func grace() {
+        let snapshot = Fixture.snapshot(sessionVersion: 1, keyVersion: 2, graceUntil: Fixture.t0.addingTimeInterval(60))
+        #expect(throws: Never.self) { try SessionRules.validate(snapshot, now: Fixture.t0.addingTimeInterval(59), settings: settings) }
+        #expect(throws: KeygateError.sessionNotValid) { try SessionRules.validate(snapshot, now: Fixture.t0.addingTimeInterval(60), settings: settings) }
+    }
+
+    @Test("a role reduced to NONE is refused with 403, not a dead session")
+    func roleNone() {
+        #expect(throws: KeygateError.forbidden("your role grants no access to API key management")) {
+            try SessionRules.validate(Fixture.snapshot(access: .none), now: Fixture.t0, settings: settings)
+        }
+    }
+
+    @Test("touch interval is a tenth of the idle timeout, at most a minute")
+    func touch() {
+        #expect(SessionRules.touchInterval(idle: 1800) == 60)
+        #expect(SessionRules.touchInterval(idle: 300) == 30)
+    }
+
+    @Test("timestamp window, numeric strings only")
+    func timestamps() {
+        let now = Fixture.t0
+        let ms = Int64(now.timeIntervalSince1970 * 1000)
+        #expect(SessionRules.timestampIsFresh(String(ms), now: now, window: 7200))
+        #expect(SessionRules.timestampIsFresh(String(ms - 7_199_000), now: now, window: 7200))
+        #expect(!SessionRules.timestampIsFresh(String(ms - 7_201_000), now: now, window: 7200))
+        #expect(!SessionRules.timestampIsFresh(String(ms + 7_201_000), now: now, window: 7200))
+        #expect(!SessionRules.timestampIsFresh("abc", now: now, window: 7200))
+        #expect(!SessionRules.timestampIsFresh("", now: now, window: 7200))
+    }
+}
+
+@Suite("Key rules")
+struct KeyRulesTests {
+    @Test("add only when there is no key")
+    func add() throws {
+        try KeyRules.checkAdd(current: nil)
+        #expect(throws: KeygateError.self) { try KeyRules.checkAdd(current: try Fixture.key()) }
+    }
+
+    @Test("admins change only their own, enabled key")
+    func mayChange() throws {
+        #expect(try KeyRules.checkAdminMayChange(current: try Fixture.key(), id: 5).id == 5)
+        #expect(throws: KeygateError.notFound("API key 6 not found")) { try KeyRules.checkAdminMayChange(current: try Fixture.key(), id: 6) }
+        #expect(throws: KeygateError.notFound("API key 5 not found")) { try KeyRules.checkAdminMayChange(current: nil, id: 5) }
+        #expect(throws: KeygateError.keyDisabled) { try KeyRules.checkAdminMayChange(current: try Fixture.key(enabled: false), id: 5) }
+    }
+
+    @Test("edit needs a valid key different from the current one")
+    func edit() throws {
+        let current = try Fixture.key()
+        #expect(try KeyRules.validateEdit(newValue: "ZZZZ9999aaaa", current: current).rawValue == "ZZZZ9999aaaa")
+        #expect(throws: KeygateError.invalidInput("the new API key must differ from the current key")) {
+            try KeyRules.validateEdit(newValue: "AbC123dEf456", current: current)
+        }
+        #expect(throws: KeygateError.self) { try KeyRules.validateEdit(newValue: "short", current: current) }
+    }
+
+    @Test("regeneration never returns the current key")
+    func regenerate() throws {
+        let current = try Fixture.key()
+        for _ in 0..<100 { #expect(KeyRules.regenerated(current: current) != current.value) }
+    }
+}
+
+@Suite("Roles and policies")
+struct RoleTests {
+    @Test(
+        "feature names: the SDK's spellings meet",
+        arguments: [("APIKEY_MANAGEMENT", "APIKEY_MANAGEMENT"), ("apikeyManagement", "APIKEY_MANAGEMENT"), ("apikey_management", "APIKEY_MANAGEMENT"),
+                    ("ApiKeyManagement", "APIKEY_MANAGEMENT"), ("policyAccess", "POLICY_ACCESS"), ("EDGE_CONNECTOR_CLOUD_PROVISIONING", "EDGE_CONNECTOR_CLOUD_PROVISIONING")])
+    func featureNames(_ input: String, _ canonical: String) {
+        #expect(Role.canonicalFeatureName(input) == canonical)
+    }
+
+    @Test("access levels parse leniently and order")
+    func access() {
+        #expect(FeatureAccess(lenient: "read_only") == .readOnly)
+        #expect(FeatureAccess(lenient: "Read-Write") == .readWrite)
+        #expect(FeatureAccess(lenient: "full") == nil)
+        #expect(FeatureAccess.readWrite.grants(.readOnly))
+        #expect(!FeatureAccess.readOnly.grants(.readWrite))
+        #expect(!FeatureAccess.none.grants(.readOnly))
+    }
+
+    @Test("rotation policies round-trip and refuse nonsense")
+    func rotationPolicy() {
+        for policy in [RotationPolicy.endOldSessions, .keepOldSessions, .grace(seconds: 300)] {
+            #expect(RotationPolicy(storedValue: policy.storedValue) == policy)
+        }
+        for bad in ["", "grace:", "grace:0", "grace:-5", "grace:86401", "later"] { #expect(RotationPolicy(storedValue: bad) == nil) }
+    }
+
+    @Test("principals need the right access")
+    func principal() {
+        let p = Principal(tokenHash: "h", orgID: 1, admin: Fixture.admin(), role: Fixture.role(.readOnly), kind: .ztw)
+        #expect(throws: Never.self) { try p.require(.readOnly) }
+        #expect(throws: KeygateError.self) { try p.require(.readWrite) }
+    }
+}
+
+@Suite("Login throttle")
+struct LoginThrottleTests {
+    @Test("locks a login name after its failures, until the window ends; success clears it")
+    func perName() throws {
+        let throttle = LoginThrottle(limits: .init(perLoginName: 3, perAddress: 100, window: 60))
+        let t = Fixture.t0
+        for _ in 0..<3 {
+            try throttle.check(loginName: "Ann", address: "1.1.1.1", now: t)
+            throttle.recordFailure(loginName: "ann", address: "1.1.1.1", now: t)
+        }
+        #expect(throws: KeygateError.rateLimited(retryAfterSeconds: 50, limit: "3 failed logins per 1 minutes")) {
+            try throttle.check(loginName: "ANN", address: "2.2.2.2", now: t.addingTimeInterval(10))
+        }
+        try throttle.check(loginName: "bob", address: "2.2.2.2", now: t.addingTimeInterval(10))
+        try throttle.check(loginName: "ann", address: "2.2.2.2", now: t.addingTimeInterval(60))
+        throttle.recordSuccess(loginName: "ann")
+    }
+
+    @Test("locks an address after its failures across names")
+    func perAddress() {
+        let throttle = LoginThrottle(limits: .init(perLoginName: 100, perAddress: 4, window: 60))
+        for i in 0..<4 { throttle.recordFailure(loginName: "user\(i)", address: "9.9.9.9", now: Fixture.t0) }
+        #expect(throws: KeygateError.self) { try throttle.check(loginName: "new", address: "9.9.9.9", now: Fixture.t0) }
+        #expect(throws: Never.self) { try throttle.check(loginName: "new", address: "8.8.8.8", now: Fixture.t0) }
+    }
+}

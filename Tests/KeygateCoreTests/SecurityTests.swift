@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+
+@testable import KeygateCore
+
+@Suite("Key encryption at rest")
+struct KeyCipherTests {
+    let master = (0..<32).map { UInt8($0) }
+
+    @Test("seals and opens; the stored text holds no clear key")
+    func roundTrip() throws {
+        let cipher = try KeyCipher(masterKey: master)
+        let key = try APIKeyValue(validating: "AbC123dEf456")
+        let sealed = try cipher.seal(key, orgID: 7)
+        #expect(sealed.hasPrefix("v1:"))
+        #expect(!sealed.contains("AbC123dEf456"))
+        #expect(try cipher.open(sealed, orgID: 7) == key)
+        // A fresh nonce each time.
+        #expect(try cipher.seal(key, orgID: 7) != sealed)
+    }
+
+    @Test("a value sealed for one organization does not open for another")
+    func boundToOrganization() throws {
+        let cipher = try KeyCipher(masterKey: master)
+        let sealed = try cipher.seal(try APIKeyValue(validating: "AbC123dEf456"), orgID: 7)
+        #expect(throws: (any Error).self) { try cipher.open(sealed, orgID: 8) }
+    }
+
+    @Test("a wrong master key or tampered data does not open")
+    func wrongKeyOrTampered() throws {
+        let sealed = try KeyCipher(masterKey: master).seal(try APIKeyValue(validating: "AbC123dEf456"), orgID: 1)
+        let other = try KeyCipher(masterKey: Array(repeating: 9, count: 32))
+        #expect(throws: (any Error).self) { try other.open(sealed, orgID: 1) }
+        var bytes = Array(Data(base64Encoded: String(sealed.dropFirst(3)))!)
+        bytes[14] ^= 1
+        let tampered = "v1:" + Data(bytes).base64EncodedString()
+        #expect(throws: (any Error).self) { try KeyCipher(masterKey: master).open(tampered, orgID: 1) }
+        #expect(throws: (any Error).self) { try KeyCipher(masterKey: master).open("garbage", orgID: 1) }
+    }
+
+    @Test("master keys parse from hex or base64 and must be 32 bytes")
+    func masterKeyParsing() throws {
+        let hex = KeyCipher.generateMasterKeyHex()
+        #expect(hex.count == 64)
+        #expect(try KeyCipher.parseMasterKey(hex + "\n").count == 32)
+        #expect(try KeyCipher.parseMasterKey(Data(master).base64EncodedString()) == master)
+        #expect(throws: KeygateError.self) { try KeyCipher.parseMasterKey("abcd") }
+        #expect(throws: KeygateError.self) { try KeyCipher(masterKey: [1, 2, 3]) }
+    }
+}
+
+@Suite("Session tokens")
+struct SecretsTests {
+    @Test("tokens are 128-bit hex, distinct, and well-formed; junk is not")
+    func tokens() {
+        let tokens = (0..<1_000).map { _ in Secrets.newSessionToken() }
+        #expect(Set(tokens).count == 1_000)
+        for token in tokens { #expect(Secrets.isWellFormedToken(Substring(token))) }
+        for junk in ["", "abc", String(repeating: "g", count: 32), String(repeating: "A", count: 32), tokens[0] + "0"] {
+            #expect(!Secrets.isWellFormedToken(Substring(junk)))
+        }
+    }
+
+    @Test("stored form is SHA-256 hex")
+    func digest() {
+        #expect(Secrets.sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+}
+
+@Suite("Passwords")
+struct PasswordPolicyTests {
+    @Test("policy: 8-100 with digit, upper-case and special", arguments: ["short1!A", "Abcdefg1!"])
+    func accepts(_ password: String) throws { try PasswordPolicy.validate(password) }
+
+    @Test("refuses weak passwords", arguments: ["Ab1!", "abcdefgh1!", "ABCDEFGHI!", "Abcdefghij1", "Abcdefghij!", String(repeating: "Aa1!", count: 26)])
+    func refuses(_ password: String) {
+        #expect(throws: KeygateError.self) { try PasswordPolicy.validate(password) }
+    }
+
+    @Test("generated passwords satisfy the policy")
+    func generated() throws {
+        for _ in 0..<200 { try PasswordPolicy.validate(PasswordPolicy.generate()) }
+    }
+}

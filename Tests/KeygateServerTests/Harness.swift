@@ -1,0 +1,137 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KeygateCore
+import KeygateServer
+import KeygateStorage
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+/// A clock tests move by hand.
+final class TestClock: Sendable {
+    private let value = Mutex(Date())
+    var now: Date { value.withLock { $0 } }
+    func advance(_ seconds: TimeInterval) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
+}
+
+/// A Keygate on a fresh SQLite database with one provisioned organization, and the router in front of it.
+struct Harness {
+    static let password = "Passw0rd!x"
+
+    let keygate: Keygate
+    let store: SQLKeygateStore
+    let db: any DatabaseHandle
+    let clock: TestClock
+    let org: ProvisioningResult
+    let path: String
+    let directory: URL
+
+    /// - Parameter limits: request limits (off unless a test is about them).
+    static func make(limits: RateLimiter.Limits = .off, throttle: LoginThrottle.Limits = .init()) async throws -> (Harness, Router<KeygateRequestContext>) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keygate-http-\(UUID().uuidString)")
+        let path = directory.appendingPathComponent("k.sqlite").path
+        let (db, store) = try await Storage.open(url: path, logger: Logger(label: "test"))
+        let clock = TestClock()
+        let hasher = BcryptPasswordHasher(cost: 4)
+        let keygate = Keygate(
+            store: store, cipher: try KeyCipher(masterKey: Array(repeating: 7, count: 32)), hasher: hasher,
+            loginThrottle: LoginThrottle(limits: throttle), dummyPasswordHash: try await hasher.hash("Dummy-passw0rd"),
+            now: { clock.now })
+        let org = try await keygate.provisionOrganization(name: "Acme", adminLogin: "root", password: password, operator: "test")
+        let harness = Harness(keygate: keygate, store: store, db: db, clock: clock, org: org, path: path, directory: directory)
+        return (harness, buildRouter(keygate: keygate, settings: ServerSettings(rateLimits: limits)))
+    }
+
+    func close() async {
+        try? await db.shutdown()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    var orgID: Int64 { org.organization.id }
+
+    /// The current key's clear value.
+    func currentKey() async throws -> String? { try await keygate.currentKey(orgID: orgID)?.value.rawValue }
+
+    /// Creates a role with the given API key access and an admin holding it; returns the admin's login.
+    func addAdmin(_ login: String, access: FeatureAccess) async throws -> String {
+        let role = try await store.insertRole(
+            Role(id: 0, orgID: orgID, name: "role-\(login)", featurePermissions: [Role.apiKeyManagement: access]),
+            audit: AuditEvent(orgID: orgID, at: clock.now, actor: .provider(name: "t"), action: "role.created", detail: ""))
+        _ = try await keygate.createAdmin(
+            orgID: orgID, draft: AdminDraft(loginName: login, roleID: role.id, password: Self.password), actor: .provider(name: "t"))
+        return login
+    }
+
+    /// A login body for `key` at the test clock's time (each call a new millisecond, so no replay).
+    func loginBody(user: String = "root", password: String = Harness.password, key: String, numeric: Bool = true, skewSeconds: Double = 0) -> [String: Any] {
+        clock.advance(0.002)
+        let ms = Int64((clock.now.timeIntervalSince1970 + skewSeconds) * 1000)
+        let obfuscated = KeyObfuscation.obfuscate(try! APIKeyValue(validating: key), timestamp: String(ms))!
+        return ["apiKey": obfuscated, "username": user, "password": password, "timestamp": numeric ? ms as Any : String(ms) as Any]
+    }
+}
+
+extension TestClientProtocol {
+    /// Sends a request; `json` is encoded with JSONSerialization (so tests can send any shape).
+    @discardableResult
+    func send(
+        _ method: HTTPRequest.Method, _ uri: String, session: String? = nil, json: Any? = nil, raw: String? = nil,
+        contentType: String? = "application/json"
+    ) async throws -> TestResponse {
+        var headers = HTTPFields()
+        if let session { headers[.cookie] = "JSESSIONID=\(session)" }
+        var body: ByteBuffer?
+        if let json {
+            body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
+        } else if let raw {
+            body = ByteBuffer(string: raw)
+        }
+        if body != nil, let contentType { headers[.contentType] = contentType }
+        return try await execute(uri: uri, method: method, headers: headers, body: body) { response in
+            TestResponse(status: response.status, headers: response.headers, body: response.body)
+        }
+    }
+
+    /// Logs in and returns the session token.
+    func login(_ harness: Harness, user: String = "root", key: String? = nil, path: String = "/api/v1/auth") async throws -> String {
+        let currentKey = try await harness.currentKey()
+        let key = key ?? currentKey!
+        let response = try await send(.post, path, json: harness.loginBody(user: user, key: key))
+        try #require(response.status == .ok, "login failed: \(response.text)")
+        let cookie = try #require(response.headers[.setCookie])
+        return String(cookie.split(separator: ";")[0].dropFirst("JSESSIONID=".count))
+    }
+}
+
+/// A response captured for assertions.
+struct TestResponse: Sendable {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let body: ByteBuffer
+
+    var text: String { String(buffer: body) }
+    var json: Any? { try? JSONSerialization.jsonObject(with: Data(body.readableBytesView)) }
+    var object: [String: Any] { json as? [String: Any] ?? [:] }
+    var array: [[String: Any]] { json as? [[String: Any]] ?? [] }
+    /// The legacy error code.
+    var code: String? { object["code"] as? String }
+}
+
+/// Runs `body` against a fresh harness through the router (no sockets).
+func withServer(
+    limits: RateLimiter.Limits = .off, throttle: LoginThrottle.Limits = .init(),
+    _ body: @Sendable (Harness, any TestClientProtocol) async throws -> Void
+) async throws {
+    let (harness, router) = try await Harness.make(limits: limits, throttle: throttle)
+    let app = Application(router: router)
+    do {
+        try await app.test(.router) { client in try await body(harness, client) }
+    } catch {
+        await harness.close()
+        throw error
+    }
+    await harness.close()
+}

@@ -1,0 +1,304 @@
+import Foundation
+import KeygateCore
+import Logging
+import SQLKit
+import Testing
+
+@testable import KeygateStorage
+
+/// A backend the contract runs against. Each test gets a fresh, migrated database.
+enum Backend: String, CaseIterable, CustomTestStringConvertible {
+    case sqliteFile
+    case sqliteMemory
+
+    var testDescription: String { rawValue }
+
+    func open() async throws -> (any DatabaseHandle, SQLKeygateStore, cleanup: @Sendable () -> Void) {
+        switch self {
+        case .sqliteFile:
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keygate-test-\(UUID().uuidString)")
+            let (db, store) = try await Storage.open(url: dir.appendingPathComponent("k.sqlite").path, logger: Logger(label: "test"))
+            return (db, store, { try? FileManager.default.removeItem(at: dir) })
+        case .sqliteMemory:
+            let (db, store) = try await Storage.open(url: ":memory:", logger: Logger(label: "test"))
+            return (db, store, {})
+        }
+    }
+}
+
+/// Runs `body` with a fresh store on `backend`, closing it afterwards.
+func withStore(_ backend: Backend, _ body: (any DatabaseHandle, SQLKeygateStore) async throws -> Void) async throws {
+    let (db, store, cleanup) = try await backend.open()
+    defer { cleanup() }
+    do {
+        try await body(db, store)
+        try await db.shutdown()
+    } catch {
+        try? await db.shutdown()
+        throw error
+    }
+}
+
+let t0 = Date(timeIntervalSince1970: 1_795_749_071)
+
+/// Provisions an organization with a key whose sealed text is `sealed-<org>`.
+func provision(_ store: SQLKeygateStore, _ name: String = "Acme", key: Bool = true) async throws -> ProvisionedOrganization {
+    try await store.createOrganization(
+        name: name, superAdmin: NewAdmin(loginName: "Root@\(name)", userName: "Root", email: "r@x", passwordHash: "hash"),
+        sealKey: key ? { @Sendable in "sealed-\($0)" } : nil, at: t0)
+}
+
+func session(_ token: String, _ org: ProvisionedOrganization, version: Int64 = 1, kind: SessionKind = .ztw, at: Date = t0) -> APISession {
+    APISession(
+        tokenHash: token, orgID: org.organization.id, adminID: org.admin.id, keyID: org.key?.id ?? 0, keyVersion: version,
+        kind: kind, createdAt: at, lastSeenAt: at)
+}
+
+func audit(_ org: ProvisionedOrganization, _ action: String = "test") -> AuditEvent {
+    AuditEvent(orgID: org.organization.id, at: t0, actor: .provider(name: "p"), action: action, detail: "")
+}
+
+func change(_ org: ProvisionedOrganization, _ op: KeyChange.Operation, _ effect: KeyChange.SessionEffect = .none, action: String = "key.test") -> KeyChange {
+    KeyChange(orgID: org.organization.id, operation: op, sessionEffect: effect, actor: .admin(id: org.admin.id, name: "Root"), at: t0.addingTimeInterval(5), auditAction: action, auditDetail: "d")
+}
+
+@Suite("Storage contract")
+struct StoreContractTests {
+    @Test("migrations are recorded once and re-running applies nothing", arguments: Backend.allCases)
+    func migrations(_ backend: Backend) async throws {
+        try await withStore(backend) { db, _ in
+            #expect(try await Migrations.run(on: db).isEmpty)
+            let count = try await db.read { try await $0.raw("SELECT COUNT(*) AS n FROM schema_migrations").first()!.decode(column: "n", as: Int.self) }
+            #expect(count == Migrations.latestVersion)
+        }
+    }
+
+    @Test("a database migrated by a newer Keygate is refused", arguments: Backend.allCases)
+    func schemaTooNew(_ backend: Backend) async throws {
+        try await withStore(backend) { db, _ in
+            try await db.transaction { try await $0.raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)").run() }
+            await #expect(throws: StorageError.self) { try await Migrations.run(on: db) }
+        }
+    }
+
+    @Test("provisioning creates org, Super Admin role, admin and key; names are unique", arguments: Backend.allCases)
+    func provisioning(_ backend: Backend) async throws {
+        try await withStore(backend) { _, store in
+            let org = try await provision(store)
+            #expect(org.role.isNonEditable && org.role.apiKeyAccess == .readWrite)
+            #expect(org.key?.version == 1 && org.key?.enabled == true)
+            #expect(org.key?.sealedValue == "sealed-\(org.organization.id)")
+            #expect(try await store.organization(named: "Acme")?.id == org.organization.id)
+            #expect(try await store.organization(id: org.organization.id)?.rotationPolicy == .endOldSessions)
+            await #expect(throws: KeygateError.self) { try await provision(store) }
+            _ = try await provision(store, "Beta", key: false)
+            let summaries = try await store.organizationSummaries()
+            #expect(summaries.map(\.organization.name) == ["Acme", "Beta"])
+            #expect(summaries.map(\.keyEnabled) == [true, nil])
+            #expect(summaries.map(\.adminCount) == [1, 1])
+        }
+    }
+
+    @Test("key changes: add only when none, optimistic versions, delete, enable/disable", arguments: Backend.allCases)
+    func keyChanges(_ backend: Backend) async throws {
+        try await withStore(backend) { _, store in
+            let org = try await provision(store)
+            await #expect(throws: KeygateError.conflict("the organization already has an API key")) {
+                try await store.applyKeyChange(change(org, .add(sealedValue: "x")))
+            }
+            let replaced = try await store.applyKeyChange(change(org, .replace(sealedValue: "v2", expectedVersion: 1)))
+            #expect(replaced.key?.version == 2 && replaced.key?.sealedValue == "v2")
+            #expect(replaced.key?.lastModifiedBy == .admin(id: org.admin.id, name: "Root"))
+            await #expect(throws: KeygateError.editLockNotAvailable) {
+                try await store.applyKeyChange(change(org, .replace(sealedValue: "v3", expectedVersion: 1)))
+            }
+            let stored = try await store.sealedKey(orgID: org.organization.id)
+            #expect(stored?.sealedValue == "v2" && stored?.lastModifiedAt == t0.addingTimeInterval(5))
+            let disabled = try await store.applyKeyChange(change(org, .setEnabled(false, expectedVersion: 2), .endAll))
+            #expect(disabled.key?.enabled == false)
+            _ = try await store.applyKeyChange(change(org, .delete(expectedVersion: 3), .endAll))
+            #expect(try await store.sealedKey(orgID: org.organization.id) == nil)
+            await #expect(throws: KeygateError.self) { try await store.applyKeyChange(change(org, .delete(expectedVersion: 3))) }
+            let added = try await store.applyKeyChange(change(org, .add(sealedValue: "new")))
+            #expect(added.key?.version == 1 && added.key?.id != org.key?.id)
+        }
+    }
+
+    @Test("concurrent rotations of one key: exactly one wins, the others get the edit lock", arguments: Backend.allCases)
+    func concurrentRotation(_ backend: Backend) async throws {
+        try await withStore(backend) { _, store in
+            let org = try await provision(store)
+            let outcomes = await withTaskGroup(of: Bool.self) { group in
+                for i in 0..<8 {
+                    group.addTask {
+                        do {
+                            _ = try await store.applyKeyChange(change(org, .replace(sealedValue: "v\(i)", expectedVersion: 1), action: "key.rotated"))
+                            return true
+                        } catch { return false }
+                    }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 }.count == 1)
+            #expect(try await store.sealedKey(orgID: org.organization.id)?.version == 2)
+            #expect(try await store.auditEvents(orgID: org.organization.id, actionPrefix: "key.rotated", limit: 10).count == 1)
+        }
+    }
+
+    @Test("rotation effects: end old sessions but the caller's, keep them, or give them grace", arguments: Backend.allCases)
+    func rotationEffects(_ backend: Backend) async throws {
+        try await withStore(backend) { _, store in
+            let org = try await provision(store)
+            for (i, token) in ["caller", "other1", "other2"].enumerated() {
+                #expect(try await store.createSession(session(token, org), replayDigest: "d\(i)", replayExpiresAt: t0, audit: audit(org)))
+            }
+            // End: others deleted, caller moved to version 2.
+            let r1 = try await store.applyKeyChange(change(org, .replace(sealedValue: "v2", expectedVersion: 1), .rotate(policy: .endOldSessions, callerTokenHash: "caller")))
+            #expect(r1.endedSessions == 2)
+            #expect(try await store.sessionSnapshot(tokenHash: "other1") == nil)
+            #expect(try await store.sessionSnapshot(tokenHash: "caller")?.session.keyVersion == 2)
+            let trail = try await store.auditEvents(orgID: org.organization.id, actionPrefix: "key.", limit: 5)
+            #expect(trail.first?.detail.contains("2 session(s) ended") == true)
+
+            // Keep: everyone moves along.
+            _ = try await store.createSession(session("old", org, version: 2), replayDigest: "d9", replayExpiresAt: t0, audit: audit(org))
+            let r2 = try await store.applyKeyChange(change(org, .replace(sealedValue: "v3", expectedVersion: 2), .rotate(policy: .keepOldSessions, callerTokenHash: nil)))
+            #expect(r2.endedSessions == 0)
+            #expect(try await store.sessionSnapshot(tokenHash: "old")?.session.keyVersion == 3)
+
+            // Grace: others keep their version with a deadline; the caller moves and has none.
+            _ = try await store.applyKeyChange(change(org, .replace(sealedValue: "v4", expectedVersion: 3), .rotate(policy: .grace(seconds: 60), callerTokenHash: "caller")))
+            let old = try await store.sessionSnapshot(tokenHash: "old")
+            #expect(old?.session.keyVersion == 3 && old?.keyVersion == 4)
+            #expect(old?.session.graceUntil == t0.addingTimeInterval(65))
+            let caller = try await store.sessionSnapshot(tokenHash: "caller")
+            #expect(caller?.session.keyVersion == 4 && caller?.session.graceUntil == nil)
+
+            // Delete ends everything, the caller's too.
+            let r3 = try await store.applyKeyChange(change(org, .delete(expectedVersion: 4), .endAll))
+            #expect(r3.endedSessions == 2)
+            #expect(try await store.sessionCount(orgID: org.organization.id) == 0)
+        }
+    }
+
+    @Test("sessions: replay refused with nothing stored, snapshot joins admin, role and key, touch and delete", arguments: Backend.allCases)
+    func sessions(_ backend: Backend) async throws {
+        try await withStore(backend) { _, store in
+            let org = try await provision(store)
+            #expect(try await store.createSession(session("s1", org), replayDigest: "same", replayExpiresAt: t0, audit: audit(org, "session.created")))
+            #expect(!(try await store.createSession(session("s2", org), replayDigest: "same", replayExpiresAt: t0, audit: audit(org, "session.created"))))
+            #expect(try await store.sessionSnapshot(tokenHash: "s2") == nil)
+            #expect(try await store.sealedKey(orgID: org.organization.id)?.lastUsedAt == t0)
+            let snap = try #require(try await store.sessionSnapshot(tokenHash: "s1"))
+            #expect(snap.admin.loginName == "Root@Acme" && snap.role.name == "Super Admin")
+            #expect(snap.keyID == org.key?.id && snap.keyVersion == 1 && snap.keyEnabled)
+            try await store.touchSession(tokenHash: "s1", at: t0.addingTimeInterval(100))
+            #expect(try await store.sessionSnapshot(tokenHash: "s1")?.session.lastSeenAt == t0.addingTimeInterval(100))
+            #expect(try await store.deleteSession(tokenHash: "s1", audit: audit(org, "session.ended")))
+            #expect(!(try await store.deleteSession(tokenHash: "s1", audit: nil)))
+            #expect(try await store.auditEvents(orgID: org.organization.id, actionPrefix: "session.", limit: 10).map(\.action) == ["session.ended", "session.created"])
+        }
+    }
+
+    @Test("housekeeping removes idle sessions per kind, ended grace and old replay digests", arguments: Backend.allCases)
+    func expiry(_ backend: Backend) async throws {
+        try await withStore(backend) { db, store in
+            let org = try await provision(store)
+            _ = try await store.createSession(session("ztw", org, kind: .ztw), replayDigest: "a", replayExpiresAt: t0, audit: audit(org))
+            _ = try await store.createSession(session("zia", org, kind: .zia), replayDigest: "b", replayExpiresAt: t0.addingTimeInterval(10_000), audit: audit(org))
+            let removed = try await store.deleteExpired(now: t0.addingTimeInterval(600), ztwIdle: 1800, ziaIdle: 300)
+            #expect(removed == 1)
+            #expect(try await store.sessionSnapshot(tokenHash: "ztw") != nil)
+            #expect(try await store.sessionSnapshot(tokenHash: "zia") == nil)
+            let digests = try await db.read { try await $0.raw("SELECT digest FROM login_replays").all().map { try $0.decode(column: "digest", as: String.self) } }
+            #expect(digests == ["b"])
+        }
+    }
+
+    @Test("roles: unique names, no delete while held, permissions round-trip", arguments: Backend.allCases)
+    func roles(_ backend: Backend) async throws {
+        try await withStore(backend) { _, store in
+            let org = try await provision(store)
+            let orgID = org.organization.id
+            var viewer = try await store.insertRole(Role(id: 0, orgID: orgID, name: "Viewer", featurePermissions: ["APIKEY_MANAGEMENT": .readOnly, "POLICY_ACCESS": .none]), audit: audit(org))
+            #expect(try await store.role(orgID: orgID, id: viewer.id)?.featurePermissions == ["APIKEY_MANAGEMENT": .readOnly, "POLICY_ACCESS": .none])
+            await #expect(throws: KeygateError.self) { try await store.insertRole(Role(id: 0, orgID: orgID, name: "Viewer", featurePermissions: [:]), audit: audit(org)) }
+            viewer.featurePermissions["APIKEY_MANAGEMENT"] = .readWrite
+            try await store.updateRole(viewer, audit: audit(org))
+            #expect(try await store.role(orgID: orgID, id: viewer.id)?.apiKeyAccess == .readWrite)
+            await #expect(throws: KeygateError.self) { try await store.deleteRole(orgID: orgID, id: org.role.id, audit: audit(org)) }
+            try await store.deleteRole(orgID: orgID, id: viewer.id, audit: audit(org))
+            #expect(try await store.roles(orgID: orgID).count == 1)
+            // Another organization's role is not visible.
+            let other = try await provision(store, "Other")
+            #expect(try await store.role(orgID: orgID, id: other.role.id) == nil)
+        }
+    }
+
+    @Test("admins: login names unique per organization case-insensitively, session effects on update and delete", arguments: Backend.allCases)
+    func admins(_ backend: Backend) async throws {
+        try await withStore(backend) { _, store in
+            let org = try await provision(store)
+            let orgID = org.organization.id
+            let draft = Admin(id: 0, orgID: orgID, loginName: "ann", userName: "Ann", email: "", roleID: org.role.id, passwordHash: "h", createdAt: t0)
+            var ann = try await store.insertAdmin(draft, audit: audit(org))
+            var dup = draft
+            dup.loginName = "ANN"
+            await #expect(throws: KeygateError.self) { try await store.insertAdmin(dup, audit: audit(org)) }
+            // The same login name in another organization is fine (one person, several organizations).
+            let other = try await provision(store, "Other")
+            var elsewhere = draft
+            elsewhere.orgID = other.organization.id
+            elsewhere.roleID = other.role.id
+            _ = try await store.insertAdmin(elsewhere, audit: audit(other))
+            #expect(try await store.loginCandidates(loginName: "Ann").count == 2)
+
+            func annSession(_ token: String) -> APISession {
+                APISession(tokenHash: token, orgID: orgID, adminID: ann.id, keyID: org.key!.id, keyVersion: 1, kind: .ztw, createdAt: t0, lastSeenAt: t0)
+            }
+            _ = try await store.createSession(annSession("a1"), replayDigest: "1", replayExpiresAt: t0, audit: audit(org))
+            _ = try await store.createSession(annSession("a2"), replayDigest: "2", replayExpiresAt: t0, audit: audit(org))
+            ann.userName = "Ann B"
+            try await store.updateAdmin(ann, endSessions: true, keepSession: "a2", audit: audit(org))
+            #expect(try await store.sessionSnapshot(tokenHash: "a1") == nil)
+            #expect(try await store.sessionSnapshot(tokenHash: "a2")?.admin.userName == "Ann B")
+            try await store.deleteAdmin(orgID: orgID, id: ann.id, audit: audit(org))
+            #expect(try await store.sessionSnapshot(tokenHash: "a2") == nil)
+            #expect(try await store.admins(orgID: orgID).map(\.loginName) == ["Root@Acme"])
+        }
+    }
+
+    @Test("audit: newest first, literal prefix filter, limit", arguments: Backend.allCases)
+    func auditTrail(_ backend: Backend) async throws {
+        try await withStore(backend) { _, store in
+            let org = try await provision(store)
+            for action in ["key.added", "key%x", "session.created", "key_y", "key.deleted"] {
+                try await store.appendAudit(audit(org, action))
+            }
+            #expect(try await store.auditEvents(orgID: org.organization.id, actionPrefix: "key.", limit: 10).map(\.action) == ["key.deleted", "key.added"])
+            #expect(try await store.auditEvents(orgID: org.organization.id, actionPrefix: "key%", limit: 10).map(\.action) == ["key%x"])
+            #expect(try await store.auditEvents(orgID: org.organization.id, actionPrefix: nil, limit: 2).map(\.action) == ["key.deleted", "key_y"])
+            let other = try await provision(store, "Other")
+            #expect(try await store.auditEvents(orgID: other.organization.id, actionPrefix: "key", limit: 10).isEmpty)
+        }
+    }
+
+    @Test("a second connection to the same file (another process, e.g. the CLI) sees changes at once")
+    func sharedFile() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keygate-test-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("k.sqlite").path
+        let (db1, store1) = try await Storage.open(url: path, logger: Logger(label: "a"))
+        let (db2, store2) = try await Storage.open(url: "sqlite:" + path, logger: Logger(label: "b"))
+        let org = try await provision(store1)
+        _ = try await store2.applyKeyChange(change(org, .setEnabled(false, expectedVersion: 1), .endAll))
+        #expect(try await store1.sealedKey(orgID: org.organization.id)?.enabled == false)
+        try await db1.shutdown()
+        try await db2.shutdown()
+    }
+
+    @Test("PostgreSQL URLs are refused clearly until that backend lands")
+    func postgresRefused() async {
+        await #expect(throws: StorageError.self) { try await Storage.open(url: "postgres://u@localhost/db", logger: Logger(label: "t")) }
+    }
+}
