@@ -19,6 +19,8 @@ struct AdminTests {
             #expect((superAdmin["featurePermissions"] as? [String: String])?["APIKEY_MANAGEMENT"] == "READ_WRITE")
             #expect(superAdmin["roleType"] as? String == "EDGE_CONNECTOR_ADMIN" && superAdmin["rank"] as? Int == 0)
             let superID = try #require(superAdmin["id"] as? Int)
+            let lite = try await client.send(.get, "/api/v1/adminRoles/lite", session: s)
+            #expect(lite.status == .ok && lite.array.map { $0["id"] as? Int } == [superID])
 
             let created = try await client.send(.post, "/api/v1/adminRoles", session: s, json: [
                 "name": "Auditors", "roleType": "EDGE_CONNECTOR_ADMIN", "policyAccess": "READ_ONLY", "reportAccess": "NONE",

@@ -26,6 +26,10 @@ struct AdminController {
         group.get("adminRoles") { _, context in
             try jsonResponse(try await keygate.listRoles(try context.requirePrincipal()).map(RoleDTO.init))
         }
+        // ZIA's SDK lists roles through `/adminRoles/lite`; Keygate's roles are small, so it answers the full objects.
+        group.get("adminRoles/lite") { _, context in
+            try jsonResponse(try await keygate.listRoles(try context.requirePrincipal()).map(RoleDTO.init))
+        }
         group.get("adminRoles/{id}") { request, context in
             try jsonResponse(RoleDTO(try await keygate.role(try context.requirePrincipal(), id: try request.pathID(context, "role"))))
         }
