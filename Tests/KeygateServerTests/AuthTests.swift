@@ -29,6 +29,22 @@ struct AuthTests {
         }
     }
 
+    @Test("the cookie is Secure behind a trusted proxy that says https, and only then")
+    func secureBehindProxy() async throws {
+        let https: HTTPFields = [HTTPField.Name("X-Forwarded-Proto")!: "https"]
+        try await withServer(trustProxy: true) { harness, client in
+            let key = try await harness.currentKey()!
+            let viaProxy = try await client.send(.post, "/api/v1/auth", json: harness.loginBody(key: key), headers: https)
+            #expect(viaProxy.headers[.setCookie]?.hasSuffix("; Secure") == true)
+            let direct = try await client.send(.post, "/api/v1/auth", json: harness.loginBody(key: key))
+            #expect(direct.headers[.setCookie]?.contains("Secure") == false)
+        }
+        try await withServer(trustProxy: false) { harness, client in
+            let r = try await client.send(.post, "/api/v1/auth", json: harness.loginBody(key: try await harness.currentKey()!), headers: https)
+            #expect(r.headers[.setCookie]?.contains("Secure") == false)
+        }
+    }
+
     @Test("wrong password, key, user or timestamp all get the same 400 body")
     func uniformFailure() async throws {
         try await withServer { harness, client in

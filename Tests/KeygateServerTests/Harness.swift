@@ -30,7 +30,9 @@ struct Harness {
     let directory: URL
 
     /// - Parameter limits: request limits (off unless a test is about them).
-    static func make(limits: RateLimiter.Limits = .off, throttle: LoginThrottle.Limits = .init()) async throws -> (Harness, Router<KeygateRequestContext>) {
+    static func make(
+        limits: RateLimiter.Limits = .off, throttle: LoginThrottle.Limits = .init(), trustProxy: Bool = false
+    ) async throws -> (Harness, Router<KeygateRequestContext>) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keygate-http-\(UUID().uuidString)")
         let path = directory.appendingPathComponent("k.sqlite").path
         let (db, store) = try await Storage.open(url: path, logger: Logger(label: "test"))
@@ -42,7 +44,7 @@ struct Harness {
             now: { clock.now })
         let org = try await keygate.provisionOrganization(name: "Acme", adminLogin: "root", password: password, operator: "test")
         let harness = Harness(keygate: keygate, store: store, db: db, clock: clock, org: org, path: path, directory: directory)
-        return (harness, buildRouter(keygate: keygate, settings: ServerSettings(rateLimits: limits)))
+        return (harness, buildRouter(keygate: keygate, settings: ServerSettings(trustForwardedProto: trustProxy, rateLimits: limits)))
     }
 
     func close() async {
@@ -79,9 +81,9 @@ extension TestClientProtocol {
     @discardableResult
     func send(
         _ method: HTTPRequest.Method, _ uri: String, session: String? = nil, json: Any? = nil, raw: String? = nil,
-        contentType: String? = "application/json"
+        contentType: String? = "application/json", headers extra: HTTPFields = [:]
     ) async throws -> TestResponse {
-        var headers = HTTPFields()
+        var headers = extra
         if let session { headers[.cookie] = "JSESSIONID=\(session)" }
         var body: ByteBuffer?
         if let json {
@@ -122,10 +124,10 @@ struct TestResponse: Sendable {
 
 /// Runs `body` against a fresh harness through the router (no sockets).
 func withServer(
-    limits: RateLimiter.Limits = .off, throttle: LoginThrottle.Limits = .init(),
+    limits: RateLimiter.Limits = .off, throttle: LoginThrottle.Limits = .init(), trustProxy: Bool = false,
     _ body: @Sendable (Harness, any TestClientProtocol) async throws -> Void
 ) async throws {
-    let (harness, router) = try await Harness.make(limits: limits, throttle: throttle)
+    let (harness, router) = try await Harness.make(limits: limits, throttle: throttle, trustProxy: trustProxy)
     let app = Application(router: router)
     do {
         try await app.test(.router) { client in try await body(harness, client) }

@@ -93,6 +93,8 @@ class Keygate:
         self.database = database
         self.env = env
         self.base = f"https://127.0.0.1:{self.port}"
+        self.log_path = None
+        self.secrets = {banner["apiKey"], banner["password"]}
 
     def cli(self, *args, stdin=None):
         """Runs the operator CLI on the same database while the server runs; returns parsed --json output."""
@@ -107,7 +109,7 @@ def keygate():
     directory = pathlib.Path(tempfile.mkdtemp(prefix="keygate-e2e-"))
     tls = _write_test_ca(directory)
     database = str(directory / "data" / "keygate.sqlite")
-    env = dict(os.environ, KEYGATE_SECURITY_BCRYPT_COST="8", KEYGATE_LOG_LEVEL="warning")
+    env = dict(os.environ, KEYGATE_SECURITY_BCRYPT_COST="8", KEYGATE_LOG_LEVEL="trace")
     process = subprocess.Popen(
         [keygate_binary(), "serve", "--port", "0", "--database", database, "--tls-cert", str(tls["cert"]),
          "--tls-key", str(tls["key"]), "--json"],
@@ -125,6 +127,7 @@ def keygate():
     os.environ["REQUESTS_CA_BUNDLE"] = str(tls["ca"])
     os.environ["ZIA_OVERRIDE_URL"] = f"https://127.0.0.1:{STATE['port']}"
     server = Keygate(process, banner, database, env)
+    server.log_path = directory / "server.log"
     yield server
     process.terminate()
     try:
@@ -139,4 +142,5 @@ def org(keygate, request):
     name = f"org-{request.node.name}"[:90]
     password = "E2e!passw0rd"
     out = keygate.cli("org", "create", name, "--admin", f"admin@{name}", "--password-stdin", stdin=password + "\n")
+    keygate.secrets.update({out["apiKey"], password})
     return {"name": name, "username": out["username"], "password": password, "api_key": out["apiKey"]}

@@ -4,10 +4,13 @@ import ServiceLifecycle
 
 /// Deletes idle sessions and old replay digests every `interval` seconds. Correctness never depends on it (the
 /// session check enforces timeouts itself); it only keeps the tables small.
-struct HousekeepingService: Service {
+struct HousekeepingService: Service, CustomStringConvertible {
     let keygate: Keygate
     let interval: Duration
     let logger: Logger
+
+    /// ServiceLifecycle logs services by description; the default would dump the whole `Keygate` value.
+    var description: String { "HousekeepingService" }
 
     func run() async throws {
         do {

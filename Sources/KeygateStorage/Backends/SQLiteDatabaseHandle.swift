@@ -49,8 +49,12 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
         return SQLiteDatabaseHandle(writer: writer, readers: readers, logger: logger)
     }
 
+    /// The SQLKit view of a connection. Query logging is off: SQLKit would log bind values (password hashes,
+    /// sealed keys, token digests) at debug level, and nothing secret-adjacent belongs in a log.
+    private static func sql(_ connection: SQLiteConnection) -> any SQLDatabase { connection.sql(queryLogLevel: nil) }
+
     private static func configure(_ connection: SQLiteConnection, inMemory: Bool) async throws {
-        let sql = connection.sql()
+        let sql = Self.sql(connection)
         if !inMemory {
             try await sql.raw("PRAGMA journal_mode = WAL").run()
             try await sql.raw("PRAGMA synchronous = NORMAL").run()
@@ -61,15 +65,15 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         if readers.isEmpty {
-            return try await writeLock.withLock { try await body(writer.sql()) }
+            return try await writeLock.withLock { try await body(Self.sql(writer)) }
         }
         let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
-        return try await body(readers[index % readers.count].sql())
+        return try await body(Self.sql(readers[index % readers.count]))
     }
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await writeLock.withLock {
-            let sql = writer.sql()
+            let sql = Self.sql(writer)
             try await sql.raw("BEGIN IMMEDIATE").run()
             do {
                 let value = try await body(sql)
