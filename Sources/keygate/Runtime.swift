@@ -81,8 +81,15 @@ struct Runtime {
                 perLoginName: config.int(forKey: "login.maxFailuresPerName", default: 5),
                 perAddress: config.int(forKey: "login.maxFailuresPerAddress", default: 20),
                 window: TimeInterval(config.int(forKey: "login.lockoutSeconds", default: 900))))
+        let cipher = try KeyCipher(masterKey: masterKey)
+        do {
+            try await verifyMasterKey(cipher, store: store)
+        } catch {
+            try? await db.shutdown()
+            throw error
+        }
         let keygate = Keygate(
-            store: store, cipher: try KeyCipher(masterKey: masterKey), hasher: hasher, settings: settings,
+            store: store, cipher: cipher, hasher: hasher, settings: settings,
             loginThrottle: throttle, dummyPasswordHash: try await hasher.hash(PasswordPolicy.generate()))
         return Runtime(config: config, logger: logger, db: db, store: store, keygate: keygate, databasePath: database)
     }
@@ -118,6 +125,21 @@ struct Runtime {
             "generated a new master key; back it up: without it the stored API keys cannot be decrypted",
             metadata: ["file": "\(file)"])
         return try KeyCipher.parseMasterKey(hex)
+    }
+
+    /// Refuses to start with a master key that cannot open this database's keys (a wrong key file would
+    /// otherwise surface later as failed logins and 500s).
+    static func verifyMasterKey(_ cipher: KeyCipher, store: SQLKeygateStore) async throws {
+        for summary in try await store.organizationSummaries() where summary.keyEnabled != nil {
+            guard let sealed = try await store.sealedKey(orgID: summary.organization.id) else { continue }
+            do {
+                _ = try cipher.open(sealed.sealedValue, orgID: sealed.orgID)
+            } catch {
+                throw ValidationError(
+                    "the master key does not open the API keys in this database: use the master key this database was created with")
+            }
+            return
+        }
     }
 
     func close() async { try? await db.shutdown() }
