@@ -57,7 +57,8 @@ struct OrgCommand: AsyncParsableCommand {
         let organizationId: Int64
         let organization: String
         let username: String
-        let password: String
+        /// Only a generated password is printed; one given on standard input is not echoed.
+        let password: String?
         let apiKey: String
     }
 
@@ -74,12 +75,12 @@ struct OrgCommand: AsyncParsableCommand {
                 let result = try await runtime.keygate.provisionOrganization(name: name, adminLogin: admin, password: password, operator: operatorName)
                 let out = ProvisionOutput(
                     organizationId: result.organization.id, organization: result.organization.name, username: result.admin.loginName,
-                    password: result.password, apiKey: result.key.value.rawValue)
+                    password: passwordStdin ? nil : result.password, apiKey: result.key.value.rawValue)
                 Output.emit(common.json, out) {
                     """
                     organization: \(out.organization) (id \(out.organizationId))
                     username:     \(out.username)
-                    password:     \(passwordStdin ? "(as given)" : out.password)
+                    password:     \(out.password ?? "(as given)")
                     API key:      \(out.apiKey)
                     """
                 }

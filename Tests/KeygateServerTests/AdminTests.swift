@@ -131,6 +131,22 @@ struct AdminTests {
         }
     }
 
+    @Test("a new password set through PUT /adminUsers ends that admin's sessions, but not the caller's own")
+    func passwordViaAdminUsers() async throws {
+        try await withServer { harness, client in
+            let root = try await client.login(harness)
+            let rootElsewhere = try await client.login(harness)
+            let ann = try await client.login(harness, user: try await harness.addAdmin("ann", access: .readOnly))
+            let annID = try #require(try await client.send(.get, "/api/v1/adminUsers", session: root).array.first { $0["loginName"] as? String == "ann" }?["id"] as? Int)
+            #expect(try await client.send(.put, "/api/v1/adminUsers/\(annID)", session: root, json: ["password": "Fresh!pass99"]).status == .ok)
+            #expect(try await client.send(.get, "/api/v1/auth", session: ann).status == .unauthorized)
+            let own = try await client.send(.put, "/api/v1/adminUsers/\(harness.org.admin.id)", session: root, json: ["password": "Fresh!pass99"])
+            #expect(own.status == .ok)
+            #expect(try await client.send(.get, "/api/v1/auth", session: root).status == .ok)
+            #expect(try await client.send(.get, "/api/v1/auth", session: rootElsewhere).status == .unauthorized)
+        }
+    }
+
     @Test("activation endpoints report nothing pending and need a session")
     func activation() async throws {
         try await withServer { harness, client in

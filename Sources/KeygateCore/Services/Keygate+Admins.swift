@@ -161,11 +161,14 @@ extension Keygate {
         if id == principal.admin.id, draft.disabled == true || (draft.roleID.map { $0 != current.roleID } ?? false) {
             throw KeygateError.conflict("you cannot disable yourself or change your own role")
         }
-        return try await updateAdmin(current: current, draft: draft, actor: principal.actor)
+        // An admin's own change (e.g. a new password) keeps the session that made it, as `passwordChange` does.
+        let keep = id == principal.admin.id ? principal.tokenHash : nil
+        return try await updateAdmin(current: current, draft: draft, actor: principal.actor, keepSession: keep)
     }
 
-    /// Updates an admin as `actor` (also used by the CLI).
-    public func updateAdmin(current: Admin, draft: AdminDraft, actor: ChangeActor) async throws -> Admin {
+    /// Updates an admin as `actor` (also used by the CLI). Disabling or a new password ends the admin's sessions,
+    /// all but `keepSession`.
+    public func updateAdmin(current: Admin, draft: AdminDraft, actor: ChangeActor, keepSession: String? = nil) async throws -> Admin {
         var admin = current
         if let loginName = draft.loginName {
             try Admin.validateLoginName(loginName)
@@ -193,7 +196,7 @@ extension Keygate {
         let endSessions = admin.disabled || draft.password != nil
         let action = draft.disabled == true && !current.disabled ? "admin.disabled" : "admin.updated"
         try await store.updateAdmin(
-            admin, endSessions: endSessions, keepSession: nil,
+            admin, endSessions: endSessions, keepSession: keepSession,
             audit: AuditEvent(orgID: admin.orgID, at: now(), actor: actor, action: action, detail: "admin \(admin.loginName)"))
         return admin
     }
