@@ -33,7 +33,7 @@ extension SQLKeygateStore {
         let actorID = try row.decode(column: p + "modified_by_id", as: Int64?.self)
         return SealedAPIKey(
             id: try row.decode(column: p + "id", as: Int64.self), orgID: try row.decode(column: p + "org_id", as: Int64.self),
-            sealedValue: try row.decode(column: p + "sealed_value", as: String.self),
+            value: try row.decode(column: p + "sealed_value", as: String.self),
             version: try row.decode(column: p + "version", as: Int64.self),
             enabled: try row.decode(column: p + "enabled", as: Int.self) != 0,
             lastModifiedBy: kind == "admin" ? .admin(id: actorID ?? 0, name: name) : .provider(name: name),

@@ -33,7 +33,7 @@ public struct SQLKeygateStore: KeygateStore {
                 let sealed = try sealKey(orgID)
                 let id = try await Self.insertKey(sql, orgID: orgID, sealed: sealed, actor: actor, at: at)
                 key = SealedAPIKey(
-                    id: id, orgID: orgID, sealedValue: sealed, version: 1, enabled: true, lastModifiedBy: actor,
+                    id: id, orgID: orgID, value: sealed, version: 1, enabled: true, lastModifiedBy: actor,
                     lastModifiedAt: at, lastUsedAt: nil)
             }
             return ProvisionedOrganization(
@@ -97,7 +97,7 @@ public struct SQLKeygateStore: KeygateStore {
                 guard current == nil else { throw KeygateError.conflict("the organization already has an API key") }
                 let id = try await Self.insertKey(sql, orgID: change.orgID, sealed: sealed, actor: actor, at: change.at)
                 result = SealedAPIKey(
-                    id: id, orgID: change.orgID, sealedValue: sealed, version: 1, enabled: true, lastModifiedBy: actor,
+                    id: id, orgID: change.orgID, value: sealed, version: 1, enabled: true, lastModifiedBy: actor,
                     lastModifiedAt: change.at, lastUsedAt: nil)
             case .replace(let sealed, let expected):
                 let key = try Self.expect(current, version: expected)
@@ -110,7 +110,7 @@ public struct SQLKeygateStore: KeygateStore {
                     """
                 ).run()
                 result = SealedAPIKey(
-                    id: key.id, orgID: key.orgID, sealedValue: sealed, version: expected + 1, enabled: key.enabled,
+                    id: key.id, orgID: key.orgID, value: sealed, version: expected + 1, enabled: key.enabled,
                     lastModifiedBy: actor, lastModifiedAt: change.at, lastUsedAt: key.lastUsedAt)
             case .delete(let expected):
                 let key = try Self.expect(current, version: expected)

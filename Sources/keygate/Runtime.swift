@@ -133,7 +133,7 @@ struct Runtime {
         for summary in try await store.organizationSummaries() where summary.keyEnabled != nil {
             guard let sealed = try await store.sealedKey(orgID: summary.organization.id) else { continue }
             do {
-                _ = try cipher.open(sealed.sealedValue, orgID: sealed.orgID)
+                _ = try cipher.open(sealed.value, orgID: sealed.orgID)
             } catch {
                 throw ValidationError(
                     "the master key does not open the API keys in this database: use the master key this database was created with")

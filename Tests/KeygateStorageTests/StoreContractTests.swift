@@ -87,7 +87,7 @@ struct StoreContractTests {
             let org = try await provision(store)
             #expect(org.role.isNonEditable && org.role.apiKeyAccess == .readWrite)
             #expect(org.key?.version == 1 && org.key?.enabled == true)
-            #expect(org.key?.sealedValue == "sealed-\(org.organization.id)")
+            #expect(org.key?.value == "sealed-\(org.organization.id)")
             #expect(try await store.organization(named: "Acme")?.id == org.organization.id)
             #expect(try await store.organization(id: org.organization.id)?.rotationPolicy == .endOldSessions)
             await #expect(throws: KeygateError.self) { try await provision(store) }
@@ -107,13 +107,13 @@ struct StoreContractTests {
                 try await store.applyKeyChange(change(org, .add(sealedValue: "x")))
             }
             let replaced = try await store.applyKeyChange(change(org, .replace(sealedValue: "v2", expectedVersion: 1)))
-            #expect(replaced.key?.version == 2 && replaced.key?.sealedValue == "v2")
+            #expect(replaced.key?.version == 2 && replaced.key?.value == "v2")
             #expect(replaced.key?.lastModifiedBy == .admin(id: org.admin.id, name: "Root"))
             await #expect(throws: KeygateError.editLockNotAvailable) {
                 try await store.applyKeyChange(change(org, .replace(sealedValue: "v3", expectedVersion: 1)))
             }
             let stored = try await store.sealedKey(orgID: org.organization.id)
-            #expect(stored?.sealedValue == "v2" && stored?.lastModifiedAt == t0.addingTimeInterval(5))
+            #expect(stored?.value == "v2" && stored?.lastModifiedAt == t0.addingTimeInterval(5))
             let disabled = try await store.applyKeyChange(change(org, .setEnabled(false, expectedVersion: 2), .endAll))
             #expect(disabled.key?.enabled == false)
             _ = try await store.applyKeyChange(change(org, .delete(expectedVersion: 3), .endAll))

@@ -1,13 +1,14 @@
 import Foundation
 
-/// The organization's API key as the domain sees it: the clear value plus its metadata.
-public struct APIKey: Sendable, Hashable {
+/// The organization's key with its metadata, generic over how the value is held: clear (``APIKey``, what the
+/// domain works with) or sealed (``SealedAPIKey``, what storage holds; storage never sees a clear key).
+public struct KeyRecord<Value: Sendable & Hashable>: Sendable, Hashable {
     /// Database id (changes when a key is deleted and another added).
     public var id: Int64
     /// Owning organization.
     public var orgID: Int64
-    /// The key string.
-    public var value: APIKeyValue
+    /// The key string, clear or sealed.
+    public var value: Value
     /// Increments on every change; sessions are bound to the version they were made with.
     public var version: Int64
     /// False when the provider disabled it.
@@ -19,9 +20,9 @@ public struct APIKey: Sendable, Hashable {
     /// When a session was last created with it.
     public var lastUsedAt: Date?
 
-    /// Creates a key value.
+    /// Creates a key record.
     public init(
-        id: Int64, orgID: Int64, value: APIKeyValue, version: Int64, enabled: Bool, lastModifiedBy: ChangeActor,
+        id: Int64, orgID: Int64, value: Value, version: Int64, enabled: Bool, lastModifiedBy: ChangeActor,
         lastModifiedAt: Date, lastUsedAt: Date?
     ) {
         self.id = id
@@ -33,39 +34,17 @@ public struct APIKey: Sendable, Hashable {
         self.lastModifiedAt = lastModifiedAt
         self.lastUsedAt = lastUsedAt
     }
-}
 
-/// A key row as stored: the value sealed with AES-GCM. Storage never sees the clear key.
-public struct SealedAPIKey: Sendable, Hashable {
-    /// Database id.
-    public var id: Int64
-    /// Owning organization.
-    public var orgID: Int64
-    /// `KeyCipher` output (versioned, base64).
-    public var sealedValue: String
-    /// Change counter.
-    public var version: Int64
-    /// False when the provider disabled it.
-    public var enabled: Bool
-    /// Last Modified By.
-    public var lastModifiedBy: ChangeActor
-    /// Last Modified On.
-    public var lastModifiedAt: Date
-    /// When a session was last created with it.
-    public var lastUsedAt: Date?
-
-    /// Creates a sealed key value.
-    public init(
-        id: Int64, orgID: Int64, sealedValue: String, version: Int64, enabled: Bool, lastModifiedBy: ChangeActor,
-        lastModifiedAt: Date, lastUsedAt: Date?
-    ) {
-        self.id = id
-        self.orgID = orgID
-        self.sealedValue = sealedValue
-        self.version = version
-        self.enabled = enabled
-        self.lastModifiedBy = lastModifiedBy
-        self.lastModifiedAt = lastModifiedAt
-        self.lastUsedAt = lastUsedAt
+    /// The same record with its value transformed (sealing or opening it).
+    public func map<Other>(_ transform: (Value) throws -> Other) rethrows -> KeyRecord<Other> {
+        KeyRecord<Other>(
+            id: id, orgID: orgID, value: try transform(value), version: version, enabled: enabled,
+            lastModifiedBy: lastModifiedBy, lastModifiedAt: lastModifiedAt, lastUsedAt: lastUsedAt)
     }
 }
+
+/// The key as the domain sees it: the clear value plus its metadata.
+public typealias APIKey = KeyRecord<APIKeyValue>
+
+/// A key as stored: the value is ``KeyCipher`` output (`v1:` + base64 of AES-GCM), never the clear key.
+public typealias SealedAPIKey = KeyRecord<String>

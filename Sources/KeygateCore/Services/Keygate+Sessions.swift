@@ -36,7 +36,7 @@ extension Keygate {
         let candidates = try await store.loginCandidates(loginName: request.username)
         var matched: (LoginCandidate, SealedAPIKey)?
         for candidate in candidates {
-            guard let sealed = candidate.key, let key = try? cipher.open(sealed.sealedValue, orgID: sealed.orgID)
+            guard let sealed = candidate.key, let key = try? cipher.open(sealed.value, orgID: sealed.orgID)
             else { continue }
             // Every candidate is checked (no early exit) so timing does not depend on which one matches.
             let ok = KeyObfuscation.matches(presented: request.apiKey, key: key, timestamp: request.timestamp)

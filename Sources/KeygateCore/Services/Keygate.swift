@@ -38,10 +38,7 @@ public struct Keygate: Sendable {
 
     /// Opens a sealed key for the domain.
     func open(_ sealed: SealedAPIKey) throws -> APIKey {
-        APIKey(
-            id: sealed.id, orgID: sealed.orgID, value: try cipher.open(sealed.sealedValue, orgID: sealed.orgID),
-            version: sealed.version, enabled: sealed.enabled, lastModifiedBy: sealed.lastModifiedBy,
-            lastModifiedAt: sealed.lastModifiedAt, lastUsedAt: sealed.lastUsedAt)
+        try sealed.map { try cipher.open($0, orgID: sealed.orgID) }
     }
 }
 
