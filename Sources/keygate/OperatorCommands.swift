@@ -72,7 +72,8 @@ struct OrgCommand: AsyncParsableCommand {
         func run() async throws {
             let password = passwordStdin ? try readPasswordFromStdin() : nil
             try await withRuntime(common) { runtime in
-                let result = try await runtime.keygate.provisionOrganization(name: name, adminLogin: admin, password: password, operator: operatorName)
+                let result = try await runtime.keygate.provisionOrganization(
+                    name: name, adminLogin: admin, password: password, operator: operatorName)
                 let out = ProvisionOutput(
                     organizationId: result.organization.id, organization: result.organization.name, username: result.admin.loginName,
                     password: passwordStdin ? nil : result.password, apiKey: result.key.value.rawValue)
@@ -281,7 +282,8 @@ struct AdminCommand: AsyncParsableCommand {
                     Row(id: $0.id, loginName: $0.loginName, userName: $0.userName, role: roles[$0.roleID] ?? "", disabled: $0.disabled)
                 }
                 Output.emit(common.json, rows) {
-                    (["ID\tLOGIN\tNAME\tROLE\tSTATUS"] + rows.map { "\($0.id)\t\($0.loginName)\t\($0.userName)\t\($0.role)\t\($0.disabled ? "Disabled" : "Enabled")" })
+                    (["ID\tLOGIN\tNAME\tROLE\tSTATUS"]
+                        + rows.map { "\($0.id)\t\($0.loginName)\t\($0.userName)\t\($0.role)\t\($0.disabled ? "Disabled" : "Enabled")" })
                         .joined(separator: "\n")
                 }
             }
@@ -309,10 +311,12 @@ struct AdminCommand: AsyncParsableCommand {
     static func setDisabled(_ common: CommonOptions, _ org: String, _ login: String, _ disabled: Bool) async throws {
         try await withRuntime(common) { runtime in
             let organization = try await runtime.keygate.findOrganization(org)
-            guard let admin = try await runtime.store.admins(orgID: organization.id).first(where: { $0.loginName.lowercased() == login.lowercased() }) else {
+            guard let admin = try await runtime.store.admins(orgID: organization.id).first(where: { $0.loginName.lowercased() == login.lowercased() })
+            else {
                 throw KeygateError.notFound("admin \(login) not found in \(organization.name)")
             }
-            let updated = try await runtime.keygate.updateAdmin(current: admin, draft: AdminDraft(disabled: disabled), actor: .provider(name: operatorName))
+            let updated = try await runtime.keygate.updateAdmin(
+                current: admin, draft: AdminDraft(disabled: disabled), actor: .provider(name: operatorName))
             Output.emit(common.json, ["loginName": updated.loginName, "disabled": "\(updated.disabled)"]) {
                 "admin \(updated.loginName): \(updated.disabled ? "disabled" : "enabled")"
             }

@@ -3,8 +3,8 @@ import Configuration
 import Foundation
 import Hummingbird
 import KeygateCore
-import KeygateStorage
 import KeygateServer
+import KeygateStorage
 import Logging
 
 /// `keygate serve`: runs the server. On a brand-new database it provisions a demo organization and prints how
@@ -94,7 +94,9 @@ struct Serve: AsyncParsableCommand {
             print("  API key:  \(demo.key.value.rawValue)")
             print("")
             print("Log in with the Python SDK:")
-            print("  ZIA_OVERRIDE_URL=\(base) python3 -c \"from zscaler.oneapi_client import LegacyZIAClient as C; c=C({'username':'\(demo.admin.loginName)','password':'\(demo.password)','api_key':'\(demo.key.value.rawValue)','cloud':'keygate'}); print('session OK')\"")
+            print(
+                "  ZIA_OVERRIDE_URL=\(base) python3 -c \"from zscaler.oneapi_client import LegacyZIAClient as C; c=C({'username':'\(demo.admin.loginName)','password':'\(demo.password)','api_key':'\(demo.key.value.rawValue)','cloud':'keygate'}); print('session OK')\""
+            )
         }
         fflush(nil)
     }

@@ -69,7 +69,9 @@ struct SessionRulesTests {
     func grace() {
         let snapshot = Fixture.snapshot(sessionVersion: 1, keyVersion: 2, graceUntil: Fixture.t0.addingTimeInterval(60))
         #expect(throws: Never.self) { try SessionRules.validate(snapshot, now: Fixture.t0.addingTimeInterval(59), settings: settings) }
-        #expect(throws: KeygateError.sessionNotValid) { try SessionRules.validate(snapshot, now: Fixture.t0.addingTimeInterval(60), settings: settings) }
+        #expect(throws: KeygateError.sessionNotValid) {
+            try SessionRules.validate(snapshot, now: Fixture.t0.addingTimeInterval(60), settings: settings)
+        }
     }
 
     @Test("a role reduced to NONE is refused with 403, not a dead session")
@@ -135,8 +137,11 @@ struct KeyRulesTests {
 struct RoleTests {
     @Test(
         "feature names: the SDK's spellings meet",
-        arguments: [("APIKEY_MANAGEMENT", "APIKEY_MANAGEMENT"), ("apikeyManagement", "APIKEY_MANAGEMENT"), ("apikey_management", "APIKEY_MANAGEMENT"),
-                    ("ApiKeyManagement", "APIKEY_MANAGEMENT"), ("policyAccess", "POLICY_ACCESS"), ("EDGE_CONNECTOR_CLOUD_PROVISIONING", "EDGE_CONNECTOR_CLOUD_PROVISIONING")])
+        arguments: [
+            ("APIKEY_MANAGEMENT", "APIKEY_MANAGEMENT"), ("apikeyManagement", "APIKEY_MANAGEMENT"), ("apikey_management", "APIKEY_MANAGEMENT"),
+            ("ApiKeyManagement", "APIKEY_MANAGEMENT"), ("policyAccess", "POLICY_ACCESS"),
+            ("EDGE_CONNECTOR_CLOUD_PROVISIONING", "EDGE_CONNECTOR_CLOUD_PROVISIONING"),
+        ])
     func featureNames(_ input: String, _ canonical: String) {
         #expect(Role.canonicalFeatureName(input) == canonical)
     }

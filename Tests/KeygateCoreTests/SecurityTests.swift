@@ -72,7 +72,8 @@ struct PasswordPolicyTests {
     @Test("policy: 8-100 with digit, upper-case and special", arguments: ["short1!A", "Abcdefg1!"])
     func accepts(_ password: String) throws { try PasswordPolicy.validate(password) }
 
-    @Test("refuses weak passwords", arguments: ["Ab1!", "abcdefgh1!", "ABCDEFGHI!", "Abcdefghij1", "Abcdefghij!", String(repeating: "Aa1!", count: 26)])
+    @Test(
+        "refuses weak passwords", arguments: ["Ab1!", "abcdefgh1!", "ABCDEFGHI!", "Abcdefghij1", "Abcdefghij!", String(repeating: "Aa1!", count: 26)])
     func refuses(_ password: String) {
         #expect(throws: KeygateError.self) { try PasswordPolicy.validate(password) }
     }

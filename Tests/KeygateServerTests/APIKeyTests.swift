@@ -50,7 +50,10 @@ struct APIKeyTests {
             let caller = try await client.login(harness)
             let bystander = try await client.login(harness)
             let id = harness.org.key.id
-            for bad: [String: Any] in [["keyValue": "short"], ["keyValue": oldKey], ["keyValue": "AbC123dEf45!"], ["keyValue": 123456789012], [:], ["keyValue": "AbC123dEf456", "enabled": false]] {
+            for bad: [String: Any] in [
+                ["keyValue": "short"], ["keyValue": oldKey], ["keyValue": "AbC123dEf45!"], ["keyValue": 123456789012], [:],
+                ["keyValue": "AbC123dEf456", "enabled": false],
+            ] {
                 let r = try await client.send(.put, "/api/v1/apiKeys/\(id)", session: caller, json: bad)
                 #expect(r.status == .badRequest, "\(bad)")
                 #expect(r.code == "INVALID_INPUT_ARGUMENT")

@@ -22,10 +22,12 @@ struct AdminTests {
             let lite = try await client.send(.get, "/api/v1/adminRoles/lite", session: s)
             #expect(lite.status == .ok && lite.array.map { $0["id"] as? Int } == [superID])
 
-            let created = try await client.send(.post, "/api/v1/adminRoles", session: s, json: [
-                "name": "Auditors", "roleType": "EDGE_CONNECTOR_ADMIN", "policyAccess": "READ_ONLY", "reportAccess": "NONE",
-                "featurePermissions": ["apikey_management": "read_only"],
-            ])
+            let created = try await client.send(
+                .post, "/api/v1/adminRoles", session: s,
+                json: [
+                    "name": "Auditors", "roleType": "EDGE_CONNECTOR_ADMIN", "policyAccess": "READ_ONLY", "reportAccess": "NONE",
+                    "featurePermissions": ["apikey_management": "read_only"],
+                ])
             #expect(created.status == .ok)
             #expect((created.object["featurePermissions"] as? [String: String])?["APIKEY_MANAGEMENT"] == "READ_ONLY")
             let id = try #require(created.object["id"] as? Int)
@@ -34,8 +36,13 @@ struct AdminTests {
 
             #expect(try await client.send(.post, "/api/v1/adminRoles", session: s, json: ["name": "Auditors"]).status == .conflict)
             #expect(try await client.send(.post, "/api/v1/adminRoles", session: s, json: [:]).status == .badRequest)
-            #expect(try await client.send(.post, "/api/v1/adminRoles", session: s, json: ["name": "X", "featurePermissions": ["APIKEY_MANAGEMENT": "ALL"]]).status == .badRequest)
-            #expect(try await client.send(.post, "/api/v1/adminRoles", session: s, json: ["name": "X", "featurePermissions": "READ_ONLY"]).status == .badRequest)
+            #expect(
+                try await client.send(
+                    .post, "/api/v1/adminRoles", session: s, json: ["name": "X", "featurePermissions": ["APIKEY_MANAGEMENT": "ALL"]]
+                ).status == .badRequest)
+            #expect(
+                try await client.send(.post, "/api/v1/adminRoles", session: s, json: ["name": "X", "featurePermissions": "READ_ONLY"]).status
+                    == .badRequest)
             #expect(try await client.send(.post, "/api/v1/adminRoles", session: s, json: ["name": "X", "bogus": 1]).code == "INVALID_INPUT_ARGUMENT")
             #expect(try await client.send(.post, "/api/v1/adminRoles", session: s, json: ["name": "X", "rank": 9]).status == .badRequest)
 
@@ -64,10 +71,12 @@ struct AdminTests {
             let s = try await client.login(harness)
             let roleID = harness.org.admin.roleID
             for (i, role) in [["id": roleID] as Any, roleID as Any, "Super Admin" as Any].enumerated() {
-                let r = try await client.send(.post, "/api/v1/adminUsers", session: s, json: [
-                    "loginName": "user\(i)@acme", "userName": "User \(i)", "email": "u\(i)@acme.test", "role": role,
-                    "password": "Str0ng!pass", "adminScopeType": "ORGANIZATION",
-                ])
+                let r = try await client.send(
+                    .post, "/api/v1/adminUsers", session: s,
+                    json: [
+                        "loginName": "user\(i)@acme", "userName": "User \(i)", "email": "u\(i)@acme.test", "role": role,
+                        "password": "Str0ng!pass", "adminScopeType": "ORGANIZATION",
+                    ])
                 #expect(r.status == .ok, "\(r.text)")
                 #expect((r.object["role"] as? [String: Any])?["name"] as? String == "Super Admin")
                 #expect(r.object["password"] == nil && !r.text.contains("Str0ng"))
@@ -116,7 +125,9 @@ struct AdminTests {
         try await withServer { harness, client in
             let s = try await client.login(harness)
             let other = try await client.login(harness)
-            func change(_ body: [String: Any]) async throws -> TestResponse { try await client.send(.post, "/api/v1/passwordChange", session: s, json: body) }
+            func change(_ body: [String: Any]) async throws -> TestResponse {
+                try await client.send(.post, "/api/v1/passwordChange", session: s, json: body)
+            }
             #expect(try await change(["userName": "root", "oldPassword": "Wrong!pass1", "newPassword": "N3w!password"]).status == .badRequest)
             #expect(try await change(["userName": "root", "oldPassword": Harness.password, "newPassword": "weak"]).status == .badRequest)
             #expect(try await change(["userName": "someone", "oldPassword": Harness.password, "newPassword": "N3w!password"]).status == .forbidden)
@@ -137,7 +148,8 @@ struct AdminTests {
             let root = try await client.login(harness)
             let rootElsewhere = try await client.login(harness)
             let ann = try await client.login(harness, user: try await harness.addAdmin("ann", access: .readOnly))
-            let annID = try #require(try await client.send(.get, "/api/v1/adminUsers", session: root).array.first { $0["loginName"] as? String == "ann" }?["id"] as? Int)
+            let annID = try #require(
+                try await client.send(.get, "/api/v1/adminUsers", session: root).array.first { $0["loginName"] as? String == "ann" }?["id"] as? Int)
             #expect(try await client.send(.put, "/api/v1/adminUsers/\(annID)", session: root, json: ["password": "Fresh!pass99"]).status == .ok)
             #expect(try await client.send(.get, "/api/v1/auth", session: ann).status == .unauthorized)
             let own = try await client.send(.put, "/api/v1/adminUsers/\(harness.org.admin.id)", session: root, json: ["password": "Fresh!pass99"])
@@ -153,7 +165,9 @@ struct AdminTests {
             let s = try await client.login(harness)
             for (method, uri) in [(HTTPRequest.Method.get, "/api/v1/ecAdminActivateStatus"), (.put, "/api/v1/ecAdminActivateStatus/activate")] {
                 let r = try await client.send(method, uri, session: s)
-                #expect(r.status == .ok && r.object["orgEditStatus"] as? String == "EDITS_CLEARED" && r.object["adminActivateStatus"] as? String == "ADM_ACTV_DONE")
+                #expect(
+                    r.status == .ok && r.object["orgEditStatus"] as? String == "EDITS_CLEARED"
+                        && r.object["adminActivateStatus"] as? String == "ADM_ACTV_DONE")
                 #expect(try await client.send(method, uri).status == .unauthorized)
             }
             for (method, uri) in [(HTTPRequest.Method.get, "/api/v1/status"), (.post, "/api/v1/status/activate")] {
@@ -168,8 +182,11 @@ struct AdminTests {
             let s = try await client.login(harness)
             let key = try await harness.currentKey()!
             let id = harness.org.key.id
-            let bodies = ["{", "null", "[]", "\"x\"", "123", "{\"keyValue\":null,\"keyValue\":1}", "{\"a\":{\"b\":{\"c\":[1,2,{\"d\":\"\u{0}\"}]}}}",
-                          "{\"keyValue\":\"\u{1F4A5}\u{1F4A5}\u{1F4A5}\u{1F4A5}\u{1F4A5}\u{1F4A5}\"}", String(repeating: "[", count: 5000), "{\"name\":" + String(repeating: "9", count: 400) + "}"]
+            let bodies = [
+                "{", "null", "[]", "\"x\"", "123", "{\"keyValue\":null,\"keyValue\":1}", "{\"a\":{\"b\":{\"c\":[1,2,{\"d\":\"\u{0}\"}]}}}",
+                "{\"keyValue\":\"\u{1F4A5}\u{1F4A5}\u{1F4A5}\u{1F4A5}\u{1F4A5}\u{1F4A5}\"}", String(repeating: "[", count: 5000),
+                "{\"name\":" + String(repeating: "9", count: 400) + "}",
+            ]
             let endpoints: [(HTTPRequest.Method, String)] = [
                 (.put, "/api/v1/apiKeys/\(id)"), (.post, "/api/v1/apiKeys"), (.post, "/api/v1/apiKeys/\(id)/regenerate"),
                 (.post, "/api/v1/adminRoles"), (.post, "/api/v1/adminUsers"), (.put, "/api/v1/adminUsers/1"), (.post, "/api/v1/passwordChange"),

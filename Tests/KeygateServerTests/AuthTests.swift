@@ -81,13 +81,15 @@ struct AuthTests {
         }
     }
 
-    @Test("malformed login requests get a clear 4xx", arguments: [
-        ("{\"apiKey\":1}", "application/json", 400), ("{", "application/json", 400), ("[1,2]", "application/json", 400),
-        ("{\"apiKey\":\"x\",\"username\":\"u\",\"password\":\"p\"}", "application/json", 400),
-        ("{\"apiKey\":\"x\",\"username\":\"u\",\"password\":\"p\",\"timestamp\":true}", "application/json", 400),
-        ("{\"apiKey\":\"x\",\"username\":\"u\",\"password\":\"p\",\"timestamp\":1,\"extra\":1}", "application/json", 400),
-        ("apiKey=x", "application/x-www-form-urlencoded", 415), ("{}", "text/plain", 415),
-    ])
+    @Test(
+        "malformed login requests get a clear 4xx",
+        arguments: [
+            ("{\"apiKey\":1}", "application/json", 400), ("{", "application/json", 400), ("[1,2]", "application/json", 400),
+            ("{\"apiKey\":\"x\",\"username\":\"u\",\"password\":\"p\"}", "application/json", 400),
+            ("{\"apiKey\":\"x\",\"username\":\"u\",\"password\":\"p\",\"timestamp\":true}", "application/json", 400),
+            ("{\"apiKey\":\"x\",\"username\":\"u\",\"password\":\"p\",\"timestamp\":1,\"extra\":1}", "application/json", 400),
+            ("apiKey=x", "application/x-www-form-urlencoded", 415), ("{}", "text/plain", 415),
+        ])
     func malformed(_ body: String, _ contentType: String, _ status: Int) async throws {
         try await withServer { _, client in
             let r = try await client.send(.post, "/api/v1/auth", raw: body, contentType: contentType)
@@ -131,7 +133,8 @@ struct AuthTests {
         }
     }
 
-    @Test("no, junk or unknown session cookies are 401", arguments: [nil, "", "abc", "00000000000000000000000000000000", "'; DROP TABLE sessions; --"])
+    @Test(
+        "no, junk or unknown session cookies are 401", arguments: [nil, "", "abc", "00000000000000000000000000000000", "'; DROP TABLE sessions; --"])
     func badSessions(_ session: String?) async throws {
         try await withServer { _, client in
             let r = try await client.send(.get, "/api/v1/apiKeys", session: session)
@@ -181,7 +184,8 @@ struct AuthTests {
         try await withServer(throttle: .init(perLoginName: 3, perAddress: 100, window: 900)) { harness, client in
             let key = try await harness.currentKey()!
             for _ in 0..<3 {
-                #expect(try await client.send(.post, "/api/v1/auth", json: harness.loginBody(password: "Wrong-passw0rd", key: key)).status == .badRequest)
+                #expect(
+                    try await client.send(.post, "/api/v1/auth", json: harness.loginBody(password: "Wrong-passw0rd", key: key)).status == .badRequest)
             }
             let locked = try await client.send(.post, "/api/v1/auth", json: harness.loginBody(key: key))
             #expect(locked.status == .tooManyRequests)

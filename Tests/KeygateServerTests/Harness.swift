@@ -68,7 +68,9 @@ struct Harness {
     }
 
     /// A login body for `key` at the test clock's time (each call a new millisecond, so no replay).
-    func loginBody(user: String = "root", password: String = Harness.password, key: String, numeric: Bool = true, skewSeconds: Double = 0) -> [String: Any] {
+    func loginBody(user: String = "root", password: String = Harness.password, key: String, numeric: Bool = true, skewSeconds: Double = 0) -> [String:
+        Any]
+    {
         clock.advance(0.002)
         let ms = Int64((clock.now.timeIntervalSince1970 + skewSeconds) * 1000)
         let obfuscated = KeyObfuscation.obfuscate(try! APIKeyValue(validating: key), timestamp: String(ms))!

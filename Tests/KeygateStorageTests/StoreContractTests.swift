@@ -58,8 +58,12 @@ func audit(_ org: ProvisionedOrganization, _ action: String = "test") -> AuditEv
     AuditEvent(orgID: org.organization.id, at: t0, actor: .provider(name: "p"), action: action, detail: "")
 }
 
-func change(_ org: ProvisionedOrganization, _ op: KeyChange.Operation, _ effect: KeyChange.SessionEffect = .none, action: String = "key.test") -> KeyChange {
-    KeyChange(orgID: org.organization.id, operation: op, sessionEffect: effect, actor: .admin(id: org.admin.id, name: "Root"), at: t0.addingTimeInterval(5), auditAction: action, auditDetail: "d")
+func change(_ org: ProvisionedOrganization, _ op: KeyChange.Operation, _ effect: KeyChange.SessionEffect = .none, action: String = "key.test")
+    -> KeyChange
+{
+    KeyChange(
+        orgID: org.organization.id, operation: op, sessionEffect: effect, actor: .admin(id: org.admin.id, name: "Root"), at: t0.addingTimeInterval(5),
+        auditAction: action, auditDetail: "d")
 }
 
 @Suite("Storage contract")
@@ -68,7 +72,9 @@ struct StoreContractTests {
     func migrations(_ backend: Backend) async throws {
         try await withStore(backend) { db, _ in
             #expect(try await Migrations.run(on: db).isEmpty)
-            let count = try await db.read { try await $0.raw("SELECT COUNT(*) AS n FROM schema_migrations").first()!.decode(column: "n", as: Int.self) }
+            let count = try await db.read {
+                try await $0.raw("SELECT COUNT(*) AS n FROM schema_migrations").first()!.decode(column: "n", as: Int.self)
+            }
             #expect(count == Migrations.latestVersion)
         }
     }
@@ -153,7 +159,8 @@ struct StoreContractTests {
                 #expect(try await store.createSession(session(token, org), replayDigest: "d\(i)", replayExpiresAt: t0, audit: audit(org)))
             }
             // End: others deleted, caller moved to version 2.
-            let r1 = try await store.applyKeyChange(change(org, .replace(sealedValue: "v2", expectedVersion: 1), .rotate(policy: .endOldSessions, callerTokenHash: "caller")))
+            let r1 = try await store.applyKeyChange(
+                change(org, .replace(sealedValue: "v2", expectedVersion: 1), .rotate(policy: .endOldSessions, callerTokenHash: "caller")))
             #expect(r1.endedSessions == 2)
             #expect(try await store.sessionSnapshot(tokenHash: "other1") == nil)
             #expect(try await store.sessionSnapshot(tokenHash: "caller")?.session.keyVersion == 2)
@@ -162,12 +169,14 @@ struct StoreContractTests {
 
             // Keep: everyone moves along.
             _ = try await store.createSession(session("old", org, version: 2), replayDigest: "d9", replayExpiresAt: t0, audit: audit(org))
-            let r2 = try await store.applyKeyChange(change(org, .replace(sealedValue: "v3", expectedVersion: 2), .rotate(policy: .keepOldSessions, callerTokenHash: nil)))
+            let r2 = try await store.applyKeyChange(
+                change(org, .replace(sealedValue: "v3", expectedVersion: 2), .rotate(policy: .keepOldSessions, callerTokenHash: nil)))
             #expect(r2.endedSessions == 0)
             #expect(try await store.sessionSnapshot(tokenHash: "old")?.session.keyVersion == 3)
 
             // Grace: others keep their version with a deadline; the caller moves and has none.
-            _ = try await store.applyKeyChange(change(org, .replace(sealedValue: "v4", expectedVersion: 3), .rotate(policy: .grace(seconds: 60), callerTokenHash: "caller")))
+            _ = try await store.applyKeyChange(
+                change(org, .replace(sealedValue: "v4", expectedVersion: 3), .rotate(policy: .grace(seconds: 60), callerTokenHash: "caller")))
             let old = try await store.sessionSnapshot(tokenHash: "old")
             #expect(old?.session.keyVersion == 3 && old?.keyVersion == 4)
             #expect(old?.session.graceUntil == t0.addingTimeInterval(65))
@@ -185,8 +194,10 @@ struct StoreContractTests {
     func sessions(_ backend: Backend) async throws {
         try await withStore(backend) { _, store in
             let org = try await provision(store)
-            #expect(try await store.createSession(session("s1", org), replayDigest: "same", replayExpiresAt: t0, audit: audit(org, "session.created")))
-            #expect(!(try await store.createSession(session("s2", org), replayDigest: "same", replayExpiresAt: t0, audit: audit(org, "session.created"))))
+            #expect(
+                try await store.createSession(session("s1", org), replayDigest: "same", replayExpiresAt: t0, audit: audit(org, "session.created")))
+            #expect(
+                !(try await store.createSession(session("s2", org), replayDigest: "same", replayExpiresAt: t0, audit: audit(org, "session.created"))))
             #expect(try await store.sessionSnapshot(tokenHash: "s2") == nil)
             #expect(try await store.sealedKey(orgID: org.organization.id)?.lastUsedAt == t0)
             let snap = try #require(try await store.sessionSnapshot(tokenHash: "s1"))
@@ -196,7 +207,10 @@ struct StoreContractTests {
             #expect(try await store.sessionSnapshot(tokenHash: "s1")?.session.lastSeenAt == t0.addingTimeInterval(100))
             #expect(try await store.deleteSession(tokenHash: "s1", audit: audit(org, "session.ended")))
             #expect(!(try await store.deleteSession(tokenHash: "s1", audit: nil)))
-            #expect(try await store.auditEvents(orgID: org.organization.id, actionPrefix: "session.", limit: 10).map(\.action) == ["session.ended", "session.created"])
+            #expect(
+                try await store.auditEvents(orgID: org.organization.id, actionPrefix: "session.", limit: 10).map(\.action) == [
+                    "session.ended", "session.created",
+                ])
         }
     }
 
@@ -205,12 +219,15 @@ struct StoreContractTests {
         try await withStore(backend) { db, store in
             let org = try await provision(store)
             _ = try await store.createSession(session("ztw", org, kind: .ztw), replayDigest: "a", replayExpiresAt: t0, audit: audit(org))
-            _ = try await store.createSession(session("zia", org, kind: .zia), replayDigest: "b", replayExpiresAt: t0.addingTimeInterval(10_000), audit: audit(org))
+            _ = try await store.createSession(
+                session("zia", org, kind: .zia), replayDigest: "b", replayExpiresAt: t0.addingTimeInterval(10_000), audit: audit(org))
             let removed = try await store.deleteExpired(now: t0.addingTimeInterval(600), ztwIdle: 1800, ziaIdle: 300)
             #expect(removed == 1)
             #expect(try await store.sessionSnapshot(tokenHash: "ztw") != nil)
             #expect(try await store.sessionSnapshot(tokenHash: "zia") == nil)
-            let digests = try await db.read { try await $0.raw("SELECT digest FROM login_replays").all().map { try $0.decode(column: "digest", as: String.self) } }
+            let digests = try await db.read {
+                try await $0.raw("SELECT digest FROM login_replays").all().map { try $0.decode(column: "digest", as: String.self) }
+            }
             #expect(digests == ["b"])
         }
     }
@@ -220,9 +237,14 @@ struct StoreContractTests {
         try await withStore(backend) { _, store in
             let org = try await provision(store)
             let orgID = org.organization.id
-            var viewer = try await store.insertRole(Role(id: 0, orgID: orgID, name: "Viewer", featurePermissions: ["APIKEY_MANAGEMENT": .readOnly, "POLICY_ACCESS": .none]), audit: audit(org))
-            #expect(try await store.role(orgID: orgID, id: viewer.id)?.featurePermissions == ["APIKEY_MANAGEMENT": .readOnly, "POLICY_ACCESS": .none])
-            await #expect(throws: KeygateError.self) { try await store.insertRole(Role(id: 0, orgID: orgID, name: "Viewer", featurePermissions: [:]), audit: audit(org)) }
+            var viewer = try await store.insertRole(
+                Role(id: 0, orgID: orgID, name: "Viewer", featurePermissions: ["APIKEY_MANAGEMENT": .readOnly, "POLICY_ACCESS": .none]),
+                audit: audit(org))
+            #expect(
+                try await store.role(orgID: orgID, id: viewer.id)?.featurePermissions == ["APIKEY_MANAGEMENT": .readOnly, "POLICY_ACCESS": .none])
+            await #expect(throws: KeygateError.self) {
+                try await store.insertRole(Role(id: 0, orgID: orgID, name: "Viewer", featurePermissions: [:]), audit: audit(org))
+            }
             viewer.featurePermissions["APIKEY_MANAGEMENT"] = .readWrite
             try await store.updateRole(viewer, audit: audit(org))
             #expect(try await store.role(orgID: orgID, id: viewer.id)?.apiKeyAccess == .readWrite)
@@ -240,7 +262,8 @@ struct StoreContractTests {
         try await withStore(backend) { _, store in
             let org = try await provision(store)
             let orgID = org.organization.id
-            let draft = Admin(id: 0, orgID: orgID, loginName: "ann", userName: "Ann", email: "", roleID: org.role.id, passwordHash: "h", createdAt: t0)
+            let draft = Admin(
+                id: 0, orgID: orgID, loginName: "ann", userName: "Ann", email: "", roleID: org.role.id, passwordHash: "h", createdAt: t0)
             var ann = try await store.insertAdmin(draft, audit: audit(org))
             var dup = draft
             dup.loginName = "ANN"
@@ -254,7 +277,8 @@ struct StoreContractTests {
             #expect(try await store.loginCandidates(loginName: "Ann").count == 2)
 
             func annSession(_ token: String) -> APISession {
-                APISession(tokenHash: token, orgID: orgID, adminID: ann.id, keyID: org.key!.id, keyVersion: 1, kind: .ztw, createdAt: t0, lastSeenAt: t0)
+                APISession(
+                    tokenHash: token, orgID: orgID, adminID: ann.id, keyID: org.key!.id, keyVersion: 1, kind: .ztw, createdAt: t0, lastSeenAt: t0)
             }
             _ = try await store.createSession(annSession("a1"), replayDigest: "1", replayExpiresAt: t0, audit: audit(org))
             _ = try await store.createSession(annSession("a2"), replayDigest: "2", replayExpiresAt: t0, audit: audit(org))
@@ -275,7 +299,10 @@ struct StoreContractTests {
             for action in ["key.added", "key%x", "session.created", "key_y", "key.deleted"] {
                 try await store.appendAudit(audit(org, action))
             }
-            #expect(try await store.auditEvents(orgID: org.organization.id, actionPrefix: "key.", limit: 10).map(\.action) == ["key.deleted", "key.added"])
+            #expect(
+                try await store.auditEvents(orgID: org.organization.id, actionPrefix: "key.", limit: 10).map(\.action) == [
+                    "key.deleted", "key.added",
+                ])
             #expect(try await store.auditEvents(orgID: org.organization.id, actionPrefix: "key%", limit: 10).map(\.action) == ["key%x"])
             #expect(try await store.auditEvents(orgID: org.organization.id, actionPrefix: nil, limit: 2).map(\.action) == ["key.deleted", "key_y"])
             let other = try await provision(store, "Other")

@@ -48,7 +48,8 @@ public final class LoginThrottle: Sendable {
             return worst
         }
         if let retry {
-            throw KeygateError.rateLimited(retryAfterSeconds: max(retry, 1), limit: "\(limits.perLoginName) failed logins per \(Int(limits.window / 60)) minutes")
+            throw KeygateError.rateLimited(
+                retryAfterSeconds: max(retry, 1), limit: "\(limits.perLoginName) failed logins per \(Int(limits.window / 60)) minutes")
         }
     }
 

@@ -48,7 +48,8 @@ public final class RateLimiter: Sendable {
             get: .init(short: 2, perHour: 1_000), write: .init(short: 1, perHour: 400),
             delete: .init(short: 1, shortWindow: 60, perHour: 4))
         /// No limits.
-        public static let off = Limits(get: .init(short: nil, perHour: nil), write: .init(short: nil, perHour: nil), delete: .init(short: nil, perHour: nil))
+        public static let off = Limits(
+            get: .init(short: nil, perHour: nil), write: .init(short: nil, perHour: nil), delete: .init(short: nil, perHour: nil))
 
         /// The preset named `name`, or nil.
         public static func preset(_ name: String) -> Limits? {

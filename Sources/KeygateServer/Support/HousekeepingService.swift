@@ -1,5 +1,5 @@
-import Logging
 import KeygateCore
+import Logging
 import ServiceLifecycle
 
 /// Deletes idle sessions and old replay digests every `interval` seconds. Correctness never depends on it (the
