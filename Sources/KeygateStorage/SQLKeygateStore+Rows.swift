@@ -74,9 +74,18 @@ extension SQLKeygateStore {
         return plain.compactMapValues(FeatureAccess.init(rawValue:))
     }
 
-    static func insertReturningID(_ sql: any SQLDatabase, _ query: SQLQueryString) async throws -> Int64 {
-        guard let row = try await sql.raw(query).first() else { throw KeygateError.conflict("insert returned no id") }
+    /// Runs an `INSERT … RETURNING id`; an insert that `ON CONFLICT DO NOTHING` skipped is a conflict.
+    static func insertReturningID(
+        _ sql: any SQLDatabase, _ query: SQLQueryString, conflict: String = "the item already exists"
+    ) async throws -> Int64 {
+        guard let row = try await sql.raw(query).first() else { throw KeygateError.conflict(conflict) }
         return try row.decode(column: "id", as: Int64.self)
+    }
+
+    /// Runs a version-guarded `UPDATE/DELETE … RETURNING id`. No row back means another writer changed the
+    /// record since it was read (under PostgreSQL's READ COMMITTED the loser's statement matches nothing).
+    static func conditionalWrite(_ sql: any SQLDatabase, _ query: SQLQueryString) async throws {
+        guard try await sql.raw(query).first() != nil else { throw KeygateError.editLockNotAvailable }
     }
 
     static func insertRole(_ sql: any SQLDatabase, _ role: Role) async throws -> Int64 {
@@ -86,8 +95,9 @@ extension SQLKeygateStore {
             INSERT INTO roles (org_id, name, rank, role_type, permissions, is_non_editable, is_auditor)
             VALUES (\(bind: role.orgID), \(bind: role.name), \(bind: role.rank), \(bind: role.roleType),
               \(bind: encodePermissions(role.featurePermissions)), \(bind: role.isNonEditable ? 1 : 0), \(bind: role.isAuditor ? 1 : 0))
-            RETURNING id
-            """)
+            ON CONFLICT (org_id, name) DO NOTHING RETURNING id
+            """,
+            conflict: "a role named \(role.name) already exists")
     }
 
     static func insertAdmin(_ sql: any SQLDatabase, _ admin: Admin) async throws -> Int64 {
@@ -98,8 +108,9 @@ extension SQLKeygateStore {
             VALUES (\(bind: admin.orgID), \(bind: admin.loginName), \(bind: admin.loginName.lowercased()), \(bind: admin.userName),
               \(bind: admin.email), \(bind: admin.roleID), \(bind: admin.passwordHash), \(bind: admin.disabled ? 1 : 0),
               \(bind: admin.createdAt.millis))
-            RETURNING id
-            """)
+            ON CONFLICT (org_id, login_key) DO NOTHING RETURNING id
+            """,
+            conflict: "an admin with login name \(admin.loginName) already exists")
     }
 
     static func insertKey(_ sql: any SQLDatabase, orgID: Int64, sealed: String, actor: ChangeActor, at: Date) async throws -> Int64 {
@@ -108,8 +119,9 @@ extension SQLKeygateStore {
             """
             INSERT INTO api_keys (org_id, sealed_value, version, enabled, modified_by_kind, modified_by_id, modified_by_name, modified_at)
             VALUES (\(bind: orgID), \(bind: sealed), 1, 1, \(bind: actor.kind), \(bind: actor.adminID), \(bind: actor.name), \(bind: at.millis))
-            RETURNING id
-            """)
+            ON CONFLICT (org_id) DO NOTHING RETURNING id
+            """,
+            conflict: "the organization already has an API key")
     }
 
     static func insertAudit(_ sql: any SQLDatabase, _ event: AuditEvent) async throws {

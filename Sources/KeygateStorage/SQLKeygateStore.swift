@@ -16,11 +16,14 @@ public struct SQLKeygateStore: KeygateStore {
         name: String, superAdmin: NewAdmin, sealKey: (@Sendable (Int64) throws -> String)?, at: Date
     ) async throws -> ProvisionedOrganization {
         try await db.transaction { sql in
-            if try await sql.raw("SELECT id FROM organizations WHERE name = \(bind: name)").first() != nil {
-                throw KeygateError.conflict("an organization named \(name) already exists")
-            }
+            // ON CONFLICT DO NOTHING + RETURNING: a taken name (even taken by a concurrent instance) yields no row.
             let orgID = try await Self.insertReturningID(
-                sql, "INSERT INTO organizations (name, rotation_policy, created_at) VALUES (\(bind: name), 'end', \(bind: at.millis)) RETURNING id")
+                sql,
+                """
+                INSERT INTO organizations (name, rotation_policy, created_at) VALUES (\(bind: name), 'end', \(bind: at.millis))
+                ON CONFLICT (name) DO NOTHING RETURNING id
+                """,
+                conflict: "an organization named \(name) already exists")
             var role = Role.superAdmin(orgID: orgID)
             role.id = try await Self.insertRole(sql, role)
             var admin = Admin(
@@ -94,37 +97,37 @@ public struct SQLKeygateStore: KeygateStore {
             var result: SealedAPIKey?
             switch change.operation {
             case .add(let sealed):
-                guard current == nil else { throw KeygateError.conflict("the organization already has an API key") }
                 let id = try await Self.insertKey(sql, orgID: change.orgID, sealed: sealed, actor: actor, at: change.at)
                 result = SealedAPIKey(
                     id: id, orgID: change.orgID, value: sealed, version: 1, enabled: true, lastModifiedBy: actor,
                     lastModifiedAt: change.at, lastUsedAt: nil)
             case .replace(let sealed, let expected):
                 let key = try Self.expect(current, version: expected)
-                try await sql.raw(
+                try await Self.conditionalWrite(
+                    sql,
                     """
                     UPDATE api_keys SET sealed_value = \(bind: sealed), version = \(bind: expected + 1),
                       modified_by_kind = \(bind: actor.kind), modified_by_id = \(bind: actor.adminID),
                       modified_by_name = \(bind: actor.name), modified_at = \(bind: change.at.millis)
-                    WHERE id = \(bind: key.id) AND version = \(bind: expected)
-                    """
-                ).run()
+                    WHERE id = \(bind: key.id) AND version = \(bind: expected) RETURNING id
+                    """)
                 result = SealedAPIKey(
                     id: key.id, orgID: key.orgID, value: sealed, version: expected + 1, enabled: key.enabled,
                     lastModifiedBy: actor, lastModifiedAt: change.at, lastUsedAt: key.lastUsedAt)
             case .delete(let expected):
                 let key = try Self.expect(current, version: expected)
-                try await sql.raw("DELETE FROM api_keys WHERE id = \(bind: key.id) AND version = \(bind: expected)").run()
+                try await Self.conditionalWrite(
+                    sql, "DELETE FROM api_keys WHERE id = \(bind: key.id) AND version = \(bind: expected) RETURNING id")
             case .setEnabled(let enabled, let expected):
                 let key = try Self.expect(current, version: expected)
-                try await sql.raw(
+                try await Self.conditionalWrite(
+                    sql,
                     """
                     UPDATE api_keys SET enabled = \(bind: enabled ? 1 : 0), version = \(bind: expected + 1),
                       modified_by_kind = \(bind: actor.kind), modified_by_id = \(bind: actor.adminID),
                       modified_by_name = \(bind: actor.name), modified_at = \(bind: change.at.millis)
-                    WHERE id = \(bind: key.id) AND version = \(bind: expected)
-                    """
-                ).run()
+                    WHERE id = \(bind: key.id) AND version = \(bind: expected) RETURNING id
+                    """)
                 var updated = key
                 updated.enabled = enabled
                 updated.version = expected + 1
@@ -196,12 +199,14 @@ public struct SQLKeygateStore: KeygateStore {
         async throws -> Bool
     {
         try await db.transaction { sql in
-            if try await sql.raw("SELECT digest FROM login_replays WHERE digest = \(bind: replayDigest)").first() != nil {
-                return false
-            }
-            try await sql.raw(
-                "INSERT INTO login_replays (digest, expires_at) VALUES (\(bind: replayDigest), \(bind: replayExpiresAt.millis))"
-            ).run()
+            // Race-free across instances: of two identical logins only one inserts the digest.
+            let fresh = try await sql.raw(
+                """
+                INSERT INTO login_replays (digest, expires_at) VALUES (\(bind: replayDigest), \(bind: replayExpiresAt.millis))
+                ON CONFLICT (digest) DO NOTHING RETURNING digest
+                """
+            ).first()
+            guard fresh != nil else { return false }
             try await sql.raw(
                 """
                 INSERT INTO sessions (token_hash, org_id, admin_id, key_id, key_version, kind, created_at, last_seen_at, grace_until)
