@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/sql-kit.git", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit.git", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit.git", from: "2.17.0"),
     ],
     targets: [
         // Domain rules: organizations, admins, roles, the API key, sessions, audit. No I/O.
@@ -40,13 +41,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Persistence: one SQLKit code path, numbered migrations, SQLite backend.
+        // Persistence: one SQLKit code path, numbered migrations, SQLite and PostgreSQL backends.
         .target(
             name: "KeygateStorage",
             dependencies: [
                 "KeygateCore",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -93,7 +96,11 @@ let package = Package(
         ),
         .testTarget(
             name: "KeygateStorageTests",
-            dependencies: ["KeygateCore", "KeygateStorage"],
+            dependencies: [
+                "KeygateCore", "KeygateStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

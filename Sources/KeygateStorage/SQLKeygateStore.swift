@@ -397,8 +397,9 @@ public struct SQLKeygateStore: KeygateStore {
         try await db.read { sql in
             var query: SQLQueryString = "SELECT * FROM audit_events WHERE org_id = \(bind: orgID)"
             if let actionPrefix {
-                // Prefix match without LIKE so `%` and `_` in the filter are literal on every database.
-                query = query + " AND substr(action, 1, \(bind: actionPrefix.count)) = \(bind: actionPrefix)"
+                // Prefix match without LIKE so `%` and `_` in the filter are literal on every database; the CAST because
+                // PostgreSQL has no substr(text, integer, bigint).
+                query = query + " AND substr(action, 1, CAST(\(bind: actionPrefix.count) AS INTEGER)) = \(bind: actionPrefix)"
             }
             query = query + " ORDER BY id DESC LIMIT \(bind: limit)"
             return try await sql.raw(query).all().map { row in

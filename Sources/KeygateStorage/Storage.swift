@@ -4,13 +4,12 @@ import Logging
 
 /// Opens the database a URL names and migrates it.
 public enum Storage {
-    /// Opens `url`: a file path, `sqlite://PATH` / `sqlite:PATH`, or `:memory:`.
-    ///
-    /// PostgreSQL (`postgres://...`) is the subject of a later change; it is refused with a clear error here.
+    /// Opens `url`: `postgres://…` (see ``PostgresDatabaseHandle``), or SQLite as a file path,
+    /// `sqlite://PATH` / `sqlite:PATH`, or `:memory:`.
     public static func open(url: String, logger: Logger, migrate: Bool = true) async throws -> (any DatabaseHandle, SQLKeygateStore) {
         let handle: any DatabaseHandle
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            throw StorageError.unsupportedURL("PostgreSQL is not available in this build yet; use a SQLite path")
+            handle = try await PostgresDatabaseHandle.open(url: url, logger: logger)
         } else {
             var path = url
             for prefix in ["sqlite://", "sqlite:"] where path.hasPrefix(prefix) { path = String(path.dropFirst(prefix.count)) }

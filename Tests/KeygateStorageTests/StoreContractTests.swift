@@ -7,13 +7,22 @@ import Testing
 @testable import KeygateStorage
 
 /// A backend the contract runs against. Each test gets a fresh, migrated database.
+///
+/// PostgreSQL joins when `KEYGATE_TEST_POSTGRES_URL` names a server (an account allowed to create databases);
+/// `scripts/test` always starts a throwaway cluster and sets it, so every run covers both backends.
 enum Backend: String, CaseIterable, CustomTestStringConvertible {
     case sqliteFile
     case sqliteMemory
+    case postgres
 
     var testDescription: String { rawValue }
 
-    func open() async throws -> (any DatabaseHandle, SQLKeygateStore, cleanup: @Sendable () -> Void) {
+    static let postgresURL = ProcessInfo.processInfo.environment["KEYGATE_TEST_POSTGRES_URL"]
+
+    /// The backends this run can reach.
+    static var available: [Backend] { postgresURL == nil ? [.sqliteFile, .sqliteMemory] : allCases }
+
+    func open() async throws -> (any DatabaseHandle, SQLKeygateStore, cleanup: @Sendable () async -> Void) {
         switch self {
         case .sqliteFile:
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keygate-test-\(UUID().uuidString)")
@@ -22,19 +31,39 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
         case .sqliteMemory:
             let (db, store) = try await Storage.open(url: ":memory:", logger: Logger(label: "test"))
             return (db, store, {})
+        case .postgres:
+            let adminURL = try #require(Self.postgresURL)
+            let name = "kg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            let admin = try await PostgresDatabaseHandle.open(url: adminURL, logger: Logger(label: "test"))
+            try await admin.read { try await $0.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
+            try await admin.shutdown()
+            var components = try #require(URLComponents(string: adminURL))
+            components.path = "/" + name
+            let (db, store) = try await Storage.open(url: try #require(components.string), logger: Logger(label: "test"))
+            return (
+                db, store,
+                {
+                    guard let admin = try? await PostgresDatabaseHandle.open(url: adminURL, logger: Logger(label: "test")) else { return }
+                    _ = try? await admin.read { try await $0.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
+                    try? await admin.shutdown()
+                }
+            )
         }
     }
 }
 
-/// Runs `body` with a fresh store on `backend`, closing it afterwards.
+/// Runs `body` with a fresh store on `backend`, closing and removing it afterwards.
 func withStore(_ backend: Backend, _ body: (any DatabaseHandle, SQLKeygateStore) async throws -> Void) async throws {
     let (db, store, cleanup) = try await backend.open()
-    defer { cleanup() }
     do {
         try await body(db, store)
         try await db.shutdown()
+        await cleanup()
     } catch {
+        // PSQLError's description is deliberately generic; the reflection says which statement failed and why.
+        if backend == .postgres { print("postgres error:", String(reflecting: error)) }
         try? await db.shutdown()
+        await cleanup()
         throw error
     }
 }
@@ -68,7 +97,7 @@ func change(_ org: ProvisionedOrganization, _ op: KeyChange.Operation, _ effect:
 
 @Suite("Storage contract")
 struct StoreContractTests {
-    @Test("migrations are recorded once and re-running applies nothing", arguments: Backend.allCases)
+    @Test("migrations are recorded once and re-running applies nothing", arguments: Backend.available)
     func migrations(_ backend: Backend) async throws {
         try await withStore(backend) { db, _ in
             #expect(try await Migrations.run(on: db).isEmpty)
@@ -79,7 +108,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test("a database migrated by a newer Keygate is refused", arguments: Backend.allCases)
+    @Test("a database migrated by a newer Keygate is refused", arguments: Backend.available)
     func schemaTooNew(_ backend: Backend) async throws {
         try await withStore(backend) { db, _ in
             try await db.transaction { try await $0.raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)").run() }
@@ -87,7 +116,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test("provisioning creates org, Super Admin role, admin and key; names are unique", arguments: Backend.allCases)
+    @Test("provisioning creates org, Super Admin role, admin and key; names are unique", arguments: Backend.available)
     func provisioning(_ backend: Backend) async throws {
         try await withStore(backend) { _, store in
             let org = try await provision(store)
@@ -105,7 +134,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test("key changes: add only when none, optimistic versions, delete, enable/disable", arguments: Backend.allCases)
+    @Test("key changes: add only when none, optimistic versions, delete, enable/disable", arguments: Backend.available)
     func keyChanges(_ backend: Backend) async throws {
         try await withStore(backend) { _, store in
             let org = try await provision(store)
@@ -130,7 +159,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test("concurrent rotations of one key: exactly one wins, the others get the edit lock", arguments: Backend.allCases)
+    @Test("concurrent rotations of one key: exactly one wins, the others get the edit lock", arguments: Backend.available)
     func concurrentRotation(_ backend: Backend) async throws {
         try await withStore(backend) { _, store in
             let org = try await provision(store)
@@ -151,7 +180,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test("rotation effects: end old sessions but the caller's, keep them, or give them grace", arguments: Backend.allCases)
+    @Test("rotation effects: end old sessions but the caller's, keep them, or give them grace", arguments: Backend.available)
     func rotationEffects(_ backend: Backend) async throws {
         try await withStore(backend) { _, store in
             let org = try await provision(store)
@@ -190,7 +219,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test("sessions: replay refused with nothing stored, snapshot joins admin, role and key, touch and delete", arguments: Backend.allCases)
+    @Test("sessions: replay refused with nothing stored, snapshot joins admin, role and key, touch and delete", arguments: Backend.available)
     func sessions(_ backend: Backend) async throws {
         try await withStore(backend) { _, store in
             let org = try await provision(store)
@@ -214,7 +243,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test("housekeeping removes idle sessions per kind, ended grace and old replay digests", arguments: Backend.allCases)
+    @Test("housekeeping removes idle sessions per kind, ended grace and old replay digests", arguments: Backend.available)
     func expiry(_ backend: Backend) async throws {
         try await withStore(backend) { db, store in
             let org = try await provision(store)
@@ -232,7 +261,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test("roles: unique names, no delete while held, permissions round-trip", arguments: Backend.allCases)
+    @Test("roles: unique names, no delete while held, permissions round-trip", arguments: Backend.available)
     func roles(_ backend: Backend) async throws {
         try await withStore(backend) { _, store in
             let org = try await provision(store)
@@ -257,7 +286,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test("admins: login names unique per organization case-insensitively, session effects on update and delete", arguments: Backend.allCases)
+    @Test("admins: login names unique per organization case-insensitively, session effects on update and delete", arguments: Backend.available)
     func admins(_ backend: Backend) async throws {
         try await withStore(backend) { _, store in
             let org = try await provision(store)
@@ -292,7 +321,7 @@ struct StoreContractTests {
         }
     }
 
-    @Test("audit: newest first, literal prefix filter, limit", arguments: Backend.allCases)
+    @Test("audit: newest first, literal prefix filter, limit", arguments: Backend.available)
     func auditTrail(_ backend: Backend) async throws {
         try await withStore(backend) { _, store in
             let org = try await provision(store)
@@ -324,8 +353,14 @@ struct StoreContractTests {
         try await db2.shutdown()
     }
 
-    @Test("PostgreSQL URLs are refused clearly until that backend lands")
-    func postgresRefused() async {
-        await #expect(throws: StorageError.self) { try await Storage.open(url: "postgres://u@localhost/db", logger: Logger(label: "t")) }
+    @Test("malformed database URLs and unreachable servers are clear errors")
+    func badURLs() async {
+        for url in ["postgres://", "postgres://u@h/db?sslmode=sometimes", "postgres://u@h/db?pool=0", "sqlite:"] {
+            await #expect(throws: StorageError.self, "\(url)") { try await Storage.open(url: url, logger: Logger(label: "t")) }
+        }
+        await #expect(throws: StorageError.self) {
+            // Port 1 on loopback: nothing listens there.
+            try await Storage.open(url: "postgres://keygate@127.0.0.1:1/db?sslmode=disable&connectTimeout=2", logger: Logger(label: "t"))
+        }
     }
 }

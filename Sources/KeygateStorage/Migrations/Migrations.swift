@@ -68,28 +68,39 @@ public enum Migrations {
     public static var latestVersion: Int { all.last?.version ?? 0 }
 
     /// Applies every migration not yet recorded, each in its own transaction.
+    ///
+    /// Safe when several instances start at once: each migration first inserts its version row with
+    /// `ON CONFLICT DO NOTHING RETURNING`; a concurrent migrator waits on that row's unique index until the first
+    /// commits, then sees no row and skips. DDL is transactional on SQLite and PostgreSQL, so a failed migration
+    /// leaves neither its tables nor its row.
     /// - Returns: the versions applied now (empty when the schema was current).
     @discardableResult
     public static func run(on db: any DatabaseHandle) async throws -> [Int] {
-        try await db.transaction { sql in
-            try await sql.raw(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
-            ).run()
+        let createLedger: SQLQueryString =
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
+        do {
+            try await db.transaction { try await $0.raw(createLedger).run() }
+        } catch {
+            // Two first starts can race on CREATE TABLE IF NOT EXISTS in PostgreSQL's catalog; the loser retries.
+            try await db.transaction { try await $0.raw(createLedger).run() }
         }
         var applied: [Int] = []
         for migration in all {
-            let done = try await db.transaction { sql -> Bool in
-                let exists = try await sql.raw("SELECT version FROM schema_migrations WHERE version = \(bind: migration.version)").first()
-                if exists != nil { return true }
+            let appliedNow = try await db.transaction { sql -> Bool in
+                let claimed = try await sql.raw(
+                    """
+                    INSERT INTO schema_migrations (version, name, applied_at)
+                    VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: Int64(Date().timeIntervalSince1970 * 1000)))
+                    ON CONFLICT (version) DO NOTHING RETURNING version
+                    """
+                ).first()
+                guard claimed != nil else { return false }
                 for statement in migration.statements(db.dialectName) {
                     try await sql.raw(SQLQueryString(statement)).run()
                 }
-                try await sql.raw(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: Int64(Date().timeIntervalSince1970 * 1000)))"
-                ).run()
-                return false
+                return true
             }
-            if !done { applied.append(migration.version) }
+            if appliedNow { applied.append(migration.version) }
         }
         let newest = try await db.read { sql in
             try await sql.raw("SELECT MAX(version) AS v FROM schema_migrations").first()?.decode(column: "v", as: Int?.self)
@@ -105,14 +116,17 @@ public enum Migrations {
 public enum StorageError: Error, CustomStringConvertible, Sendable {
     /// The database was migrated by a newer Keygate.
     case schemaTooNew(found: Int, known: Int)
-    /// The database URL names a backend this build does not have.
+    /// The database URL names a backend this build does not have, or is malformed.
     case unsupportedURL(String)
+    /// The database server did not answer.
+    case unreachable(String)
 
     public var description: String {
         switch self {
         case .schemaTooNew(let found, let known):
             "the database schema is at version \(found) but this keygate knows only up to \(known): upgrade keygate"
         case .unsupportedURL(let url): "unsupported database URL: \(url)"
+        case .unreachable(let reason): "cannot reach the database: \(reason)"
         }
     }
 }

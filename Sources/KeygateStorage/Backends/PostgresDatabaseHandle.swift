@@ -1,0 +1,140 @@
+import Foundation
+import Logging
+import NIOSSL
+import PostgresKit
+import PostgresNIO
+import SQLKit
+
+/// The PostgreSQL backend, for several Keygate instances sharing one database.
+///
+/// A `PostgresClient` pool (20 connections by default) runs for the handle's lifetime: ``open(url:logger:)``
+/// starts it and ``shutdown()`` stops it, after the HTTP server has drained, so shutdown is graceful in that
+/// order. Transactions run at READ COMMITTED; the store's writes are written to be correct there (version-guarded
+/// updates with `RETURNING`, `ON CONFLICT DO NOTHING` inserts), which is also what the PostgreSQL-compatible
+/// distributed databases (CockroachDB, YugabyteDB) support.
+///
+/// URL: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…][&host=/socket/dir][&pool=N]`. `sslmode`
+/// follows libpq: `disable`, `prefer` (default), `require` (encrypt, no certificate check), `verify-full`
+/// (encrypt and verify against the system roots, or `sslrootcert=PATH`).
+public final class PostgresDatabaseHandle: DatabaseHandle {
+    public let dialectName = "postgresql"
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let logger: Logger
+
+    private init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger) {
+        self.client = client
+        self.runner = runner
+        self.logger = logger
+    }
+
+    /// Opens a pool for `url` and checks that the server answers within `connectTimeout` seconds (URL parameter,
+    /// default 10): the pool itself retries forever, which would leave a misconfigured instance hanging silently.
+    public static func open(url: String, logger: Logger) async throws -> PostgresDatabaseHandle {
+        let configuration = try Self.configuration(url)
+        let timeout = Self.queryItems(url)["connectTimeout"].flatMap(Int.init) ?? 10
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let runner = Task { await client.run() }
+        let handle = PostgresDatabaseHandle(client: client, runner: runner, logger: logger)
+        do {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    _ = try await handle.read { sql in try await sql.raw("SELECT 1 AS one").first() }
+                    return true
+                }
+                group.addTask {
+                    try await Task.sleep(for: .seconds(max(1, timeout)))
+                    return false
+                }
+                let answered = try await group.next() ?? false
+                group.cancelAll()
+                guard answered else { throw StorageError.unreachable("no answer within \(timeout) s") }
+            }
+        } catch {
+            try? await handle.shutdown()
+            if let error = error as? StorageError { throw error }
+            throw StorageError.unreachable("\(String(reflecting: error))")
+        }
+        return handle
+    }
+
+    static func queryItems(_ url: String) -> [String: String] {
+        let items = URLComponents(string: url)?.queryItems ?? []
+        return Dictionary(items.map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
+    }
+
+    /// The SQLKit view of a connection, without query logging (SQLKit would log bind values).
+    private static func sql(_ connection: PostgresConnection) -> any SQLDatabase { connection.sql(queryLogLevel: nil) }
+
+    public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in try await body(Self.sql(connection)) }
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            let sql = Self.sql(connection)
+            try await sql.raw("BEGIN").run()
+            do {
+                let value = try await body(sql)
+                try await sql.raw("COMMIT").run()
+                return value
+            } catch {
+                do { try await sql.raw("ROLLBACK").run() } catch {
+                    logger.error("rollback failed", metadata: ["error": "\(String(reflecting: error))"])
+                }
+                throw error
+            }
+        }
+    }
+
+    public func shutdown() async throws {
+        runner.cancel()
+        await runner.value
+    }
+
+    /// Parses a `postgres://` URL into a client configuration.
+    static func configuration(_ url: String) throws -> PostgresClient.Configuration {
+        guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
+            throw StorageError.unsupportedURL(url)
+        }
+        let query = queryItems(url)
+        let user = components.percentEncodedUser.flatMap { $0.removingPercentEncoding } ?? "postgres"
+        let password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding }
+        let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        let database = path.isEmpty ? nil : path
+        let port = components.port ?? 5432
+        var configuration: PostgresClient.Configuration
+        if let socketDirectory = query["host"], socketDirectory.hasPrefix("/") {
+            configuration = .init(
+                unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: user, password: password, database: database)
+        } else {
+            guard let host = components.host, !host.isEmpty else { throw StorageError.unsupportedURL("\(url): no host") }
+            configuration = .init(host: host, port: port, username: user, password: password, database: database, tls: .disable)
+            configuration.tls = try tls(mode: query["sslmode"] ?? "prefer", rootCertificate: query["sslrootcert"])
+        }
+        if let pool = query["pool"] {
+            guard let size = Int(pool), (1...500).contains(size) else { throw StorageError.unsupportedURL("\(url): pool must be 1-500") }
+            configuration.options.maximumConnections = size
+        }
+        return configuration
+    }
+
+    private static func tls(mode: String, rootCertificate: String?) throws -> PostgresClient.Configuration.TLS {
+        var unverified = TLSConfiguration.makeClientConfiguration()
+        unverified.certificateVerification = .none
+        switch mode {
+        case "disable": return .disable
+        case "allow", "prefer": return .prefer(unverified)
+        case "require": return .require(unverified)
+        case "verify-ca", "verify-full":
+            var verified = TLSConfiguration.makeClientConfiguration()
+            if let rootCertificate {
+                verified.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(rootCertificate))
+            }
+            if mode == "verify-ca" { verified.certificateVerification = .noHostnameVerification }
+            return .require(verified)
+        default:
+            throw StorageError.unsupportedURL("sslmode must be disable, allow, prefer, require, verify-ca or verify-full")
+        }
+    }
+}
