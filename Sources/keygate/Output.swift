@@ -31,6 +31,8 @@ struct KeyOutput: Encodable {
     let organization: String
     let id: Int64
     let key: String
+    /// Increments on every change; with the audit trail it shows that no change was lost or doubled.
+    let version: Int64
     let enabled: Bool
     let lastModifiedBy: String
     let lastModifiedOn: String
@@ -40,6 +42,7 @@ struct KeyOutput: Encodable {
         self.organization = org.name
         self.id = key.id
         self.key = reveal ? key.value.rawValue : key.value.masked
+        self.version = key.version
         self.enabled = key.enabled
         self.lastModifiedBy = key.lastModifiedBy.name
         self.lastModifiedOn = Output.iso(key.lastModifiedAt)
@@ -47,7 +50,7 @@ struct KeyOutput: Encodable {
     }
 
     var text: String {
-        "organization: \(organization)\nkey id: \(id)\nkey: \(key)\nstatus: \(enabled ? "Enabled" : "Disabled")\n"
+        "organization: \(organization)\nkey id: \(id) (version \(version))\nkey: \(key)\nstatus: \(enabled ? "Enabled" : "Disabled")\n"
             + "last modified by: \(lastModifiedBy)\nlast modified on: \(lastModifiedOn)\nlast used: \(lastUsed)"
     }
 }

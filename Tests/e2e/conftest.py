@@ -2,7 +2,7 @@
 
 The official SDK's LegacyZTWClient hard-codes https://connector.<cloud>.net. Instead of editing the SDK or
 /etc/hosts, the tests install a resolver for this process only: `connector.keygate.net` (and 127.0.0.1) reach
-the local server; every other host is refused, so no test can ever send traffic off this machine. TLS is
+the local TLS server, loopback reaches loopback, and every other host is refused, so no test can ever send traffic off this machine. TLS is
 verified for real against the test CA (REQUESTS_CA_BUNDLE), with the SDK's own hostname.
 """
 
@@ -33,9 +33,11 @@ _original_create_connection = urllib3.util.connection.create_connection
 
 def _test_resolver(address, *args, **kwargs):
     host, port = address
-    if host in (ZTW_HOST, "127.0.0.1", "localhost") and STATE["port"]:
+    if host == ZTW_HOST and STATE["port"]:
         return _original_create_connection(("127.0.0.1", STATE["port"]), *args, **kwargs)
-    raise ConnectionRefusedError(f"e2e tests reach only the local Keygate, not {host}:{port}")
+    if host in ("127.0.0.1", "localhost"):
+        return _original_create_connection(("127.0.0.1", port), *args, **kwargs)
+    raise ConnectionRefusedError(f"e2e tests reach only Keygate on this machine, not {host}:{port}")
 
 
 urllib3.util.connection.create_connection = _test_resolver

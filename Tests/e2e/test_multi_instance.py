@@ -1,0 +1,204 @@
+"""Several `keygate serve` instances on one PostgreSQL database (the throwaway cluster scripts/test starts).
+
+Each instance reads every session, key and role from the database on every request, so what one instance (or
+the CLI) changes is in force on the others at the very next request; these tests hold them to that.
+"""
+
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+
+import pytest
+import requests
+
+from conftest import keygate_binary
+
+PG_URL = os.environ.get("KEYGATE_TEST_POSTGRES_URL")
+pytestmark = pytest.mark.skipif(not PG_URL, reason="needs KEYGATE_TEST_POSTGRES_URL (scripts/test sets it)")
+
+
+def psql():
+    found = shutil.which("psql") or sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"))[-1]
+    return found
+
+
+def obfuscate(key, now):
+    n = str(now)[-6:]
+    r = str(int(n) >> 1).zfill(6)
+    return "".join(key[int(c)] for c in n) + "".join(key[int(c) + 2] for c in r)
+
+
+class Cluster:
+    """A fresh database, a shared master key, and instances started on demand."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="keygate-multi-")
+        name = "kg_e2e_" + uuid.uuid4().hex[:12]
+        subprocess.run([psql(), PG_URL, "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+        parts = urllib.parse.urlsplit(PG_URL)
+        self.name = name
+        self.url = urllib.parse.urlunsplit(parts._replace(path="/" + name))
+        self.master_key = os.path.join(self.dir, "master.key")
+        with open(self.master_key, "w") as f:
+            f.write(os.urandom(32).hex() + "\n")
+        self.env = dict(os.environ, KEYGATE_SECURITY_BCRYPT_COST="6", KEYGATE_RATELIMIT_PRESET="off",
+                        KEYGATE_LOG_LEVEL="warning")
+        self.instances = []
+
+    def cli(self, *args, stdin=None):
+        out = subprocess.run([keygate_binary(), *args, "--database", self.url, "--master-key-file", self.master_key, "--json"],
+                             input=stdin, capture_output=True, text=True, env=self.env, timeout=120)
+        assert out.returncode == 0, out.stderr
+        return json.loads(out.stdout)
+
+    def start(self):
+        log = open(os.path.join(self.dir, f"instance{len(self.instances)}.log"), "w")
+        process = subprocess.Popen([keygate_binary(), "serve", "--port", "0", "--no-demo", "--json", "--database", self.url,
+                                    "--master-key-file", self.master_key], stdout=subprocess.PIPE, stderr=log, text=True,
+                                   env=self.env)
+        line = process.stdout.readline()
+        assert line.startswith("{"), open(log.name).read()
+        instance = {"process": process, "base": f"http://127.0.0.1:{json.loads(line)['port']}"}
+        self.instances.append(instance)
+        return instance
+
+    def close(self):
+        for instance in self.instances:
+            if instance["process"].poll() is None:
+                instance["process"].terminate()
+                instance["process"].wait(timeout=20)
+        subprocess.run([psql(), PG_URL, "-q", "-c", f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)"], capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def cluster():
+    c = Cluster()
+    c.cli("migrate")
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def tenant(cluster):
+    out = cluster.cli("org", "create", "Acme", "--admin", "root", "--password-stdin", stdin="Multi!passw0rd\n")
+    return {"user": "root", "password": "Multi!passw0rd", "key": out["apiKey"]}
+
+
+def login(instance, tenant, key=None):
+    key = key or tenant["key"]
+    now = int(time.time() * 1000)
+    response = requests.post(instance["base"] + "/api/v1/auth", json={
+        "apiKey": obfuscate(key, now), "username": tenant["user"], "password": tenant["password"], "timestamp": now})
+    if response.status_code != 200:
+        return None, response
+    return re.search(r"JSESSIONID=(.*?);", response.headers["Set-Cookie"]).group(1), response
+
+
+def call(instance, method, path, session, **kwargs):
+    return requests.request(method, instance["base"] + "/api/v1" + path, headers={"Cookie": f"JSESSIONID={session}"}, **kwargs)
+
+
+def test_a_session_made_on_one_instance_works_on_another_and_ends_everywhere(cluster, tenant):
+    a, b = cluster.start(), cluster.start()
+    session, _ = login(a, tenant)
+    assert call(b, "GET", "/apiKeys", session).json()[0]["keyValue"] == tenant["key"]
+    assert requests.delete(b["base"] + "/auth", headers={"Cookie": f"JSESSIONID={session}"}).status_code == 204
+    assert call(a, "GET", "/apiKeys", session).status_code == 401
+
+
+def test_an_edit_on_one_instance_is_in_force_on_the_other_at_the_next_request(cluster, tenant):
+    a, b = cluster.start(), cluster.start()
+    editor, _ = login(a, tenant)
+    bystander, _ = login(b, tenant)
+    key_id = call(a, "GET", "/apiKeys", editor).json()[0]["id"]
+    edited = call(a, "PUT", f"/apiKeys/{key_id}", editor, json={"keyValue": "Across0Nodes"})
+    assert edited.status_code == 200
+    assert call(b, "GET", "/apiKeys", bystander).status_code == 401
+    assert call(b, "GET", "/apiKeys", editor).json()[0]["keyValue"] == "Across0Nodes"
+    assert login(b, tenant)[1].status_code == 400
+    assert login(b, tenant, key="Across0Nodes")[0] is not None
+
+
+def test_cli_disable_stops_sessions_on_every_instance(cluster, tenant):
+    a, b = cluster.start(), cluster.start()
+    sessions = [login(a, tenant)[0], login(b, tenant)[0]]
+    cluster.cli("key", "disable", "--org", "Acme")
+    for instance in (a, b):
+        for session in sessions:
+            assert call(instance, "GET", "/apiKeys", session).status_code == 401
+    assert login(a, tenant)[1].status_code == 403
+
+
+def test_simultaneous_rotations_on_two_instances_leave_one_key_and_a_consistent_audit_trail(cluster, tenant):
+    cluster.cli("org", "set-rotation-policy", "--org", "Acme", "--policy", "keep")
+    a, b = cluster.start(), cluster.start()
+    session_a, session_b = login(a, tenant)[0], login(b, tenant)[0]
+    key_id = call(a, "GET", "/apiKeys", session_a).json()[0]["id"]
+    barrier = threading.Barrier(12)
+    results = []
+
+    def rotate(instance, session):
+        barrier.wait()
+        response = call(instance, "POST", f"/apiKeys/{key_id}/regenerate", session)
+        results.append((response.status_code, response.json().get("code")))
+
+    threads = [threading.Thread(target=rotate, args=((a, session_a) if i % 2 else (b, session_b))) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wins = sum(1 for status, _ in results if status == 200)
+    print("rotation race:", sorted(results, key=str))
+    losses = [code for status, code in results if status != 200]
+    assert wins >= 1
+    assert all(code == "EDIT_LOCK_NOT_AVAILABLE" for code in losses), results
+    keys = call(b, "GET", "/apiKeys", session_b).json()
+    assert len(keys) == 1
+    shown = cluster.cli("key", "show", "--org", "Acme", "--reveal")
+    assert shown["key"] == keys[0]["keyValue"]
+    assert shown["version"] == 1 + wins
+    rotations = cluster.cli("audit", "--org", "Acme", "--action", "key.regenerated", "--limit", "100")
+    assert len(rotations) == wins
+
+
+def test_an_instance_killed_mid_rotation_leaves_the_database_consistent_and_the_others_serving(cluster, tenant):
+    cluster.cli("org", "set-rotation-policy", "--org", "Acme", "--policy", "keep")
+    a, b = cluster.start(), cluster.start()
+    session = login(a, tenant)[0]
+    key_id = call(a, "GET", "/apiKeys", session).json()[0]["id"]
+    stop = threading.Event()
+
+    def hammer():
+        while not stop.is_set():
+            try:
+                call(a, "POST", f"/apiKeys/{key_id}/regenerate", session, timeout=5)
+            except requests.RequestException:
+                return
+
+    workers = [threading.Thread(target=hammer) for _ in range(4)]
+    for w in workers:
+        w.start()
+    time.sleep(1.0)
+    a["process"].send_signal(signal.SIGKILL)
+    a["process"].wait(timeout=10)
+    stop.set()
+    for w in workers:
+        w.join(timeout=10)
+    # B keeps serving the same session, and the key row, its version and the audit trail agree.
+    keys = call(b, "GET", "/apiKeys", session)
+    assert keys.status_code == 200 and len(keys.json()) == 1
+    shown = cluster.cli("key", "show", "--org", "Acme", "--reveal")
+    rotations = cluster.cli("audit", "--org", "Acme", "--action", "key.regenerated", "--limit", "10000")
+    assert shown["version"] == 1 + len(rotations) and len(rotations) > 0
+    assert shown["key"] == keys.json()[0]["keyValue"]
+    assert login(b, tenant, key=shown["key"])[0] is not None
