@@ -24,13 +24,16 @@ public struct ServerSettings: Sendable {
     public var trustForwardedProto: Bool
     /// Request limits per organization.
     public var rateLimits: RateLimiter.Limits
+    /// Where request limits are counted (memory, or the database shared by several instances).
+    public var rateCounters: any WindowCounters
     /// How often idle sessions are purged.
     public var housekeepingInterval: Duration
 
     /// Creates settings.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil,
-        trustForwardedProto: Bool = false, rateLimits: RateLimiter.Limits = .generous, housekeepingInterval: Duration = .seconds(60)
+        trustForwardedProto: Bool = false, rateLimits: RateLimiter.Limits = .generous,
+        rateCounters: any WindowCounters = InMemoryWindowCounters(), housekeepingInterval: Duration = .seconds(60)
     ) {
         self.host = host
         self.port = port
@@ -38,6 +41,7 @@ public struct ServerSettings: Sendable {
         self.tlsKeyPath = tlsKeyPath
         self.trustForwardedProto = trustForwardedProto
         self.rateLimits = rateLimits
+        self.rateCounters = rateCounters
         self.housekeepingInterval = housekeepingInterval
     }
 
@@ -60,7 +64,7 @@ public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<Ke
 
     let api = router.group("api/v1")
         .add(middleware: SessionMiddleware(keygate: keygate))
-        .add(middleware: RateLimitMiddleware(limiter: RateLimiter(limits: settings.rateLimits), now: keygate.now))
+        .add(middleware: RateLimitMiddleware(limiter: RateLimiter(limits: settings.rateLimits, counters: settings.rateCounters), now: keygate.now))
     auth.addSessionRoutes(to: api)
     APIKeyController(keygate: keygate).addRoutes(to: api)
     AdminController(keygate: keygate).addRoutes(to: api)
@@ -84,7 +88,8 @@ public func buildApplication(
     } else {
         server = .http1()
     }
-    let housekeeping = HousekeepingService(keygate: keygate, interval: settings.housekeepingInterval, logger: logger)
+    let housekeeping = HousekeepingService(
+        keygate: keygate, rateCounters: settings.rateCounters, interval: settings.housekeepingInterval, logger: logger)
     return Application(
         router: router, server: server,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Keygate"),

@@ -34,6 +34,7 @@ struct CommonOptions: ParsableArguments {
 /// | `login.timestampWindowSeconds` | `7200` |
 /// | `login.maxFailuresPerName`, `login.maxFailuresPerAddress`, `login.lockoutSeconds` | `5`, `20`, `900` |
 /// | `ratelimit.preset` | `generous` (`zscaler`, `off`) |
+/// | `ratelimit.shared` | `true` on PostgreSQL, `false` on SQLite: count request limits in the database |
 /// | `ratelimit.<get|write|delete>.<perSecond|perMinute|perHour>` | from the preset |
 /// | `log.level` | `info` |
 struct Runtime {
@@ -76,11 +77,14 @@ struct Runtime {
             ztwIdle: TimeInterval(config.int(forKey: "session.ztwIdleSeconds", default: 1800)),
             ziaIdle: TimeInterval(config.int(forKey: "session.ziaIdleSeconds", default: 300)),
             timestampWindow: TimeInterval(config.int(forKey: "login.timestampWindowSeconds", default: 7200)))
+        // Login lockouts are counted in the database on every backend: they hold on every instance and survive
+        // a restart, and only logins (bcrypt-bound anyway) touch them.
         let throttle = LoginThrottle(
             limits: .init(
                 perLoginName: config.int(forKey: "login.maxFailuresPerName", default: 5),
                 perAddress: config.int(forKey: "login.maxFailuresPerAddress", default: 20),
-                window: TimeInterval(config.int(forKey: "login.lockoutSeconds", default: 900))))
+                window: TimeInterval(config.int(forKey: "login.lockoutSeconds", default: 900))),
+            counters: SQLWindowCounters(db: db))
         let cipher = try KeyCipher(masterKey: masterKey)
         do {
             try await verifyMasterKey(cipher, store: store)

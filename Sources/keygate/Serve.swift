@@ -27,7 +27,13 @@ struct Serve: AsyncParsableCommand {
         if let tlsKey { flags["tls.key"] = .string(tlsKey) }
         let runtime = try await Runtime.open(common, extraFlags: flags)
         let config = runtime.config
-        let settings = try Self.serverSettings(config)
+        var configured = try Self.serverSettings(config)
+        // Several instances share a PostgreSQL database, so its request limits are counted there; a single SQLite
+        // instance counts in memory (a database write per request would serialize SQLite's writer).
+        if config.bool(forKey: "ratelimit.shared", default: runtime.db.dialectName == "postgresql") {
+            configured.rateCounters = SQLWindowCounters(db: runtime.db)
+        }
+        let settings = configured
         let keygate = runtime.keygate
 
         var demo: ProvisioningResult?

@@ -172,29 +172,57 @@ struct RoleTests {
     }
 }
 
-@Suite("Login throttle")
+@Suite("Login throttle and window counters")
 struct LoginThrottleTests {
-    @Test("locks a login name after its failures, until the window ends; success clears it")
-    func perName() throws {
+    /// A time at the start of a minute, so 60-second windows line up with the test's arithmetic.
+    let t = Date(timeIntervalSince1970: 1_795_749_060)
+
+    @Test("locks a login name after its failures until the window ends; success clears it")
+    func perName() async throws {
         let throttle = LoginThrottle(limits: .init(perLoginName: 3, perAddress: 100, window: 60))
-        let t = Fixture.t0
         for _ in 0..<3 {
-            try throttle.check(loginName: "Ann", address: "1.1.1.1", now: t)
-            throttle.recordFailure(loginName: "ann", address: "1.1.1.1", now: t)
+            try await throttle.check(loginName: "Ann", address: "1.1.1.1", now: t)
+            try await throttle.recordFailure(loginName: "ann", address: "1.1.1.1", now: t)
         }
-        #expect(throws: KeygateError.rateLimited(retryAfterSeconds: 50, limit: "3 failed logins per 1 minutes")) {
-            try throttle.check(loginName: "ANN", address: "2.2.2.2", now: t.addingTimeInterval(10))
+        await #expect(throws: KeygateError.rateLimited(retryAfterSeconds: 50, limit: "3 failed logins per 1 minutes")) {
+            try await throttle.check(loginName: "ANN", address: "2.2.2.2", now: t.addingTimeInterval(10))
         }
-        try throttle.check(loginName: "bob", address: "2.2.2.2", now: t.addingTimeInterval(10))
-        try throttle.check(loginName: "ann", address: "2.2.2.2", now: t.addingTimeInterval(60))
-        throttle.recordSuccess(loginName: "ann")
+        try await throttle.check(loginName: "bob", address: "2.2.2.2", now: t.addingTimeInterval(10))
+        try await throttle.check(loginName: "ann", address: "2.2.2.2", now: t.addingTimeInterval(60))
+        try await throttle.recordFailure(loginName: "ann", address: "1.1.1.1", now: t.addingTimeInterval(61))
+        try await throttle.recordSuccess(loginName: "ann", now: t.addingTimeInterval(62))
+        #expect(try await throttle.counters.counts(["lf|n|ann|\(Int(t.timeIntervalSince1970) + 60)"]).values.first == 0)
     }
 
     @Test("locks an address after its failures across names")
-    func perAddress() {
+    func perAddress() async throws {
         let throttle = LoginThrottle(limits: .init(perLoginName: 100, perAddress: 4, window: 60))
-        for i in 0..<4 { throttle.recordFailure(loginName: "user\(i)", address: "9.9.9.9", now: Fixture.t0) }
-        #expect(throws: KeygateError.self) { try throttle.check(loginName: "new", address: "9.9.9.9", now: Fixture.t0) }
-        #expect(throws: Never.self) { try throttle.check(loginName: "new", address: "8.8.8.8", now: Fixture.t0) }
+        for i in 0..<4 { try await throttle.recordFailure(loginName: "user\(i)", address: "9.9.9.9", now: t) }
+        await #expect(throws: KeygateError.self) { try await throttle.check(loginName: "new", address: "9.9.9.9", now: t) }
+        try await throttle.check(loginName: "new", address: "8.8.8.8", now: t)
+    }
+
+    @Test("acquire counts every bucket or none; a refused request costs nothing")
+    func acquire() async throws {
+        let counters = InMemoryWindowCounters()
+        let second = CounterBucket.window("s", length: 1, budget: 2, now: t)
+        let hour = CounterBucket.window("h", length: 3600, budget: 3, now: t)
+        #expect(try await counters.acquire([second, hour]) == nil)
+        #expect(try await counters.acquire([second, hour]) == nil)
+        #expect(try await counters.acquire([second, hour]) == second)
+        #expect(try await counters.counts([second.key, hour.key]) == [second.key: 2, hour.key: 2])
+        let next = CounterBucket.window("s", length: 1, budget: 2, now: t.addingTimeInterval(1))
+        #expect(next.key != second.key)
+        #expect(try await counters.acquire([next, hour]) == nil)
+        #expect(try await counters.acquire([next, hour]) == hour)
+        try await counters.prune(now: t.addingTimeInterval(2))
+        #expect(try await counters.counts([second.key, hour.key]) == [second.key: 0, hour.key: 3])
+    }
+
+    @Test("windows are aligned and expire at their end")
+    func windows() {
+        let bucket = CounterBucket.window("x", length: 60, budget: 1, now: t.addingTimeInterval(59))
+        #expect(bucket.key == "x|\(Int(t.timeIntervalSince1970))")
+        #expect(bucket.expiresAt == t.addingTimeInterval(60))
     }
 }

@@ -339,6 +339,28 @@ struct StoreContractTests {
         }
     }
 
+    @Test("window counters: exact under concurrency, a refused acquire costs nothing, reset and prune", arguments: Backend.available)
+    func windowCounters(_ backend: Backend) async throws {
+        try await withStore(backend) { db, _ in
+            let counters = SQLWindowCounters(db: db)
+            let minute = CounterBucket(key: "m", budget: 5, expiresAt: t0.addingTimeInterval(60))
+            let hour = CounterBucket(key: "h", budget: 100, expiresAt: t0.addingTimeInterval(3600))
+            let granted = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<20 { group.addTask { (try? await counters.acquire([minute, hour])) == .some(nil) } }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(granted == 5)
+            #expect(try await counters.counts(["m", "h", "none"]) == ["m": 5, "h": 5, "none": 0])
+            try await counters.increment([CounterBucket(key: "f", budget: 0, expiresAt: t0)])
+            try await counters.increment([CounterBucket(key: "f", budget: 0, expiresAt: t0)])
+            #expect(try await counters.counts(["f"]) == ["f": 2])
+            try await counters.reset("f")
+            #expect(try await counters.counts(["f"]) == ["f": 0])
+            try await counters.prune(now: t0.addingTimeInterval(61))
+            #expect(try await counters.counts(["m", "h"]) == ["m": 0, "h": 5])
+        }
+    }
+
     @Test("a second connection to the same file (another process, e.g. the CLI) sees changes at once")
     func sharedFile() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keygate-test-\(UUID().uuidString)")

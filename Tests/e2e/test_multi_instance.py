@@ -60,11 +60,11 @@ class Cluster:
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
-    def start(self):
+    def start(self, **env):
         log = open(os.path.join(self.dir, f"instance{len(self.instances)}.log"), "w")
         process = subprocess.Popen([keygate_binary(), "serve", "--port", "0", "--no-demo", "--json", "--database", self.url,
                                     "--master-key-file", self.master_key], stdout=subprocess.PIPE, stderr=log, text=True,
-                                   env=self.env)
+                                   env=dict(self.env, **env))
         line = process.stdout.readline()
         assert line.startswith("{"), open(log.name).read()
         instance = {"process": process, "base": f"http://127.0.0.1:{json.loads(line)['port']}"}
@@ -202,3 +202,25 @@ def test_an_instance_killed_mid_rotation_leaves_the_database_consistent_and_the_
     assert shown["version"] == 1 + len(rotations) and len(rotations) > 0
     assert shown["key"] == keys.json()[0]["keyValue"]
     assert login(b, tenant, key=shown["key"])[0] is not None
+
+
+def test_request_limits_hold_across_instances_not_once_per_instance(cluster, tenant):
+    limits = {"KEYGATE_RATELIMIT_PRESET": "generous", "KEYGATE_RATELIMIT_GET_PER_HOUR": "6"}
+    a, b = cluster.start(**limits), cluster.start(**limits)
+    session = login(a, tenant)[0]
+    statuses = [call(a if i % 2 else b, "GET", "/auth", session).status_code for i in range(8)]
+    assert statuses == [200] * 6 + [429, 429], statuses
+    limited = call(b, "GET", "/apiKeys", session)
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    assert limited.json()["message"] == "Rate Limit (6/HOUR) exceeded"
+
+
+def test_login_lockouts_hold_across_instances(cluster, tenant):
+    lockout = {"KEYGATE_LOGIN_MAX_FAILURES_PER_NAME": "3"}
+    a, b = cluster.start(**lockout), cluster.start(**lockout)
+    wrong = dict(tenant, password="Wrong!passw0rd")
+    assert login(a, wrong)[1].status_code == 400
+    assert login(b, wrong)[1].status_code == 400
+    assert login(a, wrong)[1].status_code == 400
+    refused = login(b, tenant)[1]
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0

@@ -1,19 +1,19 @@
 import Foundation
-import Synchronization
 
-/// Limits failed logins per login name and per client address (fixed windows, in this process).
+/// Limits failed logins per login name and per client address, in fixed windows.
 ///
-/// Defaults: 5 failures of one login name or 20 from one address within 15 minutes lock that name or address
-/// for the rest of the window. A success clears the name's count. Decision: the counters live in memory; with
-/// several instances each enforces its own count (issue 4 moves them to the shared database).
-public final class LoginThrottle: Sendable {
+/// Defaults: 5 failures of one login name or 20 from one address within a 15-minute window lock that name or
+/// address until the window ends (429 with `Retry-After`). A success clears the name's count. The counters are
+/// the database's (``WindowCounters`` in KeygateStorage), so a lockout holds on every instance and survives a
+/// restart; they are touched only by logins, never by API calls.
+public struct LoginThrottle: Sendable {
     /// Limits.
     public struct Limits: Sendable {
         /// Failures per login name per window.
         public var perLoginName: Int
         /// Failures per client address per window.
         public var perAddress: Int
-        /// Window length.
+        /// Window length in seconds.
         public var window: TimeInterval
 
         /// Creates limits.
@@ -24,55 +24,42 @@ public final class LoginThrottle: Sendable {
         }
     }
 
-    private struct Counter {
-        var windowStart: Date
-        var failures: Int
-    }
-
-    private let limits: Limits
-    private let state = Mutex<[String: Counter]>([:])
+    /// The limits in force.
+    public let limits: Limits
+    /// Where failures are counted.
+    public let counters: any WindowCounters
 
     /// Creates a throttle.
-    public init(limits: Limits = Limits()) { self.limits = limits }
+    public init(limits: Limits = Limits(), counters: any WindowCounters = InMemoryWindowCounters()) {
+        self.limits = limits
+        self.counters = counters
+    }
 
-    /// Throws ``KeygateError/rateLimited(retryAfterSeconds:limit:)`` while the name or address is locked.
-    public func check(loginName: String, address: String, now: Date) throws {
-        let retry = state.withLock { counters -> Int? in
-            var worst: Int?
-            for (key, limit) in [("n:" + loginName.lowercased(), limits.perLoginName), ("a:" + address, limits.perAddress)] {
-                guard let c = counters[key] else { continue }
-                let end = c.windowStart.addingTimeInterval(limits.window)
-                if now >= end { counters[key] = nil; continue }
-                if c.failures >= limit { worst = max(worst ?? 0, Int(end.timeIntervalSince(now).rounded(.up))) }
-            }
-            return worst
-        }
-        if let retry {
+    private func buckets(loginName: String, address: String, now: Date) -> [CounterBucket] {
+        [
+            CounterBucket.window("lf|n|" + loginName.lowercased(), length: Int(limits.window), budget: limits.perLoginName, now: now),
+            CounterBucket.window("lf|a|" + address, length: Int(limits.window), budget: limits.perAddress, now: now),
+        ]
+    }
+
+    /// Throws ``KeygateError/rateLimited(retryAfterSeconds:limit:)`` while the name or the address is locked.
+    public func check(loginName: String, address: String, now: Date) async throws {
+        let buckets = buckets(loginName: loginName, address: address, now: now)
+        let counts = try await counters.counts(buckets.map(\.key))
+        if let locked = buckets.first(where: { (counts[$0.key] ?? 0) >= $0.budget }) {
             throw KeygateError.rateLimited(
-                retryAfterSeconds: max(retry, 1), limit: "\(limits.perLoginName) failed logins per \(Int(limits.window / 60)) minutes")
+                retryAfterSeconds: max(1, Int(locked.expiresAt.timeIntervalSince(now).rounded(.up))),
+                limit: "\(locked.budget) failed logins per \(Int(limits.window / 60)) minutes")
         }
     }
 
     /// Counts a failure against the name and the address.
-    public func recordFailure(loginName: String, address: String, now: Date) {
-        state.withLock { counters in
-            for key in ["n:" + loginName.lowercased(), "a:" + address] {
-                if var c = counters[key], now < c.windowStart.addingTimeInterval(limits.window) {
-                    c.failures += 1
-                    counters[key] = c
-                } else {
-                    counters[key] = Counter(windowStart: now, failures: 1)
-                }
-            }
-            // Bound memory under a spray of distinct names: drop expired windows when the table grows.
-            if counters.count > 100_000 {
-                counters = counters.filter { now < $0.value.windowStart.addingTimeInterval(limits.window) }
-            }
-        }
+    public func recordFailure(loginName: String, address: String, now: Date) async throws {
+        try await counters.increment(buckets(loginName: loginName, address: address, now: now))
     }
 
     /// Clears the name's count after a successful login.
-    public func recordSuccess(loginName: String) {
-        _ = state.withLock { $0.removeValue(forKey: "n:" + loginName.lowercased()) }
+    public func recordSuccess(loginName: String, now: Date) async throws {
+        try await counters.reset(buckets(loginName: loginName, address: "", now: now)[0].key)
     }
 }

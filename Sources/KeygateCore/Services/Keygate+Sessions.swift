@@ -30,7 +30,7 @@ extension Keygate {
     /// - Returns: the session token (the JSESSIONID value); only its SHA-256 is stored.
     public func login(_ request: LoginRequest, kind: SessionKind, clientAddress: String) async throws -> String {
         let now = self.now()
-        try loginThrottle.check(loginName: request.username, address: clientAddress, now: now)
+        try await loginThrottle.check(loginName: request.username, address: clientAddress, now: now)
         let fresh = SessionRules.timestampIsFresh(request.timestamp, now: now, window: settings.timestampWindow)
 
         let candidates = try await store.loginCandidates(loginName: request.username)
@@ -46,7 +46,7 @@ extension Keygate {
         let passwordOK = try await hasher.verify(request.password, against: hash)
 
         guard fresh, passwordOK, let (candidate, key) = matched else {
-            loginThrottle.recordFailure(loginName: request.username, address: clientAddress, now: now)
+            try await loginThrottle.recordFailure(loginName: request.username, address: clientAddress, now: now)
             throw KeygateError.invalidCredentials
         }
         guard !candidate.admin.disabled else { throw KeygateError.adminDisabled }
@@ -68,10 +68,10 @@ extension Keygate {
             session, replayDigest: replayDigest, replayExpiresAt: now.addingTimeInterval(settings.timestampWindow * 2),
             audit: audit)
         guard created else {
-            loginThrottle.recordFailure(loginName: request.username, address: clientAddress, now: now)
+            try await loginThrottle.recordFailure(loginName: request.username, address: clientAddress, now: now)
             throw KeygateError.invalidCredentials
         }
-        loginThrottle.recordSuccess(loginName: request.username)
+        try await loginThrottle.recordSuccess(loginName: request.username, now: now)
         return token
     }
 
@@ -103,8 +103,10 @@ extension Keygate {
         _ = try await store.deleteSession(tokenHash: tokenHash, audit: audit)
     }
 
-    /// Housekeeping: deletes idle sessions and stale replay digests. - Returns: rows removed.
+    /// Housekeeping: deletes idle sessions, stale replay digests and ended login-failure windows.
+    /// - Returns: sessions removed.
     public func pruneExpired() async throws -> Int {
-        try await store.deleteExpired(now: now(), ztwIdle: settings.ztwIdle, ziaIdle: settings.ziaIdle)
+        try await loginThrottle.counters.prune(now: now())
+        return try await store.deleteExpired(now: now(), ztwIdle: settings.ztwIdle, ziaIdle: settings.ziaIdle)
     }
 }

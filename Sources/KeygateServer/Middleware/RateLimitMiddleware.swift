@@ -18,7 +18,7 @@ struct RateLimitMiddleware: RouterMiddleware {
             case .delete: .delete
             default: .write
             }
-        if let refused = limiter.acquire(orgID: principal.orgID, class: requestClass, now: now()) {
+        if let refused = try await limiter.acquire(orgID: principal.orgID, class: requestClass, now: now()) {
             throw KeygateError.rateLimited(retryAfterSeconds: refused.retryAfter, limit: refused.label)
         }
         return try await next(request, context)

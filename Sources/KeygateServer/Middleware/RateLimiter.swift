@@ -1,13 +1,14 @@
 import Foundation
-import Synchronization
+import KeygateCore
 
 /// Per-organization request limits by the legacy API's classes: GET, POST+PUT, DELETE.
 ///
 /// Each class has a per-second (or per-minute) and a per-hour budget, counted in fixed windows. Configuration
 /// keys: `ratelimit.preset` (`generous`, the default; `zscaler`; `off`) and per class
 /// `ratelimit.<get|write|delete>.<perSecond|perMinute|perHour>`, which override the preset.
-/// Decision: counters live in this process; several instances each enforce their own (issue 4 shares them).
-public final class RateLimiter: Sendable {
+/// Counters are ``WindowCounters``: in memory for a single instance on SQLite, in the database when several
+/// instances share PostgreSQL, so the limit is not multiplied by the number of instances.
+public struct RateLimiter: Sendable {
     /// A request class.
     public enum RequestClass: String, Sendable, CaseIterable {
         case get, write, delete
@@ -79,48 +80,37 @@ public final class RateLimiter: Sendable {
         }
     }
 
-    private struct Window {
-        var start: Int
-        var count: Int
-    }
-
     /// The limits in force.
     public let limits: Limits
-    private let windows = Mutex<[String: Window]>([:])
+    /// Where requests are counted: this process's memory (one instance, SQLite) or the shared database
+    /// (several instances on PostgreSQL), chosen by the executable.
+    public let counters: any WindowCounters
 
     /// Creates a limiter.
-    public init(limits: Limits) { self.limits = limits }
+    public init(limits: Limits, counters: any WindowCounters = InMemoryWindowCounters()) {
+        self.limits = limits
+        self.counters = counters
+    }
 
     /// Counts a request; returns nil when allowed, or the whole seconds to wait and the limit's label.
     ///
     /// A refused request charges no window, so a client that waits as told is never locked out longer.
-    public func acquire(orgID: Int64, class requestClass: RequestClass, now: Date) -> (retryAfter: Int, label: String)? {
+    public func acquire(orgID: Int64, class requestClass: RequestClass, now: Date) async throws -> (retryAfter: Int, label: String)? {
         let l = limits[requestClass]
-        let t = Int(now.timeIntervalSince1970)
-        var checks: [(key: String, start: Int, length: Int, budget: Int, label: String)] = []
+        var buckets: [CounterBucket] = []
+        var labels: [String: String] = [:]
         if let short = l.short {
-            let start = t - t % l.shortWindow
-            checks.append(("\(orgID)|\(requestClass.rawValue)|s", start, l.shortWindow, short, "\(short)/\(l.shortLabel)"))
+            let bucket = CounterBucket.window("rl|\(orgID)|\(requestClass.rawValue)|s", length: l.shortWindow, budget: short, now: now)
+            buckets.append(bucket)
+            labels[bucket.key] = "\(short)/\(l.shortLabel)"
         }
         if let hour = l.perHour {
-            checks.append(("\(orgID)|\(requestClass.rawValue)|h", t - t % 3600, 3600, hour, "\(hour)/HOUR"))
+            let bucket = CounterBucket.window("rl|\(orgID)|\(requestClass.rawValue)|h", length: 3600, budget: hour, now: now)
+            buckets.append(bucket)
+            labels[bucket.key] = "\(hour)/HOUR"
         }
-        if checks.isEmpty { return nil }
-        return windows.withLock { table in
-            for check in checks {
-                if let w = table[check.key], w.start == check.start, w.count >= check.budget {
-                    return (max(1, check.start + check.length - t), check.label)
-                }
-            }
-            for check in checks {
-                if var w = table[check.key], w.start == check.start {
-                    w.count += 1
-                    table[check.key] = w
-                } else {
-                    table[check.key] = Window(start: check.start, count: 1)
-                }
-            }
-            return nil
-        }
+        if buckets.isEmpty { return nil }
+        guard let full = try await counters.acquire(buckets) else { return nil }
+        return (max(1, Int(full.expiresAt.timeIntervalSince(now).rounded(.up))), labels[full.key] ?? "")
     }
 }

@@ -2,10 +2,12 @@ import KeygateCore
 import Logging
 import ServiceLifecycle
 
-/// Deletes idle sessions and old replay digests every `interval` seconds. Correctness never depends on it (the
+/// Deletes idle sessions, old replay digests and ended counter windows every `interval` seconds. Correctness never depends on it (the
 /// session check enforces timeouts itself); it only keeps the tables small.
 struct HousekeepingService: Service, CustomStringConvertible {
     let keygate: Keygate
+    /// The request-limit counters, pruned along with the rest.
+    let rateCounters: any WindowCounters
     let interval: Duration
     let logger: Logger
 
@@ -19,6 +21,7 @@ struct HousekeepingService: Service, CustomStringConvertible {
                     try await Task.sleep(for: interval)
                     do {
                         let removed = try await keygate.pruneExpired()
+                        try await rateCounters.prune(now: keygate.now())
                         if removed > 0 { logger.debug("expired sessions removed", metadata: ["count": "\(removed)"]) }
                     } catch {
                         logger.warning("housekeeping failed", metadata: ["error": "\(String(reflecting: error))"])

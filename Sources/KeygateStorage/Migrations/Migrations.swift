@@ -61,7 +61,13 @@ public enum Migrations {
                 """,
                 "CREATE INDEX audit_events_org ON audit_events (org_id, id)",
             ]
-        }
+        },
+        Migration(version: 2, name: "window counters for rate limits and login lockouts") { _ in
+            [
+                "CREATE TABLE window_counters (bucket TEXT PRIMARY KEY, count INTEGER NOT NULL, expires_at BIGINT NOT NULL)",
+                "CREATE INDEX window_counters_expiry ON window_counters (expires_at)",
+            ]
+        },
     ]
 
     /// The highest version this build knows.

@@ -1,0 +1,80 @@
+import Foundation
+import Synchronization
+
+/// One fixed-window counter: a key that names the window (e.g. `rl|7|get|s|1795749071`), the most it may count,
+/// and when it can be forgotten.
+public struct CounterBucket: Sendable, Hashable {
+    /// Unique per limit and window.
+    public var key: String
+    /// The most requests the window allows.
+    public var budget: Int
+    /// The end of the window; the counter is meaningless after it.
+    public var expiresAt: Date
+
+    /// Creates a bucket.
+    public init(key: String, budget: Int, expiresAt: Date) {
+        self.key = key
+        self.budget = budget
+        self.expiresAt = expiresAt
+    }
+
+    /// The bucket for a fixed window of `length` seconds containing `now`, keyed `prefix|<window start>`.
+    public static func window(_ prefix: String, length: Int, budget: Int, now: Date) -> CounterBucket {
+        let t = Int(now.timeIntervalSince1970)
+        let start = t - t % max(1, length)
+        return CounterBucket(key: "\(prefix)|\(start)", budget: budget, expiresAt: Date(timeIntervalSince1970: TimeInterval(start + length)))
+    }
+}
+
+/// Fixed-window counters for rate limits and login lockouts.
+///
+/// Two implementations: ``InMemoryWindowCounters`` (one process) and the SQL one in KeygateStorage (shared by
+/// every instance on the database, so limits are not multiplied by the number of instances).
+public protocol WindowCounters: Sendable {
+    /// Counts one against every bucket, unless any is already at its budget; then nothing is counted.
+    /// - Returns: nil when counted, or the first bucket that was full.
+    func acquire(_ buckets: [CounterBucket]) async throws -> CounterBucket?
+    /// Counts one against every bucket, without budgets.
+    func increment(_ buckets: [CounterBucket]) async throws
+    /// The current counts of these keys (absent keys count 0).
+    func counts(_ keys: [String]) async throws -> [String: Int]
+    /// Forgets a key.
+    func reset(_ key: String) async throws
+    /// Forgets every window that ended before `now`.
+    func prune(now: Date) async throws
+}
+
+/// ``WindowCounters`` in this process's memory.
+public final class InMemoryWindowCounters: WindowCounters {
+    private struct Entry {
+        var count: Int
+        var expiresAt: Date
+    }
+
+    private let table = Mutex<[String: Entry]>([:])
+
+    /// Creates empty counters.
+    public init() {}
+
+    public func acquire(_ buckets: [CounterBucket]) async throws -> CounterBucket? {
+        table.withLock { table in
+            if let full = buckets.first(where: { (table[$0.key]?.count ?? 0) >= $0.budget }) { return full }
+            for bucket in buckets { table[bucket.key, default: Entry(count: 0, expiresAt: bucket.expiresAt)].count += 1 }
+            return nil
+        }
+    }
+
+    public func increment(_ buckets: [CounterBucket]) async throws {
+        table.withLock { table in
+            for bucket in buckets { table[bucket.key, default: Entry(count: 0, expiresAt: bucket.expiresAt)].count += 1 }
+        }
+    }
+
+    public func counts(_ keys: [String]) async throws -> [String: Int] {
+        table.withLock { table in Dictionary(uniqueKeysWithValues: keys.map { ($0, table[$0]?.count ?? 0) }) }
+    }
+
+    public func reset(_ key: String) async throws { _ = table.withLock { $0.removeValue(forKey: key) } }
+
+    public func prune(now: Date) async throws { table.withLock { $0 = $0.filter { $0.value.expiresAt > now } } }
+}
