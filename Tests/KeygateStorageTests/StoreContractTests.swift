@@ -361,6 +361,43 @@ struct StoreContractTests {
         }
     }
 
+    @Test("migrate-data: a populated SQLite database copies into an empty one with every row, id and link intact", arguments: Backend.available)
+    func dataCopy(_ backend: Backend) async throws {
+        let (source, sourceStore, cleanupSource) = try await Backend.sqliteFile.open()
+        do {
+            try await copyChecks(source: source, sourceStore: sourceStore, into: backend)
+            try await source.shutdown()
+            await cleanupSource()
+        } catch {
+            try? await source.shutdown()
+            await cleanupSource()
+            throw error
+        }
+    }
+
+    private func copyChecks(source: any DatabaseHandle, sourceStore: SQLKeygateStore, into backend: Backend) async throws {
+        var orgs: [ProvisionedOrganization] = []
+        for i in 0..<7 { orgs.append(try await provision(sourceStore, "Org\(i)", key: i != 3)) }
+        _ = try await sourceStore.applyKeyChange(change(orgs[0], .replace(sealedValue: "rotated", expectedVersion: 1)))
+        #expect(try await sourceStore.createSession(session("live", orgs[1]), replayDigest: "r", replayExpiresAt: t0, audit: audit(orgs[1])))
+        try await withStore(backend) { target, targetStore in
+            let counts = try await DataCopier.copy(from: source, to: target, batchSize: 3)
+            #expect(counts.count == DataCopier.tables.count)
+            for c in counts { #expect(c.source == c.target, "\(c.table)") }
+            #expect(counts.first { $0.table == "organizations" }?.target == 7)
+            // Ids, links and sealed values survive, and the live session still resolves.
+            #expect(try await targetStore.sealedKey(orgID: orgs[0].organization.id)?.value == "rotated")
+            #expect(try await targetStore.sealedKey(orgID: orgs[3].organization.id) == nil)
+            let snapshot = try #require(try await targetStore.sessionSnapshot(tokenHash: "live"))
+            #expect(snapshot.admin.id == orgs[1].admin.id && snapshot.keyID == orgs[1].key?.id)
+            // New rows get fresh ids after the copied ones (PostgreSQL's identity sequences were moved).
+            let fresh = try await provision(targetStore, "After")
+            #expect(fresh.organization.id > orgs.last!.organization.id)
+            // A second copy into a non-empty target is refused.
+            await #expect(throws: StorageError.self) { try await DataCopier.copy(from: source, to: target) }
+        }
+    }
+
     @Test("a second connection to the same file (another process, e.g. the CLI) sees changes at once")
     func sharedFile() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keygate-test-\(UUID().uuidString)")

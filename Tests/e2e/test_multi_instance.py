@@ -224,3 +224,34 @@ def test_login_lockouts_hold_across_instances(cluster, tenant):
     assert login(a, wrong)[1].status_code == 400
     refused = login(b, tenant)[1]
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+
+
+def test_migrate_data_moves_an_embedded_sqlite_deployment_into_postgresql(cluster, tmp_path):
+    sqlite = str(tmp_path / "embedded.sqlite")
+    run = lambda *args, stdin=None: subprocess.run(  # noqa: E731
+        [keygate_binary(), *args], input=stdin, capture_output=True, text=True, env=cluster.env, timeout=120)
+    created = run("org", "create", "Solo", "--admin", "root", "--password-stdin", "--database", sqlite,
+                  "--master-key-file", cluster.master_key, "--json", stdin="Multi!passw0rd\n")
+    assert created.returncode == 0, created.stderr
+    key = json.loads(created.stdout)["apiKey"]
+    # A live session on the embedded deployment, to see it survive the move.
+    old = subprocess.Popen([keygate_binary(), "serve", "--port", "0", "--no-demo", "--json", "--database", sqlite,
+                            "--master-key-file", cluster.master_key], stdout=subprocess.PIPE, text=True, env=cluster.env)
+    instance = {"base": f"http://127.0.0.1:{json.loads(old.stdout.readline())['port']}"}
+    tenant = {"user": "root", "password": "Multi!passw0rd", "key": key}
+    session = login(instance, tenant)[0]
+    old.terminate()
+    old.wait(timeout=20)
+
+    # The cluster fixture migrated its database but provisioned nothing: an empty target.
+    moved = run("migrate-data", "--from", sqlite, "--to", cluster.url, "--batch-size", "2", "--json")
+    assert moved.returncode == 0, moved.stderr
+    counts = {row["table"]: (row["source"], row["target"]) for row in json.loads(moved.stdout)}
+    assert all(source == target for source, target in counts.values()) and counts["organizations"] == ("1", "1")
+    assert "organizations" in moved.stderr  # the progress report
+
+    new = cluster.start()
+    assert call(new, "GET", "/apiKeys", session).json()[0]["keyValue"] == key
+    assert login(new, tenant)[0] is not None
+    again = run("migrate-data", "--from", sqlite, "--to", cluster.url)
+    assert again.returncode != 0 and "already holds organizations" in again.stderr

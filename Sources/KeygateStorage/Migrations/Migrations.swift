@@ -126,6 +126,8 @@ public enum StorageError: Error, CustomStringConvertible, Sendable {
     case unsupportedURL(String)
     /// The database server did not answer.
     case unreachable(String)
+    /// A data copy's target already holds organizations.
+    case targetNotEmpty
 
     public var description: String {
         switch self {
@@ -133,6 +135,7 @@ public enum StorageError: Error, CustomStringConvertible, Sendable {
             "the database schema is at version \(found) but this keygate knows only up to \(known): upgrade keygate"
         case .unsupportedURL(let url): "unsupported database URL: \(url)"
         case .unreachable(let reason): "cannot reach the database: \(reason)"
+        case .targetNotEmpty: "the target database already holds organizations: copy only into a new, empty database"
         }
     }
 }
