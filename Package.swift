@@ -119,3 +119,19 @@ let package = Package(
         ),
     ]
 )
+
+// Benchmarks are opt-in (as in Hummingbird): `KEYGATE_BENCHMARKS=1 swift build -c release` adds the bare
+// Hummingbird baseline that scripts/bench/run measures Keygate against.
+if Context.environment["KEYGATE_BENCHMARKS"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "KeygateBareServer",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/BareServer",
+            swiftSettings: swiftSettings
+        )
+    )
+}

@@ -1,0 +1,170 @@
+"""Benchmark harness (run through scripts/bench/run). Standard library only.
+
+For each backend (SQLite, PostgreSQL): requests/s, p50 and p99 of GET /api/v1/apiKeys with a live session and of
+POST /api/v1/auth, with the bare Hummingbird endpoint measured in the same run; then the time from a key change
+on instance A until instance B refuses the old session, p50/p99 over 200 rotations (PostgreSQL, two instances).
+"""
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.path.join(ROOT, ".build-release", "release")
+SECONDS = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+PG = os.environ["KEYGATE_TEST_POSTGRES_URL"]
+WORK = tempfile.mkdtemp(prefix="keygate-bench-")
+MASTER = os.path.join(WORK, "master.key")
+with open(MASTER, "w") as f:
+    f.write(os.urandom(32).hex())
+PROCESSES = []
+
+
+def start(args, env=None):
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                         env=dict(os.environ, **(env or {})))
+    PROCESSES.append(p)
+    for line in p.stdout:
+        if line.startswith("{"):
+            return p, json.loads(line)
+    raise RuntimeError("server did not start: " + " ".join(args))
+
+
+def keygate(database, extra_env=None):
+    env = {"KEYGATE_RATELIMIT_PRESET": "off", "KEYGATE_LOG_LEVEL": "warning",
+           "KEYGATE_LOGIN_MAX_FAILURES_PER_NAME": "1000000", "KEYGATE_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000"}
+    env.update(extra_env or {})
+    _, banner = start([os.path.join(BIN, "keygate"), "serve", "--port", "0", "--json", "--database", database,
+                       "--master-key-file", MASTER], env)
+    return banner
+
+
+def pg_database():
+    name = "kg_bench_" + uuid.uuid4().hex[:10]
+    psql = shutil.which("psql") or sorted(__import__("glob").glob("/usr/lib/postgresql/*/bin/psql"))[-1]
+    subprocess.run([psql, PG, "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    return urllib.parse.urlunsplit(urllib.parse.urlsplit(PG)._replace(path="/" + name))
+
+
+def obfuscate(key, now):
+    n = str(now)[-6:]
+    r = str(int(n) >> 1).zfill(6)
+    return "".join(key[int(c)] for c in n) + "".join(key[int(c) + 2] for c in r)
+
+
+def login(base, user, password, key):
+    now = int(time.time() * 1000)
+    body = json.dumps({"apiKey": obfuscate(key, now), "username": user, "password": password, "timestamp": now}).encode()
+    request = urllib.request.Request(base + "/api/v1/auth", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request) as response:
+        return re.search(r"JSESSIONID=(.*?);", response.headers["Set-Cookie"]).group(1)
+
+
+def wrk(url, connections=32, headers=(), script=None, env=None):
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{SECONDS}s", "--latency"]
+    for h in headers:
+        args += ["-H", h]
+    if script:
+        args += ["-s", script]
+    out = subprocess.run(args + [url], capture_output=True, text=True, env=dict(os.environ, **(env or {}))).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    def pct(p):
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)\b", out)
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": pct(50), "p99": pct(99), "non2xx": int(errors.group(1)) if errors else 0}
+
+
+def row(label, r, base=None):
+    ratio = f"{r['rps'] / base['rps']:.2f}" if base else "1.00"
+    bad = f"  ({r['non2xx']} non-2xx!)" if r["non2xx"] else ""
+    print(f"| {label} | {r['rps']:,.0f} | {r['p50']:.2f} ms | {r['p99']:.2f} ms | {ratio} |{bad}")
+
+
+def measure(name, database):
+    banner = keygate(database)
+    base = f"http://127.0.0.1:{banner['port']}"
+    if "apiKey" not in banner:  # PostgreSQL: provision through the CLI
+        out = subprocess.run([os.path.join(BIN, "keygate"), "org", "create", "Bench", "--admin", "bench", "--password-stdin",
+                              "--database", database, "--master-key-file", MASTER, "--json"], input="Bench!passw0rd\n",
+                             capture_output=True, text=True, check=True)
+        banner.update(username="bench", password="Bench!passw0rd", apiKey=json.loads(out.stdout)["apiKey"])
+    session = login(base, banner["username"], banner["password"], banner["apiKey"])
+    _, bare = start([os.path.join(BIN, "KeygateBareServer")])
+    bare_url = f"http://127.0.0.1:{bare['port']}/bare"
+    wrk(bare_url)  # warm-up
+    baseline = wrk(bare_url)
+    keys = wrk(base + "/api/v1/apiKeys", headers=[f"Cookie: JSESSIONID={session}"])
+    logins = wrk(base, connections=8, script=os.path.join(ROOT, "scripts", "bench", "login.lua"),
+                 env={"KG_KEY": banner["apiKey"], "KG_USER": banner["username"], "KG_PASS": banner["password"],
+                      "KG_TS": str(int(time.time() * 1000) - 600_000)})
+    print(f"\n### {name}\n")
+    print("| endpoint | req/s | p50 | p99 | ratio to bare |")
+    print("|---|---|---|---|---|")
+    row("bare Hummingbird `GET /bare` (same bytes)", baseline)
+    row("`GET /api/v1/apiKeys` (session check)", keys, baseline)
+    row("`POST /api/v1/auth` (bcrypt cost 12)", logins, baseline)
+
+
+def revocation(rounds=200):
+    database = pg_database()
+    fast = {"KEYGATE_SECURITY_BCRYPT_COST": "4"}  # logins are not what is measured here
+    a = f"http://127.0.0.1:{keygate(database, fast)['port']}"
+    b = f"http://127.0.0.1:{keygate(database, fast)['port']}"
+    out = subprocess.run([os.path.join(BIN, "keygate"), "org", "create", "Revoke", "--admin", "r", "--password-stdin",
+                          "--database", database, "--master-key-file", MASTER, "--json"], input="Revoke!passw0rd\n",
+                         capture_output=True, text=True, check=True, env=dict(os.environ, **fast))
+    key = json.loads(out.stdout)["apiKey"]
+    editor = login(a, "r", "Revoke!passw0rd", key)
+    key_id = json.loads(urllib.request.urlopen(urllib.request.Request(
+        a + "/api/v1/apiKeys", headers={"Cookie": f"JSESSIONID={editor}"})).read())[0]["id"]
+    from_request, from_commit = [], []
+    for i in range(rounds):
+        victim = login(b, "r", "Revoke!passw0rd", key)
+        key = "Rv" + uuid.uuid4().hex[:10]
+        request = urllib.request.Request(a + f"/api/v1/apiKeys/{key_id}", method="PUT",
+                                         data=json.dumps({"keyValue": key}).encode(),
+                                         headers={"Cookie": f"JSESSIONID={editor}", "Content-Type": "application/json"})
+        sent = time.perf_counter()
+        urllib.request.urlopen(request).read()
+        committed = time.perf_counter()
+        while True:
+            try:
+                urllib.request.urlopen(urllib.request.Request(b + "/api/v1/auth", headers={"Cookie": f"JSESSIONID={victim}"}))
+            except urllib.error.HTTPError as e:
+                if e.code == 401:
+                    break
+                raise
+        refused = time.perf_counter()
+        from_request.append((refused - sent) * 1000)
+        from_commit.append((refused - committed) * 1000)
+    def q(values, p):
+        values = sorted(values)
+        return values[min(len(values) - 1, int(len(values) * p))]
+    print(f"\n### Revocation across instances (PostgreSQL, {rounds} rotations)\n")
+    print("| measured from | p50 | p99 | max |")
+    print("|---|---|---|---|")
+    print(f"| edit sent to A → B refuses the old session | {q(from_request, .5):.2f} ms | {q(from_request, .99):.2f} ms | {max(from_request):.2f} ms |")
+    print(f"| A answered (committed) → B refuses | {q(from_commit, .5):.2f} ms | {q(from_commit, .99):.2f} ms | {max(from_commit):.2f} ms |")
+
+
+try:
+    print(f"machine: {os.cpu_count()} cores; wrk -t2, {SECONDS} s per run; release builds; rate limits off")
+    measure("Embedded SQLite", os.path.join(WORK, "bench.sqlite"))
+    measure("PostgreSQL (one instance)", pg_database())
+    revocation()
+finally:
+    for p in PROCESSES:
+        p.terminate()
+    shutil.rmtree(WORK, ignore_errors=True)
