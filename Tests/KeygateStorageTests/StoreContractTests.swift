@@ -412,6 +412,30 @@ struct StoreContractTests {
         try await db2.shutdown()
     }
 
+    @Test(
+        "PostgreSQL over TLS when the URL asks: require encrypts, verify-full checks the certificate",
+        .enabled(if: ProcessInfo.processInfo.environment["KEYGATE_TEST_POSTGRES_CA"] != nil))
+    func postgresTLS() async throws {
+        let plain = try #require(Backend.postgresURL)
+        let ca = try #require(ProcessInfo.processInfo.environment["KEYGATE_TEST_POSTGRES_CA"])
+        func encrypted(_ url: String) async throws -> Bool {
+            let (db, _) = try await Storage.open(url: url, logger: Logger(label: "tls"), migrate: false)
+            let ssl = try await db.read { sql in
+                try await sql.raw("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").first()?.decode(column: "ssl", as: Bool.self)
+            }
+            try await db.shutdown()
+            return ssl == true
+        }
+        #expect(try await encrypted(plain) == false)
+        let tls = plain.replacingOccurrences(of: "sslmode=disable", with: "sslmode=require")
+        #expect(try await encrypted(tls))
+        let verified = plain.replacingOccurrences(of: "sslmode=disable", with: "sslmode=verify-full&sslrootcert=\(ca)")
+        #expect(try await encrypted(verified))
+        // The system roots do not know the test CA: verification must fail, not fall back to plain text.
+        let unverifiable = plain.replacingOccurrences(of: "sslmode=disable", with: "sslmode=verify-full&connectTimeout=3")
+        await #expect(throws: StorageError.self) { _ = try await encrypted(unverifiable) }
+    }
+
     @Test("malformed database URLs and unreachable servers are clear errors")
     func badURLs() async {
         for url in ["postgres://", "postgres://u@h/db?sslmode=sometimes", "postgres://u@h/db?pool=0", "sqlite:"] {
