@@ -226,8 +226,7 @@ public struct SQLKeygateStore: KeygateStore {
             guard
                 let row = try await sql.raw(
                     """
-                    SELECT s.*, \(unsafeRaw: Self.adminColumns), \(unsafeRaw: Self.roleColumns),
-                      k.id AS k_id, k.version AS k_version, k.enabled AS k_enabled
+                    SELECT s.*, \(unsafeRaw: Self.adminColumns), \(unsafeRaw: Self.roleColumns), \(unsafeRaw: Self.keyColumns)
                     FROM sessions s JOIN admins a ON a.id = s.admin_id JOIN roles r ON r.id = a.role_id
                       LEFT JOIN api_keys k ON k.org_id = s.org_id
                     WHERE s.token_hash = \(bind: tokenHash)
@@ -246,9 +245,7 @@ public struct SQLKeygateStore: KeygateStore {
                 graceUntil: try row.decode(column: "grace_until", as: Int64?.self).map(Date.init(millis:)))
             return SessionSnapshot(
                 session: session, admin: try Self.admin(row, prefix: "a_"), role: try Self.role(row, prefix: "r_"),
-                keyID: try row.decode(column: "k_id", as: Int64?.self),
-                keyVersion: try row.decode(column: "k_version", as: Int64?.self),
-                keyEnabled: (try row.decode(column: "k_enabled", as: Int?.self) ?? 0) != 0)
+                key: try row.decode(column: "k_id", as: Int64?.self) == nil ? nil : try Self.sealedKey(row, prefix: "k_"))
         }
     }
 

@@ -29,7 +29,12 @@ enum Fixture {
             session: APISession(
                 tokenHash: "h", orgID: 1, adminID: 3, keyID: 5, keyVersion: sessionVersion, kind: kind, createdAt: t0,
                 lastSeenAt: lastSeen, graceUntil: graceUntil),
-            admin: admin(disabled: adminDisabled), role: role(access), keyID: keyID, keyVersion: keyVersion, keyEnabled: keyEnabled)
+            admin: admin(disabled: adminDisabled), role: role(access),
+            key: keyID.map { id in
+                SealedAPIKey(
+                    id: id, orgID: 1, value: "v1:sealed", version: keyVersion ?? 1, enabled: keyEnabled, lastModifiedBy: .provider(name: "p"),
+                    lastModifiedAt: t0, lastUsedAt: nil)
+            })
     }
 }
 

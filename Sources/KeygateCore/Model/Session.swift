@@ -54,22 +54,24 @@ public struct SessionSnapshot: Sendable, Hashable {
     public var admin: Admin
     /// The admin's role.
     public var role: Role
-    /// The organization's current key (id, version, enabled), nil when deleted.
-    public var keyID: Int64?
-    /// Current key version.
-    public var keyVersion: Int64?
-    /// Whether the current key is enabled.
-    public var keyEnabled: Bool
+    /// The organization's current key row (sealed), nil when deleted. Carried along so that a request that
+    /// lists the key needs no second read, and sees exactly the key state the session check validated.
+    public var key: SealedAPIKey?
 
     /// Creates a snapshot.
-    public init(session: APISession, admin: Admin, role: Role, keyID: Int64?, keyVersion: Int64?, keyEnabled: Bool) {
+    public init(session: APISession, admin: Admin, role: Role, key: SealedAPIKey?) {
         self.session = session
         self.admin = admin
         self.role = role
-        self.keyID = keyID
-        self.keyVersion = keyVersion
-        self.keyEnabled = keyEnabled
+        self.key = key
     }
+
+    /// The current key's id, nil when deleted.
+    public var keyID: Int64? { key?.id }
+    /// The current key's version.
+    public var keyVersion: Int64? { key?.version }
+    /// Whether the current key is enabled.
+    public var keyEnabled: Bool { key?.enabled ?? false }
 }
 
 /// The caller of an authenticated API request, after the session check.
@@ -84,14 +86,17 @@ public struct Principal: Sendable, Hashable {
     public var role: Role
     /// ZTW or ZIA session.
     public var kind: SessionKind
+    /// The organization's key as the session check read it (nil when the principal was built without one).
+    public var key: SealedAPIKey?
 
     /// Creates a principal.
-    public init(tokenHash: String, orgID: Int64, admin: Admin, role: Role, kind: SessionKind) {
+    public init(tokenHash: String, orgID: Int64, admin: Admin, role: Role, kind: SessionKind, key: SealedAPIKey? = nil) {
         self.tokenHash = tokenHash
         self.orgID = orgID
         self.admin = admin
         self.role = role
         self.kind = kind
+        self.key = key
     }
 
     /// The actor recorded on changes this caller makes.

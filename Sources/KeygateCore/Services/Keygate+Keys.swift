@@ -4,14 +4,20 @@ extension Keygate {
     /// The organization's keys (zero or one). Requires `READ_ONLY`.
     public func listKeys(_ principal: Principal) async throws -> [APIKey] {
         try principal.require(.readOnly)
-        guard let sealed = try await store.sealedKey(orgID: principal.orgID) else { return [] }
+        guard let sealed = try await principalKey(principal) else { return [] }
         return [try open(sealed)]
+    }
+
+    /// The key the session check read along with the session (no second read), or a fresh read.
+    private func principalKey(_ principal: Principal) async throws -> SealedAPIKey? {
+        if let key = principal.key { return key }
+        return try await store.sealedKey(orgID: principal.orgID)
     }
 
     /// One key by id. Requires `READ_ONLY`.
     public func key(_ principal: Principal, id: Int64) async throws -> APIKey {
         try principal.require(.readOnly)
-        guard let sealed = try await store.sealedKey(orgID: principal.orgID), sealed.id == id else {
+        guard let sealed = try await principalKey(principal), sealed.id == id else {
             throw KeygateError.notFound("API key \(id) not found")
         }
         return try open(sealed)
