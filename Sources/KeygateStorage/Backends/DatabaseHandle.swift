@@ -1,3 +1,4 @@
+import Logging
 import SQLKit
 
 /// A database the SQL store runs on: reads anywhere, writes in serialized transactions.
@@ -13,6 +14,24 @@ public protocol DatabaseHandle: Sendable {
     func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Closes every connection.
     func shutdown() async throws
+}
+
+/// Runs `body` between `begin` and `COMMIT` on one connection, rolling back when it throws. Each backend decides
+/// only how the transaction begins (`BEGIN IMMEDIATE` on SQLite takes the write lock at once).
+func runTransaction<T: Sendable>(
+    on sql: any SQLDatabase, begin: SQLQueryString, logger: Logger, _ body: @Sendable (any SQLDatabase) async throws -> T
+) async throws -> T {
+    try await sql.raw(begin).run()
+    do {
+        let value = try await body(sql)
+        try await sql.raw("COMMIT").run()
+        return value
+    } catch {
+        do { try await sql.raw("ROLLBACK").run() } catch {
+            logger.error("rollback failed", metadata: ["error": "\(String(reflecting: error))"])
+        }
+        throw error
+    }
 }
 
 /// An async mutual-exclusion lock (FIFO) for serializing transactions on one connection.

@@ -72,18 +72,7 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
-            let sql = Self.sql(connection)
-            try await sql.raw("BEGIN").run()
-            do {
-                let value = try await body(sql)
-                try await sql.raw("COMMIT").run()
-                return value
-            } catch {
-                do { try await sql.raw("ROLLBACK").run() } catch {
-                    logger.error("rollback failed", metadata: ["error": "\(String(reflecting: error))"])
-                }
-                throw error
-            }
+            try await runTransaction(on: Self.sql(connection), begin: "BEGIN", logger: logger, body)
         }
     }
 

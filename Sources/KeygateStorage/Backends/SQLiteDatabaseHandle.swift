@@ -73,18 +73,7 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
 
     public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await writeLock.withLock {
-            let sql = Self.sql(writer)
-            try await sql.raw("BEGIN IMMEDIATE").run()
-            do {
-                let value = try await body(sql)
-                try await sql.raw("COMMIT").run()
-                return value
-            } catch {
-                do { try await sql.raw("ROLLBACK").run() } catch {
-                    logger.error("rollback failed", metadata: ["error": "\(String(reflecting: error))"])
-                }
-                throw error
-            }
+            try await runTransaction(on: Self.sql(writer), begin: "BEGIN IMMEDIATE", logger: logger, body)
         }
     }
 
