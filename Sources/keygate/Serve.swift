@@ -38,7 +38,12 @@ struct Serve: AsyncParsableCommand {
 
         var demo: ProvisioningResult?
         if !noDemo, try await runtime.store.organizationSummaries().isEmpty {
-            demo = try await keygate.provisionOrganization(name: "Demo", adminLogin: "admin@demo", password: nil, operator: "keygate serve")
+            do {
+                demo = try await keygate.provisionOrganization(name: "Demo", adminLogin: "admin@demo", password: nil, operator: "keygate serve")
+            } catch KeygateError.conflict {
+                // Another instance starting on the same new database provisioned it first; it printed the login.
+                demo = nil
+            }
         }
         let provisioned = demo
         let scheme = settings.servesTLS ? "https" : "http"

@@ -60,15 +60,20 @@ class Cluster:
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
-    def start(self, **env):
+    def spawn(self, demo=False, **env):
         log = open(os.path.join(self.dir, f"instance{len(self.instances)}.log"), "w")
-        process = subprocess.Popen([keygate_binary(), "serve", "--port", "0", "--no-demo", "--json", "--database", self.url,
-                                    "--master-key-file", self.master_key], stdout=subprocess.PIPE, stderr=log, text=True,
-                                   env=dict(self.env, **env))
+        process = subprocess.Popen([keygate_binary(), "serve", "--port", "0", "--json", "--database", self.url,
+                                    "--master-key-file", self.master_key] + ([] if demo else ["--no-demo"]),
+                                   stdout=subprocess.PIPE, stderr=log, text=True, env=dict(self.env, **env))
+        self.instances.append({"process": process})
+        return process, log
+
+    def start(self, **env):
+        process, log = self.spawn(**env)
         line = process.stdout.readline()
         assert line.startswith("{"), open(log.name).read()
-        instance = {"process": process, "base": f"http://127.0.0.1:{json.loads(line)['port']}"}
-        self.instances.append(instance)
+        instance = self.instances[-1]
+        instance["base"] = f"http://127.0.0.1:{json.loads(line)['port']}"
         return instance
 
     def close(self):
@@ -255,3 +260,14 @@ def test_migrate_data_moves_an_embedded_sqlite_deployment_into_postgresql(cluste
     assert login(new, tenant)[0] is not None
     again = run("migrate-data", "--from", sqlite, "--to", cluster.url)
     assert again.returncode != 0 and "already holds organizations" in again.stderr
+
+
+def test_two_instances_starting_together_on_a_new_database_both_come_up_with_one_demo(cluster):
+    spawned = [cluster.spawn(demo=True) for _ in range(2)]
+    banners = []
+    for process, log in spawned:
+        line = process.stdout.readline()
+        assert line.startswith("{"), open(log.name).read()
+        banners.append(json.loads(line))
+    assert sum("apiKey" in banner for banner in banners) == 1
+    assert [org["name"] for org in cluster.cli("org", "list")] == ["Demo"]
