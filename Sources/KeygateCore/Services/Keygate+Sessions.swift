@@ -24,9 +24,9 @@ extension Keygate {
     /// Creates an API session.
     ///
     /// Whatever is wrong (unknown user, wrong password, wrong key, stale timestamp, replay) the answer is
-    /// ``KeygateError/invalidCredentials`` and the work done is the same: one candidate query and exactly one
-    /// bcrypt verification. Only a caller who proved the password learns that the key or account is disabled or
-    /// that the role has no API access.
+    /// ``KeygateError/invalidCredentials`` and the work done is the same: one candidate query, exactly one bcrypt
+    /// verification and one lockout-counter write. Only a caller who proved the password learns that the key or
+    /// account is disabled or that the role has no API access.
     /// - Returns: the session token (the JSESSIONID value); only its SHA-256 is stored.
     public func login(_ request: LoginRequest, kind: SessionKind, clientAddress: String) async throws -> String {
         let now = self.now()
