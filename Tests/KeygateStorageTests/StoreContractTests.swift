@@ -26,24 +26,24 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
         switch self {
         case .sqliteFile:
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keygate-test-\(UUID().uuidString)")
-            let (db, store) = try await Storage.open(url: dir.appendingPathComponent("k.sqlite").path, logger: Logger(label: "test"))
+            let (db, store) = try await Storage.open(url: dir.appendingPathComponent("k.sqlite").path, logger: Logger.quiet("test"))
             return (db, store, { try? FileManager.default.removeItem(at: dir) })
         case .sqliteMemory:
-            let (db, store) = try await Storage.open(url: ":memory:", logger: Logger(label: "test"))
+            let (db, store) = try await Storage.open(url: ":memory:", logger: Logger.quiet("test"))
             return (db, store, {})
         case .postgres:
             let adminURL = try #require(Self.postgresURL)
             let name = "kg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            let admin = try await PostgresDatabaseHandle.open(url: adminURL, logger: Logger(label: "test"))
+            let admin = try await PostgresDatabaseHandle.open(url: adminURL, logger: Logger.quiet("test"))
             try await admin.read { try await $0.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
             try await admin.shutdown()
             var components = try #require(URLComponents(string: adminURL))
             components.path = "/" + name
-            let (db, store) = try await Storage.open(url: try #require(components.string), logger: Logger(label: "test"))
+            let (db, store) = try await Storage.open(url: try #require(components.string), logger: Logger.quiet("test"))
             return (
                 db, store,
                 {
-                    guard let admin = try? await PostgresDatabaseHandle.open(url: adminURL, logger: Logger(label: "test")) else { return }
+                    guard let admin = try? await PostgresDatabaseHandle.open(url: adminURL, logger: Logger.quiet("test")) else { return }
                     _ = try? await admin.read { try await $0.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
                     try? await admin.shutdown()
                 }
@@ -403,8 +403,8 @@ struct StoreContractTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keygate-test-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("k.sqlite").path
-        let (db1, store1) = try await Storage.open(url: path, logger: Logger(label: "a"))
-        let (db2, store2) = try await Storage.open(url: "sqlite:" + path, logger: Logger(label: "b"))
+        let (db1, store1) = try await Storage.open(url: path, logger: Logger.quiet("a"))
+        let (db2, store2) = try await Storage.open(url: "sqlite:" + path, logger: Logger.quiet("b"))
         let org = try await provision(store1)
         _ = try await store2.applyKeyChange(change(org, .setEnabled(false, expectedVersion: 1), .endAll))
         #expect(try await store1.sealedKey(orgID: org.organization.id)?.enabled == false)
@@ -419,7 +419,7 @@ struct StoreContractTests {
         let plain = try #require(Backend.postgresURL)
         let ca = try #require(ProcessInfo.processInfo.environment["KEYGATE_TEST_POSTGRES_CA"])
         func encrypted(_ url: String) async throws -> Bool {
-            let (db, _) = try await Storage.open(url: url, logger: Logger(label: "tls"), migrate: false)
+            let (db, _) = try await Storage.open(url: url, logger: Logger.quiet("tls"), migrate: false)
             let ssl = try await db.read { sql in
                 try await sql.raw("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").first()?.decode(column: "ssl", as: Bool.self)
             }
@@ -439,11 +439,21 @@ struct StoreContractTests {
     @Test("malformed database URLs and unreachable servers are clear errors")
     func badURLs() async {
         for url in ["postgres://", "postgres://u@h/db?sslmode=sometimes", "postgres://u@h/db?pool=0", "sqlite:"] {
-            await #expect(throws: StorageError.self, "\(url)") { try await Storage.open(url: url, logger: Logger(label: "t")) }
+            await #expect(throws: StorageError.self, "\(url)") { try await Storage.open(url: url, logger: Logger.quiet("t")) }
         }
         await #expect(throws: StorageError.self) {
             // Port 1 on loopback: nothing listens there.
-            try await Storage.open(url: "postgres://keygate@127.0.0.1:1/db?sslmode=disable&connectTimeout=2", logger: Logger(label: "t"))
+            try await Storage.open(url: "postgres://keygate@127.0.0.1:1/db?sslmode=disable&connectTimeout=2", logger: Logger.quiet("t"))
         }
+    }
+}
+
+extension Logger {
+    /// A test logger at `warning`: the cases that expect connection failures (unreachable server, refused TLS)
+    /// would otherwise fill the output with the driver's `info` lines about them.
+    static func quiet(_ label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = .warning
+        return logger
     }
 }
