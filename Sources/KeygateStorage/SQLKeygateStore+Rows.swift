@@ -145,6 +145,7 @@ extension SQLKeygateStore {
         return current
     }
 
+    /// Updates need this check; inserts rely on `ON CONFLICT DO NOTHING` instead.
     static func checkRoleName(_ sql: any SQLDatabase, _ role: Role) async throws {
         let clash = try await count(
             sql, "SELECT COUNT(*) AS n FROM roles WHERE org_id = \(bind: role.orgID) AND name = \(bind: role.name) AND id <> \(bind: role.id)")

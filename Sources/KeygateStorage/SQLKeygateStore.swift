@@ -302,7 +302,6 @@ public struct SQLKeygateStore: KeygateStore {
 
     public func insertRole(_ role: Role, audit: AuditEvent) async throws -> Role {
         try await db.transaction { sql in
-            try await Self.checkRoleName(sql, role)
             var inserted = role
             inserted.id = try await Self.insertRole(sql, role)
             try await Self.insertAudit(sql, audit)
@@ -352,7 +351,6 @@ public struct SQLKeygateStore: KeygateStore {
 
     public func insertAdmin(_ admin: Admin, audit: AuditEvent) async throws -> Admin {
         try await db.transaction { sql in
-            try await Self.checkLoginName(sql, admin)
             var inserted = admin
             inserted.id = try await Self.insertAdmin(sql, admin)
             try await Self.insertAudit(sql, audit)
@@ -395,8 +393,8 @@ public struct SQLKeygateStore: KeygateStore {
             var query: SQLQueryString = "SELECT * FROM audit_events WHERE org_id = \(bind: orgID)"
             if let actionPrefix {
                 // Prefix match without LIKE so `%` and `_` in the filter are literal on every database; the CAST because
-                // PostgreSQL has no substr(text, integer, bigint).
-                query = query + " AND substr(action, 1, CAST(\(bind: actionPrefix.count) AS INTEGER)) = \(bind: actionPrefix)"
+                // PostgreSQL has no substr(text, integer, bigint); both count code points, hence unicodeScalars.
+                query = query + " AND substr(action, 1, CAST(\(bind: actionPrefix.unicodeScalars.count) AS INTEGER)) = \(bind: actionPrefix)"
             }
             query = query + " ORDER BY id DESC LIMIT \(bind: limit)"
             return try await sql.raw(query).all().map { row in

@@ -253,16 +253,15 @@ struct AdminCommand: AsyncParsableCommand {
             let given = passwordStdin ? try readPasswordFromStdin() : nil
             try await withRuntime(common) { runtime in
                 let organization = try await runtime.keygate.findOrganization(org)
-                let roles = try await runtime.store.roles(orgID: organization.id)
-                guard let roleValue = roles.first(where: { $0.name.lowercased() == role.lowercased() }) else {
-                    throw KeygateError.invalidInput("role \(role) does not exist; roles: \(roles.map(\.name).joined(separator: ", "))")
-                }
+                let roleValue = try await runtime.keygate.role(orgID: organization.id, named: role)
                 let password = given ?? PasswordPolicy.generate()
                 let admin = try await runtime.keygate.createAdmin(
                     orgID: organization.id,
                     draft: AdminDraft(loginName: login, userName: name ?? login, roleID: roleValue.id, password: password),
                     actor: .provider(name: operatorName))
-                Output.emit(common.json, ["id": "\(admin.id)", "loginName": admin.loginName, "password": given == nil ? password : "(as given)"]) {
+                var out = ["id": "\(admin.id)", "loginName": admin.loginName]
+                if given == nil { out["password"] = password }  // a password given on standard input is not echoed
+                Output.emit(common.json, out) {
                     "admin \(admin.loginName) (id \(admin.id)) created" + (given == nil ? "; password: \(password)" : "")
                 }
             }

@@ -21,11 +21,6 @@ enum Output {
     }
 }
 
-/// The storage schema version, for `migrate`.
-enum KeygateStorageVersion {
-    static var latest: Int { Migrations.latestVersion }
-}
-
 /// A key as the CLI prints it; the value only with `--reveal`.
 struct KeyOutput: Encodable {
     let organization: String

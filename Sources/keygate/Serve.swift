@@ -118,12 +118,12 @@ struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Apply database migrations.")
     @OptionGroup var common: CommonOptions
 
+    /// Opening the runtime migrates; this reports where the schema now stands.
     func run() async throws {
-        let runtime = try await Runtime.open(common)
-        defer { Task { await runtime.close() } }
-        Output.emit(common.json, ["database": runtime.databasePath, "schemaVersion": "\(KeygateStorageVersion.latest)"]) {
-            "database \(runtime.databasePath) is at schema version \(KeygateStorageVersion.latest)"
+        try await withRuntime(common) { runtime in
+            Output.emit(common.json, ["database": runtime.databasePath, "schemaVersion": "\(Migrations.latestVersion)"]) {
+                "database \(runtime.databasePath) is at schema version \(Migrations.latestVersion)"
+            }
         }
-        await runtime.close()
     }
 }

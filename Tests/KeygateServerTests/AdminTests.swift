@@ -94,6 +94,10 @@ struct AdminTests {
             var noRole = base
             noRole["role"] = ["id": 9999]
             #expect(try await client.send(.post, "/api/v1/adminUsers", session: s, json: noRole).status == .badRequest)
+            var unknownName = base
+            unknownName["role"] = "Nobody"
+            let r = try await client.send(.post, "/api/v1/adminUsers", session: s, json: unknownName)
+            #expect(r.status == .badRequest && (r.object["message"] as? String)?.contains("Super Admin") == true)
             var badLogin = base
             badLogin["loginName"] = "has space"
             #expect(try await client.send(.post, "/api/v1/adminUsers", session: s, json: badLogin).status == .badRequest)

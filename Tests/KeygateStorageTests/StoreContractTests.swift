@@ -325,7 +325,7 @@ struct StoreContractTests {
     func auditTrail(_ backend: Backend) async throws {
         try await withStore(backend) { _, store in
             let org = try await provision(store)
-            for action in ["key.added", "key%x", "session.created", "key_y", "key.deleted"] {
+            for action in ["ke\u{301}y.x", "key.added", "key%x", "session.created", "key_y", "key.deleted"] {
                 try await store.appendAudit(audit(org, action))
             }
             #expect(
@@ -333,6 +333,8 @@ struct StoreContractTests {
                     "key.deleted", "key.added",
                 ])
             #expect(try await store.auditEvents(orgID: org.organization.id, actionPrefix: "key%", limit: 10).map(\.action) == ["key%x"])
+            // A prefix with a combining accent: the database counts code points, not Swift's characters.
+            #expect(try await store.auditEvents(orgID: org.organization.id, actionPrefix: "ke\u{301}", limit: 10).map(\.action) == ["ke\u{301}y.x"])
             #expect(try await store.auditEvents(orgID: org.organization.id, actionPrefix: nil, limit: 2).map(\.action) == ["key.deleted", "key_y"])
             let other = try await provision(store, "Other")
             #expect(try await store.auditEvents(orgID: other.organization.id, actionPrefix: "key", limit: 10).isEmpty)

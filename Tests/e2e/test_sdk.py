@@ -117,7 +117,7 @@ def test_zia_client_logs_in_and_calls_through_its_session_check(keygate, org, mo
     assert helper.deauthenticate() is True
 
 
-def test_session_cookie_is_secure_over_tls_and_errors_are_json(keygate, org):
+def test_errors_over_tls_are_json_and_a_live_session_checks_out(keygate, org):
     response = requests.post(f"https://{ZTW_HOST}/api/v1/auth", json={"apiKey": "x" * 12, "username": "u", "password": "p", "timestamp": 1})
     assert response.status_code == 400
     assert response.json() == {"code": "INVALID_USERNAME_OR_PASSWORD", "message": "Invalid email or password"}

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A tenant of the Keygate server.
-public struct Organization: Sendable, Hashable, Codable {
+public struct Organization: Sendable, Hashable {
     /// Database id.
     public var id: Int64
     /// Unique name, as the provider chose it.
@@ -34,7 +34,7 @@ public struct Organization: Sendable, Hashable, Codable {
 /// Keygate's default ends them at once (the old key is invalid the moment it changes) except the session that
 /// made the change, which moves to the new key. `keepOldSessions` is Zscaler's behaviour; `grace` lets old
 /// sessions finish their work for a bounded time.
-public enum RotationPolicy: Sendable, Hashable, Codable {
+public enum RotationPolicy: Sendable, Hashable {
     /// End every old session except the caller's (the default).
     case endOldSessions
     /// Keep old sessions alive until they idle out (Zscaler's behaviour).

@@ -1,7 +1,7 @@
 import Foundation
 
 /// An access level for one feature.
-public enum FeatureAccess: String, Sendable, Hashable, Codable, CaseIterable {
+public enum FeatureAccess: String, Sendable, Hashable, CaseIterable {
     case none = "NONE"
     case readOnly = "READ_ONLY"
     case readWrite = "READ_WRITE"

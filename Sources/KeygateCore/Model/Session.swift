@@ -1,7 +1,7 @@
 import Foundation
 
 /// Which legacy API created a session; decides its idle timeout.
-public enum SessionKind: String, Sendable, Hashable, Codable {
+public enum SessionKind: String, Sendable, Hashable {
     /// Cloud & Branch Connector (`/api/v1/auth`): 30 minutes idle by default.
     case ztw
     /// Internet Access (`/api/v1/authenticatedSession`): 5 minutes idle by default.

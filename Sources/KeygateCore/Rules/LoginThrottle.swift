@@ -3,9 +3,9 @@ import Foundation
 /// Limits failed logins per login name and per client address, in fixed windows.
 ///
 /// Defaults: 5 failures of one login name or 20 from one address within a 15-minute window lock that name or
-/// address until the window ends (429 with `Retry-After`). A success clears the name's count. The counters are
-/// the database's (``WindowCounters`` in KeygateStorage), so a lockout holds on every instance and survives a
-/// restart; they are touched only by logins, never by API calls.
+/// address until the window ends (429 with `Retry-After`). A success clears the name's count. The executable gives
+/// it the database's counters (`SQLWindowCounters`), so a lockout holds on every instance and survives a restart;
+/// only logins touch them, never API calls. Tests may use ``InMemoryWindowCounters``.
 public struct LoginThrottle: Sendable {
     /// Limits.
     public struct Limits: Sendable {

@@ -73,6 +73,17 @@ extension Keygate {
         return role
     }
 
+    /// The organization's role with this name (case-insensitive), for clients that name roles instead of
+    /// giving ids (the SDK's `add_admin`, the CLI's `--role`).
+    /// - Throws: ``KeygateError/invalidInput(_:)`` listing the roles that exist.
+    public func role(orgID: Int64, named name: String) async throws -> Role {
+        let roles = try await store.roles(orgID: orgID)
+        guard let role = roles.first(where: { $0.name.lowercased() == name.lowercased() }) else {
+            throw KeygateError.invalidInput("role \(name) does not exist; roles: \(roles.map(\.name).joined(separator: ", "))")
+        }
+        return role
+    }
+
     /// Creates a role. Requires `READ_WRITE`.
     public func createRole(_ principal: Principal, draft: RoleDraft) async throws -> Role {
         try principal.require(.readWrite)

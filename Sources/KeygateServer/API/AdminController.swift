@@ -122,10 +122,7 @@ struct AdminController {
             if let id = Int64(name) {
                 roleID = id
             } else {
-                guard let role = try await keygate.listRoles(principal).first(where: { $0.name.lowercased() == name.lowercased() }) else {
-                    throw KeygateError.invalidInput("role \(name) does not exist")
-                }
-                roleID = role.id
+                roleID = try await keygate.role(orgID: principal.orgID, named: name).id
             }
         default: throw KeygateError.invalidInput("role must be an object with an id")
         }
