@@ -250,7 +250,7 @@ public struct SQLKeygateStore: KeygateStore {
     }
 
     public func touchSession(tokenHash: String, at: Date) async throws {
-        try await db.transaction { sql in
+        try await db.transaction(announcing: false) { sql in
             try await sql.raw("UPDATE sessions SET last_seen_at = \(bind: at.millis) WHERE token_hash = \(bind: tokenHash)").run()
         }
     }

@@ -6,7 +6,8 @@ import SQLKit
 ///
 /// `acquire` upserts each bucket with `ON CONFLICT … DO UPDATE … RETURNING count` in one transaction; the row
 /// lock serializes concurrent requests on every instance, so the count is exact. When any bucket went past its
-/// budget the increments are undone in the same transaction, so a refused request costs nothing.
+/// budget the increments are undone in the same transaction, so a refused request costs nothing. Counter writes
+/// announce nothing: no session snapshot depends on them.
 public struct SQLWindowCounters: WindowCounters {
     let db: any DatabaseHandle
 
@@ -14,7 +15,7 @@ public struct SQLWindowCounters: WindowCounters {
     public init(db: any DatabaseHandle) { self.db = db }
 
     public func acquire(_ buckets: [CounterBucket]) async throws -> CounterBucket? {
-        try await db.transaction { sql in
+        try await db.transaction(announcing: false) { sql in
             var full: CounterBucket?
             for bucket in buckets {
                 let count = try await Self.upsert(sql, bucket)
@@ -30,7 +31,7 @@ public struct SQLWindowCounters: WindowCounters {
     }
 
     public func increment(_ buckets: [CounterBucket]) async throws {
-        try await db.transaction { sql in
+        try await db.transaction(announcing: false) { sql in
             for bucket in buckets { _ = try await Self.upsert(sql, bucket) }
         }
     }
@@ -48,11 +49,11 @@ public struct SQLWindowCounters: WindowCounters {
     }
 
     public func reset(_ key: String) async throws {
-        try await db.transaction { sql in try await sql.raw("DELETE FROM window_counters WHERE bucket = \(bind: key)").run() }
+        try await db.transaction(announcing: false) { sql in try await sql.raw("DELETE FROM window_counters WHERE bucket = \(bind: key)").run() }
     }
 
     public func prune(now: Date) async throws {
-        try await db.transaction { sql in
+        try await db.transaction(announcing: false) { sql in
             try await sql.raw("DELETE FROM window_counters WHERE expires_at <= \(bind: now.millis)").run()
         }
     }

@@ -31,6 +31,7 @@ struct CommonOptions: ParsableArguments {
 /// | `publicUrl` | derived from host, port and TLS |
 /// | `security.bcryptCost` | `12` |
 /// | `session.ztwIdleSeconds`, `session.ziaIdleSeconds` | `1800`, `300` |
+/// | `session.cache` | `true` (serve only): keep session snapshots in memory, cleared on every announced change |
 /// | `login.timestampWindowSeconds` | `7200` |
 /// | `login.maxFailuresPerName`, `login.maxFailuresPerAddress`, `login.lockoutSeconds` | `5`, `20`, `900` |
 /// | `ratelimit.preset` | `generous` (`zscaler`, `off`) |
@@ -62,7 +63,12 @@ struct Runtime {
     }
 
     /// Opens the database (migrating it), loads or creates the master key, and assembles the use cases.
-    static func open(_ options: CommonOptions, extraFlags: [String: ConfigContent] = [:], label: String = "keygate") async throws -> Runtime {
+    /// - Parameter sessionCache: whether to keep session snapshots in memory when `session.cache` allows it
+    ///   (the server does; one-shot CLI commands do not). The cache is driven by the database's change feed and
+    ///   serves nothing until a ``ChangeWatcher`` runs.
+    static func open(
+        _ options: CommonOptions, extraFlags: [String: ConfigContent] = [:], label: String = "keygate", sessionCache: Bool = false
+    ) async throws -> Runtime {
         var flags = extraFlags
         if let database = options.database { flags["database"] = .string(database) }
         if let file = options.masterKeyFile { flags["masterKeyFile"] = .string(file) }
@@ -92,9 +98,15 @@ struct Runtime {
             try? await db.shutdown()
             throw error
         }
+        var cache: SessionCache?
+        if sessionCache, config.bool(forKey: "session.cache", default: true) {
+            let created = SessionCache()
+            db.changes.drive(created)
+            cache = created
+        }
         let keygate = Keygate(
-            store: store, cipher: cipher, hasher: hasher, settings: settings,
-            loginThrottle: throttle, dummyPasswordHash: try await hasher.hash(PasswordPolicy.generate()))
+            store: store, cipher: cipher, hasher: hasher, settings: settings, loginThrottle: throttle,
+            dummyPasswordHash: try await hasher.hash(PasswordPolicy.generate()), sessionCache: cache)
         return Runtime(config: config, logger: logger, db: db, store: store, keygate: keygate, databasePath: database)
     }
 

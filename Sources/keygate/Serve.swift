@@ -25,7 +25,7 @@ struct Serve: AsyncParsableCommand {
         if let port { flags["port"] = .int(port) }
         if let tlsCert { flags["tls.cert"] = .string(tlsCert) }
         if let tlsKey { flags["tls.key"] = .string(tlsKey) }
-        let runtime = try await Runtime.open(common, extraFlags: flags)
+        let runtime = try await Runtime.open(common, extraFlags: flags, sessionCache: true)
         let config = runtime.config
         var configured = try Self.serverSettings(config)
         // Several instances share a PostgreSQL database, so its request limits are counted there; a single SQLite
@@ -51,6 +51,7 @@ struct Serve: AsyncParsableCommand {
         let json = common.json
         let app = try buildApplication(
             keygate: keygate, settings: settings, logger: runtime.logger,
+            services: [DatabaseService(db: runtime.db), ChangeWatcher(db: runtime.db, logger: runtime.logger)],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port
                 let base = publicURL ?? "\(scheme)://\(settings.host == "0.0.0.0" ? "127.0.0.1" : settings.host):\(port)"

@@ -18,6 +18,9 @@ final class TestClock: Sendable {
 }
 
 /// A Keygate on a fresh SQLite database with one provisioned organization, and the router in front of it.
+///
+/// The session cache is on, with its change watcher running, as in `keygate serve`: every HTTP test also checks
+/// that the cache never answers differently from the database.
 struct Harness {
     static let password = "Passw0rd!x"
 
@@ -28,31 +31,43 @@ struct Harness {
     let org: ProvisioningResult
     let path: String
     let directory: URL
+    let watcher: Task<Void, any Error>
 
     /// - Parameter limits: request limits (off unless a test is about them).
     static func make(
-        limits: RateLimiter.Limits = .off, throttle: LoginThrottle.Limits = .init(), trustProxy: Bool = false
+        limits: RateLimiter.Limits = .off, throttle: LoginThrottle.Limits = .init(), trustProxy: Bool = false,
+        cacheMaxAge: TimeInterval = 2
     ) async throws -> (Harness, Router<KeygateRequestContext>) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keygate-http-\(UUID().uuidString)")
         let path = directory.appendingPathComponent("k.sqlite").path
         let (db, store) = try await Storage.open(url: path, logger: Logger(label: "test"))
         let clock = TestClock()
         let hasher = BcryptPasswordHasher(cost: 4)
+        let cache = SessionCache(maxAge: cacheMaxAge)
+        db.changes.drive(cache)
+        let watcher = Task { try await ChangeWatcher(db: db, logger: Logger(label: "test")).run() }
         let keygate = Keygate(
             store: store, cipher: try KeyCipher(masterKey: Array(repeating: 7, count: 32)), hasher: hasher,
             loginThrottle: LoginThrottle(limits: throttle), dummyPasswordHash: try await hasher.hash("Dummy-passw0rd"),
-            now: { clock.now })
+            sessionCache: cache, now: { clock.now })
+        while !cache.isLive { try await Task.sleep(for: .milliseconds(1)) }
         let org = try await keygate.provisionOrganization(name: "Acme", adminLogin: "root", password: password, operator: "test")
-        let harness = Harness(keygate: keygate, store: store, db: db, clock: clock, org: org, path: path, directory: directory)
+        let harness = Harness(
+            keygate: keygate, store: store, db: db, clock: clock, org: org, path: path, directory: directory, watcher: watcher)
         return (harness, buildRouter(keygate: keygate, settings: ServerSettings(trustForwardedProto: trustProxy, rateLimits: limits)))
     }
 
     func close() async {
+        watcher.cancel()
+        _ = await watcher.result
         try? await db.shutdown()
         try? FileManager.default.removeItem(at: directory)
     }
 
     var orgID: Int64 { org.organization.id }
+
+    /// The session cache (the harness always has one).
+    var cache: SessionCache { keygate.sessionCache! }
 
     /// The current key's clear value.
     func currentKey() async throws -> String? { try await keygate.currentKey(orgID: orgID)?.value.rawValue }
@@ -127,9 +142,9 @@ struct TestResponse: Sendable {
 /// Runs `body` against a fresh harness through the router (no sockets).
 func withServer(
     limits: RateLimiter.Limits = .off, throttle: LoginThrottle.Limits = .init(), trustProxy: Bool = false,
-    _ body: @Sendable (Harness, any TestClientProtocol) async throws -> Void
+    cacheMaxAge: TimeInterval = 2, _ body: @Sendable (Harness, any TestClientProtocol) async throws -> Void
 ) async throws {
-    let (harness, router) = try await Harness.make(limits: limits, throttle: throttle, trustProxy: trustProxy)
+    let (harness, router) = try await Harness.make(limits: limits, throttle: throttle, trustProxy: trustProxy, cacheMaxAge: cacheMaxAge)
     let app = Application(router: router)
     do {
         try await app.test(.router) { client in try await body(harness, client) }

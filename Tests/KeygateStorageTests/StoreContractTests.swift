@@ -22,15 +22,14 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
     /// The backends this run can reach.
     static var available: [Backend] { postgresURL == nil ? [.sqliteFile, .sqliteMemory] : allCases }
 
-    func open() async throws -> (any DatabaseHandle, SQLKeygateStore, cleanup: @Sendable () async -> Void) {
+    /// A fresh, empty database: its URL (open it as often as a test needs processes) and its removal.
+    func create() async throws -> (url: String, cleanup: @Sendable () async -> Void) {
         switch self {
         case .sqliteFile:
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keygate-test-\(UUID().uuidString)")
-            let (db, store) = try await Storage.open(url: dir.appendingPathComponent("k.sqlite").path, logger: Logger.quiet("test"))
-            return (db, store, { try? FileManager.default.removeItem(at: dir) })
+            return (dir.appendingPathComponent("k.sqlite").path, { try? FileManager.default.removeItem(at: dir) })
         case .sqliteMemory:
-            let (db, store) = try await Storage.open(url: ":memory:", logger: Logger.quiet("test"))
-            return (db, store, {})
+            return (":memory:", {})
         case .postgres:
             let adminURL = try #require(Self.postgresURL)
             let name = "kg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
@@ -39,9 +38,8 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
             try await admin.shutdown()
             var components = try #require(URLComponents(string: adminURL))
             components.path = "/" + name
-            let (db, store) = try await Storage.open(url: try #require(components.string), logger: Logger.quiet("test"))
             return (
-                db, store,
+                try #require(components.string),
                 {
                     guard let admin = try? await PostgresDatabaseHandle.open(url: adminURL, logger: Logger.quiet("test")) else { return }
                     _ = try? await admin.read { try await $0.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
@@ -49,6 +47,12 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
                 }
             )
         }
+    }
+
+    func open() async throws -> (any DatabaseHandle, SQLKeygateStore, cleanup: @Sendable () async -> Void) {
+        let (url, cleanup) = try await create()
+        let (db, store) = try await Storage.open(url: url, logger: Logger.quiet("test"))
+        return (db, store, cleanup)
     }
 }
 

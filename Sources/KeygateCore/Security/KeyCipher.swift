@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// Seals API key values with AES-256-GCM under the server's master key, so the database never holds a key in
 /// the clear.
@@ -7,8 +8,13 @@ import Foundation
 /// Output format: `v1:` + base64(nonce ‖ ciphertext ‖ tag). The organization id is bound as authenticated data,
 /// so a sealed value copied to another organization's row does not open. The `v1` prefix names the master key
 /// generation, leaving room for rotating the master key without a flag day.
+///
+/// Opened values are memoized by their sealed text (at most 1,024, cleared when full), because `GET /apiKeys`
+/// opens the same sealed value on every request. A sealed text always opens to the same value, so the memo needs
+/// no invalidation; it holds only keys this process has already opened, in the process that holds the master key.
 public struct KeyCipher: Sendable {
     private let key: SymmetricKey
+    private let memo = OpenedKeys()
 
     /// The number of bytes in a master key.
     public static let masterKeyByteCount = 32
@@ -32,7 +38,7 @@ public struct KeyCipher: Sendable {
 
     /// A fresh random master key, hex encoded, for first start.
     public static func generateMasterKeyHex() -> String {
-        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.map { String(format: "%02x", $0) }.joined()
+        Secrets.hex(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
     }
 
     /// Seals `value` for organization `orgID`.
@@ -45,6 +51,13 @@ public struct KeyCipher: Sendable {
     /// Opens a value sealed by ``seal(_:orgID:)``.
     /// - Throws: when the master key is wrong, the data was tampered with, or it belongs to another organization.
     public func open(_ sealed: String, orgID: Int64) throws -> APIKeyValue {
+        if let value = memo.value(sealed: sealed, orgID: orgID) { return value }
+        let value = try openUncached(sealed, orgID: orgID)
+        memo.store(value, sealed: sealed, orgID: orgID)
+        return value
+    }
+
+    private func openUncached(_ sealed: String, orgID: Int64) throws -> APIKeyValue {
         guard sealed.hasPrefix("v1:"), let data = Data(base64Encoded: String(sealed.dropFirst(3))) else {
             throw KeyCipherError.unreadable
         }
@@ -71,6 +84,27 @@ public struct KeyCipher: Sendable {
         case 0x61...0x66: c - 0x61 + 10
         case 0x41...0x46: c - 0x41 + 10
         default: nil
+        }
+    }
+}
+
+/// Values already opened, by organization and sealed text.
+private final class OpenedKeys: Sendable {
+    private struct Slot: Hashable {
+        let orgID: Int64
+        let sealed: String
+    }
+
+    private let table = Mutex<[Slot: APIKeyValue]>([:])
+
+    func value(sealed: String, orgID: Int64) -> APIKeyValue? {
+        table.withLock { $0[Slot(orgID: orgID, sealed: sealed)] }
+    }
+
+    func store(_ value: APIKeyValue, sealed: String, orgID: Int64) {
+        table.withLock { table in
+            if table.count >= 1024 { table.removeAll(keepingCapacity: true) }
+            table[Slot(orgID: orgID, sealed: sealed)] = value
         }
     }
 }

@@ -75,21 +75,39 @@ extension Keygate {
         return token
     }
 
-    /// Checks a session token on every API request (one read; a write at most once per touch interval).
+    /// Checks a session token on every API request: from the ``SessionCache`` when it holds the session and says
+    /// yes, else one read (and a write at most once per touch interval). A cached snapshot that fails the check
+    /// is never the answer: the database is asked again, so the cache cannot refuse a valid session.
     /// - Throws: ``KeygateError/sessionNotValid`` for a missing, malformed, unknown or ended session.
     public func authenticate(token: Substring?) async throws -> Principal {
         guard let token, Secrets.isWellFormedToken(token) else { throw KeygateError.sessionNotValid }
         let tokenHash = Secrets.sha256Hex(String(token))
-        guard let snapshot = try await store.sessionSnapshot(tokenHash: tokenHash) else {
+        let now = self.now()
+        if let cached = sessionCache?.snapshot(tokenHash: tokenHash, now: now),
+            let principal = try? SessionRules.validate(cached, now: now, settings: settings)
+        {
+            try await touchIfDue(cached.session, now: now)
+            return principal
+        }
+        let generation = sessionCache?.generation
+        guard var snapshot = try await store.sessionSnapshot(tokenHash: tokenHash) else {
             throw KeygateError.sessionNotValid
         }
-        let now = self.now()
         let principal = try SessionRules.validate(snapshot, now: now, settings: settings)
-        let idle = settings.idleTimeout(snapshot.session.kind)
-        if now.timeIntervalSince(snapshot.session.lastSeenAt) >= SessionRules.touchInterval(idle: idle) {
-            try await store.touchSession(tokenHash: tokenHash, at: now)
-        }
+        if try await touchIfDue(snapshot.session, now: now) { snapshot.session.lastSeenAt = now }
+        if let sessionCache, let generation { sessionCache.insert(snapshot, generation: generation, now: now) }
         return principal
+    }
+
+    /// Writes the session's last-seen time when the last write is older than the touch interval.
+    /// - Returns: whether it wrote.
+    @discardableResult
+    private func touchIfDue(_ session: APISession, now: Date) async throws -> Bool {
+        let idle = settings.idleTimeout(session.kind)
+        guard now.timeIntervalSince(session.lastSeenAt) >= SessionRules.touchInterval(idle: idle) else { return false }
+        try await store.touchSession(tokenHash: session.tokenHash, at: now)
+        sessionCache?.touched(tokenHash: session.tokenHash, at: now)
+        return true
     }
 
     /// Ends the caller's session (logout). Unknown tokens are ignored: logout is idempotent.

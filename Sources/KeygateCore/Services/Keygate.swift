@@ -3,7 +3,8 @@ import Foundation
 /// Keygate's use cases, shared by the HTTP API, the portal and the operator CLI.
 ///
 /// Holds no state of its own: every decision reads the store, so any instance (or the CLI) sees a change on
-/// the very next request. Rules that need no store live in ``KeyRules`` and ``SessionRules``.
+/// the very next request. The one exception is the optional ``SessionCache`` for the session check, whose
+/// staleness bound is documented there. Rules that need no store live in ``KeyRules`` and ``SessionRules``.
 public struct Keygate: Sendable {
     /// Persistence.
     public let store: any KeygateStore
@@ -17,6 +18,8 @@ public struct Keygate: Sendable {
     public let loginThrottle: LoginThrottle
     /// The clock (tests move it).
     public let now: @Sendable () -> Date
+    /// Session snapshots kept in memory by a server (nil: every check reads the database).
+    public let sessionCache: SessionCache?
     /// A hash of a random password with the production cost, verified when no admin matches so a failed login
     /// takes the same time whatever was wrong.
     let dummyPasswordHash: String
@@ -24,9 +27,10 @@ public struct Keygate: Sendable {
     /// Creates the use cases.
     public init(
         store: any KeygateStore, cipher: KeyCipher, hasher: any PasswordHasher, settings: SessionSettings = .init(),
-        loginThrottle: LoginThrottle = LoginThrottle(), dummyPasswordHash: String,
+        loginThrottle: LoginThrottle = LoginThrottle(), dummyPasswordHash: String, sessionCache: SessionCache? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.sessionCache = sessionCache
         self.store = store
         self.cipher = cipher
         self.hasher = hasher

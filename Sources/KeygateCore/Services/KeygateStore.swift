@@ -6,6 +6,10 @@ import Foundation
 /// Backends: `SQLKeygateStore` (SQLite now, PostgreSQL through the same SQL). All backends pass the same
 /// contract tests. Methods throw ``KeygateError`` for domain outcomes (conflict, edit lock) and anything else
 /// for infrastructure failures.
+///
+/// Session caches: every method that writes must, once committed, announce the change to every process's
+/// ``SessionCache`` (the SQL store does so in its transactions), except ``touchSession(tokenHash:at:)``, whose
+/// only effect a cached snapshot may safely miss (see ``SessionCache``).
 public protocol KeygateStore: Sendable {
     // MARK: Organizations
 
@@ -43,7 +47,8 @@ public protocol KeygateStore: Sendable {
         async throws -> Bool
     /// The session with its admin, role and the organization's current key, in one read.
     func sessionSnapshot(tokenHash: String) async throws -> SessionSnapshot?
-    /// Records activity on a session.
+    /// Records activity on a session. Announces nothing: a cache holding an older last-seen time at worst asks
+    /// for this write again or re-reads a session it believes idle.
     func touchSession(tokenHash: String, at: Date) async throws
     /// Ends one session. - Returns: whether it existed.
     func deleteSession(tokenHash: String, audit: AuditEvent?) async throws -> Bool

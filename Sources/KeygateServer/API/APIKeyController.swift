@@ -22,7 +22,9 @@ struct APIKeyController {
                 throw KeygateError.invalidInput("\(name) must be true or false")
             }
         }
-        return try jsonResponse(try await keygate.listKeys(try context.requirePrincipal()).map(APIKeyDTO.init))
+        let keys = try await keygate.listKeys(try context.requirePrincipal()).map(APIKeyDTO.init)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: APIKeyDTO.listJSON(keys))))
     }
 
     @Sendable func get(_ request: Request, context: KeygateRequestContext) async throws -> Response {

@@ -20,7 +20,9 @@ struct StatusController {
         group.post("status/activate") { _, _ in try jsonResponse(["status": "ACTIVE"]) }
     }
 
-    /// Unauthenticated health: 200 when the database answers, 503 otherwise.
+    /// Unauthenticated health: 200 when the database answers, 503 otherwise. `sessionCache` says whether session
+    /// checks are served from memory (`live`), are reading the database because change announcements are not
+    /// being received (`suspended`), or the cache is not configured (`off`).
     func addHealthRoute(to router: Router<KeygateRequestContext>) {
         router.get("api/v1/health") { _, context in try await health(context) }
         router.get("health") { _, context in try await health(context) }
@@ -29,7 +31,8 @@ struct StatusController {
     private func health(_ context: KeygateRequestContext) async throws -> Response {
         do {
             _ = try await keygate.store.organization(id: 0)
-            return try jsonResponse(["status": "ok", "database": "ok"])
+            let cache = keygate.sessionCache.map { $0.isLive ? "live" : "suspended" } ?? "off"
+            return try jsonResponse(["status": "ok", "database": "ok", "sessionCache": cache])
         } catch {
             context.logger.error("health check failed", metadata: ["error": "\(String(reflecting: error))"])
             return try jsonResponse(["status": "unavailable", "database": "unreachable"], status: .serviceUnavailable)

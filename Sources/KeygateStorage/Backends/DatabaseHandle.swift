@@ -11,9 +11,29 @@ public protocol DatabaseHandle: Sendable {
     /// Runs `body` outside a transaction (each statement sees committed data).
     func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs `body` in one transaction; commits when it returns, rolls back when it throws.
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
-    /// Closes every connection.
+    ///
+    /// With `announcing` (the default, through ``transaction(_:)``) the change is announced: to other processes
+    /// in the same transaction (PostgreSQL `pg_notify`, or the SQLite change counter), and to this process's
+    /// ``changes`` right after `COMMIT`, before this returns. Only writes no cached session snapshot depends on
+    /// (last-seen times, request and lockout counters, migrations) pass `false`.
+    func transaction<T: Sendable>(announcing: Bool, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// This process's change feed.
+    var changes: ChangeFeed { get }
+    /// Whether writes are announced to other processes (false only when the database URL turns it off).
+    var announcesChanges: Bool { get }
+    /// Publishes other processes' announcements to ``changes`` (``ChangeFeed/Event/listening`` first) until
+    /// cancelled; throws when the channel fails.
+    func watchChanges() async throws
+    /// Closes every connection. Idempotent: the server's ``DatabaseService`` and the command's own clean-up may
+    /// both call it.
     func shutdown() async throws
+}
+
+extension DatabaseHandle {
+    /// Runs `body` in one announcing transaction (see ``transaction(announcing:_:)``).
+    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await transaction(announcing: true, body)
+    }
 }
 
 /// Runs `body` between `begin` and `COMMIT` on one connection, rolling back when it throws. Each backend decides

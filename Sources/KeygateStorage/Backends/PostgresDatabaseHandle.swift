@@ -8,23 +8,36 @@ import SQLKit
 /// The PostgreSQL backend, for several Keygate instances sharing one database.
 ///
 /// A `PostgresClient` pool (20 connections by default) runs for the handle's lifetime: ``open(url:logger:)``
-/// starts it and ``shutdown()`` stops it, after the HTTP server has drained, so shutdown is graceful in that
-/// order. Transactions run at READ COMMITTED; the store's writes are written to be correct there (version-guarded
+/// starts it (start-up needs it before any ServiceGroup runs: migrations, the master-key check) and
+/// ``shutdown()`` stops it. In the server, ``DatabaseService`` calls that once the HTTP server has drained and
+/// the other services have stopped, so shutdown is graceful in that order. Transactions run at READ COMMITTED; the store's writes are written to be correct there (version-guarded
 /// updates with `RETURNING`, `ON CONFLICT DO NOTHING` inserts), which is also what the PostgreSQL-compatible
 /// distributed databases (CockroachDB, YugabyteDB) support.
 ///
-/// URL: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…][&host=/socket/dir][&pool=N]`. `sslmode`
-/// follows libpq: `disable`, `prefer` (default), `require` (encrypt, no certificate check), `verify-full`
-/// (encrypt and verify against the system roots, or `sslrootcert=PATH`).
+/// Changes are announced with `pg_notify('keygate_changes', <instance id>)` inside the announcing transaction (PostgreSQL
+/// delivers it on `COMMIT`, and not at all on rollback); ``watchChanges()`` holds one pooled connection in
+/// `LISTEN keygate_changes`. A database without `LISTEN`/`NOTIFY` (CockroachDB) takes `changeNotify=off` in
+/// every instance's and the CLI's URL: nothing is announced and the session cache stays off.
+///
+/// URL: `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=…][&host=/socket/dir][&pool=N][&changeNotify=off]`.
+/// `sslmode` follows libpq: `disable`, `prefer` (default), `require` (encrypt, no certificate check),
+/// `verify-full` (encrypt and verify against the system roots, or `sslrootcert=PATH`).
 public final class PostgresDatabaseHandle: DatabaseHandle {
     public let dialectName = "postgresql"
+    public let changes = ChangeFeed()
+    public let announcesChanges: Bool
+    /// The `LISTEN`/`NOTIFY` channel.
+    static let channel = "keygate_changes"
+    /// Sent as the payload of this process's notifications, so that its own watcher can skip them.
+    let instanceID = UUID().uuidString
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let logger: Logger
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, logger: Logger) {
+    private init(client: PostgresClient, runner: Task<Void, Never>, announcesChanges: Bool, logger: Logger) {
         self.client = client
         self.runner = runner
+        self.announcesChanges = announcesChanges
         self.logger = logger
     }
 
@@ -32,10 +45,17 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
     /// default 10): the pool itself retries forever, which would leave a misconfigured instance hanging silently.
     public static func open(url: String, logger: Logger) async throws -> PostgresDatabaseHandle {
         let configuration = try Self.configuration(url)
-        let timeout = Self.queryItems(url)["connectTimeout"].flatMap(Int.init) ?? 10
+        let query = Self.queryItems(url)
+        let timeout = query["connectTimeout"].flatMap(Int.init) ?? 10
+        let announces: Bool
+        switch query["changeNotify"] ?? "on" {
+        case "on": announces = true
+        case "off": announces = false
+        default: throw StorageError.unsupportedURL("changeNotify must be on or off")
+        }
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         let runner = Task { await client.run() }
-        let handle = PostgresDatabaseHandle(client: client, runner: runner, logger: logger)
+        let handle = PostgresDatabaseHandle(client: client, runner: runner, announcesChanges: announces, logger: logger)
         do {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {
@@ -70,9 +90,36 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
         try await client.withConnection { connection in try await body(Self.sql(connection)) }
     }
 
-    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(announcing: Bool, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let notify = announcing && announcesChanges
+        do {
+            let value = try await client.withConnection { connection in
+                try await runTransaction(on: Self.sql(connection), begin: "BEGIN", logger: logger) { sql in
+                    let value = try await body(sql)
+                    if notify { try await sql.raw("SELECT pg_notify('keygate_changes', \(bind: instanceID))").run() }
+                    return value
+                }
+            }
+            if announcing { changes.publish(.changed) }
+            return value
+        } catch {
+            // Whether a failed COMMIT landed is unknown; clearing caches is always safe.
+            if announcing { changes.publish(.changed) }
+            throw error
+        }
+    }
+
+    /// Listens on one pooled connection. Notifications carrying this handle's own id are skipped: this process
+    /// cleared its caches right after that commit.
+    public func watchChanges() async throws {
+        guard announcesChanges else { return }
         try await client.withConnection { connection in
-            try await runTransaction(on: Self.sql(connection), begin: "BEGIN", logger: logger, body)
+            try await connection.listen(on: Self.channel) { notifications in
+                changes.publish(.listening)
+                for try await notification in notifications where notification.payload != instanceID {
+                    changes.publish(.changed)
+                }
+            }
         }
     }
 

@@ -13,12 +13,23 @@ import Synchronization
 /// `BEGIN IMMEDIATE` takes SQLite's write lock at the start of each transaction and `busy_timeout` makes another
 /// process (the CLI while the server runs) wait for it instead of failing. An in-memory database (tests only)
 /// uses its single connection for everything, serialized.
+///
+/// Changes are announced through a one-row counter (`change_counter`) that every announcing transaction bumps;
+/// ``watchChanges()`` polls it every `pollInterval` (20 ms), which is how a server learns of the CLI's writes.
 public final class SQLiteDatabaseHandle: DatabaseHandle {
     public let dialectName = "sqlite"
+    public let changes = ChangeFeed()
+    public let announcesChanges = true
+    /// How often ``watchChanges()`` reads the change counter: the bound on how long a server's session cache can
+    /// miss another process's change.
+    public static let pollInterval: Duration = .milliseconds(20)
     private let writer: SQLiteConnection
     private let readers: [SQLiteConnection]
     private let writeLock = AsyncMutex()
     private let next = Atomic<Int>(0)
+    /// The change counter's value after this process's latest announcing commit.
+    private let ownSeq = Atomic<Int64>(-1)
+    private let closed = Atomic<Bool>(false)
     private let logger: Logger
 
     private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
@@ -71,13 +82,51 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
         return try await body(Self.sql(readers[index % readers.count]))
     }
 
-    public func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await writeLock.withLock {
-            try await runTransaction(on: Self.sql(writer), begin: "BEGIN IMMEDIATE", logger: logger, body)
+    public func transaction<T: Sendable>(announcing: Bool, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        do {
+            let (value, seq) = try await writeLock.withLock {
+                try await runTransaction(on: Self.sql(writer), begin: "BEGIN IMMEDIATE", logger: logger) { sql -> (T, Int64?) in
+                    let value = try await body(sql)
+                    guard announcing else { return (value, nil) }
+                    let seq = try await sql.raw("UPDATE change_counter SET seq = seq + 1 WHERE id = 1 RETURNING seq").first()?
+                        .decode(column: "seq", as: Int64.self)
+                    return (value, seq)
+                }
+            }
+            if let seq { ownSeq.store(seq, ordering: .sequentiallyConsistent) }
+            if announcing { changes.publish(.changed) }
+            return value
+        } catch {
+            // Whether a failed COMMIT landed is unknown; clearing caches is always safe.
+            if announcing { changes.publish(.changed) }
+            throw error
+        }
+    }
+
+    /// Polls the change counter. A new value equal to the one this process's own last announcing commit produced
+    /// is not published: every change counted before it committed earlier (the write lock serializes them), and
+    /// this process cleared its caches after that commit, so nothing is left to clear.
+    public func watchChanges() async throws {
+        var last = try await changeCounter()
+        changes.publish(.listening)
+        while true {
+            try await Task.sleep(for: Self.pollInterval)
+            let now = try await changeCounter()
+            if now != last {
+                last = now
+                if now != ownSeq.load(ordering: .sequentiallyConsistent) { changes.publish(.changed) }
+            }
+        }
+    }
+
+    private func changeCounter() async throws -> Int64 {
+        try await read { sql in
+            try await sql.raw("SELECT seq FROM change_counter WHERE id = 1").first()?.decode(column: "seq", as: Int64.self) ?? 0
         }
     }
 
     public func shutdown() async throws {
+        guard !closed.exchange(true, ordering: .sequentiallyConsistent) else { return }
         for reader in readers { try await reader.close() }
         try await writer.close()
     }

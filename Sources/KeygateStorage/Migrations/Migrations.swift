@@ -68,6 +68,14 @@ public enum Migrations {
                 "CREATE INDEX window_counters_expiry ON window_counters (expires_at)",
             ]
         },
+        // SQLite announces changes by bumping this row (servers poll it); PostgreSQL uses NOTIFY instead and
+        // leaves it at 0. Created on both so that the schema is one.
+        Migration(version: 3, name: "change counter for session caches") { _ in
+            [
+                "CREATE TABLE change_counter (id INTEGER PRIMARY KEY, seq BIGINT NOT NULL)",
+                "INSERT INTO change_counter (id, seq) VALUES (1, 0)",
+            ]
+        },
     ]
 
     /// The highest version this build knows.
@@ -85,14 +93,14 @@ public enum Migrations {
         let createLedger: SQLQueryString =
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
         do {
-            try await db.transaction { try await $0.raw(createLedger).run() }
+            try await db.transaction(announcing: false) { try await $0.raw(createLedger).run() }
         } catch {
             // Two first starts can race on CREATE TABLE IF NOT EXISTS in PostgreSQL's catalog; the loser retries.
-            try await db.transaction { try await $0.raw(createLedger).run() }
+            try await db.transaction(announcing: false) { try await $0.raw(createLedger).run() }
         }
         var applied: [Int] = []
         for migration in all {
-            let appliedNow = try await db.transaction { sql -> Bool in
+            let appliedNow = try await db.transaction(announcing: false) { sql -> Bool in
                 let claimed = try await sql.raw(
                     """
                     INSERT INTO schema_migrations (version, name, applied_at)

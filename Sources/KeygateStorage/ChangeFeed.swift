@@ -1,0 +1,111 @@
+import KeygateCore
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Tells in-process caches that the database changed.
+///
+/// Two sources publish to it: the database handle, right after it commits an announcing transaction of this
+/// process, and the ``ChangeWatcher``, when another process announces one (PostgreSQL `LISTEN`/`NOTIFY`, or the
+/// SQLite change counter). Observers run synchronously on the publisher's task, so a local change has cleared the
+/// caches before its transaction returns.
+public final class ChangeFeed: Sendable {
+    /// What happened.
+    public enum Event: Sendable, Equatable {
+        /// The database changed (here or elsewhere).
+        case changed
+        /// Announcements from other processes are being received, from now on.
+        case listening
+        /// Announcements may be missed until the next ``listening``.
+        case lost
+    }
+
+    private let observers = Mutex<[@Sendable (Event) -> Void]>([])
+
+    /// Creates a feed with no observers.
+    public init() {}
+
+    /// Calls `observer` for every event from now on.
+    public func subscribe(_ observer: @escaping @Sendable (Event) -> Void) {
+        observers.withLock { $0.append(observer) }
+    }
+
+    /// Wires a session cache: cleared on every change, suspended while announcements may be missed.
+    public func drive(_ cache: SessionCache) {
+        subscribe { event in
+            switch event {
+            case .changed: cache.invalidateAll()
+            case .listening: cache.resume()
+            case .lost: cache.suspend()
+            }
+        }
+    }
+
+    func publish(_ event: Event) {
+        for observer in observers.withLock({ $0 }) { observer(event) }
+    }
+}
+
+/// Receives other processes' change announcements for as long as the server runs, and keeps the ``ChangeFeed``
+/// honest about it: ``ChangeFeed/Event/lost`` the moment the channel fails, ``ChangeFeed/Event/listening`` once it
+/// is back (retrying every `retryInterval`).
+public struct ChangeWatcher: Service, CustomStringConvertible {
+    let db: any DatabaseHandle
+    let retryInterval: Duration
+    let logger: Logger
+
+    /// Creates the watcher for `db`'s feed.
+    public init(db: any DatabaseHandle, retryInterval: Duration = .seconds(1), logger: Logger) {
+        self.db = db
+        self.retryInterval = retryInterval
+        self.logger = logger
+    }
+
+    public var description: String { "ChangeWatcher" }
+
+    public func run() async throws {
+        guard db.announcesChanges else {
+            logger.notice("change announcements are off for this database: the session cache stays off")
+            return
+        }
+        do {
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    do {
+                        try await db.watchChanges()
+                    } catch is CancellationError {
+                        throw CancellationError()
+                    } catch {
+                        db.changes.publish(.lost)
+                        logger.warning(
+                            "lost the database change channel; the session cache is off until it is back",
+                            metadata: ["error": "\(String(reflecting: error))"])
+                    }
+                    db.changes.publish(.lost)
+                    try await Task.sleep(for: retryInterval)
+                }
+            }
+        } catch is CancellationError {
+            db.changes.publish(.lost)
+        }
+    }
+}
+
+/// The database's place in the server's ServiceGroup. List it first: services shut down in reverse order, so it
+/// closes the connections (PostgreSQL: stops the pool) only after the HTTP server has drained and every other
+/// service has stopped. The handle is opened before the group starts (start-up migrates and checks the master
+/// key), so this service owns only the end of its life; the CLI, which has no ServiceGroup, closes it directly.
+public struct DatabaseService: Service, CustomStringConvertible {
+    let db: any DatabaseHandle
+
+    /// Creates the service for an opened handle.
+    public init(db: any DatabaseHandle) { self.db = db }
+
+    public var description: String { "DatabaseService" }
+
+    public func run() async throws {
+        // Returns on graceful shutdown, throws on cancellation: either way, close.
+        try? await gracefulShutdown()
+        try await db.shutdown()
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import KeygateCore
+import Logging
+import SQLKit
+import Synchronization
+import Testing
+
+@testable import KeygateStorage
+
+/// Records a feed's events.
+final class EventLog: Sendable {
+    private let events = Mutex<[ChangeFeed.Event]>([])
+
+    init(_ feed: ChangeFeed) { feed.subscribe { event in self.events.withLock { $0.append(event) } } }
+
+    var all: [ChangeFeed.Event] { events.withLock { $0 } }
+    func count(_ event: ChangeFeed.Event) -> Int { all.filter { $0 == event }.count }
+    func clear() { events.withLock { $0.removeAll() } }
+
+    /// Waits (up to `timeout`) until `event` has been seen `count` times.
+    func wait(for event: ChangeFeed.Event, count: Int = 1, timeout: Duration = .seconds(5)) async throws -> Bool {
+        let start = ContinuousClock.now
+        while self.count(event) < count {
+            guard ContinuousClock.now - start < timeout else { return false }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        return true
+    }
+}
+
+/// Runs `db`'s change watcher for the duration of `body`.
+func withWatcher(_ db: any DatabaseHandle, retry: Duration = .milliseconds(50), _ body: () async throws -> Void) async throws {
+    let watcher = Task { try await ChangeWatcher(db: db, retryInterval: retry, logger: Logger.quiet("watcher")).run() }
+    defer { watcher.cancel() }
+    try await body()
+    watcher.cancel()
+    _ = await watcher.result
+}
+
+@Suite("Change announcements")
+struct ChangeFeedTests {
+    static var sharedBackends: [Backend] { Backend.available.filter { $0 != .sqliteMemory } }
+
+    @Test(
+        "announcing writes reach this process at once and another process's watcher; last-seen and counter writes announce nothing",
+        arguments: sharedBackends)
+    func announcements(_ backend: Backend) async throws {
+        let (url, cleanup) = try await backend.create()
+        let (server, serverStore) = try await Storage.open(url: url, logger: Logger.quiet("server"))
+        let (cli, cliStore) = try await Storage.open(url: url, logger: Logger.quiet("cli"))
+        let heard = EventLog(server.changes)
+        let local = EventLog(cli.changes)
+        do {
+            let org = try await provision(cliStore)
+            _ = try await cliStore.createSession(
+                session("s", org), replayDigest: "d", replayExpiresAt: t0.addingTimeInterval(60), audit: audit(org))
+            try await withWatcher(server) {
+                #expect(try await heard.wait(for: .listening))
+                local.clear()
+
+                // Not announced: a last-seen write and a counter write (the cache may miss both safely).
+                try await cliStore.touchSession(tokenHash: "s", at: t0.addingTimeInterval(60))
+                _ = try await SQLWindowCounters(db: cli).acquire([CounterBucket(key: "k", budget: 5, expiresAt: t0.addingTimeInterval(60))])
+                #expect(local.count(.changed) == 0)
+
+                // Announced: a key change. This process hears it before the call returns; the server, soon after.
+                _ = try await cliStore.applyKeyChange(change(org, .setEnabled(false, expectedVersion: 1), .endAll))
+                #expect(local.count(.changed) == 1)
+                #expect(try await heard.wait(for: .changed))
+                // Nothing else was announced: the two earlier writes produced no event of their own on the server.
+                try await Task.sleep(for: .milliseconds(100))
+                #expect(heard.count(.changed) == 1)
+
+                _ = try await serverStore.deleteSession(tokenHash: "s", audit: nil)
+                #expect(heard.count(.changed) >= 2, "the server's own write is announced to itself at once")
+            }
+            #expect(heard.all.last == .lost, "a stopped watcher leaves the cache suspended")
+        } catch {
+            try? await server.shutdown()
+            try? await cli.shutdown()
+            await cleanup()
+            throw error
+        }
+        try await server.shutdown()
+        try await cli.shutdown()
+        await cleanup()
+    }
+
+    @Test(
+        "PostgreSQL: when the LISTEN connection dies the watcher reports it lost, then listens again",
+        .enabled(if: Backend.postgresURL != nil))
+    func listenerLost() async throws {
+        try await withStore(.postgres) { db, _ in
+            let heard = EventLog(db.changes)
+            try await withWatcher(db) {
+                #expect(try await heard.wait(for: .listening))
+                let killed = try await db.read { sql in
+                    try await sql.raw(
+                        """
+                        SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+                        WHERE datname = current_database() AND query ILIKE 'LISTEN%' AND pid <> pg_backend_pid()
+                        """
+                    ).all().count
+                }
+                #expect(killed == 1)
+                #expect(try await heard.wait(for: .lost))
+                #expect(try await heard.wait(for: .listening, count: 2))
+                // And it hears another process's announcements again.
+                let before = heard.count(.changed)
+                let (other, _) = try await Storage.open(url: try #require(Self.url(of: db)), logger: Logger.quiet("other"))
+                try await other.transaction { _ in }
+                #expect(try await heard.wait(for: .changed, count: before + 1))
+                try await other.shutdown()
+            }
+        }
+    }
+
+    /// The URL of a test PostgreSQL database (its name, on the test server).
+    static func url(of db: any DatabaseHandle) async throws -> String? {
+        let name = try await db.read { sql in
+            try await sql.raw("SELECT current_database() AS name").first()?.decode(column: "name", as: String.self)
+        }
+        guard let name, var components = Backend.postgresURL.flatMap(URLComponents.init(string:)) else { return nil }
+        components.path = "/" + name
+        return components.string
+    }
+
+    @Test("the feed drives a session cache: live on listening, cleared on a change, suspended when lost", arguments: Backend.available)
+    func drivesCache(_ backend: Backend) async throws {
+        try await withStore(backend) { db, _ in
+            let cache = SessionCache()
+            db.changes.drive(cache)
+            let entry = SessionSnapshot(
+                session: APISession(
+                    tokenHash: "h", orgID: 1, adminID: 1, keyID: 1, keyVersion: 1, kind: .ztw, createdAt: t0, lastSeenAt: t0),
+                admin: Admin(id: 1, orgID: 1, loginName: "a", userName: "a", email: "", roleID: 1, passwordHash: "x", createdAt: t0),
+                role: Role(id: 1, orgID: 1, name: "r", featurePermissions: [:]), key: nil)
+            db.changes.publish(.listening)
+            #expect(cache.isLive)
+            cache.insert(entry, generation: cache.generation, now: t0)
+            #expect(cache.snapshot(tokenHash: "h", now: t0) != nil)
+            try await db.transaction { _ in }
+            #expect(cache.snapshot(tokenHash: "h", now: t0) == nil, "an announcing transaction of this process clears it before returning")
+            cache.insert(entry, generation: cache.generation, now: t0)
+            db.changes.publish(.lost)
+            #expect(!cache.isLive && cache.snapshot(tokenHash: "h", now: t0) == nil)
+        }
+    }
+}
