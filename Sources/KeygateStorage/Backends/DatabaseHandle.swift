@@ -54,6 +54,21 @@ func runTransaction<T: Sendable>(
     }
 }
 
+extension ChangeFeed {
+    /// Runs a transaction and, when it announces, tells this process's caches right after it returns, whether
+    /// it committed or failed: whether a failed `COMMIT` landed is unknown, and clearing a cache is always safe.
+    func afterTransaction<T: Sendable>(announcing: Bool, _ transaction: () async throws -> T) async throws -> T {
+        do {
+            let value = try await transaction()
+            if announcing { publish(.changed) }
+            return value
+        } catch {
+            if announcing { publish(.changed) }
+            throw error
+        }
+    }
+}
+
 /// An async mutual-exclusion lock (FIFO) for serializing transactions on one connection.
 actor AsyncMutex {
     private var locked = false

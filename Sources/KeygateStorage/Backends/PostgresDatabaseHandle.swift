@@ -92,20 +92,14 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
 
     public func transaction<T: Sendable>(announcing: Bool, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let notify = announcing && announcesChanges
-        do {
-            let value = try await client.withConnection { connection in
+        return try await changes.afterTransaction(announcing: announcing) {
+            try await client.withConnection { connection in
                 try await runTransaction(on: Self.sql(connection), begin: "BEGIN", logger: logger) { sql in
                     let value = try await body(sql)
                     if notify { try await sql.raw("SELECT pg_notify('keygate_changes', \(bind: instanceID))").run() }
                     return value
                 }
             }
-            if announcing { changes.publish(.changed) }
-            return value
-        } catch {
-            // Whether a failed COMMIT landed is unknown; clearing caches is always safe.
-            if announcing { changes.publish(.changed) }
-            throw error
         }
     }
 

@@ -83,7 +83,7 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
     }
 
     public func transaction<T: Sendable>(announcing: Bool, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        do {
+        try await changes.afterTransaction(announcing: announcing) {
             let (value, seq) = try await writeLock.withLock {
                 try await runTransaction(on: Self.sql(writer), begin: "BEGIN IMMEDIATE", logger: logger) { sql -> (T, Int64?) in
                     let value = try await body(sql)
@@ -94,12 +94,7 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
                 }
             }
             if let seq { ownSeq.store(seq, ordering: .sequentiallyConsistent) }
-            if announcing { changes.publish(.changed) }
             return value
-        } catch {
-            // Whether a failed COMMIT landed is unknown; clearing caches is always safe.
-            if announcing { changes.publish(.changed) }
-            throw error
         }
     }
 
