@@ -28,13 +28,17 @@ public struct ServerSettings: Sendable {
     public var rateCounters: any WindowCounters
     /// How often idle sessions are purged.
     public var housekeepingInterval: Duration
+    /// The externally visible base URL (no trailing slash), shown on the portal; nil: from each request's `Host`.
+    public var publicURL: String?
 
     /// Creates settings.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil,
         trustForwardedProto: Bool = false, rateLimits: RateLimiter.Limits = .generous,
-        rateCounters: any WindowCounters = InMemoryWindowCounters(), housekeepingInterval: Duration = .seconds(60)
+        rateCounters: any WindowCounters = InMemoryWindowCounters(), housekeepingInterval: Duration = .seconds(60),
+        publicURL: String? = nil
     ) {
+        self.publicURL = publicURL
         self.host = host
         self.port = port
         self.tlsCertificatePath = tlsCertificatePath
@@ -49,7 +53,8 @@ public struct ServerSettings: Sendable {
     public var servesTLS: Bool { tlsCertificatePath != nil && tlsKeyPath != nil }
 }
 
-/// Builds the router: the legacy API under `/api/v1`, `DELETE /auth` at the root, `/health`.
+/// Builds the router: the legacy API under `/api/v1`, `DELETE /auth` at the root, `/health`, the admin portal
+/// under `/portal` (and `/` leading to it).
 public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<KeygateRequestContext> {
     let router = Router(context: KeygateRequestContext.self)
     router.add(middleware: APIErrorMiddleware())
@@ -69,6 +74,9 @@ public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<Ke
     APIKeyController(keygate: keygate).addRoutes(to: api)
     AdminController(keygate: keygate).addRoutes(to: api)
     status.addSessionRoutes(to: api)
+
+    PortalController(keygate: keygate, views: PortalViews(), settings: settings).addRoutes(to: router)
+    router.get("/") { _, _ in PortalViews.redirect("/portal") }
     return router
 }
 

@@ -51,6 +51,8 @@ public enum DataCopier {
             ]
         ),
         ("window_counters", "bucket", [("bucket", .text), ("count", .int), ("expires_at", .int)]),
+        // Portal (browser) sessions are not copied: an admin signs in again after the move.
+        ("admin_preferences", "admin_id, name", [("admin_id", .int), ("name", .text), ("value", .text)]),
     ]
 
     /// One table's outcome: rows in the source and in the target after the copy.

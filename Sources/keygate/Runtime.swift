@@ -33,6 +33,7 @@ struct CommonOptions: ParsableArguments {
 /// | `session.ztwIdleSeconds`, `session.ziaIdleSeconds` | `1800`, `300` |
 /// | `session.cache` | `true` (serve only): keep session snapshots in memory, cleared on every announced change |
 /// | `login.timestampWindowSeconds` | `7200` |
+/// | `portal.idleSeconds` | `1800`: browser sessions of the admin portal |
 /// | `login.maxFailuresPerName`, `login.maxFailuresPerAddress`, `login.lockoutSeconds` | `5`, `20`, `900` |
 /// | `ratelimit.preset` | `generous` (`zscaler`, `off`) |
 /// | `ratelimit.shared` | `true` on PostgreSQL, `false` on SQLite: count request limits in the database |
@@ -82,7 +83,8 @@ struct Runtime {
         let settings = SessionSettings(
             ztwIdle: TimeInterval(config.int(forKey: "session.ztwIdleSeconds", default: 1800)),
             ziaIdle: TimeInterval(config.int(forKey: "session.ziaIdleSeconds", default: 300)),
-            timestampWindow: TimeInterval(config.int(forKey: "login.timestampWindowSeconds", default: 7200)))
+            timestampWindow: TimeInterval(config.int(forKey: "login.timestampWindowSeconds", default: 7200)),
+            portalIdle: TimeInterval(config.int(forKey: "portal.idleSeconds", default: 1800)))
         // Login lockouts are counted in the database on every backend: they hold on every instance and survive
         // a restart, and only logins (bcrypt-bound anyway) touch them.
         let throttle = LoginThrottle(

@@ -77,9 +77,10 @@ struct Serve: AsyncParsableCommand {
         }
         let port = config.int(forKey: "port", default: 8080)
         guard (0...65535).contains(port) else { throw ValidationError("port must be 0-65535") }
+        let publicURL = config.string(forKey: "publicUrl").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         return ServerSettings(
             host: config.string(forKey: "host", default: "127.0.0.1"), port: port, tlsCertificatePath: cert, tlsKeyPath: key,
-            trustForwardedProto: config.bool(forKey: "proxy.trusted", default: false), rateLimits: limits)
+            trustForwardedProto: config.bool(forKey: "proxy.trusted", default: false), rateLimits: limits, publicURL: publicURL)
     }
 
     /// What a newcomer needs, on standard output (not the log): the base URL and, for a new database, the demo

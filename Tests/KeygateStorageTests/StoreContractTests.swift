@@ -325,6 +325,47 @@ struct StoreContractTests {
         }
     }
 
+    @Test(
+        "portal sessions: snapshot with admin, role and organization; touch, sign-out, idle purge, gone with the admin; preferences",
+        arguments: Backend.available)
+    func portalSessions(_ backend: Backend) async throws {
+        try await withStore(backend) { _, store in
+            let org = try await provision(store)
+            let p1 = PortalSession(tokenHash: "p1", adminID: org.admin.id, orgID: org.organization.id, createdAt: t0, lastSeenAt: t0)
+            var p2 = p1
+            p2.tokenHash = "p2"
+            try await store.createPortalSessions([p1, p2], audits: [audit(org, "portal.signed_in")])
+            let snapshot = try #require(try await store.portalSnapshot(tokenHash: "p1"))
+            #expect(snapshot.session == p1 && snapshot.admin.id == org.admin.id && snapshot.role.id == org.role.id)
+            #expect(snapshot.organizationName == "Acme")
+            #expect(try await store.portalSnapshot(tokenHash: "nope") == nil)
+            #expect(try await store.auditEvents(orgID: org.organization.id, actionPrefix: "portal.", limit: 5).count == 1)
+
+            try await store.touchPortalSession(tokenHash: "p2", at: t0.addingTimeInterval(600))
+            #expect(try await store.deleteIdlePortalSessions(lastSeenBefore: t0.addingTimeInterval(300)) == 1)
+            #expect(try await store.portalSnapshot(tokenHash: "p1") == nil)
+            #expect(try await store.deletePortalSessions(tokenHashes: ["p2", "unknown"]) == 1)
+            #expect(try await store.portalSnapshot(tokenHash: "p2") == nil)
+
+            #expect(try await store.adminPreference(adminID: org.admin.id, name: "cols") == nil)
+            try await store.setAdminPreference(adminID: org.admin.id, name: "cols", value: "key,status")
+            try await store.setAdminPreference(adminID: org.admin.id, name: "cols", value: "status")
+            #expect(try await store.adminPreference(adminID: org.admin.id, name: "cols") == "status")
+
+            // Deleting the admin takes their portal sessions and preferences along.
+            let draft = Admin(
+                id: 0, orgID: org.organization.id, loginName: "bob", userName: "Bob", email: "", roleID: org.role.id, passwordHash: "h",
+                createdAt: t0)
+            let bob = try await store.insertAdmin(draft, audit: audit(org))
+            try await store.createPortalSessions(
+                [PortalSession(tokenHash: "b", adminID: bob.id, orgID: org.organization.id, createdAt: t0, lastSeenAt: t0)], audits: [])
+            try await store.setAdminPreference(adminID: bob.id, name: "cols", value: "key")
+            try await store.deleteAdmin(orgID: org.organization.id, id: bob.id, audit: audit(org))
+            #expect(try await store.portalSnapshot(tokenHash: "b") == nil)
+            #expect(try await store.adminPreference(adminID: bob.id, name: "cols") == nil)
+        }
+    }
+
     @Test("audit: newest first, literal prefix filter, limit", arguments: Backend.available)
     func auditTrail(_ backend: Backend) async throws {
         try await withStore(backend) { _, store in

@@ -125,6 +125,7 @@ extension Keygate {
     /// - Returns: sessions removed.
     public func pruneExpired() async throws -> Int {
         try await loginThrottle.counters.prune(now: now())
+        _ = try await store.deleteIdlePortalSessions(lastSeenBefore: now().addingTimeInterval(-settings.portalIdle))
         return try await store.deleteExpired(now: now(), ztwIdle: settings.ztwIdle, ziaIdle: settings.ziaIdle)
     }
 }

@@ -49,7 +49,7 @@ public struct Keygate: Sendable {
 /// Session and login settings.
 ///
 /// Configuration keys (read by the executable): `session.ztwIdleSeconds` (1800), `session.ziaIdleSeconds` (300),
-/// `login.timestampWindowSeconds` (7200).
+/// `login.timestampWindowSeconds` (7200), `portal.idleSeconds` (1800).
 public struct SessionSettings: Sendable {
     /// Idle timeout of ZTW sessions.
     public var ztwIdle: TimeInterval
@@ -57,12 +57,17 @@ public struct SessionSettings: Sendable {
     public var ziaIdle: TimeInterval
     /// How far a login timestamp may be from the server clock.
     public var timestampWindow: TimeInterval
+    /// Idle timeout of portal (browser) sessions.
+    public var portalIdle: TimeInterval
 
-    /// Creates settings; the defaults are the legacy service's.
-    public init(ztwIdle: TimeInterval = 1800, ziaIdle: TimeInterval = 300, timestampWindow: TimeInterval = 7200) {
+    /// Creates settings; the defaults are the legacy service's (the portal's: 30 minutes, like ZTW).
+    public init(
+        ztwIdle: TimeInterval = 1800, ziaIdle: TimeInterval = 300, timestampWindow: TimeInterval = 7200, portalIdle: TimeInterval = 1800
+    ) {
         self.ztwIdle = ztwIdle
         self.ziaIdle = ziaIdle
         self.timestampWindow = timestampWindow
+        self.portalIdle = portalIdle
     }
 
     /// The idle timeout for a session kind.

@@ -8,8 +8,9 @@ import Foundation
 /// for infrastructure failures.
 ///
 /// Session caches: every method that writes must, once committed, announce the change to every process's
-/// ``SessionCache`` (the SQL store does so in its transactions), except ``touchSession(tokenHash:at:)``, whose
-/// only effect a cached snapshot may safely miss (see ``SessionCache``).
+/// ``SessionCache`` (the SQL store does so in its transactions), except the writes no cached API-session
+/// snapshot depends on: ``touchSession(tokenHash:at:)`` (a cache may safely miss it, see ``SessionCache``) and
+/// the portal's own sessions and preferences.
 public protocol KeygateStore: Sendable {
     // MARK: Organizations
 
@@ -82,6 +83,23 @@ public protocol KeygateStore: Sendable {
     func updateAdmin(_ admin: Admin, endSessions: Bool, keepSession: String?, audit: AuditEvent) async throws
     /// Deletes an admin and their sessions.
     func deleteAdmin(orgID: Int64, id: Int64, audit: AuditEvent) async throws
+
+    // MARK: Portal
+
+    /// Stores new portal sessions (one per organization signed in to) and their audit events, together.
+    func createPortalSessions(_ sessions: [PortalSession], audits: [AuditEvent]) async throws
+    /// The portal session with its admin, role and organization name.
+    func portalSnapshot(tokenHash: String) async throws -> PortalSnapshot?
+    /// Records activity on a portal session (announces nothing, like ``touchSession(tokenHash:at:)``).
+    func touchPortalSession(tokenHash: String, at: Date) async throws
+    /// Ends portal sessions (sign-out). - Returns: how many existed.
+    func deletePortalSessions(tokenHashes: [String]) async throws -> Int
+    /// Removes portal sessions last seen before `cutoff`. - Returns: how many.
+    func deleteIdlePortalSessions(lastSeenBefore cutoff: Date) async throws -> Int
+    /// One of an admin's saved preferences (the portal's key-table columns), or nil.
+    func adminPreference(adminID: Int64, name: String) async throws -> String?
+    /// Saves one of an admin's preferences.
+    func setAdminPreference(adminID: Int64, name: String, value: String) async throws
 
     // MARK: Audit
 

@@ -35,20 +35,9 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func domainResponse(_ error: KeygateError) -> Response {
-        switch error {
-        case .invalidInput(let message): json(.badRequest, code: "INVALID_INPUT_ARGUMENT", message: message)
-        case .invalidCredentials: json(.badRequest, code: "INVALID_USERNAME_OR_PASSWORD", message: "Invalid email or password")
-        case .sessionNotValid: json(.unauthorized, code: "SESSION_NOT_VALID", message: "Session is not valid or has expired")
-        case .forbidden(let message): json(.forbidden, code: "NOT_AUTHORIZED", message: message)
-        case .keyDisabled: json(.forbidden, code: "API_KEY_DISABLED", message: "The organization's API key is disabled by the provider")
-        case .adminDisabled: json(.forbidden, code: "ADMIN_DISABLED", message: "This admin account is disabled")
-        case .notFound(let message): json(.notFound, code: "RESOURCE_NOT_FOUND", message: message)
-        case .conflict(let message): json(.conflict, code: "DUPLICATE_ITEM", message: message)
-        case .editLockNotAvailable:
-            json(.conflict, code: "EDIT_LOCK_NOT_AVAILABLE", message: "Another change to this resource is in progress; retry")
-        case .rateLimited(let seconds, let limit):
-            rateLimited(retryAfter: seconds, limit: limit)
-        }
+        if case .rateLimited(let seconds, let limit) = error { return rateLimited(retryAfter: seconds, limit: limit) }
+        let (status, code, message) = error.http
+        return json(status, code: code, message: message)
     }
 
     /// 429 in the legacy shape (the SDK reads `Retry-After`, header or body, and strips " seconds").
@@ -95,4 +84,22 @@ extension JSONEncoder {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }()
+}
+
+extension KeygateError {
+    /// Status, legacy code and message of a domain error: shared by the API's JSON and the portal's pages.
+    var http: (status: HTTPResponse.Status, code: String, message: String) {
+        switch self {
+        case .invalidInput(let message): (.badRequest, "INVALID_INPUT_ARGUMENT", message)
+        case .invalidCredentials: (.badRequest, "INVALID_USERNAME_OR_PASSWORD", "Invalid email or password")
+        case .sessionNotValid: (.unauthorized, "SESSION_NOT_VALID", "Session is not valid or has expired")
+        case .forbidden(let message): (.forbidden, "NOT_AUTHORIZED", message)
+        case .keyDisabled: (.forbidden, "API_KEY_DISABLED", "The organization's API key is disabled by the provider")
+        case .adminDisabled: (.forbidden, "ADMIN_DISABLED", "This admin account is disabled")
+        case .notFound(let message): (.notFound, "RESOURCE_NOT_FOUND", message)
+        case .conflict(let message): (.conflict, "DUPLICATE_ITEM", message)
+        case .editLockNotAvailable: (.conflict, "EDIT_LOCK_NOT_AVAILABLE", "Another change to this resource is in progress; retry")
+        case .rateLimited(let seconds, let limit): (.tooManyRequests, "RATE_LIMIT_EXCEEDED", "Rate Limit (\(limit)) exceeded; retry in \(seconds) s")
+        }
+    }
 }

@@ -76,6 +76,20 @@ public enum Migrations {
                 "INSERT INTO change_counter (id, seq) VALUES (1, 0)",
             ]
         },
+        Migration(version: 4, name: "portal sessions and admin preferences") { _ in
+            [
+                """
+                CREATE TABLE portal_sessions (token_hash TEXT PRIMARY KEY,
+                  admin_id BIGINT NOT NULL REFERENCES admins(id) ON DELETE CASCADE, org_id BIGINT NOT NULL,
+                  created_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX portal_sessions_admin ON portal_sessions (admin_id)",
+                """
+                CREATE TABLE admin_preferences (admin_id BIGINT NOT NULL REFERENCES admins(id) ON DELETE CASCADE,
+                  name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (admin_id, name))
+                """,
+            ]
+        },
     ]
 
     /// The highest version this build knows.

@@ -1,0 +1,112 @@
+import Foundation
+
+/// An organization a portal sign-in opened a session for.
+public struct PortalSignIn: Sendable, Hashable {
+    /// Organization.
+    public var orgID: Int64
+    /// Its name.
+    public var organizationName: String
+    /// The session token (the browser keeps it; only its SHA-256 is stored).
+    public var token: String
+}
+
+extension PortalSnapshot {
+    /// The caller as the key and admin use cases see it. Its token hash is not an API session's, so a rotation
+    /// made from the portal moves no API session to the new key: under the default policy they all end.
+    public var principal: Principal {
+        Principal(tokenHash: session.tokenHash, orgID: session.orgID, admin: admin, role: role, kind: .ztw)
+    }
+}
+
+extension Keygate {
+    /// Signs in to the portal with a login name and password.
+    ///
+    /// Login names are unique per organization, not across them, and an admin who manages several organizations
+    /// has an account in each. The password is checked against every account with this login name (at least
+    /// one bcrypt verification, against a dummy hash when there is none, so an unknown name costs the same), and
+    /// a session is opened in each organization whose account it opens: one sign-in, every organization, and the
+    /// portal switches between them. Failures are limited like API logins (the same counters).
+    /// - Throws: ``KeygateError/invalidCredentials`` for any wrong name or password; ``KeygateError/adminDisabled``
+    ///   when the password is right but every matching account is disabled.
+    public func portalSignIn(loginName: String, password: String, clientAddress: String) async throws -> [PortalSignIn] {
+        let now = self.now()
+        try await loginThrottle.check(loginName: loginName, address: clientAddress, now: now)
+        let candidates = try await store.loginCandidates(loginName: loginName)
+        var opened: [LoginCandidate] = []
+        if candidates.isEmpty {
+            _ = try await hasher.verify(password, against: dummyPasswordHash)
+        }
+        for candidate in candidates where try await hasher.verify(password, against: candidate.admin.passwordHash) {
+            opened.append(candidate)
+        }
+        guard !opened.isEmpty else {
+            try await loginThrottle.recordFailure(loginName: loginName, address: clientAddress, now: now)
+            throw KeygateError.invalidCredentials
+        }
+        let enabled = opened.filter { !$0.admin.disabled }
+        guard !enabled.isEmpty else { throw KeygateError.adminDisabled }
+
+        var result: [PortalSignIn] = []
+        var sessions: [PortalSession] = []
+        var audits: [AuditEvent] = []
+        for candidate in enabled {
+            let token = Secrets.newSessionToken()
+            let orgID = candidate.admin.orgID
+            sessions.append(
+                PortalSession(tokenHash: Secrets.sha256Hex(token), adminID: candidate.admin.id, orgID: orgID, createdAt: now, lastSeenAt: now))
+            audits.append(
+                AuditEvent(
+                    orgID: orgID, at: now, actor: .admin(id: candidate.admin.id, name: candidate.admin.userName),
+                    action: "portal.signed_in", detail: "portal sign-in from \(clientAddress)"))
+            let name = try await store.organization(id: orgID)?.name ?? "#\(orgID)"
+            result.append(PortalSignIn(orgID: orgID, organizationName: name, token: token))
+        }
+        try await store.createPortalSessions(sessions, audits: audits)
+        try await loginThrottle.recordSuccess(loginName: loginName, now: now)
+        return result.sorted { $0.organizationName.localizedStandardCompare($1.organizationName) == .orderedAscending }
+    }
+
+    /// Checks a portal session token on every portal request.
+    /// - Throws: ``KeygateError/sessionNotValid`` for a malformed, unknown, idle or disabled one.
+    public func portalSession(token: Substring) async throws -> PortalSnapshot {
+        guard Secrets.isWellFormedToken(token) else { throw KeygateError.sessionNotValid }
+        let tokenHash = Secrets.sha256Hex(String(token))
+        guard let snapshot = try await store.portalSnapshot(tokenHash: tokenHash), !snapshot.admin.disabled else {
+            throw KeygateError.sessionNotValid
+        }
+        let now = self.now()
+        let idle = now.timeIntervalSince(snapshot.session.lastSeenAt)
+        guard idle < settings.portalIdle else { throw KeygateError.sessionNotValid }
+        if idle >= SessionRules.touchInterval(idle: settings.portalIdle) {
+            try await store.touchPortalSession(tokenHash: tokenHash, at: now)
+        }
+        return snapshot
+    }
+
+    /// Signs out: ends these portal sessions (unknown tokens are ignored).
+    public func portalSignOut(tokens: [Substring]) async throws {
+        let hashes = tokens.filter(Secrets.isWellFormedToken).map { Secrets.sha256Hex(String($0)) }
+        _ = try await store.deletePortalSessions(tokenHashes: hashes)
+    }
+
+    /// The admin's key-table columns, in order (all of them, in the default order, until they choose).
+    public func keyColumns(adminID: Int64) async throws -> [KeyColumn] {
+        guard let stored = try await store.adminPreference(adminID: adminID, name: KeyColumn.preferenceName),
+            let columns = try? KeyColumn.parse(stored)
+        else { return KeyColumn.allCases }
+        return columns
+    }
+
+    /// Saves the admin's key-table columns.
+    /// - Throws: ``KeygateError/invalidInput(_:)`` for an unknown, repeated or empty choice (nothing saved).
+    @discardableResult
+    public func setKeyColumns(adminID: Int64, choice: String) async throws -> [KeyColumn] {
+        let columns = try KeyColumn.parse(choice)
+        try await store.setAdminPreference(
+            adminID: adminID, name: KeyColumn.preferenceName, value: columns.map(\.rawValue).joined(separator: ","))
+        return columns
+    }
+
+    /// The number of live API sessions of an organization (what a key change would end).
+    public func liveSessionCount(orgID: Int64) async throws -> Int { try await store.sessionCount(orgID: orgID) }
+}

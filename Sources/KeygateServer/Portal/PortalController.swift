@@ -1,0 +1,373 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KeygateCore
+
+/// The admin portal: sign-in, the API Key Management page and its actions, the column chooser, switching
+/// between organizations and applying one key to all of them. Server-rendered; every rule is the same use case
+/// the API calls (role checks included), so a hidden button is never the only guard.
+struct PortalController {
+    let keygate: Keygate
+    let views: PortalViews
+    let settings: ServerSettings
+
+    func addRoutes(to router: Router<KeygateRequestContext>) {
+        router.get("portal/assets/portal.css") { _, _ in PortalViews.asset(PortalAssets.css, type: "text/css; charset=utf-8") }
+        router.get("portal/assets/portal.js") { _, _ in PortalViews.asset(PortalAssets.js, type: "text/javascript; charset=utf-8") }
+        let portal = router.group("portal").add(middleware: PortalErrorMiddleware(views: views))
+        portal.get(use: home)
+        portal.get("signin", use: signInPage)
+        portal.post("signin", use: signIn)
+        portal.post("signout", use: signOut)
+        portal.get("switch", use: switchOrganization)
+        portal.get("orgs/{orgID}/keys", use: keysPage)
+        portal.post("orgs/{orgID}/keys/{action}", use: keyAction)
+        portal.post("orgs/{orgID}/columns", use: saveColumns)
+        portal.post("apply-all", use: applyAll)
+    }
+
+    // MARK: Sessions
+
+    /// The browser's valid portal sessions (tokens that no longer work are dropped from the cookie).
+    struct Visit {
+        var sessions: [(token: String, snapshot: PortalSnapshot)] = []
+        var stale = false
+
+        func session(orgID: Int64) -> (token: String, snapshot: PortalSnapshot)? {
+            sessions.first { $0.snapshot.session.orgID == orgID }
+        }
+    }
+
+    func visit(_ request: Request) async throws -> Visit {
+        var visit = Visit()
+        for token in PortalRequest.tokens(request) {
+            do {
+                visit.sessions.append((String(token), try await keygate.portalSession(token: token)))
+            } catch KeygateError.sessionNotValid {
+                visit.stale = true
+            }
+        }
+        visit.sessions.sort { $0.snapshot.organizationName.localizedStandardCompare($1.snapshot.organizationName) == .orderedAscending }
+        return visit
+    }
+
+    var secureCookie: Bool { settings.servesTLS }
+
+    func secure(_ request: Request) -> Bool {
+        settings.servesTLS || (settings.trustForwardedProto && request.headers[.xForwardedProto]?.lowercased() == "https")
+    }
+
+    /// The header, switcher and sign-out form every signed-in page shows.
+    func chrome(_ visit: Visit, current orgID: Int64?, request: Request) -> [String: Any] {
+        guard !visit.sessions.isEmpty else { return ["signedIn": false] }
+        let cookie = visit.sessions.map(\.token).joined(separator: ".")
+        let me = visit.sessions.first { $0.snapshot.session.orgID == orgID } ?? visit.sessions[0]
+        return [
+            "signedIn": true,
+            "csrf": PortalRequest.csrfToken(cookieValue: cookie),
+            "userName": me.snapshot.admin.userName,
+            "orgCount": visit.sessions.count,
+            "orgs": visit.sessions.map {
+                ["id": $0.snapshot.session.orgID, "name": $0.snapshot.organizationName, "current": $0.snapshot.session.orgID == orgID]
+            },
+        ]
+    }
+
+    /// Rewrites the cookie when some of its sessions ended.
+    func refreshedCookie(_ visit: Visit, request: Request) -> HTTPFields {
+        guard visit.stale else { return [:] }
+        return [.setCookie: PortalRequest.setCookie(visit.sessions.map(\.token), secure: secure(request))]
+    }
+
+    @Sendable func home(_ request: Request, context: KeygateRequestContext) async throws -> Response {
+        let visit = try await visit(request)
+        guard let first = visit.sessions.first else {
+            return PortalViews.redirect("/portal/signin", headers: refreshedCookie(visit, request: request))
+        }
+        return PortalViews.redirect("/portal/orgs/\(first.snapshot.session.orgID)/keys", headers: refreshedCookie(visit, request: request))
+    }
+
+    @Sendable func signInPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
+        let visit = try await visit(request)
+        var values = chrome(visit, current: nil, request: request)
+        values["title"] = "Sign in"
+        if request.uri.queryParameters["signedOut"] != nil { values["notice"] = "You are signed out." }
+        return views.page("signin", values, headers: refreshedCookie(visit, request: request))
+    }
+
+    @Sendable func signIn(_ request: Request, context: KeygateRequestContext) async throws -> Response {
+        try PortalRequest.checkOrigin(request)
+        let form = try await PortalRequest.form(request, context: context)
+        let loginName = form["loginName"] ?? ""
+        let visit = try await visit(request)
+        func failed(_ message: String, _ status: HTTPResponse.Status) -> Response {
+            var values = chrome(visit, current: nil, request: request)
+            values["title"] = "Sign in"
+            values["error"] = message
+            values["loginName"] = loginName
+            return views.page("signin", values, status: status)
+        }
+        guard !loginName.isEmpty, loginName.count <= 256, let password = form["password"], !password.isEmpty, password.count <= 1024 else {
+            return failed("Enter your login name and password.", .badRequest)
+        }
+        let opened: [PortalSignIn]
+        do {
+            opened = try await keygate.portalSignIn(loginName: loginName, password: password, clientAddress: context.remoteAddress)
+        } catch KeygateError.invalidCredentials {
+            return failed("The login name or password is wrong.", .unauthorized)
+        } catch KeygateError.adminDisabled {
+            return failed("This account is disabled.", .forbidden)
+        }
+        // Keep the organizations already signed in to, replacing any the new sign-in covers again.
+        let newOrgs = Set(opened.map(\.orgID))
+        var tokens = opened.map(\.token)
+        tokens += visit.sessions.filter { !newOrgs.contains($0.snapshot.session.orgID) }.map(\.token)
+        let kept = Array(tokens.prefix(PortalRequest.maxSessions))
+        let dropped = visit.sessions.map(\.token).filter { !kept.contains($0) }
+        if !dropped.isEmpty { try await keygate.portalSignOut(tokens: dropped.map { Substring($0) }) }
+        return PortalViews.redirect(
+            "/portal/orgs/\(opened[0].orgID)/keys", headers: [.setCookie: PortalRequest.setCookie(kept, secure: secure(request))])
+    }
+
+    @Sendable func signOut(_ request: Request, context: KeygateRequestContext) async throws -> Response {
+        let form = try await PortalRequest.form(request, context: context)
+        try PortalRequest.checkCSRF(request, form: form)
+        try await keygate.portalSignOut(tokens: PortalRequest.tokens(request))
+        return PortalViews.redirect("/portal/signin?signedOut=1", headers: [.setCookie: PortalRequest.setCookie([], secure: secure(request))])
+    }
+
+    @Sendable func switchOrganization(_ request: Request, context: KeygateRequestContext) async throws -> Response {
+        guard let org = request.uri.queryParameters["org"].flatMap({ Int64(String($0)) }) else {
+            throw KeygateError.invalidInput("choose an organization")
+        }
+        return PortalViews.redirect("/portal/orgs/\(org)/keys")
+    }
+
+    // MARK: The API Key Management page
+
+    /// The signed-in session for the path's organization.
+    func current(_ request: Request, context: KeygateRequestContext) async throws -> (Visit, token: String, snapshot: PortalSnapshot) {
+        let visit = try await visit(request)
+        guard !visit.sessions.isEmpty else { throw KeygateError.sessionNotValid }
+        guard let orgID = context.parameters.get("orgID", as: Int64.self), let session = visit.session(orgID: orgID) else {
+            throw KeygateError.notFound("You are not signed in to that organization. Sign in with an account there to add it.")
+        }
+        return (visit, session.token, session.snapshot)
+    }
+
+    @Sendable func keysPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
+        let (visit, _, snapshot) = try await current(request, context: context)
+        var extra: [String: Any] = [:]
+        if let done = request.uri.queryParameters["done"] {
+            let ended = request.uri.queryParameters["ended"].flatMap { Int(String($0)) } ?? 0
+            extra["done"] = Self.doneMessage(String(done), ended: ended)
+        }
+        return try await renderKeys(visit, snapshot, request: request, extra: extra)
+    }
+
+    static func doneMessage(_ done: String, ended: Int) -> String? {
+        let sessions = ended == 1 ? "1 live API session ended." : "\(ended) live API sessions ended."
+        switch done {
+        case "edited": return "The key was changed. The old key no longer works; \(sessions)"
+        case "regenerated": return "A new random key replaced the old one, which no longer works; \(sessions)"
+        case "deleted": return "The key was deleted; API access is off until a key is added. \(sessions)"
+        case "added": return "The key was added; API access is on."
+        case "columns": return "Your columns were saved."
+        default: return nil
+        }
+    }
+
+    /// Renders the page; `extra` carries a notice, or an error and the dialog to reopen with the submitted value.
+    func renderKeys(
+        _ visit: Visit, _ snapshot: PortalSnapshot, request: Request, extra: [String: Any] = [:], status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        let orgID = snapshot.session.orgID
+        var values = chrome(visit, current: orgID, request: request)
+        values["title"] = "API Key Management"
+        values["orgID"] = orgID
+        values["orgName"] = snapshot.organizationName
+        values["baseURL"] = baseURL(request)
+        let access = snapshot.role.apiKeyAccess
+        guard access != .none else {
+            return views.message(
+                heading: "No access", text: "Your role in \(snapshot.organizationName) grants no access to API key management.",
+                status: .forbidden, chrome: values)
+        }
+        let canWrite = access.grants(.readWrite)
+        values["canWrite"] = canWrite
+        values["readOnly"] = !canWrite
+        values["multiOrg"] = visit.sessions.count > 1
+        values["canWriteAny"] = visit.sessions.contains { $0.snapshot.role.apiKeyAccess.grants(.readWrite) }
+        let keys = try await keygate.listKeys(snapshot.principal)
+        let sessions = try await keygate.liveSessionCount(orgID: orgID)
+        let sessionText = sessions == 1 ? "1 live API session will end." : "\(sessions) live API sessions will end."
+        values["sessionsEnd"] = sessionText
+        values["sessionsEndCap"] = sessionText.prefix(1).uppercased() + sessionText.dropFirst()
+        let columns = try await keygate.keyColumns(adminID: snapshot.admin.id)
+        values["columns"] = columns.map { ["name": $0.rawValue, "title": $0.title] }
+        values["columnChoice"] = columns.map(\.rawValue).joined(separator: ",")
+        values["allColumns"] = (columns + KeyColumn.allCases.filter { !columns.contains($0) }).map {
+            ["name": $0.rawValue, "title": $0.title, "shown": columns.contains($0)] as [String: Any]
+        }
+        if let key = keys.first {
+            values["hasKey"] = true
+            values["keyID"] = key.id
+            values["keyValue"] = key.value.rawValue
+            values["keyDisabled"] = !key.enabled
+            values["cells"] = columns.map { cell($0, key) }
+        } else {
+            values["hasKey"] = false
+        }
+        values.merge(extra) { _, new in new }
+        return views.page("keys", values, status: status, headers: refreshedCookie(visit, request: request))
+    }
+
+    func cell(_ column: KeyColumn, _ key: APIKey) -> [String: Any] {
+        var cell: [String: Any] = ["name": column.rawValue, "title": column.title]
+        switch column {
+        case .key:
+            cell["isKey"] = true
+            cell["value"] = key.value.rawValue
+        case .lastModifiedBy:
+            cell["isText"] = true
+            cell["value"] = key.lastModifiedBy.name
+        case .lastModifiedOn:
+            cell["isTime"] = true
+            cell["hasTime"] = true
+            cell["iso"] = Self.iso(key.lastModifiedAt)
+        case .status:
+            cell["isText"] = true
+            cell["value"] = key.enabled ? "Enabled" : "Disabled"
+        case .lastUsed:
+            cell["isTime"] = true
+            cell["hasTime"] = key.lastUsedAt != nil
+            cell["iso"] = key.lastUsedAt.map(Self.iso) ?? ""
+        }
+        return cell
+    }
+
+    static func iso(_ date: Date) -> String { date.formatted(.iso8601) }
+
+    /// The API's base URL as clients should use it: `publicUrl` when configured, else this request's origin.
+    func baseURL(_ request: Request) -> String {
+        if let configured = settings.publicURL { return configured + "/api/v1" }
+        let host = request.head.authority ?? "\(settings.host):\(settings.port)"
+        return (secure(request) ? "https" : "http") + "://" + host + "/api/v1"
+    }
+
+    // MARK: Actions
+
+    @Sendable func keyAction(_ request: Request, context: KeygateRequestContext) async throws -> Response {
+        let form = try await PortalRequest.form(request, context: context)
+        try PortalRequest.checkCSRF(request, form: form)
+        let (visit, _, snapshot) = try await current(request, context: context)
+        let principal = snapshot.principal
+        try principal.require(.readWrite)
+        let orgID = snapshot.session.orgID
+        let action = context.parameters.get("action") ?? ""
+        let value = form["keyValue"] ?? ""
+        let id = form["id"].flatMap { Int64($0) }
+        do {
+            switch action {
+            case "edit":
+                guard let id else { throw KeygateError.invalidInput("the form is missing the key id: reload the page") }
+                let (_, ended) = try await keygate.editKey(principal, id: id, newValue: value)
+                return PortalViews.redirect("/portal/orgs/\(orgID)/keys?done=edited&ended=\(ended)")
+            case "regenerate":
+                guard let id else { throw KeygateError.invalidInput("the form is missing the key id: reload the page") }
+                let (_, ended) = try await keygate.regenerateKey(principal, id: id)
+                return PortalViews.redirect("/portal/orgs/\(orgID)/keys?done=regenerated&ended=\(ended)")
+            case "delete":
+                guard let id else { throw KeygateError.invalidInput("the form is missing the key id: reload the page") }
+                let ended = try await keygate.deleteKey(principal, id: id)
+                return PortalViews.redirect("/portal/orgs/\(orgID)/keys?done=deleted&ended=\(ended)")
+            case "add":
+                _ = try await keygate.addKey(principal, value: value.isEmpty ? nil : value)
+                return PortalViews.redirect("/portal/orgs/\(orgID)/keys?done=added")
+            default:
+                throw KeygateError.notFound("no such action")
+            }
+        } catch let error as KeygateError {
+            // Refused: nothing changed. Show the page again with the dialog open and the reason next to the field.
+            switch error {
+            case .invalidInput, .conflict, .editLockNotAvailable, .notFound, .keyDisabled:
+                let (status, _, message) = error.http
+                var extra: [String: Any] = ["open" + action.capitalized: true, action + "Error": Self.sentence(message)]
+                if action == "edit" { extra["editValue"] = value }
+                if action == "add" { extra["addValue"] = value }
+                return try await renderKeys(visit, snapshot, request: request, extra: extra, status: status)
+            default:
+                throw error
+            }
+        }
+    }
+
+    static func sentence(_ message: String) -> String {
+        let text = message.prefix(1).uppercased() + message.dropFirst()
+        return text.hasSuffix(".") ? text : text + "."
+    }
+
+    @Sendable func saveColumns(_ request: Request, context: KeygateRequestContext) async throws -> Response {
+        let form = try await PortalRequest.form(request, context: context)
+        try PortalRequest.checkCSRF(request, form: form)
+        let (visit, _, snapshot) = try await current(request, context: context)
+        do {
+            try await keygate.setKeyColumns(adminID: snapshot.admin.id, choice: form["columns"] ?? "")
+        } catch let error as KeygateError {
+            guard case .invalidInput(let message) = error else { throw error }
+            return try await renderKeys(visit, snapshot, request: request, extra: ["pageError": Self.sentence(message)], status: .badRequest)
+        }
+        return PortalViews.redirect("/portal/orgs/\(snapshot.session.orgID)/keys?done=columns")
+    }
+
+    /// One key string for every organization the browser is signed in to, with a result per organization.
+    @Sendable func applyAll(_ request: Request, context: KeygateRequestContext) async throws -> Response {
+        let form = try await PortalRequest.form(request, context: context)
+        try PortalRequest.checkCSRF(request, form: form)
+        let visit = try await visit(request)
+        guard !visit.sessions.isEmpty else { throw KeygateError.sessionNotValid }
+        let from = form["from"].flatMap { Int64($0) }
+        let value = form["keyValue"] ?? ""
+        do {
+            _ = try APIKeyValue(validating: value)
+        } catch let error as KeygateError {
+            // Nothing was tried: the string is not a key.
+            guard let origin = visit.sessions.first(where: { $0.snapshot.session.orgID == from }) ?? visit.sessions.first else { throw error }
+            let (status, _, message) = error.http
+            return try await renderKeys(
+                visit, origin.snapshot, request: request,
+                extra: ["openApply": true, "applyError": Self.sentence(message), "applyValue": value], status: status)
+        }
+        var results: [[String: Any]] = []
+        for (_, snapshot) in visit.sessions {
+            let outcome: String
+            var ok = false
+            do {
+                let principal = snapshot.principal
+                try principal.require(.readWrite)
+                if let key = try await keygate.listKeys(principal).first {
+                    if key.value.rawValue == value {
+                        outcome = "Unchanged: it already has this key."
+                        ok = true
+                    } else {
+                        let (_, ended) = try await keygate.editKey(principal, id: key.id, newValue: value)
+                        outcome = "Key set. " + (ended == 1 ? "1 live API session ended." : "\(ended) live API sessions ended.")
+                        ok = true
+                    }
+                } else {
+                    _ = try await keygate.addKey(principal, value: value)
+                    outcome = "Key added (it had none)."
+                    ok = true
+                }
+            } catch let error as KeygateError {
+                outcome = "Not changed: " + error.http.message
+            }
+            results.append(["name": snapshot.organizationName, "outcome": outcome, "ok": ok])
+        }
+        var values = chrome(visit, current: from, request: request)
+        values["title"] = "One key for all organizations"
+        values["results"] = results
+        values["orgID"] = from ?? visit.sessions[0].snapshot.session.orgID
+        return views.page("applied", values)
+    }
+}

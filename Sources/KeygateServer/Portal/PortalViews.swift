@@ -1,0 +1,109 @@
+import HTTPTypes
+import Hummingbird
+import KeygateCore
+import Logging
+import Mustache
+
+/// Renders the portal's pages. Every HTML answer carries a strict Content-Security-Policy (scripts and styles
+/// from this origin only, no framing), `no-store`, and no referrer.
+struct PortalViews: Sendable {
+    let library: MustacheLibrary
+
+    init() {
+        var library = MustacheLibrary()
+        for (name, text) in PortalTemplates.all {
+            // The templates are compiled in; a parse error is a programming error caught by every portal test.
+            do { try library.register(text, named: name) } catch { preconditionFailure("portal template \(name): \(error)") }
+        }
+        self.library = library
+    }
+
+    static let securityHeaders: HTTPFields = [
+        .contentSecurityPolicy:
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        .cacheControl: "no-store",
+        HTTPField.Name("Referrer-Policy")!: "no-referrer",
+        HTTPField.Name("X-Content-Type-Options")!: "nosniff",
+    ]
+
+    /// A page.
+    func page(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        let html = library.render(values, withTemplate: template) ?? ""
+        var headers = Self.securityHeaders
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers.append(contentsOf: extra)
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// A page with a heading, a sentence and an optional link: errors and notices.
+    func message(
+        heading: String, text: String, status: HTTPResponse.Status, link: (href: String, label: String)? = nil, chrome: [String: Any] = [:]
+    ) -> Response {
+        var values = chrome
+        values["title"] = heading
+        values["heading"] = heading
+        values["text"] = text
+        if let link { values["link"] = ["href": link.href, "label": link.label] }
+        return page("message", values, status: status)
+    }
+
+    /// A redirect after a form (303, so the browser follows with GET).
+    static func redirect(_ location: String, headers extra: HTTPFields = [:]) -> Response {
+        var headers = securityHeaders
+        headers[.location] = location
+        headers.append(contentsOf: extra)
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    /// A static asset.
+    static func asset(_ text: String, type: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=300", HTTPField.Name("X-Content-Type-Options")!: "nosniff"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// Turns any error on a portal route into an HTML page (never the API's JSON), with the same status mapping.
+/// An ended or missing session goes back to the sign-in page.
+struct PortalErrorMiddleware: RouterMiddleware {
+    let views: PortalViews
+
+    func handle(
+        _ request: Request, context: KeygateRequestContext, next: (Request, KeygateRequestContext) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as KeygateError {
+            switch error {
+            case .sessionNotValid:
+                return PortalViews.redirect("/portal/signin")
+            case .rateLimited(let seconds, _):
+                return views.message(
+                    heading: "Too many attempts", text: "Wait \(seconds) seconds, then try again.", status: .tooManyRequests,
+                    link: ("/portal/signin", "Sign in"))
+            default:
+                let (status, _, text) = error.http
+                return views.message(heading: Self.heading(status), text: text, status: status, link: ("/portal", "Back to the portal"))
+            }
+        } catch let error as HTTPError {
+            return views.message(heading: Self.heading(error.status), text: error.body ?? "The request could not be handled.", status: error.status)
+        } catch {
+            context.logger.error("portal request failed", metadata: ["error": "\(String(reflecting: error))"])
+            return views.message(
+                heading: "Something went wrong", text: "The server could not complete this request. Nothing was changed; try again.",
+                status: .serviceUnavailable)
+        }
+    }
+
+    static func heading(_ status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 400: "That did not work"
+        case 401: "Sign in needed"
+        case 403: "Not allowed"
+        case 404: "Not found"
+        case 409: "Changed meanwhile"
+        case 413: "Too large"
+        default: "Something went wrong"
+        }
+    }
+}
