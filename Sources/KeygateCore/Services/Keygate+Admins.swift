@@ -245,6 +245,19 @@ extension Keygate {
         try await store.auditEvents(orgID: orgID, actionPrefix: actionPrefix, limit: max(1, min(limit, 10_000)))
     }
 
+    /// The kinds of audit event a reader can filter by (the action's first part).
+    public static let auditTypes = ["key", "session", "admin", "role", "portal", "org"]
+
+    /// The caller's organization's audit trail, newest first, optionally one kind only. Requires `READ_ONLY`.
+    /// - Throws: ``KeygateError/invalidInput(_:)`` for an unknown kind.
+    public func auditTrail(_ principal: Principal, type: String?, limit: Int = 500) async throws -> [AuditEvent] {
+        try principal.require(.readOnly)
+        if let type, !Self.auditTypes.contains(type) {
+            throw KeygateError.invalidInput("type must be one of \(Self.auditTypes.joined(separator: ", "))")
+        }
+        return try await auditTrail(orgID: principal.orgID, actionPrefix: type.map { $0 + "." }, limit: limit)
+    }
+
     private func audit(_ principal: Principal, _ action: String, _ detail: String) -> AuditEvent {
         AuditEvent(orgID: principal.orgID, at: now(), actor: principal.actor, action: action, detail: detail)
     }

@@ -49,7 +49,17 @@ enum PortalAssets {
         .consequence { background: var(--warn-bg); color: var(--warn-fg); padding: 8px; border-radius: 4px; }
         .chooser { list-style: none; padding: 0; } .chooser li { display: flex; align-items: center; gap: 8px; padding: 4px 0; }
         .chooser label { margin: 0; font-weight: 400; flex: 1; } .chooser button { padding: 2px 8px; }
+        .tabs { display: flex; gap: 4px; flex-wrap: wrap; padding: 0 20px; background: #dfe6ee; }
+        .tabs a { padding: 8px 12px; color: var(--fg); text-decoration: none; border-bottom: 3px solid transparent; }
+        .tabs a[aria-current=page] { border-bottom-color: var(--accent); font-weight: 600; }
+        .filters { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin-bottom: 12px; }
+        a.button { padding: 7px 14px; border: 1px solid #6b7480; border-radius: 4px; color: var(--fg); text-decoration: none; background: #fff; }
+        form.inline { display: inline-flex; gap: 6px; align-items: center; flex-wrap: wrap; margin: 0; }
+        .grid { display: grid; grid-template-columns: minmax(120px, max-content) 1fr; gap: 8px 12px; align-items: center; }
+        .grid .span { grid-column: 1 / -1; }
+        .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
         @media (max-width: 600px) {
+          .grid { grid-template-columns: 1fr; }
           main { padding: 10px; } .bar { padding: 8px 10px; }
           #key-table thead { position: absolute; left: -9999px; }
           #key-table tr, #key-table td { display: block; } #key-table td { border: none; padding: 6px 0; }

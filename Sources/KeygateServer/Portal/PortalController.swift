@@ -24,6 +24,14 @@ struct PortalController {
         portal.post("orgs/{orgID}/keys/{action}", use: keyAction)
         portal.post("orgs/{orgID}/columns", use: saveColumns)
         portal.post("apply-all", use: applyAll)
+        portal.get("orgs/{orgID}/audit", use: auditPage)
+        portal.get("orgs/{orgID}/audit.csv", use: auditCSV)
+        portal.get("orgs/{orgID}/admins", use: adminsPage)
+        portal.post("orgs/{orgID}/admins", use: createAdmin)
+        portal.post("orgs/{orgID}/admins/{id}", use: changeAdmin)
+        portal.get("orgs/{orgID}/roles", use: rolesPage)
+        portal.post("orgs/{orgID}/roles", use: createRole)
+        portal.post("orgs/{orgID}/roles/{id}", use: changeRole)
     }
 
     // MARK: Sessions
@@ -185,6 +193,8 @@ struct PortalController {
         var values = chrome(visit, current: orgID, request: request)
         values["title"] = "API Key Management"
         values["orgID"] = orgID
+        values["nav"] = true
+        values["navKeys"] = true
         values["orgName"] = snapshot.organizationName
         values["baseURL"] = baseURL(request)
         let access = snapshot.role.apiKeyAccess

@@ -3,6 +3,7 @@
 enum PortalTemplates {
     static let all: [String: String] = [
         "head": head, "foot": foot, "signin": signin, "keys": keys, "message": message, "applied": applied,
+        "audit": audit, "admins": admins, "roles": roles,
     ]
 
     static let head = #"""
@@ -35,6 +36,14 @@ enum PortalTemplates {
           </form>
           {{/signedIn}}
         </header>
+        {{#nav}}
+        <nav class="tabs" aria-label="Organization pages">
+          <a href="/portal/orgs/{{orgID}}/keys"{{#navKeys}} aria-current="page"{{/navKeys}}>API Keys</a>
+          <a href="/portal/orgs/{{orgID}}/admins"{{#navAdmins}} aria-current="page"{{/navAdmins}}>Admins</a>
+          <a href="/portal/orgs/{{orgID}}/roles"{{#navRoles}} aria-current="page"{{/navRoles}}>Roles</a>
+          <a href="/portal/orgs/{{orgID}}/audit"{{#navAudit}} aria-current="page"{{/navAudit}}>Audit</a>
+        </nav>
+        {{/nav}}
         <main id="main">
         """#
 
@@ -237,6 +246,117 @@ enum PortalTemplates {
           <p id="message">{{text}}</p>
           {{#link}}<p><a href="{{href}}">{{label}}</a></p>{{/link}}
         </section>
+        {{> foot}}
+        """#
+
+    static let audit = #"""
+        {{> head}}
+        <h1>Audit</h1>
+        <p class="sub">{{orgName}}: key, session, admin and role events, newest first.</p>
+        <section class="card">
+          <form method="get" action="/portal/orgs/{{orgID}}/audit" class="filters">
+            <label for="audit-type">Type</label>
+            <select id="audit-type" name="type">
+              <option value="">All</option>
+              {{#types}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/types}}
+            </select>
+            <button type="submit">Filter</button>
+            <a class="button" id="export-csv" href="/portal/orgs/{{orgID}}/audit.csv{{#type}}?type={{type}}{{/type}}" download>Export CSV</a>
+          </form>
+          <div class="table-wrap">
+          <table id="audit-table">
+            <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Event</th><th scope="col">Detail</th></tr></thead>
+            <tbody>
+            {{#events}}<tr><td data-label="When"><time datetime="{{iso}}" title="{{iso}}">{{iso}}</time></td><td data-label="Who">{{actor}}</td><td data-label="Event"><code>{{action}}</code></td><td data-label="Detail">{{detail}}</td></tr>{{/events}}
+            </tbody>
+          </table>
+          </div>
+          {{^events}}<p class="muted" id="no-events">No events of this type.</p>{{/events}}
+        </section>
+        {{> foot}}
+        """#
+
+    static let admins = #"""
+        {{> head}}
+        <h1>Admins</h1>
+        <p class="sub">{{orgName}}</p>
+        {{#done}}<p class="notice" role="status" id="done">{{done}}</p>{{/done}}
+        {{#pageError}}<p class="error" role="alert" id="page-error">{{pageError}}</p>{{/pageError}}
+        <section class="card">
+          <div class="table-wrap">
+          <table id="admin-table">
+            <thead><tr><th scope="col">Login name</th><th scope="col">Name</th><th scope="col">E-mail</th><th scope="col">Role</th><th scope="col">Status</th>{{#canWrite}}<th scope="col">Actions</th>{{/canWrite}}</tr></thead>
+            <tbody>
+            {{#admins}}<tr data-login="{{login}}">
+              <td data-label="Login name">{{login}}</td><td data-label="Name">{{name}}</td><td data-label="E-mail">{{email}}</td>
+              <td data-label="Role">{{#canWrite}}{{^isSelf}}<form method="post" action="/portal/orgs/{{orgID}}/admins/{{id}}" class="inline">
+                <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="action" value="role">
+                <label class="visually-hidden" for="role-{{id}}">Role of {{login}}</label>
+                <select id="role-{{id}}" name="roleID">{{#roleOptions}}<option value="{{id}}"{{#selected}} selected{{/selected}}>{{name}}</option>{{/roleOptions}}</select>
+                <button type="submit">Set role</button></form>{{/isSelf}}{{/canWrite}}{{^canWrite}}{{role}}{{/canWrite}}{{#canWrite}}{{#isSelf}}{{role}}{{/isSelf}}{{/canWrite}}</td>
+              <td data-label="Status">{{status}}</td>
+              {{#canWrite}}<td data-label="Actions">{{^isSelf}}<form method="post" action="/portal/orgs/{{orgID}}/admins/{{id}}" class="inline">
+                <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="action" value="{{toggle}}">
+                <button type="submit" data-toggle="{{login}}">{{toggleLabel}}</button></form>{{/isSelf}}{{#isSelf}}(you){{/isSelf}}</td>{{/canWrite}}
+            </tr>{{/admins}}
+            </tbody>
+          </table>
+          </div>
+        </section>
+        {{#canWrite}}
+        <section class="card" aria-labelledby="new-admin-heading">
+          <h2 id="new-admin-heading">Add an admin</h2>
+          <form method="post" action="/portal/orgs/{{orgID}}/admins" class="grid">
+            <label for="new-login">Login name</label><input id="new-login" name="loginName" required maxlength="256" value="{{formLogin}}">
+            <label for="new-name">Name</label><input id="new-name" name="userName" maxlength="256" value="{{formName}}">
+            <label for="new-email">E-mail</label><input id="new-email" name="email" type="email" maxlength="256" value="{{formEmail}}">
+            <label for="new-role">Role</label><select id="new-role" name="roleID">{{#roles}}<option value="{{id}}">{{name}}</option>{{/roles}}</select>
+            <label for="new-password">Password</label><input id="new-password" name="password" type="password" autocomplete="new-password" required maxlength="1024" aria-describedby="new-password-help">
+            <p id="new-password-help" class="muted span">At least 8 characters with a letter, a digit and a symbol (the legacy API's rule).</p>
+            {{#formError}}<p class="error span" role="alert" id="admin-error">{{formError}}</p>{{/formError}}
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div class="span"><button type="submit" class="primary" id="create-admin">Add admin</button></div>
+          </form>
+        </section>
+        {{/canWrite}}
+        {{> foot}}
+        """#
+
+    static let roles = #"""
+        {{> head}}
+        <h1>Roles</h1>
+        <p class="sub">{{orgName}}: what each role may do with API key management.</p>
+        {{#done}}<p class="notice" role="status" id="done">{{done}}</p>{{/done}}
+        {{#pageError}}<p class="error" role="alert" id="page-error">{{pageError}}</p>{{/pageError}}
+        <section class="card">
+          <div class="table-wrap">
+          <table id="role-table">
+            <thead><tr><th scope="col">Role</th><th scope="col">API key management</th></tr></thead>
+            <tbody>
+            {{#roles}}<tr data-role="{{name}}"><td data-label="Role">{{name}}</td><td data-label="API key management">
+              {{#editable}}<form method="post" action="/portal/orgs/{{orgID}}/roles/{{id}}" class="inline">
+                <input type="hidden" name="csrf" value="{{csrf}}">
+                <label class="visually-hidden" for="level-{{id}}">API key management for {{name}}</label>
+                <select id="level-{{id}}" name="level">{{#levels}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/levels}}</select>
+                <button type="submit">Save</button></form>{{/editable}}
+              {{^editable}}{{levelLabel}}{{#fixed}} <span class="muted">(cannot be edited)</span>{{/fixed}}{{/editable}}
+            </td></tr>{{/roles}}
+            </tbody>
+          </table>
+          </div>
+        </section>
+        {{#canWrite}}
+        <section class="card" aria-labelledby="new-role-heading">
+          <h2 id="new-role-heading">Add a role</h2>
+          <form method="post" action="/portal/orgs/{{orgID}}/roles" class="grid">
+            <label for="role-name">Name</label><input id="role-name" name="name" required maxlength="256">
+            <label for="role-level">API key management</label>
+            <select id="role-level" name="level"><option value="NONE">None</option><option value="READ_ONLY">View Only</option><option value="READ_WRITE">Full</option></select>
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div class="span"><button type="submit" class="primary" id="create-role">Add role</button></div>
+          </form>
+        </section>
+        {{/canWrite}}
         {{> foot}}
         """#
 }
