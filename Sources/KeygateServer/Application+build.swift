@@ -54,7 +54,7 @@ public struct ServerSettings: Sendable {
 }
 
 /// Builds the router: the legacy API under `/api/v1`, `DELETE /auth` at the root, `/health`, the admin portal
-/// under `/portal` (and `/` leading to it).
+/// under `/portal` (and `/` leading to it), the provider console under `/provider`.
 public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<KeygateRequestContext> {
     let router = Router(context: KeygateRequestContext.self)
     router.add(middleware: APIErrorMiddleware())
@@ -75,7 +75,9 @@ public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<Ke
     AdminController(keygate: keygate).addRoutes(to: api)
     status.addSessionRoutes(to: api)
 
-    PortalController(keygate: keygate, views: PortalViews(), settings: settings).addRoutes(to: router)
+    let views = PortalViews()
+    PortalController(keygate: keygate, views: views, settings: settings).addRoutes(to: router)
+    ProviderController(keygate: keygate, views: views, settings: settings).addRoutes(to: router)
     router.get("/") { _, _ in PortalViews.redirect("/portal") }
     return router
 }

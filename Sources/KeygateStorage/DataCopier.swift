@@ -53,6 +53,10 @@ public enum DataCopier {
         ("window_counters", "bucket", [("bucket", .text), ("count", .int), ("expires_at", .int)]),
         // Portal (browser) sessions are not copied: an admin signs in again after the move.
         ("admin_preferences", "admin_id, name", [("admin_id", .int), ("name", .text), ("value", .text)]),
+        (
+            "provider_operators", "id",
+            [("id", .int), ("login_name", .text), ("login_key", .text), ("password_hash", .text), ("disabled", .int), ("created_at", .int)]
+        ),
     ]
 
     /// One table's outcome: rows in the source and in the target after the copy.

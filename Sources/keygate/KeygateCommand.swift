@@ -7,6 +7,8 @@ struct KeygateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keygate",
         abstract: "Organization API keys and legacy API sessions, self-hosted.",
-        subcommands: [Serve.self, Migrate.self, MigrateData.self, OrgCommand.self, KeyCommand.self, AdminCommand.self, AuditCommand.self],
+        subcommands: [
+            Serve.self, Migrate.self, MigrateData.self, OrgCommand.self, KeyCommand.self, AdminCommand.self, AuditCommand.self, ProviderCommand.self,
+        ],
         defaultSubcommand: nil)
 }

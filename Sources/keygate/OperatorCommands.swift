@@ -352,3 +352,62 @@ struct AuditCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// `keygate provider`: accounts of the provider console (`/provider` in a browser).
+struct ProviderCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "provider", abstract: "Manage the provider console's operator accounts.",
+        subcommands: [CreateOperator.self, ListOperators.self])
+
+    struct Created: Encodable {
+        let login: String
+        /// Only a generated password is printed.
+        let password: String?
+        let console: String
+    }
+
+    struct CreateOperator: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create-operator", abstract: "Create an operator who signs in to the provider console.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Login name.") var login: String
+        @Flag(help: "Read the password from standard input instead of generating one.") var passwordStdin = false
+
+        func run() async throws {
+            let password = passwordStdin ? try readPasswordFromStdin() : nil
+            try await withRuntime(common) { runtime in
+                let (op, generated) = try await runtime.keygate.createOperator(loginName: login, password: password)
+                let out = Created(login: op.loginName, password: passwordStdin ? nil : generated, console: "/provider")
+                Output.emit(common.json, out) {
+                    """
+                    operator: \(out.login)
+                    password: \(out.password ?? "(as given)")
+                    sign in at <base URL>/provider
+                    """
+                }
+            }
+        }
+    }
+
+    struct ListOperators: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list-operators", abstract: "List the console's operators.")
+        @OptionGroup var common: CommonOptions
+
+        struct Row: Encodable {
+            let login: String
+            let disabled: Bool
+            let created: String
+        }
+
+        func run() async throws {
+            try await withRuntime(common) { runtime in
+                let rows = try await runtime.store.providerOperators().map {
+                    Row(login: $0.loginName, disabled: $0.disabled, created: Output.iso($0.createdAt))
+                }
+                Output.emit(common.json, rows) {
+                    rows.map { "\($0.login)\($0.disabled ? " (disabled)" : "")  created \($0.created)" }.joined(separator: "\n")
+                }
+            }
+        }
+    }
+}

@@ -284,6 +284,68 @@ struct PortalOrganizationPagesTests {
     }
 }
 
+@Suite("Provider console")
+struct ProviderConsoleTests {
+    @Test("operators sign in; list, create an organization (password shown once), disable and enable its key, read its audit trail")
+    func console() async throws {
+        try await withServer { harness, client in
+            _ = try await harness.keygate.createOperator(loginName: "ops", password: "Ops!passw0rd")
+            #expect(try await client.send(.get, "/provider").headers[.location] == "/provider/signin")
+            let wrong = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "nope-nope-1"])
+            #expect(wrong.status == .unauthorized && wrong.text.contains("wrong"))
+            // An organization admin is not an operator.
+            #expect(try await client.form(.post, "/provider/signin", ["loginName": "root", "password": Harness.password]).status == .unauthorized)
+            let ok = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"])
+            let setCookie = try #require(ok.headers[.setCookie])
+            #expect(setCookie.contains("Path=/provider") && setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"))
+            let cookie = String(setCookie.split(separator: ";")[0])
+            let headers: HTTPFields = [.cookie: cookie]
+            let list = try await client.send(.get, "/provider", headers: headers)
+            #expect(list.status == .ok && list.text.contains(#"data-org="Acme""#))
+            let token = try PortalTests.csrf(list)
+            // The portal's cookie does not open the console, nor the console's the portal.
+            #expect(
+                try await client.send(.get, "/provider", headers: [.cookie: "kg_portal=\(cookie.dropFirst("kg_provider=".count))"]).status
+                    == .seeOther)
+
+            let noToken = try await client.send(
+                .post, "/provider/orgs", raw: "name=Evil&adminLogin=x", contentType: "application/x-www-form-urlencoded", headers: headers)
+            #expect(noToken.status == .forbidden)
+            #expect(try await harness.store.organization(named: "Evil") == nil)
+            let created = try await client.send(
+                .post, "/provider/orgs", raw: "name=Delta&adminLogin=boss&csrf=\(token)", contentType: "application/x-www-form-urlencoded",
+                headers: headers)
+            #expect(created.status == .created && created.headers[.cacheControl] == "no-store")
+            let key = try #require(created.text.firstMatch(of: /id="created-key">([A-Za-z0-9]{12})</).map { String($0.1) })
+            let delta = try #require(try await harness.store.organization(named: "Delta"))
+            #expect(try await harness.keygate.currentKey(orgID: delta.id)?.value.rawValue == key)
+            let duplicate = try await client.send(
+                .post, "/provider/orgs", raw: "name=Delta&adminLogin=boss&csrf=\(token)", contentType: "application/x-www-form-urlencoded",
+                headers: headers)
+            #expect(duplicate.status == .conflict && duplicate.text.contains(#"id="create-error""#))
+
+            let api = try await client.login(harness)
+            let disabled = try await client.send(
+                .post, "/provider/orgs/\(harness.orgID)/key", raw: "action=disable&csrf=\(token)", contentType: "application/x-www-form-urlencoded",
+                headers: headers)
+            #expect(disabled.status == .seeOther)
+            #expect(try await client.send(.get, "/api/v1/apiKeys", session: api).status == .unauthorized)
+            let detail = try await client.send(.get, "/provider/orgs/\(harness.orgID)", headers: headers)
+            #expect(detail.text.contains("<strong>Disabled</strong>") && detail.text.contains("<code>key.disabled</code>"))
+            #expect(detail.text.contains(">ops<"), "the operator is the actor in the audit trail")
+            _ = try await client.send(
+                .post, "/provider/orgs/\(harness.orgID)/key", raw: "action=enable&csrf=\(token)", contentType: "application/x-www-form-urlencoded",
+                headers: headers)
+            #expect(try await harness.keygate.currentKey(orgID: harness.orgID)?.enabled == true)
+
+            let out = try await client.send(
+                .post, "/provider/signout", raw: "csrf=\(token)", contentType: "application/x-www-form-urlencoded", headers: headers)
+            #expect(out.status == .seeOther)
+            #expect(try await client.send(.get, "/provider", headers: headers).status == .seeOther)
+        }
+    }
+}
+
 extension TestClientProtocol {
     /// Posts a URL-encoded form, with the portal cookie when given.
     func form(

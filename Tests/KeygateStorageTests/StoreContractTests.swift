@@ -366,6 +366,27 @@ struct StoreContractTests {
         }
     }
 
+    @Test("provider operators: unique login names, sessions with touch, sign-out and idle purge", arguments: Backend.available)
+    func providerOperators(_ backend: Backend) async throws {
+        try await withStore(backend) { _, store in
+            let op = try await store.insertOperator(ProviderOperator(id: 0, loginName: "Ops", passwordHash: "h", createdAt: t0))
+            #expect(op.id > 0)
+            await #expect(throws: KeygateError.self) {
+                _ = try await store.insertOperator(ProviderOperator(id: 0, loginName: "OPS", passwordHash: "h", createdAt: t0))
+            }
+            #expect(try await store.providerOperator(loginName: "ops")?.id == op.id)
+            #expect(try await store.providerOperators().map(\.loginName) == ["Ops"])
+            try await store.createOperatorSession(tokenHash: "s1", operatorID: op.id, at: t0)
+            try await store.createOperatorSession(tokenHash: "s2", operatorID: op.id, at: t0)
+            #expect(try await store.operatorSession(tokenHash: "s1")?.0.id == op.id)
+            try await store.touchOperatorSession(tokenHash: "s2", at: t0.addingTimeInterval(100))
+            #expect(try await store.operatorSession(tokenHash: "s2")?.lastSeenAt == t0.addingTimeInterval(100))
+            #expect(try await store.deleteOperatorSessions(tokenHashes: [], idleBefore: t0.addingTimeInterval(50)) == 1)
+            #expect(try await store.operatorSession(tokenHash: "s1") == nil)
+            #expect(try await store.deleteOperatorSessions(tokenHashes: ["s2"], idleBefore: nil) == 1)
+        }
+    }
+
     @Test("audit: newest first, literal prefix filter, limit", arguments: Backend.available)
     func auditTrail(_ backend: Backend) async throws {
         try await withStore(backend) { _, store in

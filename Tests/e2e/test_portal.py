@@ -18,11 +18,11 @@ import time
 import pytest
 import requests
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.ui import WebDriverWait
 from zscaler.oneapi_client import LegacyZIAClient
 
@@ -303,3 +303,60 @@ def test_the_page_works_at_360_pixels(keygate, org):
         shot(narrow, "mobile-360")
     finally:
         narrow.quit()
+
+
+def test_provider_console_lists_creates_and_disables(keygate, org, driver):
+    login = f"ops-{int(time.time() * 1000)}"
+    created = keygate.cli("provider", "create-operator", "--login", login)
+    keygate.secrets.add(created["password"])
+    driver.get(keygate.base + "/provider")
+    wait(driver, EC.presence_of_element_located((By.ID, "loginName"))).send_keys(login)
+    driver.find_element(By.ID, "password").send_keys(created["password"])
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit].primary").click()
+    table = wait(driver, EC.presence_of_element_located((By.ID, "org-table")))
+    assert org["name"] in table.text
+
+    name = f"console-{int(time.time() * 1000)}"
+    driver.find_element(By.ID, "org-name").send_keys(name)
+    driver.find_element(By.ID, "org-admin").send_keys("boss")
+    driver.find_element(By.ID, "create-org").click()
+    key = wait(driver, EC.presence_of_element_located((By.ID, "created-key"))).text
+    keygate.secrets.update({key, driver.find_element(By.ID, "created-password").text})
+    assert key_shown_by_cli(keygate, {"name": name}) == key
+    driver.get(keygate.base + "/provider")
+    shot(driver, "provider-organizations")
+
+    driver.find_element(By.LINK_TEXT, org["name"]).click()
+    session = api_session(keygate, org, org["api_key"])
+    driver.find_element(By.ID, "disable-key").click()
+    status = wait(driver, EC.presence_of_element_located((By.ID, "key-status")))
+    assert "Disabled" in status.text
+    assert "key.disabled" in driver.find_element(By.ID, "audit-table").text
+    assert api(keygate, "GET", "/apiKeys", session).status_code == 401
+    shot(driver, "provider-organization")
+    driver.find_element(By.ID, "enable-key").click()
+    wait(driver, lambda d: "Enabled" in d.find_element(By.ID, "key-status").text)
+
+
+def test_the_portal_shows_a_disabled_key_with_the_reason_and_no_actions(keygate, org, driver):
+    keygate.cli("key", "disable", "--org", org["name"])
+    sign_in(driver, keygate.base, org["username"])
+    assert "provider has disabled this key" in driver.find_element(By.ID, "key-disabled").text
+    for action in ("edit-key", "regenerate-key", "delete-key"):
+        assert not driver.find_element(By.ID, action).is_enabled()
+    shot(driver, "key-disabled")
+
+
+def test_audit_page_filters_and_exports(keygate, org, driver):
+    sign_in(driver, keygate.base, org["username"])
+    driver.find_element(By.LINK_TEXT, "Audit").click()
+    rows = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#audit-table tbody tr"))
+    assert "portal.signed_in" in rows[0].text
+    Select(driver.find_element(By.ID, "audit-type")).select_by_value("org")
+    driver.find_element(By.CSS_SELECTOR, ".filters button[type=submit]").click()
+    wait(driver, lambda d: "type=org" in d.current_url)
+    assert all("org." in r.text for r in driver.find_elements(By.CSS_SELECTOR, "#audit-table tbody tr"))
+    shot(driver, "audit")
+    href = driver.find_element(By.ID, "export-csv").get_attribute("href")
+    csv = requests.get(href, cookies={"kg_portal": driver.get_cookie("kg_portal")["value"]})
+    assert csv.status_code == 200 and csv.text.startswith("time,actor,action,detail")

@@ -121,11 +121,12 @@ extension Keygate {
         _ = try await store.deleteSession(tokenHash: tokenHash, audit: audit)
     }
 
-    /// Housekeeping: deletes idle sessions, stale replay digests and ended login-failure windows.
+    /// Housekeeping: deletes idle API, portal and console sessions, stale replay digests and ended login-failure windows.
     /// - Returns: sessions removed.
     public func pruneExpired() async throws -> Int {
         try await loginThrottle.counters.prune(now: now())
         _ = try await store.deleteIdlePortalSessions(lastSeenBefore: now().addingTimeInterval(-settings.portalIdle))
+        _ = try await store.deleteOperatorSessions(tokenHashes: [], idleBefore: now().addingTimeInterval(-settings.portalIdle))
         return try await store.deleteExpired(now: now(), ztwIdle: settings.ztwIdle, ziaIdle: settings.ziaIdle)
     }
 }

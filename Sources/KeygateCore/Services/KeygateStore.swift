@@ -101,6 +101,23 @@ public protocol KeygateStore: Sendable {
     /// Saves one of an admin's preferences.
     func setAdminPreference(adminID: Int64, name: String, value: String) async throws
 
+    // MARK: Provider console
+
+    /// Adds an operator. - Throws: ``KeygateError/conflict(_:)`` when the login name is taken.
+    func insertOperator(_ op: ProviderOperator) async throws -> ProviderOperator
+    /// The operator with this login name (case-insensitive), or nil.
+    func providerOperator(loginName: String) async throws -> ProviderOperator?
+    /// Every operator, by login name.
+    func providerOperators() async throws -> [ProviderOperator]
+    /// Stores a console session (hashed token) for an operator.
+    func createOperatorSession(tokenHash: String, operatorID: Int64, at: Date) async throws
+    /// The operator of a console session and when it was last seen, or nil.
+    func operatorSession(tokenHash: String) async throws -> (ProviderOperator, lastSeenAt: Date)?
+    /// Records activity on a console session.
+    func touchOperatorSession(tokenHash: String, at: Date) async throws
+    /// Ends console sessions, and those last seen before `idleBefore` when given. - Returns: how many.
+    func deleteOperatorSessions(tokenHashes: [String], idleBefore: Date?) async throws -> Int
+
     // MARK: Audit
 
     /// Newest first, at most `limit`, optionally only actions starting with `actionPrefix`.

@@ -5,7 +5,8 @@ enum PortalAssets {
           --accent-fg: #ffffff; --danger: #b3261e; --ok-bg: #e6f4ea; --ok-fg: #0d5223; --warn-bg: #fff4e5; --warn-fg: #6a3d00;
           --focus: #f59e0b; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); }
         * { box-sizing: border-box; }
-        body { margin: 0; background: var(--bg); line-height: 1.45; overflow-wrap: anywhere; }
+        body { margin: 0; background: var(--bg); line-height: 1.45; overflow-wrap: break-word; }
+        .sub, .who, h1, td a { overflow-wrap: anywhere; } td code { white-space: nowrap; }
         .skip { position: absolute; left: -999px; } .skip:focus { left: 8px; top: 8px; background: var(--card); padding: 6px; }
         .bar { display: flex; flex-wrap: wrap; gap: 12px; align-items: center; padding: 10px 20px; background: #102a43; color: #fff; }
         .bar .brand { font-weight: 700; font-size: 1.1rem; margin-right: auto; }

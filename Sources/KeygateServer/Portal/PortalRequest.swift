@@ -18,15 +18,18 @@ enum PortalRequest {
 
     /// The portal tokens in the request's cookie.
     static func tokens(_ request: Request) -> [Substring] {
+        (cookie(request, named: cookieName) ?? "").split(separator: ".").prefix(maxSessions).map { $0 }
+    }
+
+    /// The value of the cookie `name`, if the request has it.
+    static func cookie(_ request: Request, named name: String) -> Substring? {
         for header in request.headers[values: .cookie] {
             for part in header.split(separator: ";") {
                 let trimmed = part.drop(while: { $0 == " " })
-                if trimmed.hasPrefix(cookieName + "=") {
-                    return trimmed.dropFirst(cookieName.count + 1).split(separator: ".").prefix(maxSessions).map { $0 }
-                }
+                if trimmed.hasPrefix(name + "=") { return trimmed.dropFirst(name.count + 1) }
             }
         }
-        return []
+        return nil
     }
 
     /// The CSRF token for a cookie value.
@@ -38,9 +41,9 @@ enum PortalRequest {
     }
 
     /// Refuses a state-changing request without the right CSRF token, or sent from another origin.
-    static func checkCSRF(_ request: Request, form: [String: String]) throws {
+    static func checkCSRF(_ request: Request, form: [String: String], expected: String? = nil) throws {
         try checkOrigin(request)
-        guard let sent = form["csrf"], ConstantTime.equals(sent, csrfToken(request)) else {
+        guard let sent = form["csrf"], ConstantTime.equals(sent, expected ?? csrfToken(request)) else {
             throw KeygateError.forbidden("the form expired or did not come from this site: reload the page and try again")
         }
     }

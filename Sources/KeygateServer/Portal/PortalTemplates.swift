@@ -4,6 +4,8 @@ enum PortalTemplates {
     static let all: [String: String] = [
         "head": head, "foot": foot, "signin": signin, "keys": keys, "message": message, "applied": applied,
         "audit": audit, "admins": admins, "roles": roles,
+        "phead": ProviderTemplates.head, "provider-signin": ProviderTemplates.signin, "provider-orgs": ProviderTemplates.orgs,
+        "provider-org": ProviderTemplates.org, "provider-created": ProviderTemplates.created, "provider-message": ProviderTemplates.message,
     ]
 
     static let head = #"""

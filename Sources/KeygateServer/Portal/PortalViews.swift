@@ -37,14 +37,15 @@ struct PortalViews: Sendable {
 
     /// A page with a heading, a sentence and an optional link: errors and notices.
     func message(
-        heading: String, text: String, status: HTTPResponse.Status, link: (href: String, label: String)? = nil, chrome: [String: Any] = [:]
+        heading: String, text: String, status: HTTPResponse.Status, link: (href: String, label: String)? = nil, chrome: [String: Any] = [:],
+        template: String = "message"
     ) -> Response {
         var values = chrome
         values["title"] = heading
         values["heading"] = heading
         values["text"] = text
         if let link { values["link"] = ["href": link.href, "label": link.label] }
-        return page("message", values, status: status)
+        return page(template, values, status: status)
     }
 
     /// A redirect after a form (303, so the browser follows with GET).
@@ -67,6 +68,10 @@ struct PortalViews: Sendable {
 /// An ended or missing session goes back to the sign-in page.
 struct PortalErrorMiddleware: RouterMiddleware {
     let views: PortalViews
+    /// Where an ended session goes, where "back" leads, and the page template: the portal's or the console's.
+    var signInPath = "/portal/signin"
+    var home = "/portal"
+    var template = "message"
 
     func handle(
         _ request: Request, context: KeygateRequestContext, next: (Request, KeygateRequestContext) async throws -> Response
@@ -76,22 +81,24 @@ struct PortalErrorMiddleware: RouterMiddleware {
         } catch let error as KeygateError {
             switch error {
             case .sessionNotValid:
-                return PortalViews.redirect("/portal/signin")
+                return PortalViews.redirect(signInPath)
             case .rateLimited(let seconds, _):
                 return views.message(
                     heading: "Too many attempts", text: "Wait \(seconds) seconds, then try again.", status: .tooManyRequests,
-                    link: ("/portal/signin", "Sign in"))
+                    link: (signInPath, "Sign in"), template: template)
             default:
                 let (status, _, text) = error.http
-                return views.message(heading: Self.heading(status), text: text, status: status, link: ("/portal", "Back to the portal"))
+                return views.message(heading: Self.heading(status), text: text, status: status, link: (home, "Back"), template: template)
             }
         } catch let error as HTTPError {
-            return views.message(heading: Self.heading(error.status), text: error.body ?? "The request could not be handled.", status: error.status)
+            return views.message(
+                heading: Self.heading(error.status), text: error.body ?? "The request could not be handled.", status: error.status,
+                template: template)
         } catch {
             context.logger.error("portal request failed", metadata: ["error": "\(String(reflecting: error))"])
             return views.message(
                 heading: "Something went wrong", text: "The server could not complete this request. Nothing was changed; try again.",
-                status: .serviceUnavailable)
+                status: .serviceUnavailable, template: template)
         }
     }
 

@@ -90,6 +90,19 @@ public enum Migrations {
                 """,
             ]
         },
+        Migration(version: 5, name: "provider console operators and their sessions") { d in
+            [
+                """
+                CREATE TABLE provider_operators (id \(idColumn(d)), login_name TEXT NOT NULL, login_key TEXT NOT NULL UNIQUE,
+                  password_hash TEXT NOT NULL, disabled INTEGER NOT NULL, created_at BIGINT NOT NULL)
+                """,
+                """
+                CREATE TABLE operator_sessions (token_hash TEXT PRIMARY KEY,
+                  operator_id BIGINT NOT NULL REFERENCES provider_operators(id) ON DELETE CASCADE,
+                  created_at BIGINT NOT NULL, last_seen_at BIGINT NOT NULL)
+                """,
+            ]
+        },
     ]
 
     /// The highest version this build knows.

@@ -1,0 +1,56 @@
+import Foundation
+
+extension Keygate {
+    /// Creates a provider console operator (the CLI's `keygate provider create-operator`).
+    /// - Parameter password: nil generates one (returned once; stored only as a bcrypt hash).
+    /// - Returns: the operator and the password to hand over.
+    public func createOperator(loginName: String, password: String?) async throws -> (ProviderOperator, password: String) {
+        try Admin.validateLoginName(loginName)
+        let password = password ?? PasswordPolicy.generate()
+        try PasswordPolicy.validate(password)
+        let created = try await store.insertOperator(
+            ProviderOperator(id: 0, loginName: loginName, passwordHash: try await hasher.hash(password), createdAt: now()))
+        return (created, password)
+    }
+
+    /// Signs an operator in to the provider console. The same work for every failure (one bcrypt verification,
+    /// against a dummy hash for an unknown name) and the same lockout counters as admin logins, keyed apart.
+    /// - Returns: the session token (only its SHA-256 is stored).
+    public func operatorSignIn(loginName: String, password: String, clientAddress: String) async throws -> String {
+        let now = self.now()
+        let throttleName = "provider:" + loginName
+        try await loginThrottle.check(loginName: throttleName, address: clientAddress, now: now)
+        let op = try await store.providerOperator(loginName: loginName)
+        let ok = try await hasher.verify(password, against: op?.passwordHash ?? dummyPasswordHash)
+        guard ok, let op else {
+            try await loginThrottle.recordFailure(loginName: throttleName, address: clientAddress, now: now)
+            throw KeygateError.invalidCredentials
+        }
+        guard !op.disabled else { throw KeygateError.adminDisabled }
+        let token = Secrets.newSessionToken()
+        try await store.createOperatorSession(tokenHash: Secrets.sha256Hex(token), operatorID: op.id, at: now)
+        try await loginThrottle.recordSuccess(loginName: throttleName, now: now)
+        return token
+    }
+
+    /// Checks a console session (idle timeout: the portal's).
+    /// - Throws: ``KeygateError/sessionNotValid`` for a malformed, unknown, idle or disabled one.
+    public func operatorSession(token: Substring) async throws -> ProviderOperator {
+        guard Secrets.isWellFormedToken(token) else { throw KeygateError.sessionNotValid }
+        let hash = Secrets.sha256Hex(String(token))
+        guard let (op, lastSeen) = try await store.operatorSession(tokenHash: hash), !op.disabled else {
+            throw KeygateError.sessionNotValid
+        }
+        let now = self.now()
+        let idle = now.timeIntervalSince(lastSeen)
+        guard idle < settings.portalIdle else { throw KeygateError.sessionNotValid }
+        if idle >= SessionRules.touchInterval(idle: settings.portalIdle) { try await store.touchOperatorSession(tokenHash: hash, at: now) }
+        return op
+    }
+
+    /// Ends a console session (and purges idle ones).
+    public func operatorSignOut(token: Substring) async throws {
+        let hashes = Secrets.isWellFormedToken(token) ? [Secrets.sha256Hex(String(token))] : []
+        _ = try await store.deleteOperatorSessions(tokenHashes: hashes, idleBefore: now().addingTimeInterval(-settings.portalIdle))
+    }
+}
