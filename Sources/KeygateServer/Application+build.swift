@@ -57,7 +57,9 @@ public struct ServerSettings: Sendable {
 /// under `/portal` (and `/` leading to it), the provider console under `/provider`.
 public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<KeygateRequestContext> {
     let router = Router(context: KeygateRequestContext.self)
+    let views = PortalViews()
     router.add(middleware: APIErrorMiddleware())
+    router.add(middleware: BrowserAreaErrorMiddleware(views: views))
 
     let auth = LegacyAuthController(keygate: keygate, servesTLS: settings.servesTLS, trustForwardedProto: settings.trustForwardedProto)
     let status = StatusController(keygate: keygate)
@@ -75,7 +77,6 @@ public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<Ke
     AdminController(keygate: keygate).addRoutes(to: api)
     status.addSessionRoutes(to: api)
 
-    let views = PortalViews()
     PortalController(keygate: keygate, views: views, settings: settings).addRoutes(to: router)
     ProviderController(keygate: keygate, views: views, settings: settings).addRoutes(to: router)
     router.get("/") { _, _ in PortalViews.redirect("/portal") }

@@ -14,7 +14,7 @@ struct PortalController {
     func addRoutes(to router: Router<KeygateRequestContext>) {
         router.get("portal/assets/portal.css") { _, _ in PortalViews.asset(PortalAssets.css, type: "text/css; charset=utf-8") }
         router.get("portal/assets/portal.js") { _, _ in PortalViews.asset(PortalAssets.js, type: "text/javascript; charset=utf-8") }
-        let portal = router.group("portal").add(middleware: PortalErrorMiddleware(views: views))
+        let portal = router.group("portal")
         portal.get(use: home)
         portal.get("signin", use: signInPage)
         portal.post("signin", use: signIn)

@@ -114,3 +114,26 @@ struct PortalErrorMiddleware: RouterMiddleware {
         }
     }
 }
+
+/// Routes every request under `/portal` and `/provider` through the matching ``PortalErrorMiddleware``, so that
+/// an unknown path or method there is an HTML page too (route-group middleware would not see those: the router
+/// answers them before any group). Added at the root, inside the API's JSON error middleware.
+struct BrowserAreaErrorMiddleware: RouterMiddleware {
+    let portal: PortalErrorMiddleware
+    let provider: PortalErrorMiddleware
+
+    init(views: PortalViews) {
+        self.portal = PortalErrorMiddleware(views: views)
+        self.provider = PortalErrorMiddleware(views: views, signInPath: "/provider/signin", home: "/provider", template: "provider-message")
+    }
+
+    func handle(
+        _ request: Request, context: KeygateRequestContext, next: (Request, KeygateRequestContext) async throws -> Response
+    ) async throws -> Response {
+        let path = request.uri.path
+        if path == "/portal" || path.hasPrefix("/portal/") { return try await portal.handle(request, context: context, next: next) }
+        if path == "/provider" || path.hasPrefix("/provider/") { return try await provider.handle(request, context: context, next: next) }
+        return try await next(request, context)
+    }
+}
+

@@ -14,8 +14,7 @@ struct ProviderController {
     static let cookieName = "kg_provider"
 
     func addRoutes(to router: Router<KeygateRequestContext>) {
-        let console = router.group("provider").add(
-            middleware: PortalErrorMiddleware(views: views, signInPath: "/provider/signin", home: "/provider", template: "provider-message"))
+        let console = router.group("provider")
         console.get(use: organizations)
         console.get("signin", use: signInPage)
         console.post("signin", use: signIn)
