@@ -286,6 +286,28 @@ struct PortalOrganizationPagesTests {
 
 @Suite("Provider console")
 struct ProviderConsoleTests {
+    @Test("the organization list pages by 100 and searches by name")
+    func paging() async throws {
+        try await withServer { harness, client in
+            for i in 0..<120 {
+                _ = try await harness.keygate.provisionOrganization(
+                    name: String(format: "Org %03d", i), adminLogin: "a\(i)", password: Harness.password, operator: "t")
+            }
+            _ = try await harness.keygate.createOperator(loginName: "ops", password: "Ops!passw0rd")
+            let ok = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"])
+            let headers: HTTPFields = [.cookie: String(try #require(ok.headers[.setCookie]).split(separator: ";")[0])]
+            let first = try await client.send(.get, "/provider", headers: headers)
+            #expect(first.text.matches(of: /<tr data-org=/).count == 100)
+            #expect(first.text.contains("121 organization(s) · page 1 of 2") && first.text.contains(#"id="next-page""#))
+            let second = try await client.send(.get, "/provider?page=2", headers: headers)
+            #expect(second.text.matches(of: /<tr data-org=/).count == 21 && !second.text.contains(#"id="next-page""#))
+            let found = try await client.send(.get, "/provider?q=org%2011", headers: headers)
+            let names = found.text.matches(of: /<tr data-org="([^"]+)"/).map { String($0.1) }
+            #expect(names == ["Org 110", "Org 111", "Org 112", "Org 113", "Org 114", "Org 115", "Org 116", "Org 117", "Org 118", "Org 119"])
+            #expect(try await client.send(.get, "/provider?page=99", headers: headers).text.contains("page 2 of 2"))
+        }
+    }
+
     @Test("operators sign in; list, create an organization (password shown once), disable and enable its key, read its audit trail")
     func console() async throws {
         try await withServer { harness, client in

@@ -274,6 +274,7 @@ enum PortalTemplates {
           </table>
           </div>
           {{^events}}<p class="muted" id="no-events">No events of this type.</p>{{/events}}
+          <p class="muted">The 200 newest events; the CSV export holds up to 10,000.</p>
         </section>
         {{> foot}}
         """#

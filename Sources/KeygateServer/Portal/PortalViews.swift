@@ -136,4 +136,3 @@ struct BrowserAreaErrorMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 }
-

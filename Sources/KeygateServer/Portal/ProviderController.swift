@@ -80,18 +80,36 @@ struct ProviderController {
         return PortalViews.redirect("/provider/signin", headers: [.setCookie: setCookie(nil, request: request)])
     }
 
+    /// Organizations per page of the list: a page of rows renders in a few milliseconds whatever the total.
+    static let pageSize = 100
+
     @Sendable func organizations(_ request: Request, context: KeygateRequestContext) async throws -> Response {
         let (_, _, chrome) = try await signedIn(request)
-        return try await renderOrganizations(chrome, done: request.uri.queryParameters["done"].map(String.init))
+        let query = request.uri.queryParameters
+        return try await renderOrganizations(
+            chrome, done: query["done"].map(String.init), search: query["q"].map(String.init) ?? "",
+            page: query["page"].flatMap { Int(String($0)) } ?? 1)
     }
 
-    func renderOrganizations(_ chrome: [String: Any], done: String? = nil, extra: [String: Any] = [:], status: HTTPResponse.Status = .ok)
-        async throws -> Response
-    {
+    func renderOrganizations(
+        _ chrome: [String: Any], done: String? = nil, search: String = "", page: Int = 1, extra: [String: Any] = [:],
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         var values = chrome
         values["title"] = "Organizations"
-        let summaries = try await keygate.store.organizationSummaries()
-        values["count"] = summaries.count
+        let all = try await keygate.store.organizationSummaries()
+        let needle = search.trimmingCharacters(in: .whitespaces)
+        let matching = needle.isEmpty ? all : all.filter { $0.organization.name.localizedCaseInsensitiveContains(needle) }
+        let pages = max(1, (matching.count + Self.pageSize - 1) / Self.pageSize)
+        let page = min(max(1, page), pages)
+        let summaries = matching.dropFirst((page - 1) * Self.pageSize).prefix(Self.pageSize)
+        values["count"] = matching.count
+        values["q"] = needle
+        values["page"] = page
+        values["pages"] = pages
+        let encoded = needle.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        if page > 1 { values["prev"] = "/provider?q=\(encoded)&page=\(page - 1)" }
+        if page < pages { values["next"] = "/provider?q=\(encoded)&page=\(page + 1)" }
         values["orgs"] = summaries.map { summary -> [String: Any] in
             [
                 "id": summary.organization.id, "name": summary.organization.name, "admins": summary.adminCount,

@@ -48,6 +48,11 @@ enum ProviderTemplates {
         <h1>Organizations</h1>
         {{#done}}<p class="notice" role="status" id="done">{{done}}</p>{{/done}}
         <section class="card">
+          <form method="get" action="/provider" class="filters" role="search">
+            <label for="org-search">Name contains</label>
+            <input id="org-search" name="q" value="{{q}}" maxlength="256">
+            <button type="submit">Search</button>
+          </form>
           <div class="table-wrap">
           <table id="org-table">
             <thead><tr><th scope="col">Organization</th><th scope="col">Admins</th><th scope="col">Key</th><th scope="col">Last used</th></tr></thead>
@@ -57,7 +62,8 @@ enum ProviderTemplates {
             </tbody>
           </table>
           </div>
-          <p class="muted">{{count}} organization(s).</p>
+          <p class="muted" id="org-count">{{count}} organization(s) · page {{page}} of {{pages}}</p>
+          <nav class="pager" aria-label="Pages">{{#prev}}<a href="{{prev}}" rel="prev" id="prev-page">Previous</a>{{/prev}} {{#next}}<a href="{{next}}" rel="next" id="next-page">Next</a>{{/next}}</nav>
         </section>
         <section class="card" aria-labelledby="create-heading">
           <h2 id="create-heading">Create an organization</h2>
