@@ -174,6 +174,28 @@ struct PortalTests {
         }
     }
 
+    @Test("organizations added by a second sign-in, and tokens that ended, keep the page's CSRF token valid")
+    func csrfWithSeveralSignIns() async throws {
+        try await withServer { harness, client in
+            for (name, login) in [("Bravo", "pat"), ("Alpha", "sam"), ("Charlie", "sam")] {
+                _ = try await harness.keygate.provisionOrganization(name: name, adminLogin: login, password: Harness.password, operator: "t")
+            }
+            let first = try await Self.signIn(client, login: "pat")
+            let second = try await client.form(
+                .post, "/portal/signin", ["loginName": "sam", "password": Harness.password], cookie: first)
+            let merged = String(try #require(second.headers[.setCookie]).split(separator: ";")[0].dropFirst("kg_portal=".count))
+            #expect(merged.split(separator: ".").count == 3)
+            // A token that no longer works stays in the browser's cookie until the next sign-in or sign-out.
+            let cookie = merged + "." + String(repeating: "f", count: 32)
+            let bravo = try #require(try await harness.store.organization(named: "Bravo"))
+            let page = try await client.send(.get, "/portal/orgs/\(bravo.id)/keys", headers: [.cookie: "kg_portal=\(cookie)"])
+            #expect(page.text.matches(of: /<option value="\d+"/).count == 3)
+            let saved = try await client.form(
+                .post, "/portal/orgs/\(bravo.id)/columns", ["columns": "key", "csrf": try Self.csrf(page)], cookie: cookie)
+            #expect(saved.status == .seeOther)
+        }
+    }
+
     @Test("sign-out ends the browser's portal sessions on the server")
     func signOut() async throws {
         try await withServer { harness, client in

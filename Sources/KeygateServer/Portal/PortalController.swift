@@ -36,10 +36,11 @@ struct PortalController {
 
     // MARK: Sessions
 
-    /// The browser's valid portal sessions (tokens that no longer work are dropped from the cookie).
+    /// The browser's valid portal sessions, sorted by organization name. Tokens that no longer work stay in the
+    /// cookie, ignored, until the next sign-in or sign-out rewrites it: rewriting it on an ordinary page would
+    /// change the CSRF token under a form already on screen.
     struct Visit {
         var sessions: [(token: String, snapshot: PortalSnapshot)] = []
-        var stale = false
 
         func session(orgID: Int64) -> (token: String, snapshot: PortalSnapshot)? {
             sessions.first { $0.snapshot.session.orgID == orgID }
@@ -52,14 +53,12 @@ struct PortalController {
             do {
                 visit.sessions.append((String(token), try await keygate.portalSession(token: token)))
             } catch KeygateError.sessionNotValid {
-                visit.stale = true
+                continue
             }
         }
         visit.sessions.sort { $0.snapshot.organizationName.localizedStandardCompare($1.snapshot.organizationName) == .orderedAscending }
         return visit
     }
-
-    var secureCookie: Bool { settings.servesTLS }
 
     func secure(_ request: Request) -> Bool {
         settings.servesTLS || (settings.trustForwardedProto && request.headers[.xForwardedProto]?.lowercased() == "https")
@@ -68,11 +67,10 @@ struct PortalController {
     /// The header, switcher and sign-out form every signed-in page shows.
     func chrome(_ visit: Visit, current orgID: Int64?, request: Request) -> [String: Any] {
         guard !visit.sessions.isEmpty else { return ["signedIn": false] }
-        let cookie = visit.sessions.map(\.token).joined(separator: ".")
         let me = visit.sessions.first { $0.snapshot.session.orgID == orgID } ?? visit.sessions[0]
         return [
             "signedIn": true,
-            "csrf": PortalRequest.csrfToken(cookieValue: cookie),
+            "csrf": PortalRequest.csrfToken(request),
             "userName": me.snapshot.admin.userName,
             "orgCount": visit.sessions.count,
             "orgs": visit.sessions.map {
@@ -81,18 +79,12 @@ struct PortalController {
         ]
     }
 
-    /// Rewrites the cookie when some of its sessions ended.
-    func refreshedCookie(_ visit: Visit, request: Request) -> HTTPFields {
-        guard visit.stale else { return [:] }
-        return [.setCookie: PortalRequest.setCookie(visit.sessions.map(\.token), secure: secure(request))]
-    }
-
     @Sendable func home(_ request: Request, context: KeygateRequestContext) async throws -> Response {
         let visit = try await visit(request)
         guard let first = visit.sessions.first else {
-            return PortalViews.redirect("/portal/signin", headers: refreshedCookie(visit, request: request))
+            return PortalViews.redirect("/portal/signin")
         }
-        return PortalViews.redirect("/portal/orgs/\(first.snapshot.session.orgID)/keys", headers: refreshedCookie(visit, request: request))
+        return PortalViews.redirect("/portal/orgs/\(first.snapshot.session.orgID)/keys")
     }
 
     @Sendable func signInPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
@@ -100,7 +92,7 @@ struct PortalController {
         var values = chrome(visit, current: nil, request: request)
         values["title"] = "Sign in"
         if request.uri.queryParameters["signedOut"] != nil { values["notice"] = "You are signed out." }
-        return views.page("signin", values, headers: refreshedCookie(visit, request: request))
+        return views.page("signin", values)
     }
 
     @Sendable func signIn(_ request: Request, context: KeygateRequestContext) async throws -> Response {
@@ -229,7 +221,7 @@ struct PortalController {
             values["hasKey"] = false
         }
         values.merge(extra) { _, new in new }
-        return views.page("keys", values, status: status, headers: refreshedCookie(visit, request: request))
+        return views.page("keys", values, status: status)
     }
 
     func cell(_ column: KeyColumn, _ key: APIKey) -> [String: Any] {

@@ -8,9 +8,9 @@ import KeygateCore
 /// - The cookie `kg_portal` holds the browser's portal session tokens, one per organization signed in to,
 ///   joined by `.` (tokens are hex): HttpOnly, SameSite=Strict, Path=/portal, Secure over TLS. It is separate
 ///   from the API's `JSESSIONID`, and a portal token is not an API session.
-/// - Every form carries a CSRF token: the SHA-256 of the cookie's value, which a page from another origin can
-///   neither read nor compute. It changes with every sign-in and sign-out. POSTs also refuse an `Origin` header
-///   naming another host.
+/// - Every form carries a CSRF token: the SHA-256 of the cookie's tokens (sorted, so their order does not
+///   matter), which a page from another origin can neither read nor compute. It changes with every sign-in and
+///   sign-out. POSTs also refuse an `Origin` header naming another host.
 enum PortalRequest {
     static let cookieName = "kg_portal"
     /// At most this many organizations at once in one browser.
@@ -37,7 +37,7 @@ enum PortalRequest {
 
     /// The CSRF token for the request's own cookie.
     static func csrfToken(_ request: Request) -> String {
-        csrfToken(cookieValue: tokens(request).joined(separator: "."))
+        csrfToken(cookieValue: tokens(request).sorted().joined(separator: "."))
     }
 
     /// Refuses a state-changing request without the right CSRF token, or sent from another origin.
@@ -48,9 +48,10 @@ enum PortalRequest {
         }
     }
 
-    /// Refuses a POST whose `Origin` names another host than the one it was sent to.
+    /// Refuses a POST whose `Origin` names another host than the one it was sent to, or is `null` (a sandboxed
+    /// or opaque origin). Without the header (older clients, privacy tools) the CSRF token alone decides.
     static func checkOrigin(_ request: Request) throws {
-        guard let origin = request.headers[.origin], origin != "null" else { return }
+        guard let origin = request.headers[.origin] else { return }
         let host = request.head.authority ?? ""
         guard let url = URL(string: origin), let originHost = url.host else {
             throw KeygateError.forbidden("cross-site request refused")
