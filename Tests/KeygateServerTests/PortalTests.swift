@@ -54,6 +54,20 @@ struct PortalTests {
         }
     }
 
+    @Test("failed sign-ins are limited like API logins, and count together with them")
+    func throttled() async throws {
+        try await withServer(throttle: .init(perLoginName: 3, perAddress: 100, window: 900)) { harness, client in
+            for _ in 0..<2 {
+                #expect(try await client.form(.post, "/portal/signin", ["loginName": "root", "password": "wrong-passw0rd!"]).status == .unauthorized)
+            }
+            // A third failure through the API fills the name's budget for both.
+            #expect(try await client.send(.post, "/api/v1/auth", json: harness.loginBody(key: "Wrong0Key123")).status == .badRequest)
+            let locked = try await client.form(.post, "/portal/signin", ["loginName": "root", "password": Harness.password])
+            #expect(locked.status == .tooManyRequests && locked.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(locked.headers[.setCookie] == nil)
+        }
+    }
+
     @Test("every action needs the page's CSRF token and this origin; refused, nothing changes")
     func csrf() async throws {
         try await withServer { harness, client in
@@ -69,6 +83,9 @@ struct PortalTests {
                 .post, path, ["keyValue": "Forged0Key12", "id": "\(id)", "csrf": token], cookie: cookie,
                 headers: [.origin: "https://evil.example"])
             #expect(otherSite.status == .forbidden)
+            let opaque = try await client.form(
+                .post, path, ["keyValue": "Forged0Key12", "id": "\(id)", "csrf": token], cookie: cookie, headers: [.origin: "null"])
+            #expect(opaque.status == .forbidden)
             #expect(try await harness.currentKey() == before)
 
             let api = try await client.login(harness)

@@ -360,3 +360,45 @@ def test_audit_page_filters_and_exports(keygate, org, driver):
     href = driver.find_element(By.ID, "export-csv").get_attribute("href")
     csv = requests.get(href, cookies={"kg_portal": driver.get_cookie("kg_portal")["value"]})
     assert csv.status_code == 200 and csv.text.startswith("time,actor,action,detail")
+
+
+def test_every_page_passes_the_axe_accessibility_rules(keygate, org, driver):
+    """axe-core (bundled by axe-selenium-python, runs offline in the page): labels, contrast (WCAG AA), names of
+    buttons and links, landmarks, duplicate ids, and the rest of its rule set, on each page and open dialog."""
+    from axe_selenium_python import Axe
+
+    def check(what):
+        axe = Axe(driver)
+        axe.inject()
+        violations = axe.run()["violations"]
+        assert not violations, f"{what}: " + "; ".join(f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+                                                     for v in violations)
+
+    driver.get(keygate.base + "/portal/signin")
+    check("sign-in")
+    sign_in(driver, keygate.base, org["username"])
+    check("API Key Management")
+    assert driver.find_elements(By.ID, "edit-key"), f"not the key page: {driver.current_url}"
+    for name in ("edit", "columns", "delete"):
+        dialog(driver, name)
+        check(f"{name} dialog")
+        driver.find_element(By.CSS_SELECTOR, f"#dialog-{name} [data-close]").click()
+    for tab in ("Admins", "Roles", "Audit"):
+        driver.find_element(By.LINK_TEXT, tab).click()
+        wait(driver, lambda d: d.find_element(By.TAG_NAME, "h1").text == tab)
+        check(tab)
+        shot(driver, tab.lower())
+    login = f"ops-axe-{int(time.time() * 1000)}"
+    password = keygate.cli("provider", "create-operator", "--login", login)["password"]
+    keygate.secrets.add(password)
+    driver.get(keygate.base + "/provider")
+    check("console sign-in")
+    shot(driver, "provider-sign-in")
+    driver.find_element(By.ID, "loginName").send_keys(login)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "button[type=submit].primary").click()
+    wait(driver, EC.presence_of_element_located((By.ID, "org-table")))
+    check("console organizations")
+    driver.find_element(By.LINK_TEXT, org["name"]).click()
+    wait(driver, EC.presence_of_element_located((By.ID, "audit-table")))
+    check("console organization")

@@ -5,7 +5,8 @@ import Logging
 import Mustache
 
 /// Renders the portal's pages. Every HTML answer carries a strict Content-Security-Policy (scripts and styles
-/// from this origin only, no framing), `no-store`, and no referrer.
+/// from this origin only, no framing), `no-store`, and `Referrer-Policy: same-origin` (no referrer leaves the
+/// site; `no-referrer` would also make the browser send `Origin: null` on the portal's own form posts).
 struct PortalViews: Sendable {
     let library: MustacheLibrary
 
@@ -22,7 +23,7 @@ struct PortalViews: Sendable {
         .contentSecurityPolicy:
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         .cacheControl: "no-store",
-        HTTPField.Name("Referrer-Policy")!: "no-referrer",
+        HTTPField.Name("Referrer-Policy")!: "same-origin",
         HTTPField.Name("X-Content-Type-Options")!: "nosniff",
     ]
 
