@@ -288,6 +288,17 @@ struct PortalOrganizationPagesTests {
             let me = try await client.form(
                 .post, "/portal/orgs/\(harness.orgID)/admins/\(harness.org.admin.id)", ["action": "disable", "csrf": token], cookie: cookie)
             #expect(me.status == .conflict && me.text.contains("cannot disable yourself"))
+            let renamed = try await client.form(
+                .post, "/portal/orgs/\(harness.orgID)/admins/\(dan.id)",
+                ["action": "edit", "userName": "Daniel", "email": "d@example.com", "csrf": token],
+                cookie: cookie)
+            #expect(renamed.status == .seeOther)
+            let edited = try await harness.store.admin(orgID: harness.orgID, id: dan.id)
+            #expect(edited?.userName == "Daniel" && edited?.email == "d@example.com")
+            let blank = try await client.form(
+                .post, "/portal/orgs/\(harness.orgID)/admins/\(dan.id)", ["action": "edit", "userName": " ", "csrf": token], cookie: cookie)
+            #expect(blank.status == .badRequest && blank.text.contains(#"id="page-error""#))
+            #expect(try await harness.store.admin(orgID: harness.orgID, id: dan.id)?.userName == "Daniel")
             #expect(try await harness.store.admin(orgID: harness.orgID, id: harness.org.admin.id)?.disabled == false)
         }
     }

@@ -133,13 +133,19 @@ extension PortalController {
         case "role":
             guard let roleID = form["roleID"].flatMap({ Int64($0) }) else { throw KeygateError.invalidInput("choose a role") }
             draft = AdminDraft(roleID: roleID)
+        case "edit":
+            draft = AdminDraft(userName: form["userName"] ?? "", email: form["email"] ?? "")
         default: throw KeygateError.invalidInput("unknown action")
         }
         do {
             _ = try await keygate.updateAdmin(snapshot.principal, id: id, draft: draft)
         } catch let error as KeygateError {
-            guard case .conflict(let message) = error else { throw error }
-            return try await renderAdmins(visit, snapshot, request: request, extra: ["pageError": Self.sentence(message)], status: .conflict)
+            switch error {
+            case .conflict, .invalidInput:
+                let (status, _, message) = error.http
+                return try await renderAdmins(visit, snapshot, request: request, extra: ["pageError": Self.sentence(message)], status: status)
+            default: throw error
+            }
         }
         return PortalViews.redirect("/portal/orgs/\(snapshot.session.orgID)/admins?done=updated")
     }

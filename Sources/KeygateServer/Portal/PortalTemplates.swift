@@ -300,7 +300,15 @@ enum PortalTemplates {
               <td data-label="Status">{{status}}</td>
               {{#canWrite}}<td data-label="Actions">{{^isSelf}}<form method="post" action="/portal/orgs/{{orgID}}/admins/{{id}}" class="inline">
                 <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="action" value="{{toggle}}">
-                <button type="submit" data-toggle="{{login}}">{{toggleLabel}}</button></form>{{/isSelf}}{{#isSelf}}(you){{/isSelf}}</td>{{/canWrite}}
+                <button type="submit" data-toggle="{{login}}">{{toggleLabel}}</button></form>{{/isSelf}}{{#isSelf}}(you){{/isSelf}}
+                <details class="edit-admin"><summary>Edit</summary>
+                  <form method="post" action="/portal/orgs/{{orgID}}/admins/{{id}}" class="stack">
+                    <input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="action" value="edit">
+                    <label for="name-{{id}}">Name</label><input id="name-{{id}}" name="userName" value="{{name}}" required maxlength="256">
+                    <label for="email-{{id}}">E-mail</label><input id="email-{{id}}" name="email" type="email" value="{{email}}" maxlength="256">
+                    <button type="submit" id="save-admin-{{id}}">Save</button>
+                  </form>
+                </details></td>{{/canWrite}}
             </tr>{{/admins}}
             </tbody>
           </table>
