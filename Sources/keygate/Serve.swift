@@ -87,7 +87,9 @@ struct Serve: AsyncParsableCommand {
     /// organization's login. The password is shown this once; it is stored only as a bcrypt hash.
     static func printBanner(base: String, port: Int, database: String, demo: ProvisioningResult?, json: Bool) {
         if json {
-            var object: [String: String] = ["event": "listening", "baseUrl": base + "/api/v1", "port": String(port), "database": database]
+            var object: [String: String] = [
+                "event": "listening", "baseUrl": base + "/api/v1", "portalUrl": base + "/portal", "port": String(port), "database": database,
+            ]
             if let demo {
                 object["organization"] = demo.organization.name
                 object["username"] = demo.admin.loginName
@@ -99,6 +101,7 @@ struct Serve: AsyncParsableCommand {
         }
         print("Keygate is listening on \(base)  (database: \(database))")
         print("API base URL: \(base)/api/v1")
+        print("Admin portal: \(base)/portal   (provider console: \(base)/provider, accounts from `keygate provider create-operator`)")
         if let demo {
             print("")
             print("A new database: provisioned the organization \"\(demo.organization.name)\".")
