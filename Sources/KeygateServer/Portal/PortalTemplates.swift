@@ -2,24 +2,29 @@
 /// folder next to it. `{{x}}` escapes HTML; the pages never use the unescaped form.
 enum PortalTemplates {
     static let all: [String: String] = [
-        "head": head, "foot": foot, "signin": signin, "keys": keys, "message": message, "applied": applied,
+        "document": document, "head": head, "foot": foot, "signin": signin, "keys": keys, "message": message, "applied": applied,
         "audit": audit, "admins": admins, "roles": roles,
         "phead": ProviderTemplates.head, "provider-signin": ProviderTemplates.signin, "provider-orgs": ProviderTemplates.orgs,
         "provider-org": ProviderTemplates.org, "provider-created": ProviderTemplates.created, "provider-message": ProviderTemplates.message,
     ]
 
-    static let head = #"""
+    /// The document's start, shared by the portal's and the console's headers.
+    static let document = #"""
         <!doctype html>
         <html lang="en">
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{title}} · Keygate</title>
+        <title>{{title}} · Keygate{{#console}} provider console{{/console}}</title>
         <link rel="stylesheet" href="/portal/assets/portal.css">
         <script src="/portal/assets/portal.js" defer></script>
         </head>
         <body>
         <a class="skip" href="#main">Skip to content</a>
+        """#
+
+    static let head = #"""
+        {{> document}}
         <header class="bar">
           <span class="brand">Keygate</span>
           {{#signedIn}}

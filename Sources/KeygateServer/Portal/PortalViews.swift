@@ -29,6 +29,8 @@ struct PortalViews: Sendable {
 
     /// A page.
     func page(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        var values = values
+        values["console"] = template.hasPrefix("provider-")
         let html = library.render(values, withTemplate: template) ?? ""
         var headers = Self.securityHeaders
         headers[.contentType] = "text/html; charset=utf-8"

@@ -1,17 +1,7 @@
 /// The provider console's templates (see ``PortalTemplates``).
 enum ProviderTemplates {
     static let head = #"""
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{title}} · Keygate provider console</title>
-        <link rel="stylesheet" href="/portal/assets/portal.css">
-        <script src="/portal/assets/portal.js" defer></script>
-        </head>
-        <body>
-        <a class="skip" href="#main">Skip to content</a>
+        {{> document}}
         <header class="bar provider">
           <span class="brand">Keygate · Provider console</span>
           {{#operator}}
