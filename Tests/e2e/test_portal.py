@@ -402,3 +402,17 @@ def test_every_page_passes_the_axe_accessibility_rules(keygate, org, driver):
     driver.find_element(By.LINK_TEXT, org["name"]).click()
     wait(driver, EC.presence_of_element_located((By.ID, "audit-table")))
     check("console organization")
+
+
+def test_dialogs_work_from_the_keyboard(keygate, org, driver):
+    from selenium.webdriver.common.keys import Keys
+
+    sign_in(driver, keygate.base, org["username"])
+    edit = driver.find_element(By.ID, "edit-key")
+    edit.send_keys(Keys.ENTER)  # a focused button activates with Enter
+    wait(driver, EC.visibility_of_element_located((By.ID, "dialog-edit")))
+    active = driver.switch_to.active_element
+    assert active.get_attribute("id") == "new-key", "focus moves into the dialog, onto its field"
+    active.send_keys(Keys.ESCAPE)
+    wait(driver, EC.invisibility_of_element_located((By.ID, "dialog-edit")))
+    assert key_shown_by_cli(keygate, org) == org["api_key"]
