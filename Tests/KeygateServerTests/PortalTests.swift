@@ -171,8 +171,18 @@ struct PortalTests {
                 name: "Beta", adminLogin: "root", password: Harness.password, operator: "test")
             let third = try await harness.keygate.provisionOrganization(
                 name: "Gamma", adminLogin: "root", password: "Other-passw0rd", operator: "test")
+            // In Delta the same person only views keys: the apply is refused there, and only there.
+            let delta = try await harness.keygate.provisionOrganization(
+                name: "Delta", adminLogin: "root", password: Harness.password, operator: "test")
+            let note = AuditEvent(
+                orgID: delta.organization.id, at: harness.clock.now, actor: .provider(name: "t"), action: "role.created", detail: "")
+            let viewers = try await harness.store.insertRole(
+                Role(id: 0, orgID: delta.organization.id, name: "Viewers", featurePermissions: [Role.apiKeyManagement: .readOnly]), audit: note)
+            var viewer = delta.admin
+            viewer.roleID = viewers.id
+            try await harness.store.updateAdmin(viewer, endSessions: false, keepSession: nil, audit: note)
             let cookie = try await Self.signIn(client)
-            #expect(cookie.split(separator: ".").count == 2, "Acme and Beta, not Gamma (another password)")
+            #expect(cookie.split(separator: ".").count == 3, "Acme, Beta and Delta, not Gamma (another password)")
             let page = try await client.send(.get, "/portal/orgs/\(second.organization.id)/keys", headers: [.cookie: "kg_portal=\(cookie)"])
             #expect(page.status == .ok && page.text.contains("Beta") && page.text.contains(#"id="open-apply""#))
             let denied = try await client.send(.get, "/portal/orgs/\(third.organization.id)/keys", headers: [.cookie: "kg_portal=\(cookie)"])
@@ -183,6 +193,8 @@ struct PortalTests {
             #expect(invalid.status == .badRequest && invalid.text.contains("data-open"))
             let applied = try await client.form(.post, "/portal/apply-all", ["keyValue": "Shared0Key12", "csrf": token], cookie: cookie)
             #expect(applied.status == .ok && applied.text.matches(of: /data-ok="true"/).count == 2)
+            #expect(applied.text.contains("Not changed: your role grants read-only access"))
+            #expect(try await harness.keygate.currentKey(orgID: delta.organization.id)?.value.rawValue != "Shared0Key12")
             #expect(try await harness.currentKey() == "Shared0Key12")
             #expect(try await harness.keygate.currentKey(orgID: second.organization.id)?.value.rawValue == "Shared0Key12")
             #expect(try await harness.keygate.currentKey(orgID: third.organization.id)?.value.rawValue != "Shared0Key12")

@@ -107,6 +107,45 @@ extension Keygate {
         return columns
     }
 
+    /// What happened in one organization when one key string was applied to several.
+    public enum KeyApplyOutcome: Sendable {
+        /// It already had this key.
+        case unchanged
+        /// The key was edited to the string; this many API sessions ended.
+        case set(endedSessions: Int)
+        /// It had no key; the string was added.
+        case added
+        /// Refused there (role without write access, key disabled by the provider, a concurrent change…).
+        case refused(KeygateError)
+    }
+
+    /// Applies one key string to several organizations (an admin signed in to each), each with the ordinary edit
+    /// (or add, where there is none) and its rules, independently: one refusal does not stop the others.
+    /// - Throws: ``KeygateError/invalidInput(_:)`` when the string is not a key, before anything is tried.
+    /// - Returns: one outcome per principal, in order.
+    public func applyKey(_ value: String, to principals: [Principal]) async throws -> [KeyApplyOutcome] {
+        _ = try APIKeyValue(validating: value)
+        var outcomes: [KeyApplyOutcome] = []
+        for principal in principals {
+            do {
+                try principal.require(.readWrite)
+                if let key = try await listKeys(principal).first {
+                    if key.value.rawValue == value {
+                        outcomes.append(.unchanged)
+                    } else {
+                        outcomes.append(.set(endedSessions: try await editKey(principal, id: key.id, newValue: value).1))
+                    }
+                } else {
+                    _ = try await addKey(principal, value: value)
+                    outcomes.append(.added)
+                }
+            } catch let error as KeygateError {
+                outcomes.append(.refused(error))
+            }
+        }
+        return outcomes
+    }
+
     /// The number of live API sessions of an organization (what a key change would end).
     public func liveSessionCount(orgID: Int64) async throws -> Int { try await store.sessionCount(orgID: orgID) }
 }

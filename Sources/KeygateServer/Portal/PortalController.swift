@@ -330,8 +330,9 @@ struct PortalController {
         guard !visit.sessions.isEmpty else { throw KeygateError.sessionNotValid }
         let from = form["from"].flatMap { Int64($0) }
         let value = form["keyValue"] ?? ""
+        let outcomes: [Keygate.KeyApplyOutcome]
         do {
-            _ = try APIKeyValue(validating: value)
+            outcomes = try await keygate.applyKey(value, to: visit.sessions.map(\.snapshot.principal))
         } catch let error as KeygateError {
             // Nothing was tried: the string is not a key.
             guard let origin = visit.sessions.first(where: { $0.snapshot.session.orgID == from }) ?? visit.sessions.first else { throw error }
@@ -340,31 +341,15 @@ struct PortalController {
                 visit, origin.snapshot, request: request,
                 extra: ["openApply": true, "applyError": Self.sentence(message), "applyValue": value], status: status)
         }
-        var results: [[String: Any]] = []
-        for (_, snapshot) in visit.sessions {
-            let outcome: String
-            var ok = false
-            do {
-                let principal = snapshot.principal
-                try principal.require(.readWrite)
-                if let key = try await keygate.listKeys(principal).first {
-                    if key.value.rawValue == value {
-                        outcome = "Unchanged: it already has this key."
-                        ok = true
-                    } else {
-                        let (_, ended) = try await keygate.editKey(principal, id: key.id, newValue: value)
-                        outcome = "Key set. " + (ended == 1 ? "1 live API session ended." : "\(ended) live API sessions ended.")
-                        ok = true
-                    }
-                } else {
-                    _ = try await keygate.addKey(principal, value: value)
-                    outcome = "Key added (it had none)."
-                    ok = true
+        let results: [[String: Any]] = zip(visit.sessions, outcomes).map { session, outcome in
+            let (text, ok): (String, Bool) =
+                switch outcome {
+                case .unchanged: ("Unchanged: it already has this key.", true)
+                case .set(let ended): ("Key set. " + (ended == 1 ? "1 live API session ended." : "\(ended) live API sessions ended."), true)
+                case .added: ("Key added (it had none).", true)
+                case .refused(let error): ("Not changed: " + error.http.message, false)
                 }
-            } catch let error as KeygateError {
-                outcome = "Not changed: " + error.http.message
-            }
-            results.append(["name": snapshot.organizationName, "outcome": outcome, "ok": ok])
+            return ["name": session.snapshot.organizationName, "outcome": text, "ok": ok]
         }
         var values = chrome(visit, current: from, request: request)
         values["title"] = "One key for all organizations"
