@@ -403,6 +403,24 @@ public struct SQLKeygateStore: KeygateStore {
         }
     }
 
+    public func setOperatorDisabled(loginName: String, disabled: Bool) async throws -> Bool {
+        try await db.transaction(announcing: false) { sql in
+            guard
+                let row = try await sql.raw(
+                    """
+                    UPDATE provider_operators SET disabled = \(bind: disabled ? 1 : 0) WHERE login_key = \(bind: loginName.lowercased())
+                    RETURNING id
+                    """
+                ).first()
+            else { return false }
+            if disabled {
+                let id = try row.decode(column: "id", as: Int64.self)
+                try await sql.raw("DELETE FROM operator_sessions WHERE operator_id = \(bind: id)").run()
+            }
+            return true
+        }
+    }
+
     public func createOperatorSession(tokenHash: String, operatorID: Int64, at: Date) async throws {
         try await db.transaction(announcing: false) { sql in
             try await sql.raw(

@@ -357,7 +357,34 @@ struct AuditCommand: AsyncParsableCommand {
 struct ProviderCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "provider", abstract: "Manage the provider console's operator accounts.",
-        subcommands: [CreateOperator.self, ListOperators.self])
+        subcommands: [CreateOperator.self, ListOperators.self, DisableOperator.self, EnableOperator.self])
+
+    struct DisableOperator: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "disable-operator", abstract: "Disable an operator: they cannot sign in, and their console sessions end now.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Login name.") var login: String
+
+        func run() async throws {
+            try await withRuntime(common) { runtime in
+                try await runtime.keygate.setOperatorDisabled(loginName: login, disabled: true)
+                Output.emit(common.json, ["login": login, "disabled": "true"]) { "operator \(login) disabled" }
+            }
+        }
+    }
+
+    struct EnableOperator: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "enable-operator", abstract: "Enable a disabled operator again.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Login name.") var login: String
+
+        func run() async throws {
+            try await withRuntime(common) { runtime in
+                try await runtime.keygate.setOperatorDisabled(loginName: login, disabled: false)
+                Output.emit(common.json, ["login": login, "disabled": "false"]) { "operator \(login) enabled" }
+            }
+        }
+    }
 
     struct Created: Encodable {
         let login: String

@@ -33,7 +33,7 @@ struct CommonOptions: ParsableArguments {
 /// | `session.ztwIdleSeconds`, `session.ziaIdleSeconds` | `1800`, `300` |
 /// | `session.cache` | `true` (serve only): keep session snapshots in memory, cleared on every announced change |
 /// | `login.timestampWindowSeconds` | `7200` |
-/// | `portal.idleSeconds` | `1800`: browser sessions of the admin portal |
+/// | `portal.idleSeconds` | `1800`: browser sessions of the admin portal and the provider console |
 /// | `login.maxFailuresPerName`, `login.maxFailuresPerAddress`, `login.lockoutSeconds` | `5`, `20`, `900` |
 /// | `ratelimit.preset` | `generous` (`zscaler`, `off`) |
 /// | `ratelimit.shared` | `true` on PostgreSQL, `false` on SQLite: count request limits in the database |

@@ -225,6 +225,27 @@ struct PortalTests {
         }
     }
 
+    @Test("a portal session ends after 30 idle minutes, and at once when its admin is disabled")
+    func sessionEnds() async throws {
+        try await withServer { harness, client in
+            _ = try await harness.addAdmin("ida", access: .readWrite)
+            let root = try await Self.signIn(client)
+            let ida = try await Self.signIn(client, login: "ida")
+            let path = "/portal/orgs/\(harness.orgID)/keys"
+            harness.clock.advance(29 * 60)
+            #expect(try await client.send(.get, path, headers: [.cookie: "kg_portal=\(root)"]).status == .ok, "activity resets the idle time")
+            harness.clock.advance(29 * 60)
+            #expect(try await client.send(.get, path, headers: [.cookie: "kg_portal=\(root)"]).status == .ok)
+            let idle = try await client.send(.get, path, headers: [.cookie: "kg_portal=\(ida)"])
+            #expect(idle.status == .seeOther && idle.headers[.location] == "/portal/signin", "ida was idle for 58 minutes")
+
+            let fresh = try await Self.signIn(client, login: "ida")
+            let admin = try #require(try await harness.store.admins(orgID: harness.orgID).first { $0.loginName == "ida" })
+            _ = try await harness.keygate.updateAdmin(current: admin, draft: AdminDraft(disabled: true), actor: .provider(name: "t"))
+            #expect(try await client.send(.get, path, headers: [.cookie: "kg_portal=\(fresh)"]).status == .seeOther)
+        }
+    }
+
     @Test("sign-out ends the browser's portal sessions on the server")
     func signOut() async throws {
         try await withServer { harness, client in
@@ -322,6 +343,14 @@ struct PortalOrganizationPagesTests {
             let cookie = try await PortalTests.signIn(client)
             let list = try await page(client, "/portal/orgs/\(harness.orgID)/roles", cookie: cookie)
             #expect(list.text.contains("(cannot be edited)"))
+            let created = try await client.form(
+                .post, "/portal/orgs/\(harness.orgID)/roles", ["name": "Auditors", "level": "READ_ONLY", "csrf": try PortalTests.csrf(list)],
+                cookie: cookie)
+            #expect(created.status == .seeOther)
+            #expect(try await harness.store.roles(orgID: harness.orgID).first { $0.name == "Auditors" }?.apiKeyAccess == .readOnly)
+            let badLevel = try await client.form(
+                .post, "/portal/orgs/\(harness.orgID)/roles", ["name": "Odd", "level": "ALL", "csrf": try PortalTests.csrf(list)], cookie: cookie)
+            #expect(badLevel.status == .badRequest && badLevel.headers[.contentType]?.hasPrefix("text/html") == true)
             let role = try #require(try await harness.store.roles(orgID: harness.orgID).first { $0.name == "role-vera" })
             let saved = try await client.form(
                 .post, "/portal/orgs/\(harness.orgID)/roles/\(role.id)", ["level": "READ_WRITE", "csrf": try PortalTests.csrf(list)], cookie: cookie)
@@ -426,6 +455,16 @@ struct ProviderConsoleTests {
                 .post, "/provider/signout", raw: "csrf=\(token)", contentType: "application/x-www-form-urlencoded", headers: headers)
             #expect(out.status == .seeOther)
             #expect(try await client.send(.get, "/provider", headers: headers).status == .seeOther)
+
+            // A disabled operator's open session ends at once, and they cannot sign in again until enabled.
+            let again = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"])
+            let live: HTTPFields = [.cookie: String(try #require(again.headers[.setCookie]).split(separator: ";")[0])]
+            #expect(try await client.send(.get, "/provider", headers: live).status == .ok)
+            try await harness.keygate.setOperatorDisabled(loginName: "ops", disabled: true)
+            #expect(try await client.send(.get, "/provider", headers: live).headers[.location] == "/provider/signin")
+            let refused = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"])
+            #expect(refused.status == .forbidden && refused.headers[.setCookie] == nil)
+            await #expect(throws: KeygateError.self) { try await harness.keygate.setOperatorDisabled(loginName: "ghost", disabled: true) }
         }
     }
 }

@@ -115,6 +115,31 @@ struct ChangeFeedTests {
         }
     }
 
+    @Test(
+        "PostgreSQL with changeNotify=off: writes send no NOTIFY and the watcher never makes a cache live",
+        .enabled(if: Backend.postgresURL != nil))
+    func notifyOff() async throws {
+        try await withStore(.postgres) { db, _ in
+            let heard = EventLog(db.changes)
+            let url = try #require(try await Self.url(of: db))
+            let (quiet, _) = try await Storage.open(url: url + "&changeNotify=off", logger: Logger.quiet("quiet"))
+            #expect(!quiet.announcesChanges)
+            let cache = SessionCache()
+            quiet.changes.drive(cache)
+            try await withWatcher(db) {
+                #expect(try await heard.wait(for: .listening))
+                try await withWatcher(quiet) {
+                    try await quiet.transaction { _ in }
+                    try await Task.sleep(for: .milliseconds(200))
+                    #expect(heard.count(.changed) == 0, "nothing was announced to the listening process")
+                    #expect(!cache.isLive, "without announcements the cache stays off")
+                }
+            }
+            try await quiet.shutdown()
+            await #expect(throws: StorageError.self) { try await Storage.open(url: url + "&changeNotify=maybe", logger: Logger.quiet("t")) }
+        }
+    }
+
     /// The URL of a test PostgreSQL database (its name, on the test server).
     static func url(of db: any DatabaseHandle) async throws -> String? {
         let name = try await db.read { sql in

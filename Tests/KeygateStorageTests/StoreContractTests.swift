@@ -384,6 +384,14 @@ struct StoreContractTests {
             #expect(try await store.deleteOperatorSessions(tokenHashes: [], idleBefore: t0.addingTimeInterval(50)) == 1)
             #expect(try await store.operatorSession(tokenHash: "s1") == nil)
             #expect(try await store.deleteOperatorSessions(tokenHashes: ["s2"], idleBefore: nil) == 1)
+            // Disabling ends the operator's sessions; enabling brings none back.
+            try await store.createOperatorSession(tokenHash: "s3", operatorID: op.id, at: t0)
+            #expect(try await store.setOperatorDisabled(loginName: "OPS", disabled: true))
+            #expect(try await store.operatorSession(tokenHash: "s3") == nil)
+            #expect(try await store.providerOperator(loginName: "ops")?.disabled == true)
+            #expect(try await store.setOperatorDisabled(loginName: "ops", disabled: false))
+            #expect(try await store.providerOperator(loginName: "ops")?.disabled == false)
+            #expect(try await store.setOperatorDisabled(loginName: "nobody", disabled: true) == false)
         }
     }
 

@@ -36,6 +36,37 @@ extension Keygate {
         return ProvisioningResult(organization: result.organization, admin: result.admin, password: password, key: try open(sealed))
     }
 
+    /// One page of the provider's organization list.
+    public struct OrganizationPage: Sendable {
+        /// This page's organizations, by name.
+        public var summaries: [OrganizationSummary]
+        /// How many match in all.
+        public var total: Int
+        /// This page (1-based, clamped to the pages there are).
+        public var page: Int
+        /// How many pages there are (at least 1).
+        public var pages: Int
+    }
+
+    /// The organizations whose name contains `search` (case-insensitively; all when empty), `pageSize` per page.
+    public func organizationPage(search: String, page: Int, pageSize: Int) async throws -> OrganizationPage {
+        let needle = search.trimmingCharacters(in: .whitespaces)
+        let all = try await store.organizationSummaries()
+        let matching = needle.isEmpty ? all : all.filter { $0.organization.name.localizedCaseInsensitiveContains(needle) }
+        let size = max(1, pageSize)
+        let pages = max(1, (matching.count + size - 1) / size)
+        let page = min(max(1, page), pages)
+        return OrganizationPage(
+            summaries: Array(matching.dropFirst((page - 1) * size).prefix(size)), total: matching.count, page: page, pages: pages)
+    }
+
+    /// The organization with this id.
+    /// - Throws: ``KeygateError/notFound(_:)``.
+    public func organization(id: Int64) async throws -> Organization {
+        guard let org = try await store.organization(id: id) else { throw KeygateError.notFound("organization \(id) not found") }
+        return org
+    }
+
     /// Looks an organization up by id (digits) or by name.
     public func findOrganization(_ reference: String) async throws -> Organization {
         if let id = Int64(reference), let org = try await store.organization(id: id) { return org }

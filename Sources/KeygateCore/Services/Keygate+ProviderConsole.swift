@@ -13,6 +13,14 @@ extension Keygate {
         return (created, password)
     }
 
+    /// Disables an operator (their console sessions end at once) or enables them again.
+    /// - Throws: ``KeygateError/notFound(_:)`` for an unknown login name.
+    public func setOperatorDisabled(loginName: String, disabled: Bool) async throws {
+        guard try await store.setOperatorDisabled(loginName: loginName, disabled: disabled) else {
+            throw KeygateError.notFound("no operator named \(loginName)")
+        }
+    }
+
     /// Signs an operator in to the provider console. The same work for every failure (one bcrypt verification,
     /// against a dummy hash for an unknown name) and the same lockout counters as admin logins, keyed apart.
     /// - Returns: the session token (only its SHA-256 is stored).

@@ -109,6 +109,9 @@ public protocol KeygateStore: Sendable {
     func providerOperator(loginName: String) async throws -> ProviderOperator?
     /// Every operator, by login name.
     func providerOperators() async throws -> [ProviderOperator]
+    /// Disables or enables an operator; disabling also ends their console sessions.
+    /// - Returns: false when no operator has that login name.
+    func setOperatorDisabled(loginName: String, disabled: Bool) async throws -> Bool
     /// Stores a console session (hashed token) for an operator.
     func createOperatorSession(tokenHash: String, operatorID: Int64, at: Date) async throws
     /// The operator of a console session and when it was last seen, or nil.

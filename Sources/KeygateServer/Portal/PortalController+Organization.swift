@@ -29,7 +29,7 @@ extension PortalController {
     }
 
     @Sendable func auditPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (visit, _, snapshot) = try await current(request, context: context)
+        let (visit, snapshot) = try await current(request, context: context)
         var values = try organizationValues(visit, snapshot, request: request, tab: "Audit", title: "Audit")
         let type = auditType(request)
         // The newest 200 on the page (it renders in a few milliseconds); the CSV export has up to 10,000.
@@ -44,7 +44,7 @@ extension PortalController {
 
     /// The same events as CSV (RFC 4180), with cells that a spreadsheet would run as a formula defused.
     @Sendable func auditCSV(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (_, _, snapshot) = try await current(request, context: context)
+        let (_, snapshot) = try await current(request, context: context)
         let events = try await keygate.auditTrail(snapshot.principal, type: auditType(request), limit: 10_000)
         var csv = "time,actor,action,detail\r\n"
         for event in events {
@@ -66,7 +66,7 @@ extension PortalController {
     // MARK: Admins
 
     @Sendable func adminsPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (visit, _, snapshot) = try await current(request, context: context)
+        let (visit, snapshot) = try await current(request, context: context)
         var extra: [String: Any] = [:]
         if let done = request.uri.queryParameters["done"] {
             extra["done"] = ["created": "The admin was added.", "updated": "The admin was updated."][String(done)]
@@ -96,9 +96,7 @@ extension PortalController {
     }
 
     @Sendable func createAdmin(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let form = try await PortalRequest.form(request, context: context)
-        try PortalRequest.checkCSRF(request, form: form)
-        let (visit, _, snapshot) = try await current(request, context: context)
+        let (form, visit, snapshot) = try await posted(request, context: context)
         let login = form["loginName"] ?? ""
         let draft = AdminDraft(
             loginName: login, userName: (form["userName"] ?? "").isEmpty ? login : form["userName"], email: form["email"] ?? "",
@@ -122,9 +120,7 @@ extension PortalController {
     }
 
     @Sendable func changeAdmin(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let form = try await PortalRequest.form(request, context: context)
-        try PortalRequest.checkCSRF(request, form: form)
-        let (visit, _, snapshot) = try await current(request, context: context)
+        let (form, visit, snapshot) = try await posted(request, context: context)
         guard let id = context.parameters.get("id", as: Int64.self) else { throw KeygateError.notFound("no such admin") }
         let draft: AdminDraft
         switch form["action"] {
@@ -155,7 +151,7 @@ extension PortalController {
     static let levels: [(FeatureAccess, String)] = [(.none, "None"), (.readOnly, "View Only"), (.readWrite, "Full")]
 
     @Sendable func rolesPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (visit, _, snapshot) = try await current(request, context: context)
+        let (visit, snapshot) = try await current(request, context: context)
         var values = try organizationValues(visit, snapshot, request: request, tab: "Roles", title: "Roles")
         let canWrite = snapshot.role.apiKeyAccess.grants(.readWrite)
         if let done = request.uri.queryParameters["done"] {
@@ -180,18 +176,14 @@ extension PortalController {
     }
 
     @Sendable func createRole(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let form = try await PortalRequest.form(request, context: context)
-        try PortalRequest.checkCSRF(request, form: form)
-        let (_, _, snapshot) = try await current(request, context: context)
+        let (form, _, snapshot) = try await posted(request, context: context)
         _ = try await keygate.createRole(
             snapshot.principal, draft: RoleDraft(name: form["name"] ?? "", featurePermissions: [Role.apiKeyManagement: try level(form)]))
         return PortalViews.redirect("/portal/orgs/\(snapshot.session.orgID)/roles?done=created")
     }
 
     @Sendable func changeRole(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let form = try await PortalRequest.form(request, context: context)
-        try PortalRequest.checkCSRF(request, form: form)
-        let (_, _, snapshot) = try await current(request, context: context)
+        let (form, _, snapshot) = try await posted(request, context: context)
         guard let id = context.parameters.get("id", as: Int64.self) else { throw KeygateError.notFound("no such role") }
         _ = try await keygate.updateRole(snapshot.principal, id: id, draft: RoleDraft(featurePermissions: [Role.apiKeyManagement: try level(form)]))
         return PortalViews.redirect("/portal/orgs/\(snapshot.session.orgID)/roles?done=updated")

@@ -146,17 +146,25 @@ struct PortalController {
     // MARK: The API Key Management page
 
     /// The signed-in session for the path's organization.
-    func current(_ request: Request, context: KeygateRequestContext) async throws -> (Visit, token: String, snapshot: PortalSnapshot) {
+    func current(_ request: Request, context: KeygateRequestContext) async throws -> (Visit, snapshot: PortalSnapshot) {
         let visit = try await visit(request)
         guard !visit.sessions.isEmpty else { throw KeygateError.sessionNotValid }
         guard let orgID = context.parameters.get("orgID", as: Int64.self), let session = visit.session(orgID: orgID) else {
             throw KeygateError.notFound("You are not signed in to that organization. Sign in with an account there to add it.")
         }
-        return (visit, session.token, session.snapshot)
+        return (visit, session.snapshot)
+    }
+
+    /// A form posted to one of the path organization's pages, after the CSRF and origin checks.
+    func posted(_ request: Request, context: KeygateRequestContext) async throws -> ([String: String], Visit, snapshot: PortalSnapshot) {
+        let form = try await PortalRequest.form(request, context: context)
+        try PortalRequest.checkCSRF(request, form: form)
+        let (visit, snapshot) = try await current(request, context: context)
+        return (form, visit, snapshot)
     }
 
     @Sendable func keysPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (visit, _, snapshot) = try await current(request, context: context)
+        let (visit, snapshot) = try await current(request, context: context)
         var extra: [String: Any] = [:]
         if let done = request.uri.queryParameters["done"] {
             let ended = request.uri.queryParameters["ended"].flatMap { Int(String($0)) } ?? 0
@@ -260,9 +268,7 @@ struct PortalController {
     // MARK: Actions
 
     @Sendable func keyAction(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let form = try await PortalRequest.form(request, context: context)
-        try PortalRequest.checkCSRF(request, form: form)
-        let (visit, _, snapshot) = try await current(request, context: context)
+        let (form, visit, snapshot) = try await posted(request, context: context)
         let principal = snapshot.principal
         try principal.require(.readWrite)
         let orgID = snapshot.session.orgID
@@ -310,9 +316,7 @@ struct PortalController {
     }
 
     @Sendable func saveColumns(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let form = try await PortalRequest.form(request, context: context)
-        try PortalRequest.checkCSRF(request, form: form)
-        let (visit, _, snapshot) = try await current(request, context: context)
+        let (form, visit, snapshot) = try await posted(request, context: context)
         do {
             try await keygate.setKeyColumns(adminID: snapshot.admin.id, choice: form["columns"] ?? "")
         } catch let error as KeygateError {

@@ -97,20 +97,16 @@ struct ProviderController {
     ) async throws -> Response {
         var values = chrome
         values["title"] = "Organizations"
-        let all = try await keygate.store.organizationSummaries()
+        let list = try await keygate.organizationPage(search: search, page: page, pageSize: Self.pageSize)
         let needle = search.trimmingCharacters(in: .whitespaces)
-        let matching = needle.isEmpty ? all : all.filter { $0.organization.name.localizedCaseInsensitiveContains(needle) }
-        let pages = max(1, (matching.count + Self.pageSize - 1) / Self.pageSize)
-        let page = min(max(1, page), pages)
-        let summaries = matching.dropFirst((page - 1) * Self.pageSize).prefix(Self.pageSize)
-        values["count"] = matching.count
+        values["count"] = list.total
         values["q"] = needle
-        values["page"] = page
-        values["pages"] = pages
+        values["page"] = list.page
+        values["pages"] = list.pages
         let encoded = needle.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        if page > 1 { values["prev"] = "/provider?q=\(encoded)&page=\(page - 1)" }
-        if page < pages { values["next"] = "/provider?q=\(encoded)&page=\(page + 1)" }
-        values["orgs"] = summaries.map { summary -> [String: Any] in
+        if list.page > 1 { values["prev"] = "/provider?q=\(encoded)&page=\(list.page - 1)" }
+        if list.page < list.pages { values["next"] = "/provider?q=\(encoded)&page=\(list.page + 1)" }
+        values["orgs"] = list.summaries.map { summary -> [String: Any] in
             [
                 "id": summary.organization.id, "name": summary.organization.name, "admins": summary.adminCount,
                 "keyStatus": summary.keyEnabled.map { $0 ? "Enabled" : "Disabled" } ?? "None",
@@ -150,9 +146,8 @@ struct ProviderController {
 
     @Sendable func organization(_ request: Request, context: KeygateRequestContext) async throws -> Response {
         let (_, _, chrome) = try await signedIn(request)
-        guard let orgID = context.parameters.get("orgID", as: Int64.self), let org = try await keygate.store.organization(id: orgID) else {
-            throw KeygateError.notFound("no such organization")
-        }
+        guard let orgID = context.parameters.get("orgID", as: Int64.self) else { throw KeygateError.notFound("no such organization") }
+        let org = try await keygate.organization(id: orgID)
         var values = chrome
         values["title"] = org.name
         values["id"] = org.id
