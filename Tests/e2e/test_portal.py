@@ -337,6 +337,12 @@ def test_provider_console_lists_creates_and_disables(keygate, org, driver):
     driver.find_element(By.ID, "enable-key").click()
     wait(driver, lambda d: "Enabled" in d.find_element(By.ID, "key-status").text)
 
+    # The CLI disables the operator: their open console session ends at the next page.
+    assert keygate.cli("provider", "disable-operator", "--login", login)["disabled"] == "true"
+    driver.get(keygate.base + "/provider")
+    wait(driver, EC.presence_of_element_located((By.ID, "loginName")))
+    assert login in [row["login"] for row in keygate.cli("provider", "list-operators") if row["disabled"]]
+
 
 def test_the_portal_shows_a_disabled_key_with_the_reason_and_no_actions(keygate, org, driver):
     keygate.cli("key", "disable", "--org", org["name"])
