@@ -12,7 +12,9 @@ import ServiceLifecycle
 ///
 /// Configuration keys (read by the executable; flags > `KEYGATE_*` environment > defaults): `host` (127.0.0.1),
 /// `port` (8080), `tls.cert` and `tls.key` (PEM paths; both or neither), `proxy.trusted` (false: believe
-/// `X-Forwarded-Proto` from the peer), `ratelimit.*` (see ``RateLimiter``).
+/// `X-Forwarded-Proto` from any peer), `proxy.trustedAddresses` (none: addresses and CIDR ranges of proxies whose
+/// `Forwarded`/`X-Forwarded-For` name the client, see ``TrustedProxies``), `ratelimit.*` (see ``RateLimiter``),
+/// `server.idleTimeoutSeconds` (30), `server.maxConnections` (4096).
 public struct ServerSettings: Sendable {
     public var host: String
     public var port: Int
@@ -30,15 +32,29 @@ public struct ServerSettings: Sendable {
     public var housekeepingInterval: Duration
     /// The externally visible base URL (no trailing slash), shown on the portal; nil: from each request's `Host`.
     public var publicURL: String?
+    /// Proxies whose forwarding headers name the client.
+    public var trustedProxies: TrustedProxies
+    /// A connection that sends nothing (no complete request head, or nothing after an answer) for this long is
+    /// closed: a client dripping its headers (slowloris) cannot hold a connection open.
+    public var idleTimeout: Duration
+    /// Open connections at most; further ones wait in the listen backlog until one closes.
+    public var maxConnections: Int
+    /// Per client address, portal and console requests a second and a minute.
+    public var browserLimits: (perSecond: Int, perMinute: Int)
 
     /// Creates settings.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil,
         trustForwardedProto: Bool = false, rateLimits: RateLimiter.Limits = .generous,
         rateCounters: any WindowCounters = InMemoryWindowCounters(), housekeepingInterval: Duration = .seconds(60),
-        publicURL: String? = nil
+        publicURL: String? = nil, trustedProxies: TrustedProxies = .none, idleTimeout: Duration = .seconds(30),
+        maxConnections: Int = 4096, browserLimits: (perSecond: Int, perMinute: Int) = (20, 600)
     ) {
         self.publicURL = publicURL
+        self.trustedProxies = trustedProxies
+        self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
+        self.browserLimits = browserLimits
         self.host = host
         self.port = port
         self.tlsCertificatePath = tlsCertificatePath
@@ -58,15 +74,24 @@ public struct ServerSettings: Sendable {
 public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<KeygateRequestContext> {
     let router = Router(context: KeygateRequestContext.self)
     let views = PortalViews()
+    router.add(middleware: SecurityHeadersMiddleware(servesTLS: settings.servesTLS))
     router.add(middleware: APIErrorMiddleware())
     router.add(middleware: BrowserAreaErrorMiddleware(views: views))
+    router.add(middleware: ClientAddressMiddleware(proxies: settings.trustedProxies))
+    router.add(
+        middleware: BrowserAreaLimitMiddleware(
+            counters: InMemoryWindowCounters(), perSecond: settings.browserLimits.perSecond, perMinute: settings.browserLimits.perMinute,
+            now: keygate.now))
 
-    let auth = LegacyAuthController(keygate: keygate, servesTLS: settings.servesTLS, trustForwardedProto: settings.trustForwardedProto)
+    let auth = LegacyAuthController(
+        keygate: keygate, servesTLS: settings.servesTLS, trustForwardedProto: settings.trustForwardedProto, proxies: settings.trustedProxies)
     let status = StatusController(keygate: keygate)
     status.addHealthRoute(to: router)
 
     // The Python ZTW SDK logs out with `DELETE /auth`, without the /api/v1 prefix.
     router.delete("auth") { request, _ in try await auth.logout(request, status: .noContent) }
+    // The Go SDK's ZIA client logs out with `DELETE https://zsapi.<cloud>.net/authenticatedSession`, also unprefixed.
+    router.delete("authenticatedSession") { request, _ in try await auth.logout(request, status: .noContent) }
     auth.addPublicRoutes(to: router.group("api/v1"))
 
     let api = router.group("api/v1")
@@ -90,19 +115,22 @@ public func buildApplication(
 ) throws -> some ApplicationProtocol {
     let router = buildRouter(keygate: keygate, settings: settings)
     let server: HTTPServerBuilder
+    let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(settings.idleTimeout))
     if let cert = settings.tlsCertificatePath, let key = settings.tlsKeyPath {
         let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
         let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
         var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
         tls.minimumTLSVersion = .tlsv12
-        server = try .tls(.http1(), tlsConfiguration: tls)
+        server = try .tls(.http1(configuration: http1), tlsConfiguration: tls)
     } else {
-        server = .http1()
+        server = .http1(configuration: http1)
     }
     let housekeeping = HousekeepingService(
         keygate: keygate, rateCounters: settings.rateCounters, interval: settings.housekeepingInterval, logger: logger)
     return Application(
         router: router, server: server,
-        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "Keygate"),
+        configuration: .init(
+            address: .hostname(settings.host, port: settings.port), serverName: "Keygate",
+            availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections, logger: logger)),
         services: services + [housekeeping], onServerRunning: onServerRunning, logger: logger)
 }

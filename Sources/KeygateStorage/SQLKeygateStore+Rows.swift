@@ -108,9 +108,9 @@ extension SQLKeygateStore {
             VALUES (\(bind: admin.orgID), \(bind: admin.loginName), \(bind: admin.loginName.lowercased()), \(bind: admin.userName),
               \(bind: admin.email), \(bind: admin.roleID), \(bind: admin.passwordHash), \(bind: admin.disabled ? 1 : 0),
               \(bind: admin.createdAt.millis))
-            ON CONFLICT (org_id, login_key) DO NOTHING RETURNING id
+            ON CONFLICT (login_key) DO NOTHING RETURNING id
             """,
-            conflict: "an admin with login name \(admin.loginName) already exists")
+            conflict: "the login name \(admin.loginName) is already in use")
     }
 
     static func insertKey(_ sql: any SQLDatabase, orgID: Int64, sealed: String, actor: ChangeActor, at: Date) async throws -> Int64 {
@@ -155,9 +155,10 @@ extension SQLKeygateStore {
     static func checkLoginName(_ sql: any SQLDatabase, _ admin: Admin) async throws {
         let clash = try await count(
             sql,
-            "SELECT COUNT(*) AS n FROM admins WHERE org_id = \(bind: admin.orgID) AND login_key = \(bind: admin.loginName.lowercased()) AND id <> \(bind: admin.id)"
+            "SELECT COUNT(*) AS n FROM admins WHERE login_key = \(bind: admin.loginName.lowercased()) AND id <> \(bind: admin.id)"
         )
-        if clash > 0 { throw KeygateError.conflict("an admin with login name \(admin.loginName) already exists") }
+        // Login names are unique across organizations (migration 6).
+        if clash > 0 { throw KeygateError.conflict("the login name \(admin.loginName) is already in use") }
     }
 }
 

@@ -26,6 +26,7 @@ public struct SQLKeygateStore: KeygateStore {
                 conflict: "an organization named \(name) already exists")
             var role = Role.superAdmin(orgID: orgID)
             role.id = try await Self.insertRole(sql, role)
+            _ = try await Self.insertRole(sql, Role.readOnlyAdmin(orgID: orgID))
             var admin = Admin(
                 id: 0, orgID: orgID, loginName: superAdmin.loginName, userName: superAdmin.userName, email: superAdmin.email,
                 roleID: role.id, passwordHash: superAdmin.passwordHash, createdAt: at)
@@ -432,17 +433,20 @@ public struct SQLKeygateStore: KeygateStore {
         }
     }
 
-    public func operatorSession(tokenHash: String) async throws -> (ProviderOperator, lastSeenAt: Date)? {
+    public func operatorSession(tokenHash: String) async throws -> (ProviderOperator, lastSeenAt: Date, createdAt: Date)? {
         try await db.read { sql in
             guard
                 let row = try await sql.raw(
                     """
-                    SELECT o.*, s.last_seen_at AS s_last_seen_at FROM operator_sessions s JOIN provider_operators o ON o.id = s.operator_id
+                    SELECT o.*, s.last_seen_at AS s_last_seen_at, s.created_at AS s_created_at FROM operator_sessions s JOIN provider_operators o ON o.id = s.operator_id
                     WHERE s.token_hash = \(bind: tokenHash)
                     """
                 ).first()
             else { return nil }
-            return (try Self.providerOperator(row), Date(millis: try row.decode(column: "s_last_seen_at", as: Int64.self)))
+            return (
+                try Self.providerOperator(row), Date(millis: try row.decode(column: "s_last_seen_at", as: Int64.self)),
+                Date(millis: try row.decode(column: "s_created_at", as: Int64.self))
+            )
         }
     }
 
@@ -555,6 +559,10 @@ public struct SQLKeygateStore: KeygateStore {
             if endSessions {
                 try await sql.raw(
                     "DELETE FROM sessions WHERE admin_id = \(bind: admin.id) AND token_hash <> \(bind: keepSession ?? "")"
+                ).run()
+                // A password reset must reach the browser too: an attacker's portal session ends with the API ones.
+                try await sql.raw(
+                    "DELETE FROM portal_sessions WHERE admin_id = \(bind: admin.id) AND token_hash <> \(bind: keepSession ?? "")"
                 ).run()
             }
             try await Self.insertAudit(sql, audit)

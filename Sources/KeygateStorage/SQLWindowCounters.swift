@@ -48,8 +48,44 @@ public struct SQLWindowCounters: WindowCounters {
         }
     }
 
+    public func release(_ buckets: [CounterBucket]) async throws {
+        try await db.transaction(announcing: false) { sql in
+            for bucket in buckets {
+                try await sql.raw("UPDATE window_counters SET count = count - 1 WHERE bucket = \(bind: bucket.key) AND count > 0").run()
+            }
+        }
+    }
+
+    public func remember(_ key: String, until: Date) async throws {
+        try await db.transaction(announcing: false) { sql in
+            try await sql.raw(
+                """
+                INSERT INTO window_counters (bucket, count, expires_at) VALUES (\(bind: key), 1, \(bind: until.millis))
+                ON CONFLICT (bucket) DO UPDATE SET count = 1, expires_at = \(bind: until.millis)
+                """
+            ).run()
+        }
+    }
+
     public func reset(_ key: String) async throws {
         try await db.transaction(announcing: false) { sql in try await sql.raw("DELETE FROM window_counters WHERE bucket = \(bind: key)").run() }
+    }
+
+    public func entries(prefix: String, now: Date) async throws -> [(key: String, count: Int, expiresAt: Date)] {
+        try await db.read { sql in
+            try await sql.raw(
+                """
+                SELECT bucket, count, expires_at FROM window_counters
+                WHERE substr(bucket, 1, \(bind: prefix.count)) = \(bind: prefix) AND expires_at > \(bind: now.millis) AND count > 0
+                ORDER BY bucket
+                """
+            ).all().map {
+                (
+                    key: try $0.decode(column: "bucket", as: String.self), count: try $0.decode(column: "count", as: Int.self),
+                    expiresAt: Date(millis: try $0.decode(column: "expires_at", as: Int64.self))
+                )
+            }
+        }
     }
 
     public func prune(now: Date) async throws {

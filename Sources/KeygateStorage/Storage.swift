@@ -24,4 +24,20 @@ public enum Storage {
         }
         return (handle, SQLKeygateStore(db: handle))
     }
+
+    /// `text` with the password of every `scheme://user:password@host` in it replaced by `***`: database URLs are
+    /// printed in the banner, by `migrate` and in errors, and the password must never reach a terminal or a log.
+    public static func redacted(_ text: String) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let scheme = rest.range(of: "://") {
+            out += rest[..<scheme.upperBound]
+            rest = rest[scheme.upperBound...]
+            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == " " || $0 == "#" }) ?? rest.endIndex
+            guard let at = rest[..<authorityEnd].lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") else { continue }
+            out += rest[..<colon] + ":***"
+            rest = rest[at...]
+        }
+        return out + rest
+    }
 }

@@ -40,6 +40,7 @@ func describe(_ error: KeygateError) -> String {
     case .invalidCredentials: "invalid credentials"
     case .sessionNotValid: "session not valid"
     case .rateLimited(let s, _): "rate limited; retry in \(s) s"
+    case .loginLocked(let s): "too many failed logins; retry in \(s) s"
     }
 }
 

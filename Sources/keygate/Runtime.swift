@@ -6,6 +6,10 @@ import KeygateServer
 import KeygateStorage
 import Logging
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Options every command shares. Declared without defaults so that unset flags fall through to the
 /// environment (`KEYGATE_*`) and then to the defaults (the swift-configuration convention).
 struct CommonOptions: ParsableArguments {
@@ -84,14 +88,18 @@ struct Runtime {
             ztwIdle: TimeInterval(config.int(forKey: "session.ztwIdleSeconds", default: 1800)),
             ziaIdle: TimeInterval(config.int(forKey: "session.ziaIdleSeconds", default: 300)),
             timestampWindow: TimeInterval(config.int(forKey: "login.timestampWindowSeconds", default: 7200)),
-            portalIdle: TimeInterval(config.int(forKey: "portal.idleSeconds", default: 1800)))
+            portalIdle: TimeInterval(config.int(forKey: "portal.idleSeconds", default: 1800)),
+            apiMaxLifetime: TimeInterval(config.int(forKey: "session.maxLifetimeSeconds", default: 43_200)),
+            portalMaxLifetime: TimeInterval(config.int(forKey: "portal.maxLifetimeSeconds", default: 43_200)))
         // Login lockouts are counted in the database on every backend: they hold on every instance and survive
         // a restart, and only logins (bcrypt-bound anyway) touch them.
         let throttle = LoginThrottle(
             limits: .init(
-                perLoginName: config.int(forKey: "login.maxFailuresPerName", default: 5),
+                perPair: config.int(forKey: "login.maxFailuresPerPair", default: 5),
                 perAddress: config.int(forKey: "login.maxFailuresPerAddress", default: 20),
-                window: TimeInterval(config.int(forKey: "login.lockoutSeconds", default: 900))),
+                perLoginName: config.int(forKey: "login.maxFailuresPerName", default: 20),
+                window: TimeInterval(config.int(forKey: "login.lockoutSeconds", default: 900)),
+                familiarFor: TimeInterval(config.int(forKey: "login.familiarDays", default: 30) * 86_400)),
             counters: SQLWindowCounters(db: db))
         let cipher = try KeyCipher(masterKey: masterKey)
         do {
@@ -109,7 +117,7 @@ struct Runtime {
         let keygate = Keygate(
             store: store, cipher: cipher, hasher: hasher, settings: settings, loginThrottle: throttle,
             dummyPasswordHash: try await hasher.hash(PasswordPolicy.generate()), sessionCache: cache)
-        return Runtime(config: config, logger: logger, db: db, store: store, keygate: keygate, databasePath: database)
+        return Runtime(config: config, logger: logger, db: db, store: store, keygate: keygate, databasePath: Storage.redacted(database))
     }
 
     /// The master key: `KEYGATE_MASTER_KEY`, else the key file, else `<database dir>/master.key`, created with a
@@ -136,9 +144,17 @@ struct Runtime {
         let directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let hex = KeyCipher.generateMasterKeyHex()
-        guard FileManager.default.createFile(atPath: file, contents: Data((hex + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+        // O_EXCL: two processes starting on a new directory must not both write a key (the loser reads the winner's),
+        // and the file is 0600 from its first byte (no window in which it is readable by others).
+        let fd = Glibc.open(file, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        if fd < 0 {
+            if errno == EEXIST, let text = try? String(contentsOfFile: file, encoding: .utf8) { return try KeyCipher.parseMasterKey(text) }
             throw ValidationError("cannot write the master key file \(file)")
         }
+        let bytes = Array((hex + "\n").utf8)
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        Glibc.close(fd)
+        guard written == bytes.count else { throw ValidationError("cannot write the master key file \(file)") }
         logger.notice(
             "generated a new master key; back it up: without it the stored API keys cannot be decrypted",
             metadata: ["file": "\(file)"])

@@ -78,9 +78,17 @@ struct Serve: AsyncParsableCommand {
         let port = config.int(forKey: "port", default: 8080)
         guard (0...65535).contains(port) else { throw ValidationError("port must be 0-65535") }
         let publicURL = config.string(forKey: "publicUrl").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        let proxies: TrustedProxies
+        do { proxies = try TrustedProxies(parsing: config.string(forKey: "proxy.trustedAddresses", default: "")) } catch {
+            throw ValidationError("\(error)")
+        }
+        let idle = config.int(forKey: "server.idleTimeoutSeconds", default: 30)
+        let maxConnections = config.int(forKey: "server.maxConnections", default: 4096)
+        guard idle > 0, maxConnections > 0 else { throw ValidationError("server.idleTimeoutSeconds and server.maxConnections must be positive") }
         return ServerSettings(
             host: config.string(forKey: "host", default: "127.0.0.1"), port: port, tlsCertificatePath: cert, tlsKeyPath: key,
-            trustForwardedProto: config.bool(forKey: "proxy.trusted", default: false), rateLimits: limits, publicURL: publicURL)
+            trustForwardedProto: config.bool(forKey: "proxy.trusted", default: false), rateLimits: limits, publicURL: publicURL,
+            trustedProxies: proxies, idleTimeout: .seconds(idle), maxConnections: maxConnections)
     }
 
     /// What a newcomer needs, on standard output (not the log): the base URL and, for a new database, the demo

@@ -182,29 +182,60 @@ struct LoginThrottleTests {
     /// A time at the start of a minute, so 60-second windows line up with the test's arithmetic.
     let t = Date(timeIntervalSince1970: 1_795_749_060)
 
-    @Test("locks a login name after its failures until the window ends; success clears it")
-    func perName() async throws {
-        let throttle = LoginThrottle(limits: .init(perLoginName: 3, perAddress: 100, window: 60))
-        for _ in 0..<3 {
-            try await throttle.check(loginName: "Ann", address: "1.1.1.1", now: t)
-            try await throttle.recordFailure(loginName: "ann", address: "1.1.1.1", now: t)
+    @Test("locks a (login, address) pair after its failures until the window ends; other addresses are not stopped")
+    func perPair() async throws {
+        let throttle = LoginThrottle(limits: .init(perPair: 3, perAddress: 100, perLoginName: 100, window: 60))
+        for _ in 0..<3 { _ = try await throttle.reserve(loginName: "Ann", address: "1.1.1.1", now: t) }
+        await #expect(throws: KeygateError.loginLocked(retryAfterSeconds: 50)) {
+            _ = try await throttle.reserve(loginName: "ANN", address: "1.1.1.1", now: t.addingTimeInterval(10))
         }
-        await #expect(throws: KeygateError.rateLimited(retryAfterSeconds: 50, limit: "3 failed logins per 1 minutes")) {
-            try await throttle.check(loginName: "ANN", address: "2.2.2.2", now: t.addingTimeInterval(10))
-        }
-        try await throttle.check(loginName: "bob", address: "2.2.2.2", now: t.addingTimeInterval(10))
-        try await throttle.check(loginName: "ann", address: "2.2.2.2", now: t.addingTimeInterval(60))
-        try await throttle.recordFailure(loginName: "ann", address: "1.1.1.1", now: t.addingTimeInterval(61))
-        try await throttle.recordSuccess(loginName: "ann", now: t.addingTimeInterval(62))
-        #expect(try await throttle.counters.counts(["lf|n|ann|\(Int(t.timeIntervalSince1970) + 60)"]).values.first == 0)
+        _ = try await throttle.reserve(loginName: "ann", address: "2.2.2.2", now: t.addingTimeInterval(10))
+        _ = try await throttle.reserve(loginName: "ann", address: "1.1.1.1", now: t.addingTimeInterval(60))
+    }
+
+    @Test("a success gives its reservation back, clears the pair and makes the address familiar")
+    func successGivesBack() async throws {
+        let throttle = LoginThrottle(limits: .init(perPair: 2, perAddress: 100, perLoginName: 100, window: 60))
+        _ = try await throttle.reserve(loginName: "ann", address: "1.1.1.1", now: t)
+        let ok = try await throttle.reserve(loginName: "ann", address: "1.1.1.1", now: t)
+        try await throttle.succeeded(ok, now: t)
+        let minute = Int(t.timeIntervalSince1970)
+        let counts = try await throttle.counters.counts(["lf|p|ann|1.1.1.1|\(minute)", "lf|n|ann|\(minute)", "lk|ann|1.1.1.1"])
+        #expect(counts["lf|p|ann|1.1.1.1|\(minute)"] == 0)
+        #expect(counts["lf|n|ann|\(minute)"] == 1)
+        #expect(counts["lk|ann|1.1.1.1"] == 1)
     }
 
     @Test("locks an address after its failures across names")
     func perAddress() async throws {
-        let throttle = LoginThrottle(limits: .init(perLoginName: 100, perAddress: 4, window: 60))
-        for i in 0..<4 { try await throttle.recordFailure(loginName: "user\(i)", address: "9.9.9.9", now: t) }
-        await #expect(throws: KeygateError.self) { try await throttle.check(loginName: "new", address: "9.9.9.9", now: t) }
-        try await throttle.check(loginName: "new", address: "8.8.8.8", now: t)
+        let throttle = LoginThrottle(limits: .init(perPair: 100, perAddress: 4, perLoginName: 100, window: 60))
+        for i in 0..<4 { _ = try await throttle.reserve(loginName: "user\(i)", address: "9.9.9.9", now: t) }
+        await #expect(throws: KeygateError.self) { _ = try await throttle.reserve(loginName: "new", address: "9.9.9.9", now: t) }
+        _ = try await throttle.reserve(loginName: "new", address: "8.8.8.8", now: t)
+    }
+
+    @Test("guesses from many addresses are bounded per login, but never stop the admin's familiar address")
+    func strangersCannotLockOut() async throws {
+        let throttle = LoginThrottle(limits: .init(perPair: 5, perAddress: 20, perLoginName: 10, window: 900))
+        let home = try await throttle.reserve(loginName: "ann", address: "10.0.0.1", now: t)
+        try await throttle.succeeded(home, now: t)
+        var refused = 0
+        for i in 0..<40 {
+            do { _ = try await throttle.reserve(loginName: "ann", address: "203.0.113.\(i)", now: t) } catch KeygateError.loginLocked { refused += 1 }
+        }
+        #expect(refused == 30)
+        _ = try await throttle.reserve(loginName: "ann", address: "10.0.0.1", now: t.addingTimeInterval(1))
+        await #expect(throws: KeygateError.self) { _ = try await throttle.reserve(loginName: "ann", address: "198.51.100.1", now: t) }
+    }
+
+    @Test("simultaneous reservations never exceed the budget")
+    func concurrentReservations() async throws {
+        let throttle = LoginThrottle(limits: .init(perPair: 5, perAddress: 100, perLoginName: 100, window: 900))
+        let granted = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<25 { group.addTask { (try? await throttle.reserve(loginName: "ann", address: "1.1.1.1", now: t)) != nil } }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(granted == 5)
     }
 
     @Test("acquire counts every bucket or none; a refused request costs nothing")

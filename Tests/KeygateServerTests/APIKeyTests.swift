@@ -52,7 +52,8 @@ struct APIKeyTests {
             let id = harness.org.key.id
             for bad: [String: Any] in [
                 ["keyValue": "short"], ["keyValue": oldKey], ["keyValue": "AbC123dEf45!"], ["keyValue": 123456789012], [:],
-                ["keyValue": "AbC123dEf456", "enabled": false],
+                ["keyValue": "AbC123dEf456", "enabled": "no"], ["keyValue": "AbC123dEf456", "permissions": "all"],
+                ["keyValue": "AbC123dEf456", "bogus": 1], ["keyValue": "AbC123dEf456", "id": id + 1],
             ] {
                 let r = try await client.send(.put, "/api/v1/apiKeys/\(id)", session: caller, json: bad)
                 #expect(r.status == .badRequest, "\(bad)")

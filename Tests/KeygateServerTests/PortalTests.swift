@@ -56,7 +56,7 @@ struct PortalTests {
 
     @Test("failed sign-ins are limited like API logins, and count together with them")
     func throttled() async throws {
-        try await withServer(throttle: .init(perLoginName: 3, perAddress: 100, window: 900)) { harness, client in
+        try await withServer(throttle: .init(perPair: 3, perAddress: 100, perLoginName: 100, window: 900)) { harness, client in
             for _ in 0..<2 {
                 #expect(try await client.form(.post, "/portal/signin", ["loginName": "root", "password": "wrong-passw0rd!"]).status == .unauthorized)
             }
@@ -164,16 +164,25 @@ struct PortalTests {
         }
     }
 
-    @Test("one sign-in opens every organization where the account's password matches; one key applied to all, per-organization result")
+    /// Signs in with another account in the same browser; returns the merged cookie value.
+    static func addSignIn(_ client: any TestClientProtocol, cookie: String, login: String, password: String = Harness.password) async throws -> String
+    {
+        let response = try await client.form(.post, "/portal/signin", ["loginName": login, "password": password], cookie: cookie)
+        try #require(response.status == .seeOther, "sign-in failed: \(response.status)")
+        return String(try #require(response.headers[.setCookie]).split(separator: ";")[0].dropFirst("kg_portal=".count))
+    }
+
+    @Test("each account's sign-in adds its organization; one key applied to all; API logins then reach each organization deterministically")
     func multiOrganization() async throws {
         try await withServer { harness, client in
+            // Login names are unique across the server: the same person has one account per organization.
             let second = try await harness.keygate.provisionOrganization(
-                name: "Beta", adminLogin: "root", password: Harness.password, operator: "test")
+                name: "Beta", adminLogin: "root.beta", password: Harness.password, operator: "test")
             let third = try await harness.keygate.provisionOrganization(
-                name: "Gamma", adminLogin: "root", password: "Other-passw0rd", operator: "test")
+                name: "Gamma", adminLogin: "root.gamma", password: "Other-passw0rd", operator: "test")
             // In Delta the same person only views keys: the apply is refused there, and only there.
             let delta = try await harness.keygate.provisionOrganization(
-                name: "Delta", adminLogin: "root", password: Harness.password, operator: "test")
+                name: "Delta", adminLogin: "root.delta", password: Harness.password, operator: "test")
             let note = AuditEvent(
                 orgID: delta.organization.id, at: harness.clock.now, actor: .provider(name: "t"), action: "role.created", detail: "")
             let viewers = try await harness.store.insertRole(
@@ -181,8 +190,10 @@ struct PortalTests {
             var viewer = delta.admin
             viewer.roleID = viewers.id
             try await harness.store.updateAdmin(viewer, endSessions: false, keepSession: nil, audit: note)
-            let cookie = try await Self.signIn(client)
-            #expect(cookie.split(separator: ".").count == 3, "Acme, Beta and Delta, not Gamma (another password)")
+            var cookie = try await Self.signIn(client)
+            cookie = try await Self.addSignIn(client, cookie: cookie, login: "root.beta")
+            cookie = try await Self.addSignIn(client, cookie: cookie, login: "root.delta")
+            #expect(cookie.split(separator: ".").count == 3, "Acme, Beta and Delta, not Gamma (not signed in)")
             let page = try await client.send(.get, "/portal/orgs/\(second.organization.id)/keys", headers: [.cookie: "kg_portal=\(cookie)"])
             #expect(page.status == .ok && page.text.contains("Beta") && page.text.contains(#"id="open-apply""#))
             let denied = try await client.send(.get, "/portal/orgs/\(third.organization.id)/keys", headers: [.cookie: "kg_portal=\(cookie)"])
@@ -200,19 +211,27 @@ struct PortalTests {
             #expect(try await harness.keygate.currentKey(orgID: third.organization.id)?.value.rawValue != "Shared0Key12")
             let twice = try await client.form(.post, "/portal/apply-all", ["keyValue": "Shared0Key12", "csrf": token], cookie: cookie)
             #expect(twice.text.contains("Unchanged: it already has this key."))
+
+            // One key string in two organizations: each account's API login reaches its own organization, every time.
+            for _ in 0..<3 {
+                for (user, keyID) in [("root", harness.org.key.id), ("root.beta", second.key.id)] {
+                    let session = try await client.login(harness, user: user, key: "Shared0Key12")
+                    let keys = try await client.send(.get, "/api/v1/apiKeys", session: session)
+                    #expect(keys.array.map { $0["id"] as? Int } == [Int(keyID)])
+                }
+            }
         }
     }
 
     @Test("organizations added by a second sign-in, and tokens that ended, keep the page's CSRF token valid")
     func csrfWithSeveralSignIns() async throws {
         try await withServer { harness, client in
-            for (name, login) in [("Bravo", "pat"), ("Alpha", "sam"), ("Charlie", "sam")] {
+            for (name, login) in [("Bravo", "pat"), ("Alpha", "sam"), ("Charlie", "sam.charlie")] {
                 _ = try await harness.keygate.provisionOrganization(name: name, adminLogin: login, password: Harness.password, operator: "t")
             }
             let first = try await Self.signIn(client, login: "pat")
-            let second = try await client.form(
-                .post, "/portal/signin", ["loginName": "sam", "password": Harness.password], cookie: first)
-            let merged = String(try #require(second.headers[.setCookie]).split(separator: ";")[0].dropFirst("kg_portal=".count))
+            let second = try await Self.addSignIn(client, cookie: first, login: "sam")
+            let merged = try await Self.addSignIn(client, cookie: second, login: "sam.charlie")
             #expect(merged.split(separator: ".").count == 3)
             // A token that no longer works stays in the browser's cookie until the next sign-in or sign-out.
             let cookie = merged + "." + String(repeating: "f", count: 32)

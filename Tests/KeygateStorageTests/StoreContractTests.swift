@@ -283,14 +283,15 @@ struct StoreContractTests {
             #expect(try await store.role(orgID: orgID, id: viewer.id)?.apiKeyAccess == .readWrite)
             await #expect(throws: KeygateError.self) { try await store.deleteRole(orgID: orgID, id: org.role.id, audit: audit(org)) }
             try await store.deleteRole(orgID: orgID, id: viewer.id, audit: audit(org))
-            #expect(try await store.roles(orgID: orgID).count == 1)
+            // Super Admin and the read-only role every organization starts with.
+            #expect(try await store.roles(orgID: orgID).map(\.name) == ["Super Admin", Role.readOnlyAdminName])
             // Another organization's role is not visible.
             let other = try await provision(store, "Other")
             #expect(try await store.role(orgID: orgID, id: other.role.id) == nil)
         }
     }
 
-    @Test("admins: login names unique per organization case-insensitively, session effects on update and delete", arguments: Backend.available)
+    @Test("admins: login names unique across organizations case-insensitively, session effects on update and delete", arguments: Backend.available)
     func admins(_ backend: Backend) async throws {
         try await withStore(backend) { _, store in
             let org = try await provision(store)
@@ -301,13 +302,15 @@ struct StoreContractTests {
             var dup = draft
             dup.loginName = "ANN"
             await #expect(throws: KeygateError.self) { try await store.insertAdmin(dup, audit: audit(org)) }
-            // The same login name in another organization is fine (one person, several organizations).
+            // Not in another organization either: an API login must name exactly one account.
             let other = try await provision(store, "Other")
             var elsewhere = draft
             elsewhere.orgID = other.organization.id
             elsewhere.roleID = other.role.id
-            _ = try await store.insertAdmin(elsewhere, audit: audit(other))
-            #expect(try await store.loginCandidates(loginName: "Ann").count == 2)
+            await #expect(throws: KeygateError.conflict("the login name ann is already in use")) {
+                try await store.insertAdmin(elsewhere, audit: audit(other))
+            }
+            #expect(try await store.loginCandidates(loginName: "Ann").count == 1)
 
             func annSession(_ token: String) -> APISession {
                 APISession(

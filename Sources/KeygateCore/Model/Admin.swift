@@ -60,10 +60,21 @@ public struct Admin: Sendable, Hashable {
 
 /// The legacy password policy: 8-100 characters with a digit, an upper-case letter and a special character.
 public enum PasswordPolicy {
+    /// The most bytes bcrypt reads.
+    public static let maxBytes = 72
+
     /// Throws ``KeygateError/invalidInput(_:)`` with the first rule the password breaks.
     public static func validate(_ password: String) throws {
         guard (8...100).contains(password.count) else {
             throw KeygateError.invalidInput("password must be 8-100 characters")
+        }
+        // bcrypt stops at a NUL byte and ignores everything past 72 bytes: either would make the stored password
+        // weaker than the one the admin chose (with `\0` first, an empty password would sign in).
+        guard !password.utf8.contains(0) else {
+            throw KeygateError.invalidInput("password must not contain a NUL character")
+        }
+        guard password.utf8.count <= maxBytes else {
+            throw KeygateError.invalidInput("password must be at most \(maxBytes) bytes in UTF-8 (bcrypt ignores the rest)")
         }
         guard password.contains(where: \.isNumber) else {
             throw KeygateError.invalidInput("password must contain a digit")

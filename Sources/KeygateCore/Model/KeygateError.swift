@@ -21,4 +21,10 @@ public enum KeygateError: Error, Sendable, Equatable {
     case editLockNotAvailable
     /// Too many requests; retry after the given number of whole seconds (429).
     case rateLimited(retryAfterSeconds: Int, limit: String)
+    /// Too many failed sign-ins for this login name or address; retry after the given whole seconds.
+    ///
+    /// Deliberately not a 429: the Go SDK retries a 429 up to 100 times, sleeping `Retry-After` each time (15 minutes
+    /// for a lockout), and the Python SDK 5 times; both give up at once on a 403. So a locked login answers
+    /// 403 `LIMIT_EXCEEDED` (a code Zscaler uses) with `Retry-After` for a person or a script that wants it.
+    case loginLocked(retryAfterSeconds: Int)
 }

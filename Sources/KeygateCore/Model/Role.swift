@@ -28,8 +28,15 @@ public enum FeatureAccess: String, Sendable, Hashable, CaseIterable {
 public struct Role: Sendable, Hashable {
     /// The feature that governs API sessions and the key.
     public static let apiKeyManagement = "APIKEY_MANAGEMENT"
+    /// Who may manage admin accounts (create, change, disable, delete, reset another's password): Zscaler's
+    /// `adminAcctAccess`, kept among the feature permissions under this name. Only `READ_WRITE` manages.
+    public static let adminAccountAccess = "ADMIN_ACCT_ACCESS"
     /// The role type every Keygate role reports (the ZTW value the SDKs expect).
     public static let defaultRoleType = "EDGE_CONNECTOR_ADMIN"
+    /// The role type ZIA clients see for a Cloud & Branch Connector one: ZIA's own admin type.
+    public static let ziaRoleType = "ORG_ADMIN"
+    /// Name of the read-only role every new organization starts with, as a tenant does.
+    public static let readOnlyAdminName = "Read Only Admin"
 
     /// Database id.
     public var id: Int64
@@ -65,12 +72,31 @@ public struct Role: Sendable, Hashable {
 
     /// The role's access to API key management (missing means `NONE`).
     public var apiKeyAccess: FeatureAccess { featurePermissions[Self.apiKeyManagement] ?? .none }
+    /// The role's access to admin accounts (missing means `NONE`).
+    public var adminAccess: FeatureAccess { featurePermissions[Self.adminAccountAccess] ?? .none }
+
+    /// Whether this role ranks above `other`. Zscaler's ranks run from 0 (highest, Super Admin) to 7.
+    public func ranksAbove(_ other: Role) -> Bool { rank < other.rank }
+
+    /// The role type as a client of `kind` expects it: ZIA clients know ZIA types (`ORG_ADMIN`), not the Cloud &
+    /// Branch Connector one every Keygate role is stored with; a type a caller set explicitly is reported as set.
+    public func roleType(for kind: SessionKind) -> String {
+        kind == .zia && roleType == Self.defaultRoleType ? Self.ziaRoleType : roleType
+    }
 
     /// The Super Admin role every organization is provisioned with.
     public static func superAdmin(orgID: Int64) -> Role {
         Role(
             id: 0, orgID: orgID, name: "Super Admin", rank: 0,
-            featurePermissions: [apiKeyManagement: .readWrite], isNonEditable: true
+            featurePermissions: [apiKeyManagement: .readWrite, adminAccountAccess: .readWrite], isNonEditable: true
+        )
+    }
+
+    /// The read-only role every new organization also starts with: it may list the key, not change anything.
+    public static func readOnlyAdmin(orgID: Int64) -> Role {
+        Role(
+            id: 0, orgID: orgID, name: readOnlyAdminName, rank: 7,
+            featurePermissions: [apiKeyManagement: .readOnly, adminAccountAccess: .none], isNonEditable: false
         )
     }
 
@@ -81,6 +107,7 @@ public struct Role: Sendable, Hashable {
     public static func canonicalFeatureName(_ name: String) -> String {
         let squashed = name.replacingOccurrences(of: "_", with: "").uppercased()
         if squashed == apiKeyManagement.replacingOccurrences(of: "_", with: "") { return apiKeyManagement }
+        if squashed == adminAccountAccess.replacingOccurrences(of: "_", with: "") { return adminAccountAccess }
         // camelCase -> UPPER_SNAKE for the others, so `policyAccess` and `POLICY_ACCESS` meet.
         var out = ""
         for ch in name {

@@ -14,6 +14,19 @@ public enum KeyRules {
         return current
     }
 
+    /// The key object's other fields, which clients send back whole (the Go SDK creates with the full object, the
+    /// Python SDK's `request_format()` PUTs what GET returned): accepted when they change nothing only the provider
+    /// may change. A key an admin may add or edit is always enabled (a disabled one refuses every admin change), and
+    /// Keygate keys have no permissions and no partner URL, so:
+    /// - `enabled: false` is a 403 (disabling is the provider's);
+    /// - non-empty `permissions` or `partnerUrl` is a 403 (partner keys and key permissions are the provider's).
+    /// `id`, `lastModifiedTime` and `lastModifiedBy` are the server's to set and are ignored.
+    public static func checkClientFields(enabled: Bool?, permissions: [String]?, partnerUrl: String?) throws {
+        if enabled == false { throw KeygateError.forbidden("only the provider can disable or enable an API key") }
+        if let permissions, !permissions.isEmpty { throw KeygateError.forbidden("an API key's permissions are set by the provider") }
+        if let partnerUrl, !partnerUrl.isEmpty { throw KeygateError.forbidden("partner keys are managed by the provider") }
+    }
+
     /// Edit: a valid 12-character key that differs from the current one.
     public static func validateEdit(newValue: String, current: APIKey) throws -> APIKeyValue {
         let value = try APIKeyValue(validating: newValue)

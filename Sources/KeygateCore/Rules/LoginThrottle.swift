@@ -1,32 +1,64 @@
 import Foundation
 
-/// Limits failed logins per login name and per client address, in fixed windows.
+/// Limits password guesses: every attempt is reserved in the counters *before* the password is checked.
 ///
-/// Defaults: 5 failures of one login name or 20 from one address within a 15-minute window lock that name or
-/// address until the window ends (429 with `Retry-After`). A success clears the name's count. The executable gives
-/// it the database's counters (`SQLWindowCounters`), so a lockout holds on every instance and survives a restart;
-/// only logins touch them, never API calls. Tests may use ``InMemoryWindowCounters``.
+/// The problem it solves: checking a limit before bcrypt and recording the failure after it lets every request that
+/// arrives inside one bcrypt's time through (25 simultaneous guesses against a limit of 5 all reached bcrypt). Here
+/// an attempt first takes one unit of every budget it falls under with ``WindowCounters/acquire(_:)`` (atomic, in the
+/// database, so it holds across instances); a success gives the unit back, a failure keeps it.
+///
+/// The budgets, per fixed window (15 minutes by default), and why (anchor: Auth0 blocks the login *and address*
+/// pair, not the login, so a stranger cannot lock a named admin out):
+/// - **pair** (login name, client address): 5. The ordinary lockout; it only ever stops that address.
+/// - **address**: 20, over all login names (one address spraying many names).
+/// - **login name from unfamiliar addresses**: 20. Bounds the guesses against one login from many addresses. An
+///   address where this login succeeded within ``Limits/familiarFor`` (30 days) is *familiar*: it is not counted
+///   here and is never stopped by this budget, so an attacker elsewhere cannot lock the admin out of their usual
+///   address; at worst they stop the login from new addresses for one window.
+///
+/// Counter keys: `lf|p|<login>|<address>`, `lf|a|<address>`, `lf|n|<login>`; familiar addresses `lk|<login>|<address>`.
+/// Login names are lower-cased (and at most ``maxLoginNameLength`` characters reach here).
 public struct LoginThrottle: Sendable {
     /// Limits.
     public struct Limits: Sendable {
-        /// Failures per login name per window.
-        public var perLoginName: Int
-        /// Failures per client address per window.
+        /// Failures per (login name, address) pair per window.
+        public var perPair: Int
+        /// Failures per client address per window, over all names.
         public var perAddress: Int
+        /// Failures per login name per window from addresses where it has not recently succeeded.
+        public var perLoginName: Int
         /// Window length in seconds.
         public var window: TimeInterval
+        /// How long a successful login keeps its address familiar to that login.
+        public var familiarFor: TimeInterval
 
-        /// Creates limits.
-        public init(perLoginName: Int = 5, perAddress: Int = 20, window: TimeInterval = 900) {
-            self.perLoginName = perLoginName
+        /// The defaults documented above.
+        public init(
+            perPair: Int = 5, perAddress: Int = 20, perLoginName: Int = 20, window: TimeInterval = 900,
+            familiarFor: TimeInterval = 30 * 86_400
+        ) {
+            self.perPair = perPair
             self.perAddress = perAddress
+            self.perLoginName = perLoginName
             self.window = window
+            self.familiarFor = familiarFor
         }
     }
 
+    /// An attempt's units, to give back when the password proves right.
+    public struct Reservation: Sendable {
+        let buckets: [CounterBucket]
+        let familiarKey: String
+        let pairKey: String
+    }
+
+    /// The longest login name any sign-in form accepts; longer ones are refused as input before any counting,
+    /// so counter keys stay short on every database.
+    public static let maxLoginNameLength = 256
+
     /// The limits in force.
     public let limits: Limits
-    /// Where failures are counted.
+    /// Where attempts are counted.
     public let counters: any WindowCounters
 
     /// Creates a throttle.
@@ -35,31 +67,78 @@ public struct LoginThrottle: Sendable {
         self.counters = counters
     }
 
-    private func buckets(loginName: String, address: String, now: Date) -> [CounterBucket] {
-        [
-            CounterBucket.window("lf|n|" + loginName.lowercased(), length: Int(limits.window), budget: limits.perLoginName, now: now),
-            CounterBucket.window("lf|a|" + address, length: Int(limits.window), budget: limits.perAddress, now: now),
-        ]
-    }
-
-    /// Throws ``KeygateError/rateLimited(retryAfterSeconds:limit:)`` while the name or the address is locked.
-    public func check(loginName: String, address: String, now: Date) async throws {
-        let buckets = buckets(loginName: loginName, address: address, now: now)
-        let counts = try await counters.counts(buckets.map(\.key))
-        if let locked = buckets.first(where: { (counts[$0.key] ?? 0) >= $0.budget }) {
-            throw KeygateError.rateLimited(
-                retryAfterSeconds: max(1, Int(locked.expiresAt.timeIntervalSince(now).rounded(.up))),
-                limit: "\(locked.budget) failed logins per \(Int(limits.window / 60)) minutes")
+    /// Takes one attempt from every budget this (name, address) falls under, or throws while any is spent.
+    /// - Throws: ``KeygateError/loginLocked(retryAfterSeconds:)``.
+    public func reserve(loginName: String, address: String, now: Date) async throws -> Reservation {
+        let name = loginName.lowercased()
+        let length = Int(limits.window)
+        let familiarKey = "lk|\(name)|\(address)"
+        let familiar = (try await counters.counts([familiarKey])[familiarKey] ?? 0) > 0
+        let pair = CounterBucket.window("lf|p|\(name)|\(address)", length: length, budget: limits.perPair, now: now)
+        var buckets = [pair, CounterBucket.window("lf|a|\(address)", length: length, budget: limits.perAddress, now: now)]
+        if !familiar { buckets.append(CounterBucket.window("lf|n|\(name)", length: length, budget: limits.perLoginName, now: now)) }
+        if let full = try await counters.acquire(buckets) {
+            throw KeygateError.loginLocked(retryAfterSeconds: max(1, Int(full.expiresAt.timeIntervalSince(now).rounded(.up))))
         }
+        return Reservation(buckets: buckets, familiarKey: familiarKey, pairKey: pair.key)
     }
 
-    /// Counts a failure against the name and the address.
-    public func recordFailure(loginName: String, address: String, now: Date) async throws {
-        try await counters.increment(buckets(loginName: loginName, address: address, now: now))
+    /// The password was right: gives the attempt back, forgets the pair's failures, and makes the address familiar.
+    public func succeeded(_ reservation: Reservation, now: Date) async throws {
+        try await counters.release(reservation.buckets)
+        try await counters.reset(reservation.pairKey)
+        try await counters.remember(reservation.familiarKey, until: now.addingTimeInterval(limits.familiarFor))
     }
 
-    /// Clears the name's count after a successful login.
-    public func recordSuccess(loginName: String, now: Date) async throws {
-        try await counters.reset(buckets(loginName: loginName, address: "", now: now)[0].key)
+    /// One live failure window, for an operator (`keygate login-failures`).
+    public struct FailureWindow: Sendable {
+        public init(scope: String, loginName: String? = nil, address: String? = nil, failures: Int, budget: Int, endsAt: Date) {
+            self.scope = scope
+            self.loginName = loginName
+            self.address = address
+            self.failures = failures
+            self.budget = budget
+            self.endsAt = endsAt
+        }
+
+        /// `pair`, `address` or `login`.
+        public var scope: String
+        /// The login name (lower-cased), when the scope has one.
+        public var loginName: String?
+        /// The client address, when the scope has one.
+        public var address: String?
+        /// Failed attempts in the window (reservations not given back).
+        public var failures: Int
+        /// The window's budget; at it, the scope is locked.
+        public var budget: Int
+        /// When the window ends.
+        public var endsAt: Date
+
+        /// Whether the scope is locked now.
+        public var locked: Bool { failures >= budget }
+    }
+
+    /// The failure windows that have not ended, most failures first.
+    public func failureWindows(now: Date) async throws -> [FailureWindow] {
+        try await counters.entries(prefix: "lf|", now: now).compactMap { entry in
+            // Keys: lf|p|<login>|<address>|<start>, lf|a|<address>|<start>, lf|n|<login>|<start>. Login names hold no `|`.
+            var parts = entry.key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count >= 4 else { return nil }
+            parts.removeLast()
+            switch parts[1] {
+            case "p":
+                let login = parts[2]
+                return FailureWindow(
+                    scope: "pair", loginName: login, address: parts.dropFirst(3).joined(separator: "|"), failures: entry.count,
+                    budget: limits.perPair, endsAt: entry.expiresAt)
+            case "a":
+                return FailureWindow(
+                    scope: "address", address: parts.dropFirst(2).joined(separator: "|"), failures: entry.count, budget: limits.perAddress,
+                    endsAt: entry.expiresAt)
+            case "n":
+                return FailureWindow(scope: "login", loginName: parts[2], failures: entry.count, budget: limits.perLoginName, endsAt: entry.expiresAt)
+            default: return nil
+            }
+        }.sorted { ($0.failures, $0.scope) > ($1.failures, $1.scope) }
     }
 }

@@ -14,7 +14,9 @@ public enum SessionRules {
     public static func validate(_ snapshot: SessionSnapshot, now: Date, settings: SessionSettings) throws -> Principal {
         let session = snapshot.session
         let idle = settings.idleTimeout(session.kind)
-        guard now.timeIntervalSince(session.lastSeenAt) < idle else { throw KeygateError.sessionNotValid }
+        guard now.timeIntervalSince(session.lastSeenAt) < idle, now.timeIntervalSince(session.createdAt) < settings.apiMaxLifetime else {
+            throw KeygateError.sessionNotValid
+        }
         guard !snapshot.admin.disabled else { throw KeygateError.sessionNotValid }
         guard let keyID = snapshot.keyID, let version = snapshot.keyVersion, snapshot.keyEnabled,
             keyID == session.keyID
@@ -32,8 +34,17 @@ public enum SessionRules {
 
     /// Whether a login timestamp (epoch milliseconds as a decimal string) is inside the window around `now`.
     public static func timestampIsFresh(_ timestamp: String, now: Date, window: TimeInterval) -> Bool {
-        guard let millis = Int64(timestamp) else { return false }
+        guard isCanonicalTimestamp(timestamp), let millis = Int64(timestamp) else { return false }
         let delta = abs(Double(millis) / 1000 - now.timeIntervalSince1970)
         return delta <= window
+    }
+
+    /// Whether a login timestamp is in canonical decimal form: digits only, no sign, no leading zero, at most 18
+    /// digits. The replay guard digests the timestamp as sent, so `"0" + ts` (the same instant, another string)
+    /// would otherwise let a captured login body be replayed once more per added zero.
+    public static func isCanonicalTimestamp(_ timestamp: String) -> Bool {
+        let utf8 = timestamp.utf8
+        guard let first = utf8.first, (1...18).contains(utf8.count), first != UInt8(ascii: "0") || utf8.count == 1 else { return false }
+        return utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 }

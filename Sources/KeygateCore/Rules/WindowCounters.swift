@@ -38,10 +38,16 @@ public protocol WindowCounters: Sendable {
     func increment(_ buckets: [CounterBucket]) async throws
     /// The current counts of these keys (absent keys count 0).
     func counts(_ keys: [String]) async throws -> [String: Int]
+    /// Gives one back to every bucket (never below zero): an attempt reserved with ``acquire(_:)`` that succeeded.
+    func release(_ buckets: [CounterBucket]) async throws
+    /// Sets a key to 1 until `until` (a marker, e.g. an address where a login succeeded), extending an existing one.
+    func remember(_ key: String, until: Date) async throws
     /// Forgets a key.
     func reset(_ key: String) async throws
     /// Forgets every window that ended before `now`.
     func prune(now: Date) async throws
+    /// The live counters whose key starts with `prefix` (windows not yet ended at `now`).
+    func entries(prefix: String, now: Date) async throws -> [(key: String, count: Int, expiresAt: Date)]
 }
 
 /// ``WindowCounters`` in this process's memory.
@@ -74,7 +80,25 @@ public final class InMemoryWindowCounters: WindowCounters {
         table.withLock { table in Dictionary(uniqueKeysWithValues: keys.map { ($0, table[$0]?.count ?? 0) }) }
     }
 
+    public func release(_ buckets: [CounterBucket]) async throws {
+        table.withLock { table in
+            for bucket in buckets { if let entry = table[bucket.key], entry.count > 0 { table[bucket.key]?.count = entry.count - 1 } }
+        }
+    }
+
+    public func remember(_ key: String, until: Date) async throws {
+        table.withLock { $0[key] = Entry(count: 1, expiresAt: until) }
+    }
+
     public func reset(_ key: String) async throws { _ = table.withLock { $0.removeValue(forKey: key) } }
+
+    public func entries(prefix: String, now: Date) async throws -> [(key: String, count: Int, expiresAt: Date)] {
+        table.withLock { table in
+            table.filter { $0.key.hasPrefix(prefix) && $0.value.expiresAt > now }.map {
+                (key: $0.key, count: $0.value.count, expiresAt: $0.value.expiresAt)
+            }
+        }
+    }
 
     public func prune(now: Date) async throws { table.withLock { $0 = $0.filter { $0.value.expiresAt > now } } }
 }

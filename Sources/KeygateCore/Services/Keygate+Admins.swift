@@ -138,10 +138,30 @@ extension Keygate {
         return admin
     }
 
-    /// Creates an admin. Requires `READ_WRITE`.
+    /// Creates an admin. Requires admin management (``requireAdminManagement(_:target:newRoleID:)``).
     public func createAdmin(_ principal: Principal, draft: AdminDraft) async throws -> Admin {
-        try principal.require(.readWrite)
+        try await requireAdminManagement(principal, target: nil, newRoleID: draft.roleID)
         return try await createAdmin(orgID: principal.orgID, draft: draft, actor: principal.actor)
+    }
+
+    /// The rule for every change an admin makes to admin accounts, so that no role can take over a stronger one:
+    /// - the caller's role must manage API keys (`APIKEY_MANAGEMENT` `READ_WRITE`) *and* admin accounts
+    ///   (`ADMIN_ACCT_ACCESS` `READ_WRITE`, Zscaler's `adminAcctAccess`; Super Admin has both);
+    /// - the admin changed, and any role given, must not rank above the caller's role (rank 0 is the highest).
+    /// The provider (CLI, console) is not bound by it.
+    func requireAdminManagement(_ principal: Principal, target: Admin?, newRoleID: Int64?) async throws {
+        try principal.require(.readWrite)
+        guard principal.role.adminAccess == .readWrite else {
+            throw KeygateError.forbidden("your role does not allow managing admins (adminAcctAccess READ_WRITE)")
+        }
+        for roleID in [target?.roleID, newRoleID].compactMap({ $0 }) {
+            guard let role = try await store.role(orgID: principal.orgID, id: roleID) else {
+                throw KeygateError.invalidInput("role \(roleID) does not exist")
+            }
+            if role.ranksAbove(principal.role) {
+                throw KeygateError.forbidden("the \(role.name) role ranks above yours: you cannot manage its admins or grant it")
+            }
+        }
     }
 
     /// Creates an admin as `actor` (an admin, or the provider from the CLI).
@@ -166,12 +186,19 @@ extension Keygate {
 
     /// Updates an admin. Disabling, a new password or a new role ends that admin's sessions; an admin cannot
     /// disable themself or take away their own write access.
+    ///
+    /// One's own password changes only through ``changePassword(_:userName:oldPassword:newPassword:clientAddress:)``,
+    /// which asks for the current one: a stolen session must not be enough to take the account over.
     public func updateAdmin(_ principal: Principal, id: Int64, draft: AdminDraft) async throws -> Admin {
         try principal.require(.readWrite)
         let current = try await admin(principal, id: id)
+        if id == principal.admin.id, draft.password != nil {
+            throw KeygateError.forbidden("change your own password with passwordChange, which asks for the current one")
+        }
         if id == principal.admin.id, draft.disabled == true || (draft.roleID.map { $0 != current.roleID } ?? false) {
             throw KeygateError.conflict("you cannot disable yourself or change your own role")
         }
+        try await requireAdminManagement(principal, target: current, newRoleID: draft.roleID.flatMap { $0 == current.roleID ? nil : $0 })
         // An admin's own change (e.g. a new password) keeps the session that made it, as `passwordChange` does.
         let keep = id == principal.admin.id ? principal.tokenHash : nil
         return try await updateAdmin(current: current, draft: draft, actor: principal.actor, keepSession: keep)
@@ -217,19 +244,27 @@ extension Keygate {
         try principal.require(.readWrite)
         guard id != principal.admin.id else { throw KeygateError.conflict("you cannot delete yourself") }
         let admin = try await admin(principal, id: id)
+        try await requireAdminManagement(principal, target: admin, newRoleID: nil)
         try await store.deleteAdmin(orgID: principal.orgID, id: id, audit: audit(principal, "admin.deleted", "admin \(admin.loginName)"))
     }
 
-    /// Changes the caller's own password; their other sessions end.
-    public func changePassword(_ principal: Principal, userName: String, oldPassword: String, newPassword: String)
-        async throws
-    {
+    /// Changes the caller's own password; their other sessions (API, portal) end.
+    ///
+    /// A wrong old password is a guess like a failed login: the attempt is reserved in the same lockout counters
+    /// (login name and `clientAddress`) before bcrypt, so a stolen session cannot test passwords without limit.
+    public func changePassword(
+        _ principal: Principal, userName: String, oldPassword: String, newPassword: String, clientAddress: String
+    ) async throws {
         guard userName.lowercased() == principal.admin.loginName.lowercased() else {
             throw KeygateError.forbidden("you can change only your own password")
         }
+        try Self.validateSignInInput(loginName: userName, password: oldPassword)
+        let now = self.now()
+        let reservation = try await loginThrottle.reserve(loginName: principal.admin.loginName, address: clientAddress, now: now)
         guard try await hasher.verify(oldPassword, against: principal.admin.passwordHash) else {
             throw KeygateError.invalidInput("the old password is not correct")
         }
+        try await loginThrottle.succeeded(reservation, now: now)
         guard oldPassword != newPassword else { throw KeygateError.invalidInput("the new password must differ from the old one") }
         try PasswordPolicy.validate(newPassword)
         var admin = principal.admin

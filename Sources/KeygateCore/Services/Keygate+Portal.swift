@@ -21,16 +21,17 @@ extension PortalSnapshot {
 extension Keygate {
     /// Signs in to the portal with a login name and password.
     ///
-    /// Login names are unique per organization, not across them, and an admin who manages several organizations
-    /// has an account in each. The password is checked against every account with this login name (at least
-    /// one bcrypt verification, against a dummy hash when there is none, so an unknown name costs the same), and
-    /// a session is opened in each organization whose account it opens: one sign-in, every organization, and the
-    /// portal switches between them. Failures are limited like API logins (the same counters).
+    /// Login names are unique across the server (as Zscaler's are per cloud), so a name names at most one account;
+    /// an admin who manages several organizations has an account, with its own login name, in each, and signs in
+    /// once per account: each sign-in adds its organization to the browser's set, and the portal switches between
+    /// them. The work is one bcrypt verification whatever is wrong (against a dummy hash for an unknown name).
+    /// The attempt is reserved in the lockout counters before the password is checked (``LoginThrottle``).
     /// - Throws: ``KeygateError/invalidCredentials`` for any wrong name or password; ``KeygateError/adminDisabled``
     ///   when the password is right but every matching account is disabled.
     public func portalSignIn(loginName: String, password: String, clientAddress: String) async throws -> [PortalSignIn] {
         let now = self.now()
-        try await loginThrottle.check(loginName: loginName, address: clientAddress, now: now)
+        let reservation = try await loginThrottle.reserve(loginName: loginName, address: clientAddress, now: now)
+        // Unique login names: at most one candidate (the loop stays correct for a database mid-migration).
         let candidates = try await store.loginCandidates(loginName: loginName)
         var opened: [LoginCandidate] = []
         if candidates.isEmpty {
@@ -39,10 +40,8 @@ extension Keygate {
         for candidate in candidates where try await hasher.verify(password, against: candidate.admin.passwordHash) {
             opened.append(candidate)
         }
-        guard !opened.isEmpty else {
-            try await loginThrottle.recordFailure(loginName: loginName, address: clientAddress, now: now)
-            throw KeygateError.invalidCredentials
-        }
+        guard !opened.isEmpty else { throw KeygateError.invalidCredentials }
+        try await loginThrottle.succeeded(reservation, now: now)
         let enabled = opened.filter { !$0.admin.disabled }
         guard !enabled.isEmpty else { throw KeygateError.adminDisabled }
 
@@ -62,7 +61,6 @@ extension Keygate {
             result.append(PortalSignIn(orgID: orgID, organizationName: name, token: token))
         }
         try await store.createPortalSessions(sessions, audits: audits)
-        try await loginThrottle.recordSuccess(loginName: loginName, now: now)
         return result.sorted { $0.organizationName.localizedStandardCompare($1.organizationName) == .orderedAscending }
     }
 
@@ -76,7 +74,9 @@ extension Keygate {
         }
         let now = self.now()
         let idle = now.timeIntervalSince(snapshot.session.lastSeenAt)
-        guard idle < settings.portalIdle else { throw KeygateError.sessionNotValid }
+        guard idle < settings.portalIdle, now.timeIntervalSince(snapshot.session.createdAt) < settings.portalMaxLifetime else {
+            throw KeygateError.sessionNotValid
+        }
         if idle >= SessionRules.touchInterval(idle: settings.portalIdle) {
             try await store.touchPortalSession(tokenHash: tokenHash, at: now)
         }

@@ -27,17 +27,14 @@ extension Keygate {
     public func operatorSignIn(loginName: String, password: String, clientAddress: String) async throws -> String {
         let now = self.now()
         let throttleName = "provider:" + loginName
-        try await loginThrottle.check(loginName: throttleName, address: clientAddress, now: now)
+        let reservation = try await loginThrottle.reserve(loginName: throttleName, address: clientAddress, now: now)
         let op = try await store.providerOperator(loginName: loginName)
         let ok = try await hasher.verify(password, against: op?.passwordHash ?? dummyPasswordHash)
-        guard ok, let op else {
-            try await loginThrottle.recordFailure(loginName: throttleName, address: clientAddress, now: now)
-            throw KeygateError.invalidCredentials
-        }
+        guard ok, let op else { throw KeygateError.invalidCredentials }
+        try await loginThrottle.succeeded(reservation, now: now)
         guard !op.disabled else { throw KeygateError.adminDisabled }
         let token = Secrets.newSessionToken()
         try await store.createOperatorSession(tokenHash: Secrets.sha256Hex(token), operatorID: op.id, at: now)
-        try await loginThrottle.recordSuccess(loginName: throttleName, now: now)
         return token
     }
 
@@ -46,12 +43,12 @@ extension Keygate {
     public func operatorSession(token: Substring) async throws -> ProviderOperator {
         guard Secrets.isWellFormedToken(token) else { throw KeygateError.sessionNotValid }
         let hash = Secrets.sha256Hex(String(token))
-        guard let (op, lastSeen) = try await store.operatorSession(tokenHash: hash), !op.disabled else {
+        guard let (op, lastSeen, created) = try await store.operatorSession(tokenHash: hash), !op.disabled else {
             throw KeygateError.sessionNotValid
         }
         let now = self.now()
         let idle = now.timeIntervalSince(lastSeen)
-        guard idle < settings.portalIdle else { throw KeygateError.sessionNotValid }
+        guard idle < settings.portalIdle, now.timeIntervalSince(created) < settings.portalMaxLifetime else { throw KeygateError.sessionNotValid }
         if idle >= SessionRules.touchInterval(idle: settings.portalIdle) { try await store.touchOperatorSession(tokenHash: hash, at: now) }
         return op
     }

@@ -24,13 +24,18 @@ extension Keygate {
     /// Creates an API session.
     ///
     /// Whatever is wrong (unknown user, wrong password, wrong key, stale timestamp, replay) the answer is
-    /// ``KeygateError/invalidCredentials`` and the work done is the same: one candidate query, exactly one bcrypt
-    /// verification and one lockout-counter write. Only a caller who proved the password learns that the key or
+    /// ``KeygateError/invalidCredentials`` and the work done is the same: one reservation in the lockout counters
+    /// (taken *before* the password is checked, so simultaneous guesses cannot overrun the limit), one candidate
+    /// query and exactly one bcrypt verification. Only a caller who proved the password learns that the key or
     /// account is disabled or that the role has no API access.
+    ///
+    /// Login names are unique across the server, so at most one account matches and the organization is the one
+    /// whose account that is: deterministic even when several organizations share one key string.
     /// - Returns: the session token (the JSESSIONID value); only its SHA-256 is stored.
     public func login(_ request: LoginRequest, kind: SessionKind, clientAddress: String) async throws -> String {
         let now = self.now()
-        try await loginThrottle.check(loginName: request.username, address: clientAddress, now: now)
+        try Self.validateSignInInput(loginName: request.username, password: request.password)
+        let reservation = try await loginThrottle.reserve(loginName: request.username, address: clientAddress, now: now)
         let fresh = SessionRules.timestampIsFresh(request.timestamp, now: now, window: settings.timestampWindow)
 
         let candidates = try await store.loginCandidates(loginName: request.username)
@@ -45,10 +50,7 @@ extension Keygate {
         let hash = matched?.0.admin.passwordHash ?? dummyPasswordHash
         let passwordOK = try await hasher.verify(request.password, against: hash)
 
-        guard fresh, passwordOK, let (candidate, key) = matched else {
-            try await loginThrottle.recordFailure(loginName: request.username, address: clientAddress, now: now)
-            throw KeygateError.invalidCredentials
-        }
+        guard fresh, passwordOK, let (candidate, key) = matched else { throw KeygateError.invalidCredentials }
         guard !candidate.admin.disabled else { throw KeygateError.adminDisabled }
         guard key.enabled else { throw KeygateError.keyDisabled }
         guard candidate.role.apiKeyAccess != .none else {
@@ -67,12 +69,20 @@ extension Keygate {
         let created = try await store.createSession(
             session, replayDigest: replayDigest, replayExpiresAt: now.addingTimeInterval(settings.timestampWindow * 2),
             audit: audit)
-        guard created else {
-            try await loginThrottle.recordFailure(loginName: request.username, address: clientAddress, now: now)
-            throw KeygateError.invalidCredentials
-        }
-        try await loginThrottle.recordSuccess(loginName: request.username, now: now)
+        // A replay keeps its reservation: it counts as a failed guess.
+        guard created else { throw KeygateError.invalidCredentials }
+        try await loginThrottle.succeeded(reservation, now: now)
         return token
+    }
+
+    /// Refuses sign-in input that no account could match before anything is counted: an empty or over-long login
+    /// name (a 4 KB name would become a counter key longer than PostgreSQL indexes) or an over-long password.
+    /// The limits are the portal's (256 and 1,024 characters); revealing them tells an attacker nothing.
+    static func validateSignInInput(loginName: String, password: String) throws {
+        guard !loginName.isEmpty, loginName.count <= LoginThrottle.maxLoginNameLength else {
+            throw KeygateError.invalidInput("username must be 1-\(LoginThrottle.maxLoginNameLength) characters")
+        }
+        guard password.count <= 1024 else { throw KeygateError.invalidInput("password must be at most 1024 characters") }
     }
 
     /// Checks a session token on every API request: from the ``SessionCache`` when it holds the session and says
@@ -111,14 +121,16 @@ extension Keygate {
     }
 
     /// Ends the caller's session (logout). Unknown tokens are ignored: logout is idempotent.
-    public func logout(token: Substring?) async throws {
-        guard let token, Secrets.isWellFormedToken(token) else { return }
+    /// - Returns: whether a session ended.
+    @discardableResult
+    public func logout(token: Substring?) async throws -> Bool {
+        guard let token, Secrets.isWellFormedToken(token) else { return false }
         let tokenHash = Secrets.sha256Hex(String(token))
-        guard let snapshot = try await store.sessionSnapshot(tokenHash: tokenHash) else { return }
+        guard let snapshot = try await store.sessionSnapshot(tokenHash: tokenHash) else { return false }
         let audit = AuditEvent(
             orgID: snapshot.session.orgID, at: now(), actor: .admin(id: snapshot.admin.id, name: snapshot.admin.userName),
             action: "session.ended", detail: "logout")
-        _ = try await store.deleteSession(tokenHash: tokenHash, audit: audit)
+        return try await store.deleteSession(tokenHash: tokenHash, audit: audit)
     }
 
     /// Housekeeping: deletes idle API, portal and console sessions, stale replay digests and ended login-failure windows.

@@ -49,7 +49,12 @@ public struct Keygate: Sendable {
 /// Session and login settings.
 ///
 /// Configuration keys (read by the executable): `session.ztwIdleSeconds` (1800), `session.ziaIdleSeconds` (300),
-/// `login.timestampWindowSeconds` (7200), `portal.idleSeconds` (1800).
+/// `login.timestampWindowSeconds` (7200), `portal.idleSeconds` (1800), `session.maxLifetimeSeconds` (43200),
+/// `portal.maxLifetimeSeconds` (43200).
+///
+/// The absolute lifetimes bound a session however busy it is: a stolen cookie that is used every minute still
+/// dies. 12 hours (NIST SP 800-63B's re-authentication bound for AAL2) is far above what the SDKs need: the Go SDK
+/// logs in again every 25 minutes, the Python SDK on any 401.
 public struct SessionSettings: Sendable {
     /// Idle timeout of ZTW sessions.
     public var ztwIdle: TimeInterval
@@ -59,11 +64,18 @@ public struct SessionSettings: Sendable {
     public var timestampWindow: TimeInterval
     /// Idle timeout of portal (browser) sessions.
     public var portalIdle: TimeInterval
+    /// Longest life of an API session, busy or not.
+    public var apiMaxLifetime: TimeInterval
+    /// Longest life of a portal or console session, busy or not.
+    public var portalMaxLifetime: TimeInterval
 
     /// Creates settings; the defaults are the legacy service's (the portal's: 30 minutes, like ZTW).
     public init(
-        ztwIdle: TimeInterval = 1800, ziaIdle: TimeInterval = 300, timestampWindow: TimeInterval = 7200, portalIdle: TimeInterval = 1800
+        ztwIdle: TimeInterval = 1800, ziaIdle: TimeInterval = 300, timestampWindow: TimeInterval = 7200, portalIdle: TimeInterval = 1800,
+        apiMaxLifetime: TimeInterval = 43_200, portalMaxLifetime: TimeInterval = 43_200
     ) {
+        self.apiMaxLifetime = apiMaxLifetime
+        self.portalMaxLifetime = portalMaxLifetime
         self.ztwIdle = ztwIdle
         self.ziaIdle = ziaIdle
         self.timestampWindow = timestampWindow

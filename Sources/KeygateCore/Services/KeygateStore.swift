@@ -79,7 +79,8 @@ public protocol KeygateStore: Sendable {
     func admin(orgID: Int64, id: Int64) async throws -> Admin?
     /// Inserts an admin (its `id` is ignored). - Throws: ``KeygateError/conflict(_:)`` on a duplicate login name.
     func insertAdmin(_ admin: Admin, audit: AuditEvent) async throws -> Admin
-    /// Replaces an admin; ends their sessions (all, or all but `keepSession`) when `endSessions` is set.
+    /// Replaces an admin; ends their API and portal sessions (all, or all but the one whose token hash is
+    /// `keepSession`) when `endSessions` is set.
     func updateAdmin(_ admin: Admin, endSessions: Bool, keepSession: String?, audit: AuditEvent) async throws
     /// Deletes an admin and their sessions.
     func deleteAdmin(orgID: Int64, id: Int64, audit: AuditEvent) async throws
@@ -114,8 +115,8 @@ public protocol KeygateStore: Sendable {
     func setOperatorDisabled(loginName: String, disabled: Bool) async throws -> Bool
     /// Stores a console session (hashed token) for an operator.
     func createOperatorSession(tokenHash: String, operatorID: Int64, at: Date) async throws
-    /// The operator of a console session and when it was last seen, or nil.
-    func operatorSession(tokenHash: String) async throws -> (ProviderOperator, lastSeenAt: Date)?
+    /// The operator of a console session, when it was last seen and when it began, or nil.
+    func operatorSession(tokenHash: String) async throws -> (ProviderOperator, lastSeenAt: Date, createdAt: Date)?
     /// Records activity on a console session.
     func touchOperatorSession(tokenHash: String, at: Date) async throws
     /// Ends console sessions, and those last seen before `idleBefore` when given. - Returns: how many.

@@ -11,6 +11,9 @@ struct APIKeyController {
         group.post("apiKeys", use: add)
         group.put("apiKeys/{id}", use: edit)
         group.post("apiKeys/{id}/regenerate", use: regenerate)
+        // The Go SDK (v3.8.x) joins its service prefix twice: `/apiKeys/{id}/ztw/api/v1/regenerate`. Every unchanged
+        // client carries that path, so it is the regenerate call too.
+        group.post("apiKeys/{id}/ztw/api/v1/regenerate", use: regenerate)
         group.delete("apiKeys/{id}", use: delete)
     }
 
@@ -31,20 +34,43 @@ struct APIKeyController {
         try jsonResponse(APIKeyDTO(try await keygate.key(try context.requirePrincipal(), id: try request.pathID(context, "API key"))))
     }
 
-    /// Add: `{}` or no body for a random key, `{"keyValue": "..."}` for the caller's string.
+    /// Every field of the key object `GET /apiKeys` answers: a client may send the whole object back.
+    static let keyObjectFields: Set<String> = ["id", "keyValue", "permissions", "enabled", "lastModifiedTime", "lastModifiedBy", "partnerUrl"]
+
+    /// Reads the key object's fields besides `keyValue` and `id` and applies ``KeyRules/checkClientFields(enabled:permissions:partnerUrl:)``.
+    static func checkKeyObject(_ body: JSONBody) throws {
+        try body.allowOnly(keyObjectFields)
+        var permissions: [String]?
+        switch body.fields["permissions"] {
+        case .none, .null: permissions = nil
+        case .array(let values):
+            permissions = try values.map {
+                guard case .string(let s) = $0 else { throw KeygateError.invalidInput("permissions must be an array of strings") }
+                return s
+            }
+        default: throw KeygateError.invalidInput("permissions must be an array of strings")
+        }
+        _ = try body.integer("lastModifiedTime")
+        _ = try body.object("lastModifiedBy")
+        try KeyRules.checkClientFields(enabled: try body.bool("enabled"), permissions: permissions, partnerUrl: try body.string("partnerUrl"))
+    }
+
+    /// Add: `{}` or no body for a random key, `{"keyValue": "..."}` for the caller's string, or the whole key object
+    /// (the Go SDK's create; its `id` is the server's to choose and is ignored).
     @Sendable func add(_ request: Request, context: KeygateRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let body = try await JSONBody.read(request, context: context)
-        try body.allowOnly(["keyValue"])
+        try Self.checkKeyObject(body)
+        _ = try body.integer("id")
         return try jsonResponse(APIKeyDTO(try await keygate.addKey(principal, value: try body.string("keyValue"))))
     }
 
-    /// Edit: `{"keyValue": "..."}` (an `id` equal to the path is tolerated).
+    /// Edit: `{"keyValue": "..."}` or the whole key object (its `id`, if any, must be the path's).
     @Sendable func edit(_ request: Request, context: KeygateRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let id = try request.pathID(context, "API key")
         let body = try await JSONBody.read(request, context: context)
-        try body.allowOnly(["keyValue", "id"])
+        try Self.checkKeyObject(body)
         if let bodyID = try body.integer("id"), bodyID != id { throw KeygateError.invalidInput("id in the body differs from the path") }
         let (key, _) = try await keygate.editKey(principal, id: id, newValue: try body.requiredString("keyValue"))
         return try jsonResponse(APIKeyDTO(key))

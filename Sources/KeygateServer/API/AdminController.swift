@@ -8,11 +8,11 @@ struct AdminController {
     /// Role fields Zscaler defines that Keygate does not model: accepted (the SDK's `add_role` sends them) and
     /// ignored. Anything outside this list and the modelled fields is refused as unknown.
     static let ignoredRoleFields: Set<String> = [
-        "policyAccess", "reportAccess", "usernameAccess", "dashboardAccess", "alertingAccess", "adminAcctAccess",
+        "policyAccess", "reportAccess", "usernameAccess", "dashboardAccess", "alertingAccess",
         "deviceInfoAccess", "analysisAccess", "logsLimit", "permissions", "featurePermissionsTuples", "isNonEditable",
-        "isPartnerRole", "isApiRole", "id",
+        "isPartnerRole", "isApiRole", "id", "reportTimeDuration",
     ]
-    static let roleFields: Set<String> = ["name", "rank", "roleType", "featurePermissions", "isAuditor"]
+    static let roleFields: Set<String> = ["name", "rank", "roleType", "featurePermissions", "isAuditor", "adminAcctAccess"]
     /// Admin fields Zscaler defines that Keygate does not model: accepted and ignored.
     static let ignoredAdminFields: Set<String> = [
         "id", "comments", "adminScopeType", "adminScopeScopeEntities", "adminScopescopeGroupMemberEntities",
@@ -23,36 +23,45 @@ struct AdminController {
     static let adminFields: Set<String> = ["loginName", "userName", "email", "role", "password", "disabled"]
 
     func addRoutes(to group: RouterGroup<KeygateRequestContext>) {
-        group.get("adminRoles") { _, context in
-            try jsonResponse(try await keygate.listRoles(try context.requirePrincipal()).map(RoleDTO.init))
+        // Auditor roles and admins are left out unless `includeAuditorRole` / `includeAuditorUsers` is true, as
+        // Zscaler's recorded answers show.
+        group.get("adminRoles") { request, context in
+            let principal = try context.requirePrincipal()
+            let roles = try await roles(principal, request)
+            return try jsonResponse(roles.map { RoleDTO($0, kind: principal.kind) })
         }
-        // ZIA's SDK lists roles through `/adminRoles/lite`; Keygate's roles are small, so it answers the full objects.
-        group.get("adminRoles/lite") { _, context in
-            try jsonResponse(try await keygate.listRoles(try context.requirePrincipal()).map(RoleDTO.init))
+        // The short form Zscaler answers (the ZIA SDK's `list_roles` calls it).
+        group.get("adminRoles/lite") { request, context in
+            let principal = try context.requirePrincipal()
+            let roles = try await roles(principal, request)
+            return try jsonResponse(roles.map { RoleLiteDTO($0, kind: principal.kind) })
         }
         group.get("adminRoles/{id}") { request, context in
-            try jsonResponse(RoleDTO(try await keygate.role(try context.requirePrincipal(), id: try request.pathID(context, "role"))))
+            let principal = try context.requirePrincipal()
+            return try jsonResponse(RoleDTO(try await keygate.role(principal, id: try request.pathID(context, "role")), kind: principal.kind))
         }
         group.post("adminRoles") { request, context in
             let principal = try context.requirePrincipal()
             let draft = try Self.roleDraft(try await JSONBody.read(request, context: context))
-            return try jsonResponse(RoleDTO(try await keygate.createRole(principal, draft: draft)))
+            return try jsonResponse(RoleDTO(try await keygate.createRole(principal, draft: draft), kind: principal.kind))
         }
         group.put("adminRoles/{id}") { request, context in
             let principal = try context.requirePrincipal()
             let id = try request.pathID(context, "role")
             let draft = try Self.roleDraft(try await JSONBody.read(request, context: context))
-            return try jsonResponse(RoleDTO(try await keygate.updateRole(principal, id: id, draft: draft)))
+            return try jsonResponse(RoleDTO(try await keygate.updateRole(principal, id: id, draft: draft), kind: principal.kind))
         }
         group.delete("adminRoles/{id}") { request, context in
             try await keygate.deleteRole(try context.requirePrincipal(), id: try request.pathID(context, "role"))
             return noContent()
         }
 
-        group.get("adminUsers") { _, context in
+        group.get("adminUsers") { request, context in
             let principal = try context.requirePrincipal()
-            let roles = try await roleNames(principal)
-            return try jsonResponse(try await keygate.listAdmins(principal).map { AdminDTO($0, roleName: roles[$0.roleID] ?? "") })
+            let includeAuditors = try request.booleanQuery("includeAuditorUsers") ?? false
+            let roles = Dictionary(uniqueKeysWithValues: try await keygate.listRoles(principal).map { ($0.id, $0) })
+            let admins = try await keygate.listAdmins(principal).filter { includeAuditors || roles[$0.roleID]?.isAuditor != true }
+            return try jsonResponse(admins.map { AdminDTO($0, roleName: roles[$0.roleID]?.name ?? "") })
         }
         group.get("adminUsers/{id}") { request, context in
             let principal = try context.requirePrincipal()
@@ -83,9 +92,14 @@ struct AdminController {
             try body.allowOnly(["userName", "oldPassword", "newPassword"])
             try await keygate.changePassword(
                 principal, userName: try body.requiredString("userName"), oldPassword: try body.requiredString("oldPassword"),
-                newPassword: try body.requiredString("newPassword"))
+                newPassword: try body.requiredString("newPassword"), clientAddress: context.clientAddress)
             return noContent()
         }
+    }
+
+    private func roles(_ principal: Principal, _ request: Request) async throws -> [Role] {
+        let includeAuditors = try request.booleanQuery("includeAuditorRole") ?? false
+        return try await keygate.listRoles(principal).filter { includeAuditors || !$0.isAuditor }
     }
 
     private func roleNames(_ principal: Principal) async throws -> [Int64: String] {
@@ -102,6 +116,12 @@ struct AdminController {
                 }
                 result[Role.canonicalFeatureName(entry.key)] = access
             }
+        }
+        if let level = try body.string("adminAcctAccess") {
+            guard let access = FeatureAccess(lenient: level) else {
+                throw KeygateError.invalidInput("adminAcctAccess must be NONE, READ_ONLY or READ_WRITE")
+            }
+            permissions = (permissions ?? [:]).merging([Role.adminAccountAccess: access]) { $1 }
         }
         return RoleDraft(
             name: try body.string("name"), rank: try body.integer("rank").map(Int.init), roleType: try body.string("roleType"),

@@ -98,15 +98,36 @@ struct RoleDTO: Encodable {
     let featurePermissions: [String: String]
     let isNonEditable: Bool
     let isAuditor: Bool
+    /// Zscaler's top-level field for admin-account management (stored among the feature permissions).
+    let adminAcctAccess: String
 
-    init(_ role: Role) {
+    /// The role as a client of `kind` sees it (ZIA clients get ZIA role types).
+    init(_ role: Role, kind: SessionKind) {
         self.id = role.id
         self.rank = role.rank
         self.name = role.name
-        self.roleType = role.roleType
-        self.featurePermissions = role.featurePermissions.mapValues(\.rawValue)
+        self.roleType = role.roleType(for: kind)
+        self.featurePermissions = role.featurePermissions.filter { $0.key != Role.adminAccountAccess }.mapValues(\.rawValue)
+        self.adminAcctAccess = role.adminAccess.rawValue
         self.isNonEditable = role.isNonEditable
         self.isAuditor = role.isAuditor
+    }
+}
+
+/// A role in `GET /adminRoles/lite`'s short form, as Zscaler answers it.
+struct RoleLiteDTO: Encodable {
+    let id: Int64
+    let rank: Int
+    let name: String
+    let roleType: String
+    /// Zscaler's report window; -1 (no limit) in every recorded answer, and Keygate has no reports.
+    let reportTimeDuration = -1
+
+    init(_ role: Role, kind: SessionKind) {
+        self.id = role.id
+        self.rank = role.rank
+        self.name = role.name
+        self.roleType = role.roleType(for: kind)
     }
 }
 

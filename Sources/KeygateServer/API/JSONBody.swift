@@ -43,7 +43,7 @@ struct JSONBody: Sendable {
     /// An empty body is an empty object (the legacy clients send POST/PUT with no body). A non-empty body must
     /// be `application/json` (415 otherwise), at most the context's upload size (413), and a JSON object (400).
     static func read(_ request: Request, context: KeygateRequestContext) async throws -> JSONBody {
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        let buffer = try await context.collectBody(request)
         if buffer.readableBytes == 0 || buffer.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             return JSONBody(fields: [:])
         }
@@ -115,6 +115,16 @@ struct JSONBody: Sendable {
 }
 
 extension Request {
+    /// A boolean query parameter, `true`/`false` in any case (the SDKs send `True`); nil when absent.
+    func booleanQuery(_ name: String) throws -> Bool? {
+        guard let value = uri.queryParameters[Substring(name)] else { return nil }
+        switch value.lowercased() {
+        case "true": return true
+        case "false": return false
+        default: throw KeygateError.invalidInput("\(name) must be true or false")
+        }
+    }
+
     /// The path id parameter as a positive integer, or a 404 (an id that cannot exist names no resource).
     func pathID(_ context: KeygateRequestContext, _ what: String) throws -> Int64 {
         guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {

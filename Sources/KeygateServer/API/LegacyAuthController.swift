@@ -8,8 +8,14 @@ struct LegacyAuthController {
     let keygate: Keygate
     /// Whether cookies carry `Secure`: the server speaks TLS itself.
     let servesTLS: Bool
-    /// Whether `X-Forwarded-Proto: https` from the peer is believed (the operator marked the proxy trusted).
+    /// Whether `X-Forwarded-Proto: https` from any peer is believed (`proxy.trusted`, kept for existing setups).
     let trustForwardedProto: Bool
+    /// Proxies whose `X-Forwarded-Proto` is believed (`proxy.trustedAddresses`).
+    let proxies: TrustedProxies
+
+    func trustsForwardedProto(_ context: KeygateRequestContext) -> Bool {
+        trustForwardedProto || proxies.trusts(context.peerAddress)
+    }
 
     /// Routes that need no session.
     func addPublicRoutes(to group: RouterGroup<KeygateRequestContext>) {
@@ -39,14 +45,22 @@ struct LegacyAuthController {
         let login = LoginRequest(
             apiKey: try body.requiredString("apiKey"), username: try body.requiredString("username"),
             password: try body.requiredString("password"), timestamp: timestamp)
-        let token = try await keygate.login(login, kind: kind, clientAddress: context.remoteAddress)
-        let secure = servesTLS || (trustForwardedProto && request.headers[.xForwardedProto]?.lowercased() == "https")
+        let token: String
+        do {
+            token = try await keygate.login(login, kind: kind, clientAddress: context.clientAddress)
+        } catch {
+            LoginLog.refused(context.logger, surface: "api", loginName: login.username, address: context.clientAddress, error: error)
+            throw error
+        }
+        let secure = servesTLS || (trustsForwardedProto(context) && request.headers[.xForwardedProto]?.lowercased() == "https")
         let cookie = "JSESSIONID=\(token); Path=/; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
         return try jsonResponse(AuthDTO(), headers: [.setCookie: cookie])
     }
 
+    /// Ends the first live session among the ids the request offers (see ``SessionMiddleware``): the stale id a
+    /// Go client still carries must not shadow the one it means to end.
     func logout(_ request: Request, status: HTTPResponse.Status) async throws -> Response {
-        try await keygate.logout(token: request.sessionToken)
+        for token in request.sessionTokens where try await keygate.logout(token: token) { break }
         return Response(status: status)
     }
 }

@@ -37,7 +37,9 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     static func domainResponse(_ error: KeygateError) -> Response {
         if case .rateLimited(let seconds, let limit) = error { return rateLimited(retryAfter: seconds, limit: limit) }
         let (status, code, message) = error.http
-        return json(status, code: code, message: message)
+        var response = json(status, code: code, message: message)
+        if case .loginLocked(let seconds) = error { response.headers[.retryAfter] = String(seconds) }
+        return response
     }
 
     /// 429 in the legacy shape (the SDK reads `Retry-After`, header or body, and strips " seconds").
@@ -100,6 +102,7 @@ extension KeygateError {
         case .conflict(let message): (.conflict, "DUPLICATE_ITEM", message)
         case .editLockNotAvailable: (.conflict, "EDIT_LOCK_NOT_AVAILABLE", "Another change to this resource is in progress; retry")
         case .rateLimited(let seconds, let limit): (.tooManyRequests, "RATE_LIMIT_EXCEEDED", "Rate Limit (\(limit)) exceeded; retry in \(seconds) s")
+        case .loginLocked(let seconds): (.forbidden, "LIMIT_EXCEEDED", "Too many failed logins; try again in \(seconds) s")
         }
     }
 }

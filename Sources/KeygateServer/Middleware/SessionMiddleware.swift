@@ -1,10 +1,15 @@
+import Foundation
+import HTTPTypes
 import Hummingbird
 import KeygateCore
 
-/// Checks the `JSESSIONID` cookie on every API request and puts the principal in the context.
+/// Checks the caller's session on every API request and puts the principal in the context.
 ///
-/// The check reads the database each time (one query), so a key change, disabled admin or ended session made
-/// by any instance or the CLI is in force on the very next request.
+/// The session id may arrive several times: the Go SDK re-logs in after a 401 and its cookie jar then sends the stale
+/// and the new id together (`Cookie: JSESSIONID=<stale>; JSESSIONID=<new>`, stale first), plus its own
+/// `JSessionID: <id>` request header. As Tomcat does, the first *valid* one wins (cookies in order, then the header);
+/// only ``KeygateError/sessionNotValid`` moves on to the next, and at most ``Request/maxSessionCandidates`` are
+/// tried, so a request cannot make the server check an unbounded number of ids.
 struct SessionMiddleware: RouterMiddleware {
     let keygate: Keygate
 
@@ -13,20 +18,44 @@ struct SessionMiddleware: RouterMiddleware {
         next: (Request, KeygateRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
-        context.principal = try await keygate.authenticate(token: request.sessionToken)
+        context.principal = try await authenticate(request.sessionTokens)
         return try await next(request, context)
+    }
+
+    private func authenticate(_ tokens: [Substring]) async throws -> Principal {
+        for token in tokens {
+            do {
+                return try await keygate.authenticate(token: token)
+            } catch KeygateError.sessionNotValid {
+                continue
+            }
+        }
+        throw KeygateError.sessionNotValid
     }
 }
 
 extension Request {
-    /// The JSESSIONID value from the `Cookie` header(s), if any.
-    var sessionToken: Substring? {
+    /// The most session ids one request may offer.
+    static let maxSessionCandidates = 4
+
+    /// Every JSESSIONID value from the `Cookie` header(s), in order, then the `JSessionID` request header's.
+    var sessionTokens: [Substring] {
+        var tokens: [Substring] = []
         for header in headers[values: .cookie] {
             for part in header.split(separator: ";") {
                 let trimmed = part.drop(while: { $0 == " " })
-                if trimmed.hasPrefix("JSESSIONID=") { return trimmed.dropFirst("JSESSIONID=".count) }
+                if trimmed.hasPrefix("JSESSIONID=") {
+                    tokens.append(trimmed.dropFirst("JSESSIONID=".count))
+                    if tokens.count == Self.maxSessionCandidates { return tokens }
+                }
             }
         }
-        return nil
+        if let header = headers[.jSessionID] { tokens.append(Substring(header.trimmingCharacters(in: .whitespaces))) }
+        return Array(tokens.prefix(Self.maxSessionCandidates))
     }
+}
+
+extension HTTPField.Name {
+    /// The Go SDK's own session header.
+    static let jSessionID = HTTPField.Name("JSessionID")!
 }

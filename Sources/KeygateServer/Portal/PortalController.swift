@@ -112,7 +112,12 @@ struct PortalController {
         }
         let opened: [PortalSignIn]
         do {
-            opened = try await keygate.portalSignIn(loginName: loginName, password: password, clientAddress: context.remoteAddress)
+            do {
+                opened = try await keygate.portalSignIn(loginName: loginName, password: password, clientAddress: context.clientAddress)
+            } catch {
+                LoginLog.refused(context.logger, surface: "portal", loginName: loginName, address: context.clientAddress, error: error)
+                throw error
+            }
         } catch KeygateError.invalidCredentials {
             return failed("The login name or password is wrong.", .unauthorized)
         } catch KeygateError.adminDisabled {

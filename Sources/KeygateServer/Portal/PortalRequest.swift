@@ -14,7 +14,8 @@ import KeygateCore
 enum PortalRequest {
     static let cookieName = "kg_portal"
     /// At most this many organizations at once in one browser.
-    static let maxSessions = 20
+    /// Each token is one database read per page, so the bound is also the most reads a forged cookie can cause.
+    static let maxSessions = 8
 
     /// The portal tokens in the request's cookie.
     static func tokens(_ request: Request) -> [Substring] {
@@ -73,7 +74,7 @@ enum PortalRequest {
         guard type.hasPrefix("application/x-www-form-urlencoded") else {
             throw KeygateError.invalidInput("expected a form (application/x-www-form-urlencoded)")
         }
-        let buffer = try await request.body.collect(upTo: context.maxUploadSize)
+        let buffer = try await context.collectBody(request)
         guard let text = buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes) else {
             throw KeygateError.invalidInput("the form is not text")
         }

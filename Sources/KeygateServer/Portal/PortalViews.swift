@@ -85,7 +85,7 @@ struct PortalErrorMiddleware: RouterMiddleware {
             switch error {
             case .sessionNotValid:
                 return PortalViews.redirect(signInPath)
-            case .rateLimited(let seconds, _):
+            case .rateLimited(let seconds, _), .loginLocked(let seconds):
                 return views.message(
                     heading: "Too many attempts", text: "Wait \(seconds) seconds, then try again.", status: .tooManyRequests,
                     link: (signInPath, "Sign in"), template: template)

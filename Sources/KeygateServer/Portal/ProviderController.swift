@@ -65,7 +65,13 @@ struct ProviderController {
             return failed("Enter your login and password.", .badRequest)
         }
         do {
-            let token = try await keygate.operatorSignIn(loginName: login, password: password, clientAddress: context.remoteAddress)
+            let token: String
+            do {
+                token = try await keygate.operatorSignIn(loginName: login, password: password, clientAddress: context.clientAddress)
+            } catch {
+                LoginLog.refused(context.logger, surface: "console", loginName: login, address: context.clientAddress, error: error)
+                throw error
+            }
             return PortalViews.redirect("/provider", headers: [.setCookie: setCookie(token, request: request)])
         } catch KeygateError.invalidCredentials {
             return failed("The login or password is wrong.", .unauthorized)

@@ -7,6 +7,10 @@ import SQLiteKit
 import SQLiteNIO
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The embedded SQLite backend: one writer connection whose transactions are serialized, plus reader
 /// connections that run concurrently thanks to WAL.
 ///
@@ -44,7 +48,11 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
         let inMemory = path == ":memory:"
         if !inMemory {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            // The file holds sealed keys, password hashes and the audit trail: create it 0600 before SQLite does (its
+            // WAL and shared-memory files take the database file's mode).
+            let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL, 0o600)
+            if fd >= 0 { Glibc.close(fd) }
         }
         let storage: SQLiteConnection.Storage = inMemory ? .memory : .file(path: path)
         let writer = try await SQLiteConnection.open(storage: storage, logger: logger)

@@ -103,6 +103,31 @@ public enum Migrations {
                 """,
             ]
         },
+        // Login names become unique across the server (as Zscaler's are per cloud): with one name in two
+        // organizations sharing one key string, an API login could not tell which account was meant. Existing
+        // duplicates keep working but are made distinct: the oldest account keeps its name, each later one becomes
+        // `<name>.org<organization id>`, with an `admin.renamed` audit event in its organization saying so (the
+        // provider sees it with `keygate audit`). Super Admin roles gain admin-account management, which is now a
+        // permission of its own (`ADMIN_ACCT_ACCESS`); custom roles get it only when an admin grants it.
+        Migration(version: 6, name: "login names unique across organizations; admin-account permission") { _ in
+            let duplicate = "EXISTS (SELECT 1 FROM admins b WHERE b.login_key = admins.login_key AND b.id < admins.id)"
+            let suffix = "'.org' || CAST(org_id AS TEXT)"
+            return [
+                """
+                INSERT INTO audit_events (org_id, at, actor_kind, actor_id, actor_name, action, detail)
+                SELECT org_id, \(Int64(Date().timeIntervalSince1970 * 1000)), 'provider', NULL, 'keygate migration', 'admin.renamed',
+                  'login name ' || login_name || ' is also used in another organization; it is now ' || login_name || \(suffix)
+                FROM admins WHERE \(duplicate)
+                """,
+                "UPDATE admins SET login_name = login_name || \(suffix), login_key = login_key || \(suffix) WHERE \(duplicate)",
+                "DROP INDEX admins_login_key",
+                "CREATE UNIQUE INDEX admins_login_key_unique ON admins (login_key)",
+                """
+                UPDATE roles SET permissions = '{"ADMIN_ACCT_ACCESS":"READ_WRITE","APIKEY_MANAGEMENT":"READ_WRITE"}'
+                WHERE is_non_editable = 1
+                """,
+            ]
+        },
     ]
 
     /// The highest version this build knows.
@@ -168,8 +193,8 @@ public enum StorageError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .schemaTooNew(let found, let known):
             "the database schema is at version \(found) but this keygate knows only up to \(known): upgrade keygate"
-        case .unsupportedURL(let url): "unsupported database URL: \(url)"
-        case .unreachable(let reason): "cannot reach the database: \(reason)"
+        case .unsupportedURL(let url): "unsupported database URL: \(Storage.redacted(url))"
+        case .unreachable(let reason): "cannot reach the database: \(Storage.redacted(reason))"
         case .targetNotEmpty: "the target database already holds organizations: copy only into a new, empty database"
         }
     }
