@@ -536,3 +536,35 @@ extension Logger {
         return logger
     }
 }
+
+@Suite("Migration 6: login names unique across organizations")
+struct LoginNameMigrationTests {
+    @Test(
+        "existing duplicates are renamed (oldest keeps its name), audited, then the name is unique; Super Admin manages admins",
+        arguments: Backend.available)
+    func dedup(_ backend: Backend) async throws {
+        try await withStore(backend) { db, store in
+            let a = try await provision(store, "Alpha")
+            let b = try await provision(store, "Bravo")
+            // Put the database back to schema 5, where one login name could live in two organizations.
+            try await db.transaction(announcing: false) { sql in
+                try await sql.raw("DROP INDEX admins_login_key_unique").run()
+                try await sql.raw("CREATE INDEX admins_login_key ON admins (login_key)").run()
+                try await sql.raw("DELETE FROM schema_migrations WHERE version = 6").run()
+                try await sql.raw(
+                    "UPDATE admins SET login_name = 'Root@Alpha', login_key = 'root@alpha' WHERE id = \(bind: b.admin.id)"
+                ).run()
+                try await sql.raw("UPDATE roles SET permissions = '{\"APIKEY_MANAGEMENT\":\"READ_WRITE\"}' WHERE is_non_editable = 1").run()
+            }
+            #expect(try await store.loginCandidates(loginName: "root@alpha").count == 2)
+            #expect(try await Migrations.run(on: db) == [6])
+            #expect(try await store.admin(orgID: a.organization.id, id: a.admin.id)?.loginName == "Root@Alpha")
+            let renamed = "Root@Alpha.org\(b.organization.id)"
+            #expect(try await store.admin(orgID: b.organization.id, id: b.admin.id)?.loginName == renamed)
+            let events = try await store.auditEvents(orgID: b.organization.id, actionPrefix: "admin.renamed", limit: 10)
+            #expect(events.count == 1 && events[0].detail.contains(renamed))
+            #expect(try await store.loginCandidates(loginName: "root@alpha").count == 1)
+            #expect(try await store.role(orgID: a.organization.id, id: a.role.id)?.adminAccess == .readWrite)
+        }
+    }
+}
