@@ -14,7 +14,8 @@ import ServiceLifecycle
 /// `port` (8080), `tls.cert` and `tls.key` (PEM paths; both or neither), `proxy.trusted` (false: believe
 /// `X-Forwarded-Proto` from any peer), `proxy.trustedAddresses` (none: addresses and CIDR ranges of proxies whose
 /// `Forwarded`/`X-Forwarded-For` name the client, see ``TrustedProxies``), `ratelimit.*` (see ``RateLimiter``),
-/// `server.idleTimeoutSeconds` (30), `server.maxConnections` (4096).
+/// `server.idleTimeoutSeconds` (30), `server.maxConnections` (4096), `portal.requestsPerSecond` (20) and
+/// `portal.requestsPerMinute` (600) per client address for `/portal` and `/provider`.
 public struct ServerSettings: Sendable {
     public var host: String
     public var port: Int

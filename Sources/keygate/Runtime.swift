@@ -142,7 +142,7 @@ struct Runtime {
             throw ValidationError("cannot read the master key file \(file)")
         }
         let directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let hex = KeyCipher.generateMasterKeyHex()
         // O_EXCL: two processes starting on a new directory must not both write a key (the loser reads the winner's),
         // and the file is 0600 from its first byte (no window in which it is readable by others).

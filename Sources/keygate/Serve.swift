@@ -88,7 +88,10 @@ struct Serve: AsyncParsableCommand {
         return ServerSettings(
             host: config.string(forKey: "host", default: "127.0.0.1"), port: port, tlsCertificatePath: cert, tlsKeyPath: key,
             trustForwardedProto: config.bool(forKey: "proxy.trusted", default: false), rateLimits: limits, publicURL: publicURL,
-            trustedProxies: proxies, idleTimeout: .seconds(idle), maxConnections: maxConnections)
+            trustedProxies: proxies, idleTimeout: .seconds(idle), maxConnections: maxConnections,
+            browserLimits: (
+                config.int(forKey: "portal.requestsPerSecond", default: 20), config.int(forKey: "portal.requestsPerMinute", default: 600)
+            ))
     }
 
     /// What a newcomer needs, on standard output (not the log): the base URL and, for a new database, the demo

@@ -265,6 +265,39 @@ struct LoginDefenceTests {
         }
     }
 }
+/// Transport bounds (issue 8, part 3).
+@Suite("Browser-area limits")
+struct BrowserAreaLimitTests {
+    @Test("portal and console requests are limited per client address (HTML 429); the API is not counted there")
+    func limited() async throws {
+        try await withServer(browserLimits: (perSecond: 5, perMinute: 8)) { harness, client in
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<6 { statuses.append(try await client.send(.get, "/portal/signin").status) }
+            #expect(statuses == Array(repeating: .ok, count: 5) + [.tooManyRequests])
+            let limited = try await client.send(.get, "/provider/signin")
+            #expect(limited.status == .tooManyRequests && limited.headers[.contentType]?.hasPrefix("text/html") == true)
+            harness.clock.advance(1)
+            for _ in 0..<3 { #expect(try await client.send(.get, "/provider/signin").status == .ok) }
+            #expect(try await client.send(.get, "/portal/signin").status == .tooManyRequests, "8 a minute")
+            #expect(try await client.send(.get, "/health").status == .ok)
+            harness.clock.advance(60)
+            #expect(try await client.send(.get, "/portal/signin").status == .ok)
+        }
+    }
+
+    @Test("a portal cookie with many tokens is read only up to its bound")
+    func tokenBound() async throws {
+        try await withServer { harness, client in
+            let real = try await PortalTests.signIn(client)
+            let forged = Array(repeating: String(repeating: "f", count: 32), count: 50).joined(separator: ".")
+            // The real token past the bound is not read: the forged cookie gets the sign-in page.
+            let page = try await client.send(.get, "/portal/orgs/\(harness.orgID)/keys", headers: [.cookie: "kg_portal=\(forged).\(real)"])
+            #expect(page.status == .seeOther)
+            #expect(try await client.send(.get, "/portal/orgs/\(harness.orgID)/keys", headers: [.cookie: "kg_portal=\(real)"]).status == .ok)
+        }
+    }
+}
+
 /// Client addresses behind proxies (issue 8, part 2).
 @Suite("Trusted proxies")
 struct TrustedProxyTests {

@@ -36,7 +36,7 @@ struct Harness {
     /// - Parameter limits: request limits (off unless a test is about them).
     static func make(
         limits: RateLimiter.Limits = .off, throttle: LoginThrottle.Limits = .init(), trustProxy: Bool = false,
-        cacheMaxAge: TimeInterval = 2
+        cacheMaxAge: TimeInterval = 2, browserLimits: (perSecond: Int, perMinute: Int) = (100_000, 100_000)
     ) async throws -> (Harness, Router<KeygateRequestContext>) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keygate-http-\(UUID().uuidString)")
         let path = directory.appendingPathComponent("k.sqlite").path
@@ -54,7 +54,8 @@ struct Harness {
         let org = try await keygate.provisionOrganization(name: "Acme", adminLogin: "root", password: password, operator: "test")
         let harness = Harness(
             keygate: keygate, store: store, db: db, clock: clock, org: org, path: path, directory: directory, watcher: watcher)
-        return (harness, buildRouter(keygate: keygate, settings: ServerSettings(trustForwardedProto: trustProxy, rateLimits: limits)))
+        let settings = ServerSettings(trustForwardedProto: trustProxy, rateLimits: limits, browserLimits: browserLimits)
+        return (harness, buildRouter(keygate: keygate, settings: settings))
     }
 
     func close() async {
@@ -142,9 +143,11 @@ struct TestResponse: Sendable {
 /// Runs `body` against a fresh harness through the router (no sockets).
 func withServer(
     limits: RateLimiter.Limits = .off, throttle: LoginThrottle.Limits = .init(), trustProxy: Bool = false,
-    cacheMaxAge: TimeInterval = 2, _ body: @Sendable (Harness, any TestClientProtocol) async throws -> Void
+    cacheMaxAge: TimeInterval = 2, browserLimits: (perSecond: Int, perMinute: Int) = (100_000, 100_000),
+    _ body: @Sendable (Harness, any TestClientProtocol) async throws -> Void
 ) async throws {
-    let (harness, router) = try await Harness.make(limits: limits, throttle: throttle, trustProxy: trustProxy, cacheMaxAge: cacheMaxAge)
+    let (harness, router) = try await Harness.make(
+        limits: limits, throttle: throttle, trustProxy: trustProxy, cacheMaxAge: cacheMaxAge, browserLimits: browserLimits)
     let app = Application(router: router)
     do {
         try await app.test(.router) { client in try await body(harness, client) }

@@ -111,7 +111,9 @@ def keygate():
     directory = pathlib.Path(tempfile.mkdtemp(prefix="keygate-e2e-"))
     tls = _write_test_ca(directory)
     database = str(directory / "data" / "keygate.sqlite")
-    env = dict(os.environ, KEYGATE_SECURITY_BCRYPT_COST="8", KEYGATE_LOG_LEVEL="trace")
+    # The fuzzers send hundreds of portal requests a second from one address: above the portal's default limit.
+    env = dict(os.environ, KEYGATE_SECURITY_BCRYPT_COST="8", KEYGATE_LOG_LEVEL="trace",
+               KEYGATE_PORTAL_REQUESTS_PER_SECOND="100000", KEYGATE_PORTAL_REQUESTS_PER_MINUTE="1000000")
     process = subprocess.Popen(
         [keygate_binary(), "serve", "--port", "0", "--database", database, "--tls-cert", str(tls["cert"]),
          "--tls-key", str(tls["key"]), "--json"],

@@ -258,13 +258,16 @@ def test_read_only_sees_no_actions_and_forged_or_csrf_less_posts_are_refused(key
     assert key_shown_by_cli(keygate, org) == org["api_key"]
 
 
-def test_one_sign_in_covers_several_organizations_and_one_key_is_applied_to_all(keygate, driver, request):
-    login = f"multi-{request.node.name[-20:]}@corp"
-    names = [f"multi-a-{int(time.time() * 1000)}", f"multi-b-{int(time.time() * 1000)}"]
-    for name in names:
+def test_each_account_adds_its_organization_and_one_key_is_applied_to_all(keygate, driver, request):
+    # Login names are unique across the server: one account, with its own login name, per organization.
+    stamp = int(time.time() * 1000)
+    names = [f"multi-a-{stamp}", f"multi-b-{stamp}"]
+    logins = [f"{name}@corp" for name in names]
+    for name, login in zip(names, logins):
         out = keygate.cli("org", "create", name, "--admin", login, "--password-stdin", stdin=PASSWORD + "\n")
         keygate.secrets.add(out["apiKey"])
-    sign_in(driver, keygate.base, login)
+    for login in logins:
+        sign_in(driver, keygate.base, login)
     options = [o.text for o in driver.find_elements(By.CSS_SELECTOR, "#org-switch option")]
     assert sorted(options) == sorted(names)
     # Switch with the selector, as a user would.

@@ -44,7 +44,8 @@ def start(args, env=None):
 
 def keygate(database, extra_env=None):
     env = {"KEYGATE_RATELIMIT_PRESET": "off", "KEYGATE_LOG_LEVEL": "warning",
-           "KEYGATE_LOGIN_MAX_FAILURES_PER_NAME": "1000000", "KEYGATE_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000"}
+           "KEYGATE_LOGIN_MAX_FAILURES_PER_NAME": "1000000", "KEYGATE_LOGIN_MAX_FAILURES_PER_PAIR": "1000000",
+           "KEYGATE_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000"}
     env.update(extra_env or {})
     _, banner = start([os.path.join(BIN, "keygate"), "serve", "--port", "0", "--json", "--database", database,
                        "--master-key-file", MASTER], env)
