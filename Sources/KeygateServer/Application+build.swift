@@ -68,6 +68,14 @@ public struct ServerSettings: Sendable {
 
     /// Whether the server speaks TLS.
     public var servesTLS: Bool { tlsCertificatePath != nil && tlsKeyPath != nil }
+
+    /// Whether a cookie set in answer to `request` gets `Secure`: the server speaks TLS, or a proxy it trusts
+    /// (`proxy.trustedAddresses`, or any peer under the older `proxy.trusted`) says the client used HTTPS.
+    func cookiesAreSecure(_ request: Request, _ context: KeygateRequestContext) -> Bool {
+        if servesTLS { return true }
+        guard trustForwardedProto || trustedProxies.trusts(context.peerAddress) else { return false }
+        return request.headers[.xForwardedProto]?.lowercased() == "https"
+    }
 }
 
 /// Builds the router: the legacy API under `/api/v1`, `DELETE /auth` at the root, `/health`, the admin portal
@@ -84,8 +92,7 @@ public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<Ke
             counters: InMemoryWindowCounters(), perSecond: settings.browserLimits.perSecond, perMinute: settings.browserLimits.perMinute,
             now: keygate.now))
 
-    let auth = LegacyAuthController(
-        keygate: keygate, servesTLS: settings.servesTLS, trustForwardedProto: settings.trustForwardedProto, proxies: settings.trustedProxies)
+    let auth = LegacyAuthController(keygate: keygate, settings: settings)
     let status = StatusController(keygate: keygate)
     status.addHealthRoute(to: router)
 

@@ -105,7 +105,9 @@ def test_behind_a_trusted_proxy_strangers_cannot_lock_out_the_admin_and_guesses_
     server = Server(KEYGATE_PROXY_TRUSTED_ADDRESSES="127.0.0.1/32")
     try:
         home = {"X-Forwarded-For": "198.51.100.7"}
-        assert server.login(headers=home).status_code == 200  # the admin's usual address becomes familiar
+        first = server.login(headers=dict(home, **{"X-Forwarded-Proto": "https"}))
+        assert first.status_code == 200  # the admin's usual address becomes familiar
+        assert "Secure" in first.headers["Set-Cookie"], "a trusted proxy's X-Forwarded-Proto is believed"
         statuses = []
         for i in range(40):
             attacker = {"X-Forwarded-For": f"6.6.6.6, 203.0.113.{i}"}  # the left-most hop is the attacker's forgery
@@ -127,6 +129,12 @@ def test_an_untrusted_peer_cannot_choose_its_address_with_forwarding_headers():
         statuses = [server.login(password="Wrong!passw0rd", headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code
                     for i in range(6)]
         assert statuses == [400] * 5 + [403], statuses
+        other = Server(KEYGATE_PROXY_TRUSTED_ADDRESSES="10.0.0.0/8")
+        try:
+            cookie = other.login(headers={"X-Forwarded-Proto": "https"}).headers["Set-Cookie"]
+            assert "Secure" not in cookie, "an untrusted peer's X-Forwarded-Proto is ignored"
+        finally:
+            other.close()
     finally:
         server.close()
 

@@ -6,16 +6,8 @@ import KeygateCore
 /// `POST/GET/DELETE /auth` (ZTW) and `/authenticatedSession` (ZIA): creating, checking and ending sessions.
 struct LegacyAuthController {
     let keygate: Keygate
-    /// Whether cookies carry `Secure`: the server speaks TLS itself.
-    let servesTLS: Bool
-    /// Whether `X-Forwarded-Proto: https` from any peer is believed (`proxy.trusted`, kept for existing setups).
-    let trustForwardedProto: Bool
-    /// Proxies whose `X-Forwarded-Proto` is believed (`proxy.trustedAddresses`).
-    let proxies: TrustedProxies
-
-    func trustsForwardedProto(_ context: KeygateRequestContext) -> Bool {
-        trustForwardedProto || proxies.trusts(context.peerAddress)
-    }
+    /// Decides the cookie's `Secure` flag.
+    let settings: ServerSettings
 
     /// Routes that need no session.
     func addPublicRoutes(to group: RouterGroup<KeygateRequestContext>) {
@@ -52,7 +44,7 @@ struct LegacyAuthController {
             LoginLog.refused(context.logger, surface: "api", loginName: login.username, address: context.clientAddress, error: error)
             throw error
         }
-        let secure = servesTLS || (trustsForwardedProto(context) && request.headers[.xForwardedProto]?.lowercased() == "https")
+        let secure = settings.cookiesAreSecure(request, context)
         let cookie = "JSESSIONID=\(token); Path=/; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
         return try jsonResponse(AuthDTO(), headers: [.setCookie: cookie])
     }

@@ -60,9 +60,7 @@ struct PortalController {
         return visit
     }
 
-    func secure(_ request: Request) -> Bool {
-        settings.servesTLS || (settings.trustForwardedProto && request.headers[.xForwardedProto]?.lowercased() == "https")
-    }
+    func secure(_ request: Request, _ context: KeygateRequestContext) -> Bool { settings.cookiesAreSecure(request, context) }
 
     /// The header, switcher and sign-out form every signed-in page shows.
     func chrome(_ visit: Visit, current orgID: Int64?, request: Request) -> [String: Any] {
@@ -131,14 +129,14 @@ struct PortalController {
         let dropped = visit.sessions.map(\.token).filter { !kept.contains($0) }
         if !dropped.isEmpty { try await keygate.portalSignOut(tokens: dropped.map { Substring($0) }) }
         return PortalViews.redirect(
-            "/portal/orgs/\(opened[0].orgID)/keys", headers: [.setCookie: PortalRequest.setCookie(kept, secure: secure(request))])
+            "/portal/orgs/\(opened[0].orgID)/keys", headers: [.setCookie: PortalRequest.setCookie(kept, secure: secure(request, context))])
     }
 
     @Sendable func signOut(_ request: Request, context: KeygateRequestContext) async throws -> Response {
         let form = try await PortalRequest.form(request, context: context)
         try PortalRequest.checkCSRF(request, form: form)
         try await keygate.portalSignOut(tokens: PortalRequest.tokens(request))
-        return PortalViews.redirect("/portal/signin?signedOut=1", headers: [.setCookie: PortalRequest.setCookie([], secure: secure(request))])
+        return PortalViews.redirect("/portal/signin?signedOut=1", headers: [.setCookie: PortalRequest.setCookie([], secure: secure(request, context))])
     }
 
     @Sendable func switchOrganization(_ request: Request, context: KeygateRequestContext) async throws -> Response {
@@ -175,7 +173,7 @@ struct PortalController {
             let ended = request.uri.queryParameters["ended"].flatMap { Int(String($0)) } ?? 0
             extra["done"] = Self.doneMessage(String(done), ended: ended)
         }
-        return try await renderKeys(visit, snapshot, request: request, extra: extra)
+        return try await renderKeys(visit, snapshot, request: request, context: context, extra: extra)
     }
 
     static func doneMessage(_ done: String, ended: Int) -> String? {
@@ -192,7 +190,8 @@ struct PortalController {
 
     /// Renders the page; `extra` carries a notice, or an error and the dialog to reopen with the submitted value.
     func renderKeys(
-        _ visit: Visit, _ snapshot: PortalSnapshot, request: Request, extra: [String: Any] = [:], status: HTTPResponse.Status = .ok
+        _ visit: Visit, _ snapshot: PortalSnapshot, request: Request, context: KeygateRequestContext, extra: [String: Any] = [:],
+        status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         let orgID = snapshot.session.orgID
         var values = chrome(visit, current: orgID, request: request)
@@ -201,7 +200,7 @@ struct PortalController {
         values["nav"] = true
         values["navKeys"] = true
         values["orgName"] = snapshot.organizationName
-        values["baseURL"] = baseURL(request)
+        values["baseURL"] = baseURL(request, context)
         let access = snapshot.role.apiKeyAccess
         guard access != .none else {
             return views.message(
@@ -264,10 +263,10 @@ struct PortalController {
     static func iso(_ date: Date) -> String { date.formatted(.iso8601) }
 
     /// The API's base URL as clients should use it: `publicUrl` when configured, else this request's origin.
-    func baseURL(_ request: Request) -> String {
+    func baseURL(_ request: Request, _ context: KeygateRequestContext) -> String {
         if let configured = settings.publicURL { return configured + "/api/v1" }
         let host = request.head.authority ?? "\(settings.host):\(settings.port)"
-        return (secure(request) ? "https" : "http") + "://" + host + "/api/v1"
+        return (secure(request, context) ? "https" : "http") + "://" + host + "/api/v1"
     }
 
     // MARK: Actions
@@ -308,7 +307,7 @@ struct PortalController {
                 var extra: [String: Any] = ["open" + action.capitalized: true, action + "Error": Self.sentence(message)]
                 if action == "edit" { extra["editValue"] = value }
                 if action == "add" { extra["addValue"] = value }
-                return try await renderKeys(visit, snapshot, request: request, extra: extra, status: status)
+                return try await renderKeys(visit, snapshot, request: request, context: context, extra: extra, status: status)
             default:
                 throw error
             }
@@ -326,7 +325,7 @@ struct PortalController {
             try await keygate.setKeyColumns(adminID: snapshot.admin.id, choice: form["columns"] ?? "")
         } catch let error as KeygateError {
             guard case .invalidInput(let message) = error else { throw error }
-            return try await renderKeys(visit, snapshot, request: request, extra: ["pageError": Self.sentence(message)], status: .badRequest)
+            return try await renderKeys(visit, snapshot, request: request, context: context, extra: ["pageError": Self.sentence(message)], status: .badRequest)
         }
         return PortalViews.redirect("/portal/orgs/\(snapshot.session.orgID)/keys?done=columns")
     }
@@ -347,7 +346,7 @@ struct PortalController {
             guard let origin = visit.sessions.first(where: { $0.snapshot.session.orgID == from }) ?? visit.sessions.first else { throw error }
             let (status, _, message) = error.http
             return try await renderKeys(
-                visit, origin.snapshot, request: request,
+                visit, origin.snapshot, request: request, context: context,
                 extra: ["openApply": true, "applyError": Self.sentence(message), "applyValue": value], status: status)
         }
         let results: [[String: Any]] = zip(visit.sessions, outcomes).map { session, outcome in

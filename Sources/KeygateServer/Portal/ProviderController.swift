@@ -24,12 +24,10 @@ struct ProviderController {
         console.post("orgs/{orgID}/key", use: setKeyEnabled)
     }
 
-    func secure(_ request: Request) -> Bool {
-        settings.servesTLS || (settings.trustForwardedProto && request.headers[.xForwardedProto]?.lowercased() == "https")
-    }
+    func secure(_ request: Request, _ context: KeygateRequestContext) -> Bool { settings.cookiesAreSecure(request, context) }
 
-    func setCookie(_ token: String?, request: Request) -> String {
-        let flags = "; Path=/provider; HttpOnly; SameSite=Strict" + (secure(request) ? "; Secure" : "")
+    func setCookie(_ token: String?, request: Request, context: KeygateRequestContext) -> String {
+        let flags = "; Path=/provider; HttpOnly; SameSite=Strict" + (secure(request, context) ? "; Secure" : "")
         return token.map { "\(Self.cookieName)=\($0)\(flags)" } ?? "\(Self.cookieName)=\(flags); Max-Age=0"
     }
 
@@ -72,7 +70,7 @@ struct ProviderController {
                 LoginLog.refused(context.logger, surface: "console", loginName: login, address: context.clientAddress, error: error)
                 throw error
             }
-            return PortalViews.redirect("/provider", headers: [.setCookie: setCookie(token, request: request)])
+            return PortalViews.redirect("/provider", headers: [.setCookie: setCookie(token, request: request, context: context)])
         } catch KeygateError.invalidCredentials {
             return failed("The login or password is wrong.", .unauthorized)
         } catch KeygateError.adminDisabled {
@@ -83,7 +81,7 @@ struct ProviderController {
     @Sendable func signOut(_ request: Request, context: KeygateRequestContext) async throws -> Response {
         _ = try await checkedForm(request, context: context)
         if let token = PortalRequest.cookie(request, named: Self.cookieName) { try await keygate.operatorSignOut(token: token) }
-        return PortalViews.redirect("/provider/signin", headers: [.setCookie: setCookie(nil, request: request)])
+        return PortalViews.redirect("/provider/signin", headers: [.setCookie: setCookie(nil, request: request, context: context)])
     }
 
     /// Organizations per page of the list: a page of rows renders in a few milliseconds whatever the total.
