@@ -136,7 +136,8 @@ struct PortalController {
         let form = try await PortalRequest.form(request, context: context)
         try PortalRequest.checkCSRF(request, form: form)
         try await keygate.portalSignOut(tokens: PortalRequest.tokens(request))
-        return PortalViews.redirect("/portal/signin?signedOut=1", headers: [.setCookie: PortalRequest.setCookie([], secure: secure(request, context))])
+        return PortalViews.redirect(
+            "/portal/signin?signedOut=1", headers: [.setCookie: PortalRequest.setCookie([], secure: secure(request, context))])
     }
 
     @Sendable func switchOrganization(_ request: Request, context: KeygateRequestContext) async throws -> Response {
@@ -325,7 +326,8 @@ struct PortalController {
             try await keygate.setKeyColumns(adminID: snapshot.admin.id, choice: form["columns"] ?? "")
         } catch let error as KeygateError {
             guard case .invalidInput(let message) = error else { throw error }
-            return try await renderKeys(visit, snapshot, request: request, context: context, extra: ["pageError": Self.sentence(message)], status: .badRequest)
+            return try await renderKeys(
+                visit, snapshot, request: request, context: context, extra: ["pageError": Self.sentence(message)], status: .badRequest)
         }
         return PortalViews.redirect("/portal/orgs/\(snapshot.session.orgID)/keys?done=columns")
     }
