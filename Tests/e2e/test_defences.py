@@ -21,8 +21,17 @@ from go_client import GoClient, obfuscate
 PASSWORD_ENV = dict(KEYGATE_SECURITY_BCRYPT_COST="10", KEYGATE_LOG_LEVEL="info", KEYGATE_RATELIMIT_PRESET="off")
 
 
+def fresh_window(length=900, margin=30):
+    """Lockouts count in fixed windows (15 minutes, aligned to the epoch): a test that needs its lock to last waits
+    out the few seconds before a boundary rather than see the lock end early."""
+    left = length - time.time() % length
+    if left < margin:
+        time.sleep(left + 0.5)
+
+
 class Server:
     def __init__(self, **env):
+        fresh_window()
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="keygate-defences-"))
         self.database = str(self.dir / "data" / "keygate.sqlite")
         self.env = dict(os.environ, **PASSWORD_ENV, **env)
@@ -190,3 +199,15 @@ def test_a_database_password_is_never_printed(tmp_path):
         assert "hunter2secret" not in out.stdout + out.stderr, out.stderr
     # The malformed URL is echoed in the error, without its password.
     assert "postgres://kg:***@127.0.0.1:1/kg" in out.stderr, out.stderr
+
+
+def test_a_planted_master_key_link_is_not_followed(tmp_path):
+    """master.key is created exclusively: a symbolic link planted where it will be made is not written through."""
+    data = tmp_path / "data"
+    data.mkdir()
+    target = tmp_path / "stolen.key"
+    (data / "master.key").symlink_to(target)
+    out = subprocess.run([keygate_binary(), "migrate", "--database", str(data / "keygate.sqlite")], capture_output=True,
+                         text=True, timeout=60, cwd=tmp_path)
+    assert out.returncode != 0 and "master key file" in out.stderr, out.stderr
+    assert not target.exists()

@@ -40,7 +40,7 @@ def test_ztw_client_lists_regenerates_reads_roles_admins_changes_password_and_lo
 
     roles, _, err = helper.admin_roles.list_roles()
     assert err is None, err
-    assert [r.name for r in roles] == ["Super Admin"]
+    assert [r.name for r in roles] == ["Super Admin", "Read Only Admin"]
 
     admins, _, err = helper.admin_users.list_admins()
     assert err is None, err
@@ -111,7 +111,7 @@ def test_zia_client_logs_in_and_calls_through_its_session_check(keygate, org, mo
     assert helper.url == f"https://127.0.0.1:{keygate.port}"
     roles, _, err = helper.admin_roles.list_roles()
     assert err is None, err
-    assert [r.name for r in roles] == ["Super Admin"]
+    assert [r.name for r in roles] == ["Super Admin", "Read Only Admin"]
     status, _, err = helper.activate.status()
     assert err is None, err
     assert helper.deauthenticate() is True

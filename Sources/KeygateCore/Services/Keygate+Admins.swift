@@ -198,7 +198,10 @@ extension Keygate {
         if id == principal.admin.id, draft.disabled == true || (draft.roleID.map { $0 != current.roleID } ?? false) {
             throw KeygateError.conflict("you cannot disable yourself or change your own role")
         }
-        try await requireAdminManagement(principal, target: current, newRoleID: draft.roleID.flatMap { $0 == current.roleID ? nil : $0 })
+        // One's own name and e-mail need no admin management (role, disabling and password are refused above).
+        if id != principal.admin.id {
+            try await requireAdminManagement(principal, target: current, newRoleID: draft.roleID.flatMap { $0 == current.roleID ? nil : $0 })
+        }
         // An admin's own change (e.g. a new password) keeps the session that made it, as `passwordChange` does.
         let keep = id == principal.admin.id ? principal.tokenHash : nil
         return try await updateAdmin(current: current, draft: draft, actor: principal.actor, keepSession: keep)
