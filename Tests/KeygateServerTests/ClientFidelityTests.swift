@@ -172,6 +172,37 @@ struct LoginDefenceTests {
         }
     }
 
+    @Test("without admin management an admin edits only their own name and e-mail")
+    func selfEdit() async throws {
+        try await withServer { harness, client in
+            let writer = try await harness.addAdmin("writer", access: .readWrite)
+            let session = try await client.login(harness, user: writer)
+            let me = try #require(try await harness.store.admins(orgID: harness.orgID).first { $0.loginName == writer }?.id)
+            let renamed = try await client.send(.put, "/api/v1/adminUsers/\(me)", session: session, json: ["userName": "Wendy Writer"])
+            #expect(renamed.status == .ok && renamed.object["userName"] as? String == "Wendy Writer")
+            let other = try await client.send(.put, "/api/v1/adminUsers/\(harness.org.admin.id)", session: session, json: ["userName": "X"])
+            #expect(other.status == .forbidden)
+            let created = try await client.send(
+                .post, "/api/v1/adminUsers", session: session, json: ["loginName": "new1", "password": "New0pass!x", "role": ["id": 1]])
+            #expect(created.status == .forbidden)
+        }
+    }
+
+    @Test("a console session ends at its absolute lifetime however busy it is")
+    func consoleLifetime() async throws {
+        try await withServer { harness, client in
+            _ = try await harness.keygate.createOperator(loginName: "ops", password: "Ops!passw0rd")
+            let ok = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"])
+            let headers: HTTPFields = [.cookie: String(try #require(ok.headers[.setCookie]).split(separator: ";")[0])]
+            for _ in 0..<(12 * 4 - 1) {
+                harness.clock.advance(15 * 60)
+                #expect(try await client.send(.get, "/provider", headers: headers).status == .ok)
+            }
+            harness.clock.advance(16 * 60)
+            #expect(try await client.send(.get, "/provider", headers: headers).headers[.location] == "/provider/signin")
+        }
+    }
+
     @Test("a password reset ends that admin's portal sessions too")
     func resetEndsPortal() async throws {
         try await withServer { harness, client in
