@@ -20,6 +20,7 @@ import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.select import Select
@@ -57,7 +58,8 @@ def driver():
 
 
 def wait(d, condition, timeout=10):
-    return WebDriverWait(d, timeout).until(condition)
+    # A condition may read an element of the page that is being replaced: try again rather than fail.
+    return WebDriverWait(d, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(condition)
 
 
 def shot(d, name):
@@ -65,11 +67,23 @@ def shot(d, name):
     d.save_screenshot(str(SHOTS / f"{name}.png"))
 
 
+def _is_gone(element):
+    """Whether the page holding `element` was replaced (chromedriver reports that in more than one way)."""
+    try:
+        element.tag_name
+        return False
+    except WebDriverException:
+        return True
+
+
 def sign_in(d, base, login, password=PASSWORD):
     d.get(base + "/portal/signin")
     d.find_element(By.ID, "loginName").send_keys(login)
     d.find_element(By.ID, "password").send_keys(password)
+    form = d.find_element(By.TAG_NAME, "form")
     d.find_element(By.CSS_SELECTOR, "button[type=submit].primary").click()
+    # The sign-in page has an h1 too: wait for the page the sign-in leads to, not the one it came from.
+    wait(d, lambda _: _is_gone(form))
     wait(d, EC.presence_of_element_located((By.TAG_NAME, "h1")))
 
 
@@ -332,8 +346,8 @@ def test_provider_console_lists_creates_and_disables(keygate, org, driver):
     driver.find_element(By.LINK_TEXT, org["name"]).click()
     session = api_session(keygate, org, org["api_key"])
     driver.find_element(By.ID, "disable-key").click()
-    status = wait(driver, EC.presence_of_element_located((By.ID, "key-status")))
-    assert "Disabled" in status.text
+    # The page before the click has a status too: wait for the answer's.
+    wait(driver, lambda d: "Disabled" in d.find_element(By.ID, "key-status").text)
     assert "key.disabled" in driver.find_element(By.ID, "audit-table").text
     assert api(keygate, "GET", "/apiKeys", session).status_code == 401
     shot(driver, "provider-organization")

@@ -352,7 +352,6 @@ enum PortalTemplates {
             {{#roles}}<tr data-role="{{name}}"><td data-label="Role">{{name}}</td><td data-label="API key management">
               {{#editable}}<form method="post" action="/portal/orgs/{{orgID}}/roles/{{id}}" class="inline">
                 <input type="hidden" name="csrf" value="{{csrf}}">
-                <label class="visually-hidden" for="level-{{id}}">API key management for {{name}}</label>
                 <select id="level-{{id}}" name="level" aria-label="API key management for {{name}}">{{#levels}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{label}}</option>{{/levels}}</select>
                 <button type="submit">Save</button></form>{{/editable}}
               {{^editable}}{{levelLabel}}{{#fixed}} <span class="muted">(cannot be edited)</span>{{/fixed}}{{/editable}}
