@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "KeygateCore", targets: ["KeygateCore"]),
         .library(name: "KeygateStorage", targets: ["KeygateStorage"]),
         .library(name: "KeygateServer", targets: ["KeygateServer"]),
+        .library(name: "KeygatePasswords", targets: ["KeygatePasswords"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -58,17 +59,25 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // bcrypt on NIO's blocking pool: Core's PasswordHasher for the server and the CLI alike.
+        .target(
+            name: "KeygatePasswords",
+            dependencies: [
+                "KeygateCore",
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP only: the legacy API routes, the admin portal's pages, error mapping, rate limits, TLS.
         .target(
             name: "KeygateServer",
             dependencies: [
                 "KeygateCore",
-                "KeygateStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -84,6 +93,7 @@ let package = Package(
             dependencies: [
                 "KeygateCore",
                 "KeygateStorage",
+                "KeygatePasswords",
                 "KeygateServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -110,6 +120,7 @@ let package = Package(
             dependencies: [
                 "KeygateCore",
                 "KeygateStorage",
+                "KeygatePasswords",
                 "KeygateServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -105,7 +105,7 @@ struct OrgCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withRuntime(common) { runtime in
-                let rows = try await runtime.store.organizationSummaries().map { s in
+                let rows = try await runtime.keygate.organizationSummaries().map { s in
                     Row(
                         id: s.organization.id, name: s.organization.name, admins: s.adminCount,
                         keyStatus: s.keyEnabled.map { $0 ? "Enabled" : "Disabled" } ?? "No key",
@@ -277,8 +277,8 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             try await withRuntime(common) { runtime in
                 let organization = try await runtime.keygate.findOrganization(org)
-                let roles = Dictionary(uniqueKeysWithValues: try await runtime.store.roles(orgID: organization.id).map { ($0.id, $0.name) })
-                let rows = try await runtime.store.admins(orgID: organization.id).map {
+                let roles = Dictionary(uniqueKeysWithValues: try await runtime.keygate.roles(orgID: organization.id).map { ($0.id, $0.name) })
+                let rows = try await runtime.keygate.admins(orgID: organization.id).map {
                     Row(id: $0.id, loginName: $0.loginName, userName: $0.userName, role: roles[$0.roleID] ?? "", disabled: $0.disabled)
                 }
                 Output.emit(common.json, rows) {
@@ -311,10 +311,7 @@ struct AdminCommand: AsyncParsableCommand {
     static func setDisabled(_ common: CommonOptions, _ org: String, _ login: String, _ disabled: Bool) async throws {
         try await withRuntime(common) { runtime in
             let organization = try await runtime.keygate.findOrganization(org)
-            guard let admin = try await runtime.store.admins(orgID: organization.id).first(where: { $0.loginName.lowercased() == login.lowercased() })
-            else {
-                throw KeygateError.notFound("admin \(login) not found in \(organization.name)")
-            }
+            let admin = try await runtime.keygate.admin(orgID: organization.id, loginName: login)
             let updated = try await runtime.keygate.updateAdmin(
                 current: admin, draft: AdminDraft(disabled: disabled), actor: .provider(name: operatorName))
             Output.emit(common.json, ["loginName": updated.loginName, "disabled": "\(updated.disabled)"]) {
@@ -429,7 +426,7 @@ struct ProviderCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withRuntime(common) { runtime in
-                let rows = try await runtime.store.providerOperators().map {
+                let rows = try await runtime.keygate.providerOperators().map {
                     Row(login: $0.loginName, disabled: $0.disabled, created: Output.iso($0.createdAt))
                 }
                 Output.emit(common.json, rows) {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import KeygateCore
-import KeygateServer
+import KeygatePasswords
 import KeygateStorage
 import Logging
 
@@ -38,7 +38,9 @@ struct CommonOptions: ParsableArguments {
 /// | `session.cache` | `true` (serve only): keep session snapshots in memory, cleared on every announced change |
 /// | `login.timestampWindowSeconds` | `7200` |
 /// | `portal.idleSeconds` | `1800`: browser sessions of the admin portal and the provider console |
-/// | `login.maxFailuresPerName`, `login.maxFailuresPerAddress`, `login.lockoutSeconds` | `5`, `20`, `900` |
+/// | `login.maxFailuresPerPair`, `login.maxFailuresPerAddress`, `login.maxFailuresPerName`, `login.lockoutSeconds`, `login.familiarDays` | `5`, `20`, `20`, `900`, `30` (see ``LoginThrottle``) |
+/// | `session.maxLifetimeSeconds`, `portal.maxLifetimeSeconds` | `43200` each |
+/// | `proxy.trustedAddresses`, `server.idleTimeoutSeconds`, `server.maxConnections`, `portal.requestsPerSecond`, `portal.requestsPerMinute` | none, `30`, `4096`, `20`, `600` (see ``ServerSettings``) |
 /// | `ratelimit.preset` | `generous` (`zscaler`, `off`) |
 /// | `ratelimit.shared` | `true` on PostgreSQL, `false` on SQLite: count request limits in the database |
 /// | `ratelimit.<get|write|delete>.<perSecond|perMinute|perHour>` | from the preset |
@@ -47,7 +49,7 @@ struct Runtime {
     let config: ConfigReader
     let logger: Logger
     let db: any DatabaseHandle
-    let store: SQLKeygateStore
+    /// The use cases: the only way to the data (the store itself is not kept here).
     let keygate: Keygate
     let databasePath: String
 
@@ -102,12 +104,6 @@ struct Runtime {
                 familiarFor: TimeInterval(config.int(forKey: "login.familiarDays", default: 30) * 86_400)),
             counters: SQLWindowCounters(db: db))
         let cipher = try KeyCipher(masterKey: masterKey)
-        do {
-            try await verifyMasterKey(cipher, store: store)
-        } catch {
-            try? await db.shutdown()
-            throw error
-        }
         var cache: SessionCache?
         if sessionCache, config.bool(forKey: "session.cache", default: true) {
             let created = SessionCache()
@@ -117,7 +113,16 @@ struct Runtime {
         let keygate = Keygate(
             store: store, cipher: cipher, hasher: hasher, settings: settings, loginThrottle: throttle,
             dummyPasswordHash: try await hasher.hash(PasswordPolicy.generate()), sessionCache: cache)
-        return Runtime(config: config, logger: logger, db: db, store: store, keygate: keygate, databasePath: Storage.redacted(database))
+        do {
+            try await keygate.checkMasterKeyOpensStoredKeys()
+        } catch KeygateError.invalidInput(let message) {
+            try? await db.shutdown()
+            throw ValidationError(message)
+        } catch {
+            try? await db.shutdown()
+            throw error
+        }
+        return Runtime(config: config, logger: logger, db: db, keygate: keygate, databasePath: Storage.redacted(database))
     }
 
     /// The master key: `KEYGATE_MASTER_KEY`, else the key file, else `<database dir>/master.key`, created with a
@@ -159,21 +164,6 @@ struct Runtime {
             "generated a new master key; back it up: without it the stored API keys cannot be decrypted",
             metadata: ["file": "\(file)"])
         return try KeyCipher.parseMasterKey(hex)
-    }
-
-    /// Refuses to start with a master key that cannot open this database's keys (a wrong key file would
-    /// otherwise surface later as failed logins and 500s).
-    static func verifyMasterKey(_ cipher: KeyCipher, store: SQLKeygateStore) async throws {
-        for summary in try await store.organizationSummaries() where summary.keyEnabled != nil {
-            guard let sealed = try await store.sealedKey(orgID: summary.organization.id) else { continue }
-            do {
-                _ = try cipher.open(sealed.value, orgID: sealed.orgID)
-            } catch {
-                throw ValidationError(
-                    "the master key does not open the API keys in this database: use the master key this database was created with")
-            }
-            return
-        }
     }
 
     func close() async { try? await db.shutdown() }

@@ -37,7 +37,7 @@ struct Serve: AsyncParsableCommand {
         let keygate = runtime.keygate
 
         var demo: ProvisioningResult?
-        if !noDemo, try await runtime.store.organizationSummaries().isEmpty {
+        if !noDemo, try await !runtime.keygate.hasOrganizations() {
             do {
                 demo = try await keygate.provisionOrganization(name: "Demo", adminLogin: "admin@demo", password: nil, operator: "keygate serve")
             } catch KeygateError.conflict {

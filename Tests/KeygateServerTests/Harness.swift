@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import KeygateCore
+import KeygatePasswords
 import KeygateServer
 import KeygateStorage
 import Logging

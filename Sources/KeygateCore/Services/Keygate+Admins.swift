@@ -305,3 +305,22 @@ extension Keygate {
         return rank
     }
 }
+
+extension Keygate {
+    // MARK: The provider's view (CLI), not bound by an admin's role
+
+    /// An organization's admins.
+    public func admins(orgID: Int64) async throws -> [Admin] { try await store.admins(orgID: orgID) }
+
+    /// An organization's roles.
+    public func roles(orgID: Int64) async throws -> [Role] { try await store.roles(orgID: orgID) }
+
+    /// The organization's admin with this login name (case-insensitive).
+    /// - Throws: ``KeygateError/notFound(_:)``.
+    public func admin(orgID: Int64, loginName: String) async throws -> Admin {
+        guard let admin = try await store.admins(orgID: orgID).first(where: { $0.loginName.lowercased() == loginName.lowercased() }) else {
+            throw KeygateError.notFound("no admin \(loginName) in organization \(orgID)")
+        }
+        return admin
+    }
+}

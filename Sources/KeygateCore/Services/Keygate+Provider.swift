@@ -81,3 +81,11 @@ extension Keygate {
             audit: AuditEvent(orgID: orgID, at: now(), actor: .provider(name: name), action: "org.rotation_policy", detail: policy.storedValue))
     }
 }
+
+extension Keygate {
+    /// Every organization with its admin count, key status and last use (`keygate org list`, the console).
+    public func organizationSummaries() async throws -> [OrganizationSummary] { try await store.organizationSummaries() }
+
+    /// Whether any organization exists (`serve` provisions the demo organization only on an empty database).
+    public func hasOrganizations() async throws -> Bool { try await !store.organizationSummaries().isEmpty }
+}

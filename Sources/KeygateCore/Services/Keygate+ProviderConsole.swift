@@ -59,3 +59,8 @@ extension Keygate {
         _ = try await store.deleteOperatorSessions(tokenHashes: hashes, idleBefore: now().addingTimeInterval(-settings.portalIdle))
     }
 }
+
+extension Keygate {
+    /// Every console operator, by login name.
+    public func providerOperators() async throws -> [ProviderOperator] { try await store.providerOperators() }
+}

@@ -6,8 +6,9 @@ import Foundation
 /// the very next request. The one exception is the optional ``SessionCache`` for the session check, whose
 /// staleness bound is documented there. Rules that need no store live in ``KeyRules`` and ``SessionRules``.
 public struct Keygate: Sendable {
-    /// Persistence.
-    public let store: any KeygateStore
+    /// Persistence. Internal: every caller (HTTP, portal, CLI, health) goes through the use cases, so no rule can
+    /// be skipped by reaching the data another way.
+    let store: any KeygateStore
     /// Seals and opens key values.
     public let cipher: KeyCipher
     /// Password hashing (bcrypt outside Core).
@@ -84,4 +85,25 @@ public struct SessionSettings: Sendable {
 
     /// The idle timeout for a session kind.
     public func idleTimeout(_ kind: SessionKind) -> TimeInterval { kind == .ztw ? ztwIdle : ziaIdle }
+}
+
+extension Keygate {
+    /// Answers when the database does (the health check): one indexed read that needs no row to exist.
+    public func checkDatabase() async throws { _ = try await store.organization(id: 0) }
+
+    /// Refuses a master key that cannot open this database's keys: a wrong key file would otherwise surface later as
+    /// failed logins. Opens the first stored key; a database without keys has nothing to check.
+    /// - Throws: ``KeygateError/invalidInput(_:)`` when the key does not open it.
+    public func checkMasterKeyOpensStoredKeys() async throws {
+        for summary in try await store.organizationSummaries() where summary.keyEnabled != nil {
+            guard let sealed = try await store.sealedKey(orgID: summary.organization.id) else { continue }
+            do {
+                _ = try cipher.open(sealed.value, orgID: sealed.orgID)
+            } catch {
+                throw KeygateError.invalidInput(
+                    "the master key does not open the API keys in this database: use the master key this database was created with")
+            }
+            return
+        }
+    }
 }

@@ -30,7 +30,7 @@ struct StatusController {
 
     private func health(_ context: KeygateRequestContext) async throws -> Response {
         do {
-            _ = try await keygate.store.organization(id: 0)
+            try await keygate.checkDatabase()
             let cache = keygate.sessionCache.map { $0.isLive ? "live" : "suspended" } ?? "off"
             return try jsonResponse(["status": "ok", "database": "ok", "sessionCache": cache])
         } catch {
