@@ -1,0 +1,114 @@
+import Foundation
+import KeygateCore
+import SQLKit
+
+// MARK: Roles
+
+extension SQLKeygateStore: RoleStore {
+    public func roles(orgID: Int64) async throws -> [Role] {
+        try await db.read { sql in
+            try await sql.raw("SELECT \(unsafeRaw: Self.roleColumns) FROM roles r WHERE r.org_id = \(bind: orgID) ORDER BY r.id").all()
+                .map { try Self.role($0, prefix: "r_") }
+        }
+    }
+
+    public func role(orgID: Int64, id: Int64) async throws -> Role? {
+        try await db.read { sql in
+            try await sql.raw(
+                "SELECT \(unsafeRaw: Self.roleColumns) FROM roles r WHERE r.org_id = \(bind: orgID) AND r.id = \(bind: id)"
+            ).first().map { try Self.role($0, prefix: "r_") }
+        }
+    }
+
+    public func insertRole(_ role: Role, audit: AuditEvent) async throws -> Role {
+        try await db.transaction { sql in
+            var inserted = role
+            inserted.id = try await Self.insertRole(sql, role)
+            try await Self.insertAudit(sql, audit)
+            return inserted
+        }
+    }
+
+    public func updateRole(_ role: Role, audit: AuditEvent) async throws {
+        try await db.transaction { sql in
+            try await Self.checkRoleName(sql, role)
+            try await sql.raw(
+                """
+                UPDATE roles SET name = \(bind: role.name), rank = \(bind: role.rank), role_type = \(bind: role.roleType),
+                  permissions = \(bind: Self.encodePermissions(role.featurePermissions)), is_auditor = \(bind: role.isAuditor ? 1 : 0)
+                WHERE id = \(bind: role.id) AND org_id = \(bind: role.orgID)
+                """
+            ).run()
+            try await Self.insertAudit(sql, audit)
+        }
+    }
+
+    public func deleteRole(orgID: Int64, id: Int64, audit: AuditEvent) async throws {
+        try await db.transaction { sql in
+            let holders = try await Self.count(sql, "SELECT COUNT(*) AS n FROM admins WHERE role_id = \(bind: id)")
+            guard holders == 0 else { throw KeygateError.conflict("the role is assigned to \(holders) admin(s)") }
+            try await sql.raw("DELETE FROM roles WHERE id = \(bind: id) AND org_id = \(bind: orgID)").run()
+            try await Self.insertAudit(sql, audit)
+        }
+    }
+}
+
+// MARK: Admins
+
+extension SQLKeygateStore: AdminStore {
+    public func admins(orgID: Int64) async throws -> [Admin] {
+        try await db.read { sql in
+            try await sql.raw("SELECT \(unsafeRaw: Self.adminColumns) FROM admins a WHERE a.org_id = \(bind: orgID) ORDER BY a.id").all()
+                .map { try Self.admin($0, prefix: "a_") }
+        }
+    }
+
+    public func admin(orgID: Int64, id: Int64) async throws -> Admin? {
+        try await db.read { sql in
+            try await sql.raw(
+                "SELECT \(unsafeRaw: Self.adminColumns) FROM admins a WHERE a.org_id = \(bind: orgID) AND a.id = \(bind: id)"
+            ).first().map { try Self.admin($0, prefix: "a_") }
+        }
+    }
+
+    public func insertAdmin(_ admin: Admin, audit: AuditEvent) async throws -> Admin {
+        try await db.transaction { sql in
+            var inserted = admin
+            inserted.id = try await Self.insertAdmin(sql, admin)
+            try await Self.insertAudit(sql, audit)
+            return inserted
+        }
+    }
+
+    public func updateAdmin(_ admin: Admin, endSessions: Bool, keepSession: String?, audit: AuditEvent) async throws {
+        try await db.transaction { sql in
+            try await Self.checkLoginName(sql, admin)
+            try await sql.raw(
+                """
+                UPDATE admins SET login_name = \(bind: admin.loginName), login_key = \(bind: admin.loginName.lowercased()),
+                  user_name = \(bind: admin.userName), email = \(bind: admin.email), role_id = \(bind: admin.roleID),
+                  password_hash = \(bind: admin.passwordHash), disabled = \(bind: admin.disabled ? 1 : 0)
+                WHERE id = \(bind: admin.id) AND org_id = \(bind: admin.orgID)
+                """
+            ).run()
+            if endSessions {
+                try await sql.raw(
+                    "DELETE FROM sessions WHERE admin_id = \(bind: admin.id) AND token_hash <> \(bind: keepSession ?? "")"
+                ).run()
+                // A password reset must reach the browser too: an attacker's portal session ends with the API ones.
+                try await sql.raw(
+                    "DELETE FROM portal_sessions WHERE admin_id = \(bind: admin.id) AND token_hash <> \(bind: keepSession ?? "")"
+                ).run()
+            }
+            try await Self.insertAudit(sql, audit)
+        }
+    }
+
+    public func deleteAdmin(orgID: Int64, id: Int64, audit: AuditEvent) async throws {
+        try await db.transaction { sql in
+            try await sql.raw("DELETE FROM sessions WHERE admin_id = \(bind: id)").run()
+            try await sql.raw("DELETE FROM admins WHERE id = \(bind: id) AND org_id = \(bind: orgID)").run()
+            try await Self.insertAudit(sql, audit)
+        }
+    }
+}
