@@ -102,8 +102,10 @@ public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<Ke
     router.delete("authenticatedSession") { request, _ in try await auth.logout(request, status: .noContent) }
     auth.addPublicRoutes(to: router.group("api/v1"))
 
+    // Behind the session check every route's context is an ``APIContext``: the principal is there, not optional.
     let api = router.group("api/v1")
         .add(middleware: SessionMiddleware(keygate: keygate))
+        .group(context: APIContext.self)
         .add(middleware: RateLimitMiddleware(limiter: RateLimiter(limits: settings.rateLimits, counters: settings.rateCounters), now: keygate.now))
     auth.addSessionRoutes(to: api)
     APIKeyController(keygate: keygate).addRoutes(to: api)

@@ -5,7 +5,7 @@ import NIOCore
 
 /// The per-request context: the framework's storage, the caller's address, and (after the session check) the
 /// authenticated principal.
-public struct KeygateRequestContext: RequestContext {
+public struct KeygateRequestContext: KeygateContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``SessionMiddleware`` on authenticated routes.
     public var principal: Principal?
@@ -23,9 +23,19 @@ public struct KeygateRequestContext: RequestContext {
 
     /// Request bodies above this many bytes are refused with 413 before they are parsed.
     public var maxUploadSize: Int { 64 * 1024 }
+}
 
+/// What every Keygate route's context offers, whichever it is: the client's address and the request limits.
+public protocol KeygateContext: RequestContext {
+    /// The TCP peer's IP address.
+    var peerAddress: String { get }
+    /// The client's address (behind a trusted proxy, the one it forwarded).
+    var clientAddress: String { get }
+}
+
+extension KeygateContext {
     /// A request body must arrive whole within this long (a slow-body client cannot hold a handler forever).
-    static let bodyTimeout: Duration = .seconds(10)
+    static var bodyTimeout: Duration { .seconds(10) }
 
     /// The request's body, at most ``maxUploadSize`` bytes (413) within ``bodyTimeout`` (408).
     func collectBody(_ request: Request) async throws -> ByteBuffer {
@@ -41,10 +51,28 @@ public struct KeygateRequestContext: RequestContext {
             return body
         }
     }
+}
 
-    /// The principal; only reachable behind ``SessionMiddleware``, so its absence is a session error.
-    func requirePrincipal() throws -> Principal {
-        guard let principal else { throw KeygateError.sessionNotValid }
-        return principal
+/// The context of every route behind the session check: the principal is there, not optional.
+///
+/// Built by Hummingbird from the parent context once ``SessionMiddleware`` has run; a request that reaches an
+/// authenticated route without a principal cannot exist, and if it did its context would refuse to be built
+/// (`401 SESSION_NOT_VALID`).
+public struct APIContext: ChildRequestContext, KeygateContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The caller.
+    public let principal: Principal
+    public let peerAddress: String
+    public let clientAddress: String
+
+    public init(context: KeygateRequestContext) throws {
+        guard let principal = context.principal else { throw KeygateError.sessionNotValid }
+        self.coreContext = context.coreContext
+        self.principal = principal
+        self.peerAddress = context.peerAddress
+        self.clientAddress = context.clientAddress
     }
+
+    /// As the parent's: 64 KiB.
+    public var maxUploadSize: Int { 64 * 1024 }
 }

@@ -5,7 +5,7 @@ import KeygateCore
 struct APIKeyController {
     let keygate: Keygate
 
-    func addRoutes(to group: RouterGroup<KeygateRequestContext>) {
+    func addRoutes(to group: RouterGroup<APIContext>) {
         group.get("apiKeys", use: list)
         group.get("apiKeys/{id}", use: get)
         group.post("apiKeys", use: add)
@@ -19,19 +19,19 @@ struct APIKeyController {
 
     /// A bare JSON array (the Python SDK sees a wrapped list as empty). `includePartnerKey(s)` is accepted and,
     /// with no partner keys in Keygate, changes nothing.
-    @Sendable func list(_ request: Request, context: KeygateRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
         for name in ["includePartnerKey", "includePartnerKeys"] {
             if let value = request.uri.queryParameters[Substring(name)], !["true", "false"].contains(value.lowercased()) {
                 throw KeygateError.invalidInput("\(name) must be true or false")
             }
         }
-        let keys = try await keygate.listKeys(try context.requirePrincipal()).map(APIKeyDTO.init)
+        let keys = try await keygate.listKeys(context.principal).map(APIKeyDTO.init)
         return Response(
             status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: APIKeyDTO.listJSON(keys))))
     }
 
-    @Sendable func get(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        try jsonResponse(APIKeyDTO(try await keygate.key(try context.requirePrincipal(), id: try request.pathID(context, "API key"))))
+    @Sendable func get(_ request: Request, context: APIContext) async throws -> Response {
+        try jsonResponse(APIKeyDTO(try await keygate.key(context.principal, id: try request.pathID(context, "API key"))))
     }
 
     /// Every field of the key object `GET /apiKeys` answers: a client may send the whole object back.
@@ -57,8 +57,8 @@ struct APIKeyController {
 
     /// Add: `{}` or no body for a random key, `{"keyValue": "..."}` for the caller's string, or the whole key object
     /// (the Go SDK's create; its `id` is the server's to choose and is ignored).
-    @Sendable func add(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let principal = try context.requirePrincipal()
+    @Sendable func add(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = context.principal
         let body = try await JSONBody.read(request, context: context)
         try Self.checkKeyObject(body)
         _ = try body.integer("id")
@@ -66,8 +66,8 @@ struct APIKeyController {
     }
 
     /// Edit: `{"keyValue": "..."}` or the whole key object (its `id`, if any, must be the path's).
-    @Sendable func edit(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let principal = try context.requirePrincipal()
+    @Sendable func edit(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = context.principal
         let id = try request.pathID(context, "API key")
         let body = try await JSONBody.read(request, context: context)
         try Self.checkKeyObject(body)
@@ -76,16 +76,16 @@ struct APIKeyController {
         return try jsonResponse(APIKeyDTO(key))
     }
 
-    @Sendable func regenerate(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let principal = try context.requirePrincipal()
+    @Sendable func regenerate(_ request: Request, context: APIContext) async throws -> Response {
+        let principal = context.principal
         let id = try request.pathID(context, "API key")
         try await JSONBody.read(request, context: context).allowOnly([])
         let (key, _) = try await keygate.regenerateKey(principal, id: id)
         return try jsonResponse(APIKeyDTO(key))
     }
 
-    @Sendable func delete(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        _ = try await keygate.deleteKey(try context.requirePrincipal(), id: try request.pathID(context, "API key"))
+    @Sendable func delete(_ request: Request, context: APIContext) async throws -> Response {
+        _ = try await keygate.deleteKey(context.principal, id: try request.pathID(context, "API key"))
         return noContent()
     }
 }

@@ -22,72 +22,72 @@ struct AdminController {
     ]
     static let adminFields: Set<String> = ["loginName", "userName", "email", "role", "password", "disabled"]
 
-    func addRoutes(to group: RouterGroup<KeygateRequestContext>) {
+    func addRoutes(to group: RouterGroup<APIContext>) {
         // Auditor roles and admins are left out unless `includeAuditorRole` / `includeAuditorUsers` is true, as
         // Zscaler's recorded answers show.
         group.get("adminRoles") { request, context in
-            let principal = try context.requirePrincipal()
+            let principal = context.principal
             let roles = try await roles(principal, request)
             return try jsonResponse(roles.map { RoleDTO($0, kind: principal.kind) })
         }
         // The short form Zscaler answers (the ZIA SDK's `list_roles` calls it).
         group.get("adminRoles/lite") { request, context in
-            let principal = try context.requirePrincipal()
+            let principal = context.principal
             let roles = try await roles(principal, request)
             return try jsonResponse(roles.map { RoleLiteDTO($0, kind: principal.kind) })
         }
         group.get("adminRoles/{id}") { request, context in
-            let principal = try context.requirePrincipal()
+            let principal = context.principal
             return try jsonResponse(RoleDTO(try await keygate.role(principal, id: try request.pathID(context, "role")), kind: principal.kind))
         }
         group.post("adminRoles") { request, context in
-            let principal = try context.requirePrincipal()
+            let principal = context.principal
             let draft = try Self.roleDraft(try await JSONBody.read(request, context: context))
             return try jsonResponse(RoleDTO(try await keygate.createRole(principal, draft: draft), kind: principal.kind))
         }
         group.put("adminRoles/{id}") { request, context in
-            let principal = try context.requirePrincipal()
+            let principal = context.principal
             let id = try request.pathID(context, "role")
             let draft = try Self.roleDraft(try await JSONBody.read(request, context: context))
             return try jsonResponse(RoleDTO(try await keygate.updateRole(principal, id: id, draft: draft), kind: principal.kind))
         }
         group.delete("adminRoles/{id}") { request, context in
-            try await keygate.deleteRole(try context.requirePrincipal(), id: try request.pathID(context, "role"))
+            try await keygate.deleteRole(context.principal, id: try request.pathID(context, "role"))
             return noContent()
         }
 
         group.get("adminUsers") { request, context in
-            let principal = try context.requirePrincipal()
+            let principal = context.principal
             let includeAuditors = try request.booleanQuery("includeAuditorUsers") ?? false
             let roles = Dictionary(uniqueKeysWithValues: try await keygate.listRoles(principal).map { ($0.id, $0) })
             let admins = try await keygate.listAdmins(principal).filter { includeAuditors || roles[$0.roleID]?.isAuditor != true }
             return try jsonResponse(admins.map { AdminDTO($0, roleName: roles[$0.roleID]?.name ?? "") })
         }
         group.get("adminUsers/{id}") { request, context in
-            let principal = try context.requirePrincipal()
+            let principal = context.principal
             let admin = try await keygate.admin(principal, id: try request.pathID(context, "admin"))
             return try jsonResponse(AdminDTO(admin, roleName: try await roleNames(principal)[admin.roleID] ?? ""))
         }
         group.post("adminUsers") { request, context in
-            let principal = try context.requirePrincipal()
+            let principal = context.principal
             let draft = try await adminDraft(try await JSONBody.read(request, context: context), principal: principal)
             let admin = try await keygate.createAdmin(principal, draft: draft)
             return try jsonResponse(AdminDTO(admin, roleName: try await roleNames(principal)[admin.roleID] ?? ""))
         }
         group.put("adminUsers/{id}") { request, context in
-            let principal = try context.requirePrincipal()
+            let principal = context.principal
             let id = try request.pathID(context, "admin")
             let draft = try await adminDraft(try await JSONBody.read(request, context: context), principal: principal)
             let admin = try await keygate.updateAdmin(principal, id: id, draft: draft)
             return try jsonResponse(AdminDTO(admin, roleName: try await roleNames(principal)[admin.roleID] ?? ""))
         }
         group.delete("adminUsers/{id}") { request, context in
-            try await keygate.deleteAdmin(try context.requirePrincipal(), id: try request.pathID(context, "admin"))
+            try await keygate.deleteAdmin(context.principal, id: try request.pathID(context, "admin"))
             return noContent()
         }
 
         group.post("passwordChange") { request, context in
-            let principal = try context.requirePrincipal()
+            let principal = context.principal
             let body = try await JSONBody.read(request, context: context)
             try body.allowOnly(["userName", "oldPassword", "newPassword"])
             try await keygate.changePassword(

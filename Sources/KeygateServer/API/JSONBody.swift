@@ -42,7 +42,7 @@ struct JSONBody: Sendable {
     ///
     /// An empty body is an empty object (the legacy clients send POST/PUT with no body). A non-empty body must
     /// be `application/json` (415 otherwise), at most the context's upload size (413), and a JSON object (400).
-    static func read(_ request: Request, context: KeygateRequestContext) async throws -> JSONBody {
+    static func read(_ request: Request, context: some KeygateContext) async throws -> JSONBody {
         let buffer = try await context.collectBody(request)
         if buffer.readableBytes == 0 || buffer.readableBytesView.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             return JSONBody(fields: [:])
@@ -126,7 +126,7 @@ extension Request {
     }
 
     /// The path id parameter as a positive integer, or a 404 (an id that cannot exist names no resource).
-    func pathID(_ context: KeygateRequestContext, _ what: String) throws -> Int64 {
+    func pathID(_ context: some RequestContext, _ what: String) throws -> Int64 {
         guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
             throw KeygateError.notFound("\(what) not found")
         }

@@ -18,7 +18,7 @@ struct LegacyAuthController {
     }
 
     /// Routes behind the session check.
-    func addSessionRoutes(to group: RouterGroup<KeygateRequestContext>) {
+    func addSessionRoutes(to group: RouterGroup<APIContext>) {
         group.get("auth") { _, _ in try jsonResponse(AuthDTO()) }
         group.get("authenticatedSession") { _, _ in try jsonResponse(AuthDTO()) }
     }

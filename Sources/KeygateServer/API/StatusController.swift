@@ -13,7 +13,7 @@ struct StatusController {
         let adminStatusMap: [String: String] = [:]
     }
 
-    func addSessionRoutes(to group: RouterGroup<KeygateRequestContext>) {
+    func addSessionRoutes(to group: RouterGroup<APIContext>) {
         group.get("ecAdminActivateStatus") { _, _ in try jsonResponse(ActivationDTO()) }
         group.put("ecAdminActivateStatus/activate") { _, _ in try jsonResponse(ActivationDTO()) }
         group.get("status") { _, _ in try jsonResponse(["status": "ACTIVE"]) }

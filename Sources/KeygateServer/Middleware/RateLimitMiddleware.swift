@@ -8,10 +8,10 @@ struct RateLimitMiddleware: RouterMiddleware {
     let now: @Sendable () -> Date
 
     func handle(
-        _ request: Request, context: KeygateRequestContext,
-        next: (Request, KeygateRequestContext) async throws -> Response
+        _ request: Request, context: APIContext,
+        next: (Request, APIContext) async throws -> Response
     ) async throws -> Response {
-        let principal = try context.requirePrincipal()
+        let principal = context.principal
         let requestClass: RateLimiter.RequestClass =
             switch request.method {
             case .get, .head: .get

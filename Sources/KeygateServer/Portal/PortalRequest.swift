@@ -69,7 +69,7 @@ enum PortalRequest {
 
     /// An `application/x-www-form-urlencoded` body as a dictionary (the last value of a repeated field wins).
     /// - Throws: ``KeygateError/invalidInput(_:)`` for another content type or a body that is not text.
-    static func form(_ request: Request, context: KeygateRequestContext) async throws -> [String: String] {
+    static func form(_ request: Request, context: some KeygateContext) async throws -> [String: String] {
         let type = request.headers[.contentType]?.lowercased() ?? ""
         guard type.hasPrefix("application/x-www-form-urlencoded") else {
             throw KeygateError.invalidInput("expected a form (application/x-www-form-urlencoded)")
