@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "KeygateStorage", targets: ["KeygateStorage"]),
         .library(name: "KeygateServer", targets: ["KeygateServer"]),
         .library(name: "KeygatePasswords", targets: ["KeygatePasswords"]),
+        .library(name: "KeygateApp", targets: ["KeygateApp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -87,6 +88,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The composition root: one configuration value in, the use cases and the HTTP application out.
+        .target(
+            name: "KeygateApp",
+            dependencies: [
+                "KeygateCore",
+                "KeygateStorage",
+                "KeygatePasswords",
+                "KeygateServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The executable: subcommands, configuration, logging bootstrap.
         .executableTarget(
             name: "keygate",
@@ -95,6 +111,7 @@ let package = Package(
                 "KeygateStorage",
                 "KeygatePasswords",
                 "KeygateServer",
+                "KeygateApp",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Logging", package: "swift-log"),
@@ -122,6 +139,7 @@ let package = Package(
                 "KeygateStorage",
                 "KeygatePasswords",
                 "KeygateServer",
+                "KeygateApp",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

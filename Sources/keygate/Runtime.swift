@@ -1,8 +1,9 @@
 import ArgumentParser
 import Configuration
 import Foundation
+import KeygateApp
 import KeygateCore
-import KeygatePasswords
+import KeygateServer
 import KeygateStorage
 import Logging
 
@@ -48,9 +49,8 @@ struct CommonOptions: ParsableArguments {
 struct Runtime {
     let config: ConfigReader
     let logger: Logger
-    let db: any DatabaseHandle
-    /// The use cases: the only way to the data (the store itself is not kept here).
-    let keygate: Keygate
+    /// The composition root's product: the use cases, the database, the HTTP settings.
+    let system: KeygateSystem
     let databasePath: String
 
     /// Builds the reader: flags first, then `KEYGATE_*` environment variables, then defaults.
@@ -69,60 +69,52 @@ struct Runtime {
         return logger
     }
 
-    /// Opens the database (migrating it), loads or creates the master key, and assembles the use cases.
-    /// - Parameter sessionCache: whether to keep session snapshots in memory when `session.cache` allows it
-    ///   (the server does; one-shot CLI commands do not). The cache is driven by the database's change feed and
-    ///   serves nothing until a ``ChangeWatcher`` runs.
+    /// Reads the configuration, loads or creates the master key, and opens the system (``KeygateSystem``, the
+    /// composition root) from the resulting ``KeygateConfiguration``.
+    /// - Parameters:
+    ///   - sessionCache: whether to keep session snapshots in memory when `session.cache` allows it (the server does;
+    ///     one-shot CLI commands do not).
+    ///   - server: the HTTP settings (the server's; commands take the defaults, which they do not use).
     static func open(
-        _ options: CommonOptions, extraFlags: [String: ConfigContent] = [:], label: String = "keygate", sessionCache: Bool = false
+        _ options: CommonOptions, extraFlags: [String: ConfigContent] = [:], label: String = "keygate", sessionCache: Bool = false,
+        server: (ConfigReader) throws -> ServerSettings = { _ in ServerSettings() }
     ) async throws -> Runtime {
         var flags = extraFlags
         if let database = options.database { flags["database"] = .string(database) }
         if let file = options.masterKeyFile { flags["masterKeyFile"] = .string(file) }
         let config = configReader(flags: flags)
         let logger = makeLogger(config, label: label)
+        let configuration = try configuration(config, server: try server(config), logger: logger)
+        let system: KeygateSystem
+        do {
+            system = try await KeygateSystem.open(configuration, logger: logger, serving: sessionCache)
+        } catch KeygateError.invalidInput(let message) {
+            throw ValidationError(message)
+        }
+        return Runtime(config: config, logger: logger, system: system, databasePath: Storage.redacted(configuration.database))
+    }
+
+    /// The configuration value from flags, environment and defaults (the keys are listed above).
+    static func configuration(_ config: ConfigReader, server: ServerSettings, logger: Logger) throws -> KeygateConfiguration {
         let database = config.string(forKey: "database", default: "./keygate-data/keygate.sqlite")
-        let masterKey = try loadMasterKey(config, database: database, logger: logger)
-        let (db, store) = try await Storage.open(url: database, logger: logger)
-        let cost = UInt8(clamping: config.int(forKey: "security.bcryptCost", default: 12))
-        let hasher = BcryptPasswordHasher(cost: cost)
-        let settings = SessionSettings(
-            ztwIdle: TimeInterval(config.int(forKey: "session.ztwIdleSeconds", default: 1800)),
-            ziaIdle: TimeInterval(config.int(forKey: "session.ziaIdleSeconds", default: 300)),
-            timestampWindow: TimeInterval(config.int(forKey: "login.timestampWindowSeconds", default: 7200)),
-            portalIdle: TimeInterval(config.int(forKey: "portal.idleSeconds", default: 1800)),
-            apiMaxLifetime: TimeInterval(config.int(forKey: "session.maxLifetimeSeconds", default: 43_200)),
-            portalMaxLifetime: TimeInterval(config.int(forKey: "portal.maxLifetimeSeconds", default: 43_200)))
-        // Login lockouts are counted in the database on every backend: they hold on every instance and survive
-        // a restart, and only logins (bcrypt-bound anyway) touch them.
-        let throttle = LoginThrottle(
-            limits: .init(
+        return KeygateConfiguration(
+            database: database, masterKey: try loadMasterKey(config, database: database, logger: logger),
+            bcryptCost: config.int(forKey: "security.bcryptCost", default: 12),
+            session: SessionSettings(
+                ztwIdle: TimeInterval(config.int(forKey: "session.ztwIdleSeconds", default: 1800)),
+                ziaIdle: TimeInterval(config.int(forKey: "session.ziaIdleSeconds", default: 300)),
+                timestampWindow: TimeInterval(config.int(forKey: "login.timestampWindowSeconds", default: 7200)),
+                portalIdle: TimeInterval(config.int(forKey: "portal.idleSeconds", default: 1800)),
+                apiMaxLifetime: TimeInterval(config.int(forKey: "session.maxLifetimeSeconds", default: 43_200)),
+                portalMaxLifetime: TimeInterval(config.int(forKey: "portal.maxLifetimeSeconds", default: 43_200))),
+            loginLimits: LoginThrottle.Limits(
                 perPair: config.int(forKey: "login.maxFailuresPerPair", default: 5),
                 perAddress: config.int(forKey: "login.maxFailuresPerAddress", default: 20),
                 perLoginName: config.int(forKey: "login.maxFailuresPerName", default: 20),
                 window: TimeInterval(config.int(forKey: "login.lockoutSeconds", default: 900)),
                 familiarFor: TimeInterval(config.int(forKey: "login.familiarDays", default: 30) * 86_400)),
-            counters: SQLWindowCounters(db: db))
-        let cipher = try KeyCipher(masterKey: masterKey)
-        var cache: SessionCache?
-        if sessionCache, config.bool(forKey: "session.cache", default: true) {
-            let created = SessionCache()
-            db.changes.drive(created)
-            cache = created
-        }
-        let keygate = Keygate(
-            store: store, cipher: cipher, hasher: hasher, settings: settings, loginThrottle: throttle,
-            dummyPasswordHash: try await hasher.hash(PasswordPolicy.generate()), sessionCache: cache)
-        do {
-            try await keygate.checkMasterKeyOpensStoredKeys()
-        } catch KeygateError.invalidInput(let message) {
-            try? await db.shutdown()
-            throw ValidationError(message)
-        } catch {
-            try? await db.shutdown()
-            throw error
-        }
-        return Runtime(config: config, logger: logger, db: db, keygate: keygate, databasePath: Storage.redacted(database))
+            sessionCache: config.bool(forKey: "session.cache", default: true),
+            sharedRateCounters: config.bool(forKey: "ratelimit.shared"), server: server)
     }
 
     /// The master key: `KEYGATE_MASTER_KEY`, else the key file, else `<database dir>/master.key`, created with a
@@ -166,5 +158,8 @@ struct Runtime {
         return try KeyCipher.parseMasterKey(hex)
     }
 
-    func close() async { try? await db.shutdown() }
+    /// The use cases: the only way to the data (the store itself is not kept here).
+    var keygate: Keygate { system.keygate }
+
+    func close() async { await system.close() }
 }

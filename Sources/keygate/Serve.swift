@@ -2,6 +2,7 @@ import ArgumentParser
 import Configuration
 import Foundation
 import Hummingbird
+import KeygateApp
 import KeygateCore
 import KeygateServer
 import KeygateStorage
@@ -25,15 +26,9 @@ struct Serve: AsyncParsableCommand {
         if let port { flags["port"] = .int(port) }
         if let tlsCert { flags["tls.cert"] = .string(tlsCert) }
         if let tlsKey { flags["tls.key"] = .string(tlsKey) }
-        let runtime = try await Runtime.open(common, extraFlags: flags, sessionCache: true)
+        let runtime = try await Runtime.open(common, extraFlags: flags, sessionCache: true, server: Self.serverSettings)
         let config = runtime.config
-        var configured = try Self.serverSettings(config)
-        // Several instances share a PostgreSQL database, so its request limits are counted there; a single SQLite
-        // instance counts in memory (a database write per request would serialize SQLite's writer).
-        if config.bool(forKey: "ratelimit.shared", default: runtime.db.dialectName == "postgresql") {
-            configured.rateCounters = SQLWindowCounters(db: runtime.db)
-        }
-        let settings = configured
+        let settings = runtime.system.settings
         let keygate = runtime.keygate
 
         var demo: ProvisioningResult?
@@ -49,9 +44,7 @@ struct Serve: AsyncParsableCommand {
         let scheme = settings.servesTLS ? "https" : "http"
         let publicURL = config.string(forKey: "publicUrl")
         let json = common.json
-        let app = try buildApplication(
-            keygate: keygate, settings: settings, logger: runtime.logger,
-            services: [DatabaseService(db: runtime.db), ChangeWatcher(db: runtime.db, logger: runtime.logger)],
+        let app = try runtime.system.application(
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? settings.port
                 let base = publicURL ?? "\(scheme)://\(settings.host == "0.0.0.0" ? "127.0.0.1" : settings.host):\(port)"

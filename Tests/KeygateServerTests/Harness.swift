@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import KeygateApp
 import KeygateCore
 import KeygatePasswords
 import KeygateServer
@@ -41,22 +42,25 @@ struct Harness {
     ) async throws -> (Harness, Router<KeygateRequestContext>) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keygate-http-\(UUID().uuidString)")
         let path = directory.appendingPathComponent("k.sqlite").path
-        let (db, store) = try await Storage.open(url: path, logger: Logger(label: "test"))
         let clock = TestClock()
-        let hasher = BcryptPasswordHasher(cost: 4)
-        let cache = SessionCache(maxAge: cacheMaxAge)
-        db.changes.drive(cache)
+        // The composition root the server uses, from a configuration value (the executable builds the same value
+        // from flags and environment).
+        let system = try await KeygateSystem.open(
+            .testing(
+                database: path, clock: clock, loginLimits: throttle, cacheMaxAge: cacheMaxAge,
+                server: ServerSettings(trustForwardedProto: trustProxy, rateLimits: limits, browserLimits: browserLimits)),
+            logger: Logger(label: "test"), serving: true)
+        let db = system.database
+        // Tests arrange state the API cannot (a key deleted under a live session, a second process): their own view.
+        let store = SQLKeygateStore(db: db)
         let watcher = Task { try await ChangeWatcher(db: db, logger: Logger(label: "test")).run() }
-        let keygate = Keygate(
-            store: store, cipher: try KeyCipher(masterKey: Array(repeating: 7, count: 32)), hasher: hasher,
-            loginThrottle: LoginThrottle(limits: throttle), dummyPasswordHash: try await hasher.hash("Dummy-passw0rd"),
-            sessionCache: cache, now: { clock.now })
+        let keygate = system.keygate
+        let cache = try #require(keygate.sessionCache)
         while !cache.isLive { try await Task.sleep(for: .milliseconds(1)) }
         let org = try await keygate.provisionOrganization(name: "Acme", adminLogin: "root", password: password, operator: "test")
         let harness = Harness(
             keygate: keygate, store: store, db: db, clock: clock, org: org, path: path, directory: directory, watcher: watcher)
-        let settings = ServerSettings(trustForwardedProto: trustProxy, rateLimits: limits, browserLimits: browserLimits)
-        return (harness, buildRouter(keygate: keygate, settings: settings))
+        return (harness, system.router())
     }
 
     func close() async {
@@ -157,4 +161,16 @@ func withServer(
         throw error
     }
     await harness.close()
+}
+
+extension KeygateConfiguration {
+    /// A test configuration: a fresh SQLite file, a fixed master key, bcrypt at its cheapest, the test clock.
+    static func testing(
+        database: String, clock: TestClock, loginLimits: LoginThrottle.Limits = .init(), cacheMaxAge: TimeInterval = 2,
+        server: ServerSettings = ServerSettings(rateLimits: .off, browserLimits: (100_000, 100_000))
+    ) -> KeygateConfiguration {
+        KeygateConfiguration(
+            database: database, masterKey: Array(repeating: 7, count: 32), bcryptCost: 4, loginLimits: loginLimits,
+            sessionCacheMaxAge: cacheMaxAge, server: server, now: { clock.now })
+    }
 }

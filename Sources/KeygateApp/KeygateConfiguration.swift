@@ -1,0 +1,50 @@
+import Foundation
+import KeygateCore
+import KeygateServer
+
+/// Everything a Keygate process is built from, as one value.
+///
+/// The executable fills it from flags, `KEYGATE_*` environment variables and defaults (its `Runtime`), the tests
+/// fill it directly; both hand it to ``KeygateSystem/open(_:logger:serving:)``, the one place where the parts are
+/// wired together. Secrets (the master key) are plain bytes here: loading and creating the key file is the
+/// executable's job.
+public struct KeygateConfiguration: Sendable {
+    /// SQLite path (or `sqlite:` URL) or `postgres://` URL.
+    public var database: String
+    /// The 32-byte master key that seals the stored API keys.
+    public var masterKey: [UInt8]
+    /// bcrypt work factor (12 in production; tests use 4).
+    public var bcryptCost: Int
+    /// Idle timeouts, absolute lifetimes, the login timestamp window.
+    public var session: SessionSettings
+    /// Failed sign-in budgets (``LoginThrottle``).
+    public var loginLimits: LoginThrottle.Limits
+    /// Whether a server keeps checked sessions in memory (`session.cache`). One-shot commands never do.
+    public var sessionCache: Bool
+    /// The cache's backstop: an entry is re-read after this long whatever happens.
+    public var sessionCacheMaxAge: TimeInterval
+    /// Count request limits in the database (every instance) rather than in memory; nil: on for PostgreSQL.
+    public var sharedRateCounters: Bool?
+    /// HTTP settings: address, TLS, proxies, limits.
+    public var server: ServerSettings
+    /// The clock (tests move it).
+    public var now: @Sendable () -> Date
+
+    /// A configuration with the production defaults for everything but the database and the master key.
+    public init(
+        database: String, masterKey: [UInt8], bcryptCost: Int = 12, session: SessionSettings = .init(),
+        loginLimits: LoginThrottle.Limits = .init(), sessionCache: Bool = true, sessionCacheMaxAge: TimeInterval = 2,
+        sharedRateCounters: Bool? = nil, server: ServerSettings = .init(), now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.database = database
+        self.masterKey = masterKey
+        self.bcryptCost = bcryptCost
+        self.session = session
+        self.loginLimits = loginLimits
+        self.sessionCache = sessionCache
+        self.sessionCacheMaxAge = sessionCacheMaxAge
+        self.sharedRateCounters = sharedRateCounters
+        self.server = server
+        self.now = now
+    }
+}

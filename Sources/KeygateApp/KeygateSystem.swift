@@ -1,0 +1,74 @@
+import Foundation
+import Hummingbird
+import KeygateCore
+import KeygatePasswords
+import KeygateServer
+import KeygateStorage
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// The composition root: opens the database, assembles the use cases and builds the HTTP application, from one
+/// ``KeygateConfiguration``. `keygate serve`, the operator commands and the tests all start here, so what the
+/// tests run is what the server runs.
+public struct KeygateSystem: Sendable {
+    /// The use cases: the only way to the data.
+    public let keygate: Keygate
+    /// The opened database (its change feed drives the session cache).
+    public let database: any DatabaseHandle
+    /// The HTTP settings, with the request-limit counters resolved for this database.
+    public let settings: ServerSettings
+    /// The root logger.
+    public let logger: Logger
+
+    /// Opens (and migrates) the database and assembles the use cases.
+    /// - Parameter serving: a server keeps checked sessions in memory when the configuration allows it; a one-shot
+    ///   command does not (it checks no sessions). The cache serves nothing until a ``ChangeWatcher`` listens.
+    /// - Throws: ``KeygateError/invalidInput(_:)`` when the master key does not open the stored keys; storage errors.
+    public static func open(_ configuration: KeygateConfiguration, logger: Logger, serving: Bool) async throws -> KeygateSystem {
+        let (db, store) = try await Storage.open(url: configuration.database, logger: logger)
+        do {
+            let hasher = BcryptPasswordHasher(cost: UInt8(clamping: configuration.bcryptCost))
+            // Login lockouts are counted in the database on every backend: they hold on every instance and survive
+            // a restart, and only sign-ins (bcrypt-bound anyway) touch them.
+            let throttle = LoginThrottle(limits: configuration.loginLimits, counters: SQLWindowCounters(db: db))
+            var cache: SessionCache?
+            if serving, configuration.sessionCache {
+                let created = SessionCache(maxAge: configuration.sessionCacheMaxAge)
+                db.changes.drive(created)
+                cache = created
+            }
+            let keygate = Keygate(
+                store: store, cipher: try KeyCipher(masterKey: configuration.masterKey), hasher: hasher, settings: configuration.session,
+                loginThrottle: throttle, dummyPasswordHash: try await hasher.hash(PasswordPolicy.generate()), sessionCache: cache,
+                now: configuration.now)
+            try await keygate.checkMasterKeyOpensStoredKeys()
+            var settings = configuration.server
+            // Several instances share a PostgreSQL database, so its request limits are counted there; a single SQLite
+            // instance counts in memory (a database write per request would serialize SQLite's writer).
+            if configuration.sharedRateCounters ?? (db.dialectName == "postgresql") {
+                settings.rateCounters = SQLWindowCounters(db: db)
+            }
+            return KeygateSystem(keygate: keygate, database: db, settings: settings, logger: logger)
+        } catch {
+            try? await db.shutdown()
+            throw error
+        }
+    }
+
+    /// The router: the legacy API, the portal, the console.
+    public func router() -> Router<KeygateRequestContext> { buildRouter(keygate: keygate, settings: settings) }
+
+    /// The whole server: the router, TLS, and the services that must live as long as it does (the change watcher
+    /// that keeps the session cache honest, housekeeping, and the database, closed last).
+    public func application(
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        try buildApplication(
+            keygate: keygate, settings: settings, logger: logger,
+            services: [DatabaseService(db: database), ChangeWatcher(db: database, logger: logger)], onServerRunning: onServerRunning)
+    }
+
+    /// Closes the database (idempotent; a served application's ``DatabaseService`` closes it too).
+    public func close() async { try? await database.shutdown() }
+}
