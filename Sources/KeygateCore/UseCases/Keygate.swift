@@ -1,5 +1,9 @@
 import Foundation
 
+// The use cases' home: ``Keygate`` holds the store, the cipher, the hasher, the settings and the clock; each concept's
+// use cases are in the file named for it (Keys, Sessions, Admins, Roles, Audit, Organizations, PortalSessions,
+// Operators, KeyColumns).
+
 /// Keygate's use cases, shared by the HTTP API, the portal and the operator CLI.
 ///
 /// Holds no state of its own: every decision reads the store, so any instance (or the CLI) sees a change on
@@ -91,19 +95,7 @@ extension Keygate {
     /// Answers when the database does (the health check): one indexed read that needs no row to exist.
     public func checkDatabase() async throws { _ = try await store.organization(id: 0) }
 
-    /// Refuses a master key that cannot open this database's keys: a wrong key file would otherwise surface later as
-    /// failed logins. Opens the first stored key; a database without keys has nothing to check.
-    /// - Throws: ``KeygateError/invalidInput(_:)`` when the key does not open it.
-    public func checkMasterKeyOpensStoredKeys() async throws {
-        for summary in try await store.organizationSummaries() where summary.keyEnabled != nil {
-            guard let sealed = try await store.sealedKey(orgID: summary.organization.id) else { continue }
-            do {
-                _ = try cipher.open(sealed.value, orgID: sealed.orgID)
-            } catch {
-                throw KeygateError.invalidInput(
-                    "the master key does not open the API keys in this database: use the master key this database was created with")
-            }
-            return
-        }
+    func audit(_ principal: Principal, _ action: String, _ detail: String) -> AuditEvent {
+        AuditEvent(orgID: principal.orgID, at: now(), actor: principal.actor, action: action, detail: detail)
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
 
+// The admin portal's browser sessions: sign-in (locked out like API logins), the check on every page, sign-out.
+
 /// An organization a portal sign-in opened a session for.
 public struct PortalSignIn: Sendable, Hashable {
     /// Organization.
@@ -88,64 +90,4 @@ extension Keygate {
         let hashes = tokens.filter(Secrets.isWellFormedToken).map { Secrets.sha256Hex(String($0)) }
         _ = try await store.deletePortalSessions(tokenHashes: hashes)
     }
-
-    /// The admin's key-table columns, in order (all of them, in the default order, until they choose).
-    public func keyColumns(adminID: Int64) async throws -> [KeyColumn] {
-        guard let stored = try await store.adminPreference(adminID: adminID, name: KeyColumn.preferenceName),
-            let columns = try? KeyColumn.parse(stored)
-        else { return KeyColumn.allCases }
-        return columns
-    }
-
-    /// Saves the admin's key-table columns.
-    /// - Throws: ``KeygateError/invalidInput(_:)`` for an unknown, repeated or empty choice (nothing saved).
-    @discardableResult
-    public func setKeyColumns(adminID: Int64, choice: String) async throws -> [KeyColumn] {
-        let columns = try KeyColumn.parse(choice)
-        try await store.setAdminPreference(
-            adminID: adminID, name: KeyColumn.preferenceName, value: columns.map(\.rawValue).joined(separator: ","))
-        return columns
-    }
-
-    /// What happened in one organization when one key string was applied to several.
-    public enum KeyApplyOutcome: Sendable {
-        /// It already had this key.
-        case unchanged
-        /// The key was edited to the string; this many API sessions ended.
-        case set(endedSessions: Int)
-        /// It had no key; the string was added.
-        case added
-        /// Refused there (role without write access, key disabled by the provider, a concurrent change…).
-        case refused(KeygateError)
-    }
-
-    /// Applies one key string to several organizations (an admin signed in to each), each with the ordinary edit
-    /// (or add, where there is none) and its rules, independently: one refusal does not stop the others.
-    /// - Throws: ``KeygateError/invalidInput(_:)`` when the string is not a key, before anything is tried.
-    /// - Returns: one outcome per principal, in order.
-    public func applyKey(_ value: String, to principals: [Principal]) async throws -> [KeyApplyOutcome] {
-        _ = try APIKeyValue(validating: value)
-        var outcomes: [KeyApplyOutcome] = []
-        for principal in principals {
-            do {
-                try principal.require(.readWrite)
-                if let key = try await listKeys(principal).first {
-                    if key.value.rawValue == value {
-                        outcomes.append(.unchanged)
-                    } else {
-                        outcomes.append(.set(endedSessions: try await editKey(principal, id: key.id, newValue: value).1))
-                    }
-                } else {
-                    _ = try await addKey(principal, value: value)
-                    outcomes.append(.added)
-                }
-            } catch let error as KeygateError {
-                outcomes.append(.refused(error))
-            }
-        }
-        return outcomes
-    }
-
-    /// The number of live API sessions of an organization (what a key change would end).
-    public func liveSessionCount(orgID: Int64) async throws -> Int { try await store.sessionCount(orgID: orgID) }
 }

@@ -1,5 +1,7 @@
 import Foundation
 
+// API sessions: the legacy login, the session check on every request, logout, and expiry.
+
 /// A legacy login request, as parsed from `POST /auth` or `POST /authenticatedSession`.
 public struct LoginRequest: Sendable {
     /// The obfuscated key (12 characters).

@@ -1,5 +1,7 @@
 import Foundation
 
+// The provider console's operators and their browser sessions.
+
 extension Keygate {
     /// Creates a provider console operator (the CLI's `keygate provider create-operator`).
     /// - Parameter password: nil generates one (returned once; stored only as a bcrypt hash).
@@ -58,9 +60,7 @@ extension Keygate {
         let hashes = Secrets.isWellFormedToken(token) ? [Secrets.sha256Hex(String(token))] : []
         _ = try await store.deleteOperatorSessions(tokenHashes: hashes, idleBefore: now().addingTimeInterval(-settings.portalIdle))
     }
-}
 
-extension Keygate {
     /// Every console operator, by login name.
     public func providerOperators() async throws -> [ProviderOperator] { try await store.providerOperators() }
 }

@@ -1,5 +1,8 @@
 import Foundation
 
+// Organizations, the provider's: provisioning (Super Admin, read-only role, first key), lookup, the console's pages,
+// the rotation policy.
+
 /// What provisioning an organization returns to the operator, once: the clear password and key.
 public struct ProvisioningResult: Sendable {
     /// The organization.
@@ -80,9 +83,7 @@ extension Keygate {
             orgID: orgID, policy: policy,
             audit: AuditEvent(orgID: orgID, at: now(), actor: .provider(name: name), action: "org.rotation_policy", detail: policy.storedValue))
     }
-}
 
-extension Keygate {
     /// Every organization with its admin count, key status and last use (`keygate org list`, the console).
     public func organizationSummaries() async throws -> [OrganizationSummary] { try await store.organizationSummaries() }
 

@@ -1,5 +1,8 @@
 import Foundation
 
+// The organization's one key: list, read, add, edit, regenerate, delete (an admin's), disable, enable, regenerate (the
+// provider's), one key applied to several organizations, and what a rotation does to the sessions.
+
 extension Keygate {
     /// The organization's keys (zero or one). Requires `READ_ONLY`.
     public func listKeys(_ principal: Principal) async throws -> [APIKey] {
@@ -35,6 +38,18 @@ extension Keygate {
         return try await addKey(orgID: principal.orgID, value: value, actor: principal.actor)
     }
 
+    /// Adds a key as `actor` (admin via ``addKey(_:value:)``, or the provider).
+    public func addKey(orgID: Int64, value: String?, actor: ChangeActor) async throws -> APIKey {
+        try KeyRules.checkAdd(current: try await currentKey(orgID: orgID))
+        let newValue = try value.map { try APIKeyValue(validating: $0) } ?? APIKeyValue.generate()
+        let result = try await store.applyKeyChange(
+            KeyChange(
+                orgID: orgID, operation: .add(sealedValue: try cipher.seal(newValue, orgID: orgID)), sessionEffect: .none,
+                actor: actor, at: now(), auditAction: "key.added", auditDetail: "API key added"))
+        guard let sealed = result.key else { throw KeygateError.notFound("API key not found") }
+        return try open(sealed)
+    }
+
     /// Edits the key to the caller's string (12 alphanumerics, not the current). Requires `READ_WRITE`.
     public func editKey(_ principal: Principal, id: Int64, newValue: String) async throws -> (APIKey, Int) {
         try principal.require(.readWrite)
@@ -62,20 +77,6 @@ extension Keygate {
                 orgID: current.orgID, operation: .delete(expectedVersion: current.version), sessionEffect: .endAll,
                 actor: principal.actor, at: now(), auditAction: "key.deleted", auditDetail: "API key \(current.id) deleted"))
         return result.endedSessions
-    }
-
-    // MARK: Provider operations
-
-    /// Adds a key as `actor` (admin via ``addKey(_:value:)``, or the provider).
-    public func addKey(orgID: Int64, value: String?, actor: ChangeActor) async throws -> APIKey {
-        try KeyRules.checkAdd(current: try await currentKey(orgID: orgID))
-        let newValue = try value.map { try APIKeyValue(validating: $0) } ?? APIKeyValue.generate()
-        let result = try await store.applyKeyChange(
-            KeyChange(
-                orgID: orgID, operation: .add(sealedValue: try cipher.seal(newValue, orgID: orgID)), sessionEffect: .none,
-                actor: actor, at: now(), auditAction: "key.added", auditDetail: "API key added"))
-        guard let sealed = result.key else { throw KeygateError.notFound("API key not found") }
-        return try open(sealed)
     }
 
     /// The provider disables or enables the key. Disabling ends every session made with it at once.
@@ -114,5 +115,63 @@ extension Keygate {
                 auditAction: action, auditDetail: "API key \(current.id) rotated (policy \(policy.storedValue))"))
         guard let sealed = result.key else { throw KeygateError.notFound("API key not found") }
         return (try open(sealed), result.endedSessions)
+    }
+
+    /// Applies one key string to several organizations (an admin signed in to each), each with the ordinary edit
+    /// (or add, where there is none) and its rules, independently: one refusal does not stop the others.
+    /// - Throws: ``KeygateError/invalidInput(_:)`` when the string is not a key, before anything is tried.
+    /// - Returns: one outcome per principal, in order.
+    public func applyKey(_ value: String, to principals: [Principal]) async throws -> [KeyApplyOutcome] {
+        _ = try APIKeyValue(validating: value)
+        var outcomes: [KeyApplyOutcome] = []
+        for principal in principals {
+            do {
+                try principal.require(.readWrite)
+                if let key = try await listKeys(principal).first {
+                    if key.value.rawValue == value {
+                        outcomes.append(.unchanged)
+                    } else {
+                        outcomes.append(.set(endedSessions: try await editKey(principal, id: key.id, newValue: value).1))
+                    }
+                } else {
+                    _ = try await addKey(principal, value: value)
+                    outcomes.append(.added)
+                }
+            } catch let error as KeygateError {
+                outcomes.append(.refused(error))
+            }
+        }
+        return outcomes
+    }
+
+    /// What happened in one organization when one key string was applied to several.
+    public enum KeyApplyOutcome: Sendable {
+        /// It already had this key.
+        case unchanged
+        /// The key was edited to the string; this many API sessions ended.
+        case set(endedSessions: Int)
+        /// It had no key; the string was added.
+        case added
+        /// Refused there (role without write access, key disabled by the provider, a concurrent change…).
+        case refused(KeygateError)
+    }
+
+    /// The number of live API sessions of an organization (what a key change would end).
+    public func liveSessionCount(orgID: Int64) async throws -> Int { try await store.sessionCount(orgID: orgID) }
+
+    /// Refuses a master key that cannot open this database's keys: a wrong key file would otherwise surface later as
+    /// failed logins. Opens the first stored key; a database without keys has nothing to check.
+    /// - Throws: ``KeygateError/invalidInput(_:)`` when the key does not open it.
+    public func checkMasterKeyOpensStoredKeys() async throws {
+        for summary in try await store.organizationSummaries() where summary.keyEnabled != nil {
+            guard let sealed = try await store.sealedKey(orgID: summary.organization.id) else { continue }
+            do {
+                _ = try cipher.open(sealed.value, orgID: sealed.orgID)
+            } catch {
+                throw KeygateError.invalidInput(
+                    "the master key does not open the API keys in this database: use the master key this database was created with")
+            }
+            return
+        }
     }
 }

@@ -1,30 +1,7 @@
 import Foundation
 
-/// Fields a caller may set on a role; nil leaves the current value.
-public struct RoleDraft: Sendable {
-    /// Name.
-    public var name: String?
-    /// Rank.
-    public var rank: Int?
-    /// Role type.
-    public var roleType: String?
-    /// Feature permissions (canonical names); replaces the given features only.
-    public var featurePermissions: [String: FeatureAccess]?
-    /// Auditor flag.
-    public var isAuditor: Bool?
-
-    /// Creates a draft.
-    public init(
-        name: String? = nil, rank: Int? = nil, roleType: String? = nil, featurePermissions: [String: FeatureAccess]? = nil,
-        isAuditor: Bool? = nil
-    ) {
-        self.name = name
-        self.rank = rank
-        self.roleType = roleType
-        self.featurePermissions = featurePermissions
-        self.isAuditor = isAuditor
-    }
-}
+// Admin accounts: creating, changing, disabling and deleting them (under ``requireAdminManagement(_:target:newRoleID:)``),
+// and changing one's own password.
 
 /// Fields a caller may set on an admin; nil leaves the current value.
 public struct AdminDraft: Sendable {
@@ -56,73 +33,6 @@ public struct AdminDraft: Sendable {
 }
 
 extension Keygate {
-    // MARK: Roles
-
-    /// The organization's roles. Requires `READ_ONLY`.
-    public func listRoles(_ principal: Principal) async throws -> [Role] {
-        try principal.require(.readOnly)
-        return try await store.roles(orgID: principal.orgID)
-    }
-
-    /// One role. Requires `READ_ONLY`.
-    public func role(_ principal: Principal, id: Int64) async throws -> Role {
-        try principal.require(.readOnly)
-        guard let role = try await store.role(orgID: principal.orgID, id: id) else {
-            throw KeygateError.notFound("role \(id) not found")
-        }
-        return role
-    }
-
-    /// The organization's role with this name (case-insensitive), for clients that name roles instead of
-    /// giving ids (the SDK's `add_admin`, the CLI's `--role`).
-    /// - Throws: ``KeygateError/invalidInput(_:)`` listing the roles that exist.
-    public func role(orgID: Int64, named name: String) async throws -> Role {
-        let roles = try await store.roles(orgID: orgID)
-        guard let role = roles.first(where: { $0.name.lowercased() == name.lowercased() }) else {
-            throw KeygateError.invalidInput("role \(name) does not exist; roles: \(roles.map(\.name).joined(separator: ", "))")
-        }
-        return role
-    }
-
-    /// Creates a role. Requires `READ_WRITE`.
-    public func createRole(_ principal: Principal, draft: RoleDraft) async throws -> Role {
-        try principal.require(.readWrite)
-        guard let name = draft.name else { throw KeygateError.invalidInput("name is required") }
-        try Role.validateName(name)
-        let role = Role(
-            id: 0, orgID: principal.orgID, name: name, rank: try Self.validRank(draft.rank ?? 7),
-            roleType: draft.roleType ?? Role.defaultRoleType, featurePermissions: draft.featurePermissions ?? [:],
-            isNonEditable: false, isAuditor: draft.isAuditor ?? false)
-        return try await store.insertRole(role, audit: audit(principal, "role.created", "role \(name)"))
-    }
-
-    /// Updates a role; live sessions of its admins follow the new permissions on their next request.
-    public func updateRole(_ principal: Principal, id: Int64, draft: RoleDraft) async throws -> Role {
-        try principal.require(.readWrite)
-        var role = try await self.role(principal, id: id)
-        guard !role.isNonEditable else { throw KeygateError.forbidden("the \(role.name) role cannot be edited") }
-        if let name = draft.name {
-            try Role.validateName(name)
-            role.name = name
-        }
-        if let rank = draft.rank { role.rank = try Self.validRank(rank) }
-        if let type = draft.roleType { role.roleType = type }
-        if let isAuditor = draft.isAuditor { role.isAuditor = isAuditor }
-        if let permissions = draft.featurePermissions { role.featurePermissions.merge(permissions) { $1 } }
-        try await store.updateRole(role, audit: audit(principal, "role.updated", "role \(role.id)"))
-        return role
-    }
-
-    /// Deletes a role that no admin holds.
-    public func deleteRole(_ principal: Principal, id: Int64) async throws {
-        try principal.require(.readWrite)
-        let role = try await self.role(principal, id: id)
-        guard !role.isNonEditable else { throw KeygateError.forbidden("the \(role.name) role cannot be deleted") }
-        try await store.deleteRole(orgID: principal.orgID, id: id, audit: audit(principal, "role.deleted", "role \(id)"))
-    }
-
-    // MARK: Admins
-
     /// The organization's admins. Requires `READ_ONLY`.
     public func listAdmins(_ principal: Principal) async throws -> [Admin] {
         try principal.require(.readOnly)
@@ -138,30 +48,19 @@ extension Keygate {
         return admin
     }
 
+    /// The organization's admin with this login name (case-insensitive).
+    /// - Throws: ``KeygateError/notFound(_:)``.
+    public func admin(orgID: Int64, loginName: String) async throws -> Admin {
+        guard let admin = try await store.admins(orgID: orgID).first(where: { $0.loginName.lowercased() == loginName.lowercased() }) else {
+            throw KeygateError.notFound("no admin \(loginName) in organization \(orgID)")
+        }
+        return admin
+    }
+
     /// Creates an admin. Requires admin management (``requireAdminManagement(_:target:newRoleID:)``).
     public func createAdmin(_ principal: Principal, draft: AdminDraft) async throws -> Admin {
         try await requireAdminManagement(principal, target: nil, newRoleID: draft.roleID)
         return try await createAdmin(orgID: principal.orgID, draft: draft, actor: principal.actor)
-    }
-
-    /// The rule for every change an admin makes to admin accounts, so that no role can take over a stronger one:
-    /// - the caller's role must manage API keys (`APIKEY_MANAGEMENT` `READ_WRITE`) *and* admin accounts
-    ///   (`ADMIN_ACCT_ACCESS` `READ_WRITE`, Zscaler's `adminAcctAccess`; Super Admin has both);
-    /// - the admin changed, and any role given, must not rank above the caller's role (rank 0 is the highest).
-    /// The provider (CLI, console) is not bound by it.
-    func requireAdminManagement(_ principal: Principal, target: Admin?, newRoleID: Int64?) async throws {
-        try principal.require(.readWrite)
-        guard principal.role.adminAccess == .readWrite else {
-            throw KeygateError.forbidden("your role does not allow managing admins (adminAcctAccess READ_WRITE)")
-        }
-        for roleID in [target?.roleID, newRoleID].compactMap({ $0 }) {
-            guard let role = try await store.role(orgID: principal.orgID, id: roleID) else {
-                throw KeygateError.invalidInput("role \(roleID) does not exist")
-            }
-            if role.ranksAbove(principal.role) {
-                throw KeygateError.forbidden("the \(role.name) role ranks above yours: you cannot manage its admins or grant it")
-            }
-        }
     }
 
     /// Creates an admin as `actor` (an admin, or the provider from the CLI).
@@ -182,6 +81,26 @@ extension Keygate {
             passwordHash: try await hasher.hash(password), disabled: draft.disabled ?? false, createdAt: now())
         return try await store.insertAdmin(
             admin, audit: AuditEvent(orgID: orgID, at: now(), actor: actor, action: "admin.created", detail: "admin \(loginName)"))
+    }
+
+    /// The rule for every change an admin makes to admin accounts, so that no role can take over a stronger one:
+    /// - the caller's role must manage API keys (`APIKEY_MANAGEMENT` `READ_WRITE`) *and* admin accounts
+    ///   (`ADMIN_ACCT_ACCESS` `READ_WRITE`, Zscaler's `adminAcctAccess`; Super Admin has both);
+    /// - the admin changed, and any role given, must not rank above the caller's role (rank 0 is the highest).
+    /// The provider (CLI, console) is not bound by it.
+    func requireAdminManagement(_ principal: Principal, target: Admin?, newRoleID: Int64?) async throws {
+        try principal.require(.readWrite)
+        guard principal.role.adminAccess == .readWrite else {
+            throw KeygateError.forbidden("your role does not allow managing admins (adminAcctAccess READ_WRITE)")
+        }
+        for roleID in [target?.roleID, newRoleID].compactMap({ $0 }) {
+            guard let role = try await store.role(orgID: principal.orgID, id: roleID) else {
+                throw KeygateError.invalidInput("role \(roleID) does not exist")
+            }
+            if role.ranksAbove(principal.role) {
+                throw KeygateError.forbidden("the \(role.name) role ranks above yours: you cannot manage its admins or grant it")
+            }
+        }
     }
 
     /// Updates an admin. Disabling, a new password or a new role ends that admin's sessions; an admin cannot
@@ -276,51 +195,6 @@ extension Keygate {
             admin, endSessions: true, keepSession: principal.tokenHash, audit: audit(principal, "admin.password_changed", "own password"))
     }
 
-    // MARK: Audit
-
-    /// The organization's audit trail, newest first.
-    public func auditTrail(orgID: Int64, actionPrefix: String? = nil, limit: Int = 200) async throws -> [AuditEvent] {
-        try await store.auditEvents(orgID: orgID, actionPrefix: actionPrefix, limit: max(1, min(limit, 10_000)))
-    }
-
-    /// The kinds of audit event a reader can filter by (the action's first part).
-    public static let auditTypes = ["key", "session", "admin", "role", "portal", "org"]
-
-    /// The caller's organization's audit trail, newest first, optionally one kind only. Requires `READ_ONLY`.
-    /// - Throws: ``KeygateError/invalidInput(_:)`` for an unknown kind.
-    public func auditTrail(_ principal: Principal, type: String?, limit: Int = 500) async throws -> [AuditEvent] {
-        try principal.require(.readOnly)
-        if let type, !Self.auditTypes.contains(type) {
-            throw KeygateError.invalidInput("type must be one of \(Self.auditTypes.joined(separator: ", "))")
-        }
-        return try await auditTrail(orgID: principal.orgID, actionPrefix: type.map { $0 + "." }, limit: limit)
-    }
-
-    private func audit(_ principal: Principal, _ action: String, _ detail: String) -> AuditEvent {
-        AuditEvent(orgID: principal.orgID, at: now(), actor: principal.actor, action: action, detail: detail)
-    }
-
-    private static func validRank(_ rank: Int) throws -> Int {
-        guard (0...7).contains(rank) else { throw KeygateError.invalidInput("rank must be 0-7") }
-        return rank
-    }
-}
-
-extension Keygate {
-    // MARK: The provider's view (CLI), not bound by an admin's role
-
     /// An organization's admins.
     public func admins(orgID: Int64) async throws -> [Admin] { try await store.admins(orgID: orgID) }
-
-    /// An organization's roles.
-    public func roles(orgID: Int64) async throws -> [Role] { try await store.roles(orgID: orgID) }
-
-    /// The organization's admin with this login name (case-insensitive).
-    /// - Throws: ``KeygateError/notFound(_:)``.
-    public func admin(orgID: Int64, loginName: String) async throws -> Admin {
-        guard let admin = try await store.admins(orgID: orgID).first(where: { $0.loginName.lowercased() == loginName.lowercased() }) else {
-            throw KeygateError.notFound("no admin \(loginName) in organization \(orgID)")
-        }
-        return admin
-    }
 }

@@ -1,0 +1,23 @@
+import Foundation
+
+// The audit trail, as an admin and as the provider read it.
+
+extension Keygate {
+    /// The organization's audit trail, newest first.
+    public func auditTrail(orgID: Int64, actionPrefix: String? = nil, limit: Int = 200) async throws -> [AuditEvent] {
+        try await store.auditEvents(orgID: orgID, actionPrefix: actionPrefix, limit: max(1, min(limit, 10_000)))
+    }
+
+    /// The caller's organization's audit trail, newest first, optionally one kind only. Requires `READ_ONLY`.
+    /// - Throws: ``KeygateError/invalidInput(_:)`` for an unknown kind.
+    public func auditTrail(_ principal: Principal, type: String?, limit: Int = 500) async throws -> [AuditEvent] {
+        try principal.require(.readOnly)
+        if let type, !Self.auditTypes.contains(type) {
+            throw KeygateError.invalidInput("type must be one of \(Self.auditTypes.joined(separator: ", "))")
+        }
+        return try await auditTrail(orgID: principal.orgID, actionPrefix: type.map { $0 + "." }, limit: limit)
+    }
+
+    /// The kinds of audit event a reader can filter by (the action's first part).
+    public static let auditTypes = ["key", "session", "admin", "role", "portal", "org"]
+}

@@ -1,0 +1,23 @@
+import Foundation
+
+// The API Key Management table's columns, chosen and ordered per admin and saved on the server.
+
+extension Keygate {
+    /// The admin's key-table columns, in order (all of them, in the default order, until they choose).
+    public func keyColumns(adminID: Int64) async throws -> [KeyColumn] {
+        guard let stored = try await store.adminPreference(adminID: adminID, name: KeyColumn.preferenceName),
+            let columns = try? KeyColumn.parse(stored)
+        else { return KeyColumn.allCases }
+        return columns
+    }
+
+    /// Saves the admin's key-table columns.
+    /// - Throws: ``KeygateError/invalidInput(_:)`` for an unknown, repeated or empty choice (nothing saved).
+    @discardableResult
+    public func setKeyColumns(adminID: Int64, choice: String) async throws -> [KeyColumn] {
+        let columns = try KeyColumn.parse(choice)
+        try await store.setAdminPreference(
+            adminID: adminID, name: KeyColumn.preferenceName, value: columns.map(\.rawValue).joined(separator: ","))
+        return columns
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+// Roles: their feature permissions (`APIKEY_MANAGEMENT`, `ADMIN_ACCT_ACCESS`) decide what an admin may do.
+
+/// Fields a caller may set on a role; nil leaves the current value.
+public struct RoleDraft: Sendable {
+    /// Name.
+    public var name: String?
+    /// Rank.
+    public var rank: Int?
+    /// Role type.
+    public var roleType: String?
+    /// Feature permissions (canonical names); replaces the given features only.
+    public var featurePermissions: [String: FeatureAccess]?
+    /// Auditor flag.
+    public var isAuditor: Bool?
+
+    /// Creates a draft.
+    public init(
+        name: String? = nil, rank: Int? = nil, roleType: String? = nil, featurePermissions: [String: FeatureAccess]? = nil,
+        isAuditor: Bool? = nil
+    ) {
+        self.name = name
+        self.rank = rank
+        self.roleType = roleType
+        self.featurePermissions = featurePermissions
+        self.isAuditor = isAuditor
+    }
+}
+
+extension Keygate {
+    /// The organization's roles. Requires `READ_ONLY`.
+    public func listRoles(_ principal: Principal) async throws -> [Role] {
+        try principal.require(.readOnly)
+        return try await store.roles(orgID: principal.orgID)
+    }
+
+    /// One role. Requires `READ_ONLY`.
+    public func role(_ principal: Principal, id: Int64) async throws -> Role {
+        try principal.require(.readOnly)
+        guard let role = try await store.role(orgID: principal.orgID, id: id) else {
+            throw KeygateError.notFound("role \(id) not found")
+        }
+        return role
+    }
+
+    /// The organization's role with this name (case-insensitive), for clients that name roles instead of
+    /// giving ids (the SDK's `add_admin`, the CLI's `--role`).
+    /// - Throws: ``KeygateError/invalidInput(_:)`` listing the roles that exist.
+    public func role(orgID: Int64, named name: String) async throws -> Role {
+        let roles = try await store.roles(orgID: orgID)
+        guard let role = roles.first(where: { $0.name.lowercased() == name.lowercased() }) else {
+            throw KeygateError.invalidInput("role \(name) does not exist; roles: \(roles.map(\.name).joined(separator: ", "))")
+        }
+        return role
+    }
+
+    /// Creates a role. Requires `READ_WRITE`.
+    public func createRole(_ principal: Principal, draft: RoleDraft) async throws -> Role {
+        try principal.require(.readWrite)
+        guard let name = draft.name else { throw KeygateError.invalidInput("name is required") }
+        try Role.validateName(name)
+        let role = Role(
+            id: 0, orgID: principal.orgID, name: name, rank: try Self.validRank(draft.rank ?? 7),
+            roleType: draft.roleType ?? Role.defaultRoleType, featurePermissions: draft.featurePermissions ?? [:],
+            isNonEditable: false, isAuditor: draft.isAuditor ?? false)
+        return try await store.insertRole(role, audit: audit(principal, "role.created", "role \(name)"))
+    }
+
+    /// Updates a role; live sessions of its admins follow the new permissions on their next request.
+    public func updateRole(_ principal: Principal, id: Int64, draft: RoleDraft) async throws -> Role {
+        try principal.require(.readWrite)
+        var role = try await self.role(principal, id: id)
+        guard !role.isNonEditable else { throw KeygateError.forbidden("the \(role.name) role cannot be edited") }
+        if let name = draft.name {
+            try Role.validateName(name)
+            role.name = name
+        }
+        if let rank = draft.rank { role.rank = try Self.validRank(rank) }
+        if let type = draft.roleType { role.roleType = type }
+        if let isAuditor = draft.isAuditor { role.isAuditor = isAuditor }
+        if let permissions = draft.featurePermissions { role.featurePermissions.merge(permissions) { $1 } }
+        try await store.updateRole(role, audit: audit(principal, "role.updated", "role \(role.id)"))
+        return role
+    }
+
+    /// Deletes a role that no admin holds.
+    public func deleteRole(_ principal: Principal, id: Int64) async throws {
+        try principal.require(.readWrite)
+        let role = try await self.role(principal, id: id)
+        guard !role.isNonEditable else { throw KeygateError.forbidden("the \(role.name) role cannot be deleted") }
+        try await store.deleteRole(orgID: principal.orgID, id: id, audit: audit(principal, "role.deleted", "role \(id)"))
+    }
+
+    private static func validRank(_ rank: Int) throws -> Int {
+        guard (0...7).contains(rank) else { throw KeygateError.invalidInput("rank must be 0-7") }
+        return rank
+    }
+
+    /// An organization's roles.
+    public func roles(orgID: Int64) async throws -> [Role] { try await store.roles(orgID: orgID) }
+}
