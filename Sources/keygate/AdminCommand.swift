@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import KeygateCore
+
+struct AdminCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "admin", abstract: "Create, list, disable or enable an organization's admins.",
+        subcommands: [Create.self, List.self, Disable.self, Enable.self])
+
+    struct Row: Encodable {
+        let id: Int64
+        let loginName: String
+        let userName: String
+        let role: String
+        let disabled: Bool
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create an admin.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Organization name or id.") var org: String
+        @Option(help: "Login name.") var login: String
+        @Option(help: "Role name (default: Super Admin).") var role: String = "Super Admin"
+        @Option(help: "Display name (default: the login name).") var name: String?
+        @Flag(help: "Read the password from standard input instead of generating one.") var passwordStdin = false
+
+        func run() async throws {
+            let given = passwordStdin ? try readPasswordFromStdin() : nil
+            try await withRuntime(common) { runtime in
+                let organization = try await runtime.keygate.findOrganization(org)
+                let roleValue = try await runtime.keygate.role(orgID: organization.id, named: role)
+                let password = given ?? PasswordPolicy.generate()
+                let admin = try await runtime.keygate.createAdmin(
+                    orgID: organization.id,
+                    draft: AdminDraft(loginName: login, userName: name ?? login, roleID: roleValue.id, password: password),
+                    actor: .provider(name: operatorName))
+                var out = ["id": "\(admin.id)", "loginName": admin.loginName]
+                if given == nil { out["password"] = password }  // a password given on standard input is not echoed
+                Output.emit(common.json, out) {
+                    "admin \(admin.loginName) (id \(admin.id)) created" + (given == nil ? "; password: \(password)" : "")
+                }
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List admins.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Organization name or id.") var org: String
+
+        func run() async throws {
+            try await withRuntime(common) { runtime in
+                let organization = try await runtime.keygate.findOrganization(org)
+                let roles = Dictionary(uniqueKeysWithValues: try await runtime.keygate.roles(orgID: organization.id).map { ($0.id, $0.name) })
+                let rows = try await runtime.keygate.admins(orgID: organization.id).map {
+                    Row(id: $0.id, loginName: $0.loginName, userName: $0.userName, role: roles[$0.roleID] ?? "", disabled: $0.disabled)
+                }
+                Output.emit(common.json, rows) {
+                    (["ID\tLOGIN\tNAME\tROLE\tSTATUS"]
+                        + rows.map { "\($0.id)\t\($0.loginName)\t\($0.userName)\t\($0.role)\t\($0.disabled ? "Disabled" : "Enabled")" })
+                        .joined(separator: "\n")
+                }
+            }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable an admin; their sessions end now.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Organization name or id.") var org: String
+        @Option(help: "Login name.") var login: String
+
+        func run() async throws { try await setDisabled(common, org, login, true) }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled admin.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Organization name or id.") var org: String
+        @Option(help: "Login name.") var login: String
+
+        func run() async throws { try await setDisabled(common, org, login, false) }
+    }
+
+    static func setDisabled(_ common: CommonOptions, _ org: String, _ login: String, _ disabled: Bool) async throws {
+        try await withRuntime(common) { runtime in
+            let organization = try await runtime.keygate.findOrganization(org)
+            let admin = try await runtime.keygate.admin(orgID: organization.id, loginName: login)
+            let updated = try await runtime.keygate.updateAdmin(
+                current: admin, draft: AdminDraft(disabled: disabled), actor: .provider(name: operatorName))
+            Output.emit(common.json, ["loginName": updated.loginName, "disabled": "\(updated.disabled)"]) {
+                "admin \(updated.loginName): \(updated.disabled ? "disabled" : "enabled")"
+            }
+        }
+    }
+}

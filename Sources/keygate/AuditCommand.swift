@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import KeygateCore
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Show an organization's audit trail, newest first.")
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Organization name or id.") var org: String
+    @Option(help: "Only actions starting with this, e.g. key. or session.") var action: String?
+    @Option(help: "At most this many events.") var limit: Int = 100
+
+    struct Row: Encodable {
+        let id: Int64
+        let at: String
+        let actor: String
+        let action: String
+        let detail: String
+    }
+
+    func run() async throws {
+        try await withRuntime(common) { runtime in
+            let organization = try await runtime.keygate.findOrganization(org)
+            let rows = try await runtime.keygate.auditTrail(orgID: organization.id, actionPrefix: action, limit: limit).map {
+                Row(id: $0.id, at: Output.iso($0.at), actor: "\($0.actor.kind):\($0.actor.name)", action: $0.action, detail: $0.detail)
+            }
+            Output.emit(common.json, rows) {
+                rows.map { "\($0.at)  \($0.action)  \($0.actor)  \($0.detail)" }.joined(separator: "\n")
+            }
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import KeygateCore
+
+struct KeyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "key", abstract: "Show, add, disable, enable or regenerate an organization's key.",
+        subcommands: [Show.self, Add.self, Disable.self, Enable.self, Regenerate.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a key to an organization that has none (after a delete, API access stays off until one is added).")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Organization name or id.") var org: String
+        @Option(help: "The key string (12 of A-Z a-z 0-9); random when omitted.") var value: String?
+
+        func run() async throws {
+            try await withRuntime(common) { runtime in
+                let organization = try await runtime.keygate.findOrganization(org)
+                let key = try await runtime.keygate.addKey(orgID: organization.id, value: value, actor: .provider(name: operatorName))
+                let out = KeyOutput(key, org: organization, reveal: true)
+                Output.emit(common.json, out) { out.text }
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show the key (masked unless --reveal).")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Organization name or id.") var org: String
+        @Flag(help: "Print the whole key.") var reveal = false
+
+        func run() async throws {
+            try await withRuntime(common) { runtime in
+                let organization = try await runtime.keygate.findOrganization(org)
+                guard let key = try await runtime.keygate.currentKey(orgID: organization.id) else {
+                    throw KeygateError.notFound("\(organization.name) has no API key")
+                }
+                let out = KeyOutput(key, org: organization, reveal: reveal)
+                Output.emit(common.json, out) { out.text }
+            }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable the key: it authenticates nothing and its sessions end now.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Organization name or id.") var org: String
+
+        func run() async throws { try await setEnabled(common, org, false) }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled key.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Organization name or id.") var org: String
+
+        func run() async throws { try await setEnabled(common, org, true) }
+    }
+
+    static func setEnabled(_ common: CommonOptions, _ org: String, _ enabled: Bool) async throws {
+        try await withRuntime(common) { runtime in
+            let organization = try await runtime.keygate.findOrganization(org)
+            let (key, ended) = try await runtime.keygate.providerSetKeyEnabled(orgID: organization.id, enabled: enabled, operator: operatorName)
+            let out = KeyOutput(key, org: organization, reveal: false)
+            Output.emit(common.json, out) { out.text + (enabled ? "" : "\nsessions ended: \(ended)") }
+        }
+    }
+
+    struct Regenerate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Replace the key with a random one; old sessions end per the rotation policy.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Organization name or id.") var org: String
+
+        func run() async throws {
+            try await withRuntime(common) { runtime in
+                let organization = try await runtime.keygate.findOrganization(org)
+                let (key, ended) = try await runtime.keygate.providerRegenerateKey(orgID: organization.id, operator: operatorName)
+                let out = KeyOutput(key, org: organization, reveal: true)
+                Output.emit(common.json, out) { out.text + "\nsessions ended: \(ended)" }
+            }
+        }
+    }
+}
