@@ -44,8 +44,7 @@ struct LegacyAuthController {
             LoginLog.refused(context.logger, surface: "api", loginName: login.username, address: context.clientAddress, error: error)
             throw error
         }
-        let secure = settings.cookiesAreSecure(request, context)
-        let cookie = "JSESSIONID=\(token); Path=/; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
+        let cookie = Cookies.set("JSESSIONID", token, path: "/", secure: settings.cookiesAreSecure(request, context))
         return try jsonResponse(AuthDTO(), headers: [.setCookie: cookie])
     }
 

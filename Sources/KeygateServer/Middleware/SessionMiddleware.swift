@@ -40,16 +40,7 @@ extension Request {
 
     /// Every JSESSIONID value from the `Cookie` header(s), in order, then the `JSessionID` request header's.
     var sessionTokens: [Substring] {
-        var tokens: [Substring] = []
-        for header in headers[values: .cookie] {
-            for part in header.split(separator: ";") {
-                let trimmed = part.drop(while: { $0 == " " })
-                if trimmed.hasPrefix("JSESSIONID=") {
-                    tokens.append(trimmed.dropFirst("JSESSIONID=".count))
-                    if tokens.count == Self.maxSessionCandidates { return tokens }
-                }
-            }
-        }
+        var tokens = Cookies.values(self, named: "JSESSIONID", limit: Self.maxSessionCandidates)
         if let header = headers[.jSessionID] { tokens.append(Substring(header.trimmingCharacters(in: .whitespaces))) }
         return Array(tokens.prefix(Self.maxSessionCandidates))
     }

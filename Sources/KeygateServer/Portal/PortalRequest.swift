@@ -23,18 +23,10 @@ enum PortalRequest {
     }
 
     /// The value of the cookie `name`, if the request has it.
-    static func cookie(_ request: Request, named name: String) -> Substring? {
-        for header in request.headers[values: .cookie] {
-            for part in header.split(separator: ";") {
-                let trimmed = part.drop(while: { $0 == " " })
-                if trimmed.hasPrefix(name + "=") { return trimmed.dropFirst(name.count + 1) }
-            }
-        }
-        return nil
-    }
+    static func cookie(_ request: Request, named name: String) -> Substring? { Cookies.value(request, named: name) }
 
     /// The CSRF token for a cookie value.
-    static func csrfToken(cookieValue: String) -> String { Secrets.sha256Hex("keygate-portal-csrf\u{0}" + cookieValue) }
+    static func csrfToken(cookieValue: String) -> String { Cookies.csrfToken(area: "portal", cookieValue: cookieValue) }
 
     /// The CSRF token for the request's own cookie.
     static func csrfToken(_ request: Request) -> String {
@@ -63,8 +55,7 @@ enum PortalRequest {
 
     /// `Set-Cookie` for `tokens` (an expired cookie when empty).
     static func setCookie(_ tokens: [String], secure: Bool) -> String {
-        let flags = "; Path=/portal; HttpOnly; SameSite=Strict" + (secure ? "; Secure" : "")
-        return tokens.isEmpty ? "\(cookieName)=\(flags); Max-Age=0" : "\(cookieName)=\(tokens.joined(separator: "."))\(flags)"
+        Cookies.set(cookieName, tokens.isEmpty ? nil : tokens.joined(separator: "."), path: "/portal", secure: secure)
     }
 
     /// An `application/x-www-form-urlencoded` body as a dictionary (the last value of a repeated field wins).

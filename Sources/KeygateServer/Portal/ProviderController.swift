@@ -27,11 +27,10 @@ struct ProviderController {
     func secure(_ request: Request, _ context: KeygateRequestContext) -> Bool { settings.cookiesAreSecure(request, context) }
 
     func setCookie(_ token: String?, request: Request, context: KeygateRequestContext) -> String {
-        let flags = "; Path=/provider; HttpOnly; SameSite=Strict" + (secure(request, context) ? "; Secure" : "")
-        return token.map { "\(Self.cookieName)=\($0)\(flags)" } ?? "\(Self.cookieName)=\(flags); Max-Age=0"
+        Cookies.set(Self.cookieName, token, path: "/provider", secure: secure(request, context))
     }
 
-    static func csrf(_ token: Substring) -> String { Secrets.sha256Hex("keygate-provider-csrf\u{0}" + token) }
+    static func csrf(_ token: Substring) -> String { Cookies.csrfToken(area: "provider", cookieValue: token) }
 
     /// The signed-in operator, with the page chrome.
     func signedIn(_ request: Request) async throws -> (ProviderOperator, token: Substring, chrome: [String: Any]) {
