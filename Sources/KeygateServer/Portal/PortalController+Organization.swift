@@ -6,19 +6,14 @@ import KeygateCore
 /// The organization pages besides the key: audit trail (with CSV export), admins and roles. The same use cases
 /// as the API, so the role checks are the same.
 extension PortalController {
-    /// Values every organization page starts from; `tab` marks the current one in the navigation.
-    func organizationValues(_ visit: Visit, _ snapshot: PortalSnapshot, request: Request, tab: String, title: String) throws -> [String: Any] {
-        var values = chrome(visit, current: snapshot.session.orgID, request: request)
-        values["title"] = title
-        values["orgID"] = snapshot.session.orgID
-        values["orgName"] = snapshot.organizationName
-        values["nav"] = true
-        values["nav" + tab] = true
-        values["canWrite"] = snapshot.role.apiKeyAccess.grants(.readWrite)
+    /// The frame every organization page starts from, `tab` marked current; refuses a role without API key access.
+    func organizationChrome(_ visit: Visit, _ snapshot: PortalSnapshot, request: Request, tab: PortalChrome.Tab) throws -> PortalChrome {
         guard snapshot.role.apiKeyAccess != .none else {
             throw KeygateError.forbidden("your role in \(snapshot.organizationName) grants no access to API key management")
         }
-        return values
+        var frame = chrome(visit, current: snapshot.session.orgID, request: request)
+        frame.showTabs(orgID: snapshot.session.orgID, current: tab)
+        return frame
     }
 
     // MARK: Audit
@@ -30,16 +25,16 @@ extension PortalController {
 
     @Sendable func auditPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
         let (visit, snapshot) = try await current(request, context: context)
-        var values = try organizationValues(visit, snapshot, request: request, tab: "Audit", title: "Audit")
+        let frame = try organizationChrome(visit, snapshot, request: request, tab: .audit)
         let type = auditType(request)
         // The newest 200 on the page (it renders in a few milliseconds); the CSV export has up to 10,000.
         let events = try await keygate.auditTrail(snapshot.principal, type: type, limit: 200)
-        values["type"] = type ?? ""
-        values["types"] = Keygate.auditTypes.map { ["value": $0, "label": $0.capitalized, "selected": $0 == type] as [String: Any] }
-        values["events"] = events.map {
-            ["iso": Self.iso($0.at), "actor": $0.actor.name, "action": $0.action, "detail": $0.detail] as [String: Any]
-        }
-        return views.page("audit", values)
+        let page = AuditPage(
+            chrome: frame, orgID: snapshot.session.orgID, orgName: snapshot.organizationName,
+            canWrite: snapshot.role.apiKeyAccess.grants(.readWrite), type: type ?? "",
+            types: Keygate.auditTypes.map { Choice(value: $0, label: $0.capitalized, selected: $0 == type) },
+            events: events.map { EventRow(iso: Self.iso($0.at), actor: $0.actor.name, action: $0.action, detail: $0.detail) })
+        return views.page("audit", page)
     }
 
     /// The same events as CSV (RFC 4180), with cells that a spreadsheet would run as a formula defused.
@@ -67,32 +62,34 @@ extension PortalController {
 
     @Sendable func adminsPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
         let (visit, snapshot) = try await current(request, context: context)
-        var extra: [String: Any] = [:]
-        if let done = request.uri.queryParameters["done"] {
-            extra["done"] = ["created": "The admin was added.", "updated": "The admin was updated."][String(done)]
+        return try await renderAdmins(visit, snapshot, request: request) { page in
+            if let done = request.uri.queryParameters["done"] {
+                page.done = ["created": "The admin was added.", "updated": "The admin was updated."][String(done)]
+            }
         }
-        return try await renderAdmins(visit, snapshot, request: request, extra: extra)
     }
 
     func renderAdmins(
-        _ visit: Visit, _ snapshot: PortalSnapshot, request: Request, extra: [String: Any] = [:], status: HTTPResponse.Status = .ok
+        _ visit: Visit, _ snapshot: PortalSnapshot, request: Request, status: HTTPResponse.Status = .ok, adjust: (inout AdminsPage) -> Void
     ) async throws -> Response {
-        var values = try organizationValues(visit, snapshot, request: request, tab: "Admins", title: "Admins")
+        let frame = try organizationChrome(visit, snapshot, request: request, tab: .admins)
         let principal = snapshot.principal
         let roles = try await keygate.listRoles(principal)
         let names = Dictionary(uniqueKeysWithValues: roles.map { ($0.id, $0.name) })
-        values["roles"] = roles.map { ["id": $0.id, "name": $0.name] as [String: Any] }
-        values["admins"] = try await keygate.listAdmins(principal).map { admin -> [String: Any] in
-            [
-                "id": admin.id, "login": admin.loginName, "name": admin.userName, "email": admin.email,
-                "role": names[admin.roleID] ?? "#\(admin.roleID)", "status": admin.disabled ? "Disabled" : "Enabled",
-                "toggle": admin.disabled ? "enable" : "disable", "toggleLabel": admin.disabled ? "Enable" : "Disable",
-                "isSelf": admin.id == snapshot.admin.id,
-                "roleOptions": roles.map { ["id": $0.id, "name": $0.name, "selected": $0.id == admin.roleID] as [String: Any] },
-            ]
+        let admins = try await keygate.listAdmins(principal).map { admin in
+            AdminsPage.Row(
+                id: admin.id, login: admin.loginName, name: admin.userName, email: admin.email, role: names[admin.roleID] ?? "#\(admin.roleID)",
+                status: admin.disabled ? "Disabled" : "Enabled", toggle: admin.disabled ? "enable" : "disable",
+                toggleLabel: admin.disabled ? "Enable" : "Disable", isSelf: admin.id == snapshot.admin.id,
+                roleOptions: roles.map { AdminsPage.RoleOption(id: $0.id, name: $0.name, selected: $0.id == admin.roleID) })
         }
-        values.merge(extra) { _, new in new }
-        return views.page("admins", values, status: status)
+        // The forms show only to a role that may manage admins; the use cases refuse the others anyway.
+        let canManage = snapshot.role.apiKeyAccess.grants(.readWrite) && snapshot.role.adminAccess == .readWrite
+        var page = AdminsPage(
+            chrome: frame, orgID: snapshot.session.orgID, orgName: snapshot.organizationName, canWrite: canManage,
+            roles: roles.map { AdminsPage.RoleOption(id: $0.id, name: $0.name) }, admins: admins)
+        adjust(&page)
+        return views.page("admins", page, status: status)
     }
 
     @Sendable func createAdmin(_ request: Request, context: KeygateRequestContext) async throws -> Response {
@@ -107,12 +104,12 @@ extension PortalController {
             switch error {
             case .invalidInput, .conflict:
                 let (status, _, message) = error.http
-                return try await renderAdmins(
-                    visit, snapshot, request: request,
-                    extra: [
-                        "formError": Self.sentence(message), "formLogin": login, "formName": form["userName"] ?? "", "formEmail": form["email"] ?? "",
-                    ],
-                    status: status)
+                return try await renderAdmins(visit, snapshot, request: request, status: status) { page in
+                    page.formError = Self.sentence(message)
+                    page.formLogin = login
+                    page.formName = form["userName"] ?? ""
+                    page.formEmail = form["email"] ?? ""
+                }
             default: throw error
             }
         }
@@ -139,7 +136,7 @@ extension PortalController {
             switch error {
             case .conflict, .invalidInput:
                 let (status, _, message) = error.http
-                return try await renderAdmins(visit, snapshot, request: request, extra: ["pageError": Self.sentence(message)], status: status)
+                return try await renderAdmins(visit, snapshot, request: request, status: status) { $0.pageError = Self.sentence(message) }
             default: throw error
             }
         }
@@ -152,20 +149,20 @@ extension PortalController {
 
     @Sendable func rolesPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
         let (visit, snapshot) = try await current(request, context: context)
-        var values = try organizationValues(visit, snapshot, request: request, tab: "Roles", title: "Roles")
+        let frame = try organizationChrome(visit, snapshot, request: request, tab: .roles)
         let canWrite = snapshot.role.apiKeyAccess.grants(.readWrite)
-        if let done = request.uri.queryParameters["done"] {
-            values["done"] = ["created": "The role was added.", "updated": "The role was saved."][String(done)]
-        }
-        values["roles"] = try await keygate.listRoles(snapshot.principal).map { role -> [String: Any] in
+        let roles = try await keygate.listRoles(snapshot.principal).map { role in
             let level = role.apiKeyAccess
-            return [
-                "id": role.id, "name": role.name, "editable": canWrite && !role.isNonEditable, "fixed": role.isNonEditable,
-                "levelLabel": Self.levels.first { $0.0 == level }?.1 ?? level.rawValue,
-                "levels": Self.levels.map { ["value": $0.0.rawValue, "label": $0.1, "selected": $0.0 == level] as [String: Any] },
-            ]
+            return RolesPage.Row(
+                id: role.id, name: role.name, editable: canWrite && !role.isNonEditable, fixed: role.isNonEditable,
+                levelLabel: Self.levels.first { $0.0 == level }?.1 ?? level.rawValue,
+                levels: Self.levels.map { Choice(value: $0.0.rawValue, label: $0.1, selected: $0.0 == level) })
         }
-        return views.page("roles", values)
+        var page = RolesPage(chrome: frame, orgID: snapshot.session.orgID, orgName: snapshot.organizationName, canWrite: canWrite, roles: roles)
+        if let done = request.uri.queryParameters["done"] {
+            page.done = ["created": "The role was added.", "updated": "The role was saved."][String(done)]
+        }
+        return views.page("roles", page)
     }
 
     func level(_ form: [String: String]) throws -> FeatureAccess {

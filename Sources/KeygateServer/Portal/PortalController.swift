@@ -63,18 +63,14 @@ struct PortalController {
     func secure(_ request: Request, _ context: KeygateRequestContext) -> Bool { settings.cookiesAreSecure(request, context) }
 
     /// The header, switcher and sign-out form every signed-in page shows.
-    func chrome(_ visit: Visit, current orgID: Int64?, request: Request) -> [String: Any] {
-        guard !visit.sessions.isEmpty else { return ["signedIn": false] }
+    func chrome(_ visit: Visit, current orgID: Int64?, request: Request) -> PortalChrome {
+        guard !visit.sessions.isEmpty else { return PortalChrome() }
         let me = visit.sessions.first { $0.snapshot.session.orgID == orgID } ?? visit.sessions[0]
-        return [
-            "signedIn": true,
-            "csrf": PortalRequest.csrfToken(request),
-            "userName": me.snapshot.admin.userName,
-            "orgCount": visit.sessions.count,
-            "orgs": visit.sessions.map {
-                ["id": $0.snapshot.session.orgID, "name": $0.snapshot.organizationName, "current": $0.snapshot.session.orgID == orgID]
-            },
-        ]
+        return PortalChrome(
+            signedIn: true, csrf: PortalRequest.csrfToken(request), userName: me.snapshot.admin.userName, orgCount: visit.sessions.count,
+            orgs: visit.sessions.map {
+                OrganizationOption(id: $0.snapshot.session.orgID, name: $0.snapshot.organizationName, current: $0.snapshot.session.orgID == orgID)
+            })
     }
 
     @Sendable func home(_ request: Request, context: KeygateRequestContext) async throws -> Response {
@@ -87,10 +83,8 @@ struct PortalController {
 
     @Sendable func signInPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
         let visit = try await visit(request)
-        var values = chrome(visit, current: nil, request: request)
-        values["title"] = "Sign in"
-        if request.uri.queryParameters["signedOut"] != nil { values["notice"] = "You are signed out." }
-        return views.page("signin", values)
+        let notice = request.uri.queryParameters["signedOut"] != nil ? "You are signed out." : nil
+        return views.page("signin", SignInPage(chrome: chrome(visit, current: nil, request: request), notice: notice))
     }
 
     @Sendable func signIn(_ request: Request, context: KeygateRequestContext) async throws -> Response {
@@ -99,11 +93,8 @@ struct PortalController {
         let loginName = form["loginName"] ?? ""
         let visit = try await visit(request)
         func failed(_ message: String, _ status: HTTPResponse.Status) -> Response {
-            var values = chrome(visit, current: nil, request: request)
-            values["title"] = "Sign in"
-            values["error"] = message
-            values["loginName"] = loginName
-            return views.page("signin", values, status: status)
+            views.page(
+                "signin", SignInPage(chrome: chrome(visit, current: nil, request: request), error: message, loginName: loginName), status: status)
         }
         guard !loginName.isEmpty, loginName.count <= 256, let password = form["password"], !password.isEmpty, password.count <= 1024 else {
             return failed("Enter your login name and password.", .badRequest)
@@ -169,12 +160,12 @@ struct PortalController {
 
     @Sendable func keysPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
         let (visit, snapshot) = try await current(request, context: context)
-        var extra: [String: Any] = [:]
-        if let done = request.uri.queryParameters["done"] {
-            let ended = request.uri.queryParameters["ended"].flatMap { Int(String($0)) } ?? 0
-            extra["done"] = Self.doneMessage(String(done), ended: ended)
+        return try await renderKeys(visit, snapshot, request: request, context: context) { page in
+            if let done = request.uri.queryParameters["done"] {
+                let ended = request.uri.queryParameters["ended"].flatMap { Int(String($0)) } ?? 0
+                page.done = Self.doneMessage(String(done), ended: ended)
+            }
         }
-        return try await renderKeys(visit, snapshot, request: request, context: context, extra: extra)
     }
 
     static func doneMessage(_ done: String, ended: Int) -> String? {
@@ -189,74 +180,66 @@ struct PortalController {
         }
     }
 
-    /// Renders the page; `extra` carries a notice, or an error and the dialog to reopen with the submitted value.
+    /// Renders the page; `adjust` adds a notice, or an error and the dialog to reopen with the submitted value.
     func renderKeys(
-        _ visit: Visit, _ snapshot: PortalSnapshot, request: Request, context: KeygateRequestContext, extra: [String: Any] = [:],
-        status: HTTPResponse.Status = .ok
+        _ visit: Visit, _ snapshot: PortalSnapshot, request: Request, context: KeygateRequestContext, status: HTTPResponse.Status = .ok,
+        adjust: (inout KeysPage) -> Void = { _ in }
     ) async throws -> Response {
         let orgID = snapshot.session.orgID
-        var values = chrome(visit, current: orgID, request: request)
-        values["title"] = "API Key Management"
-        values["orgID"] = orgID
-        values["nav"] = true
-        values["navKeys"] = true
-        values["orgName"] = snapshot.organizationName
-        values["baseURL"] = baseURL(request, context)
+        var frame = chrome(visit, current: orgID, request: request)
+        frame.showTabs(orgID: orgID, current: .keys)
         let access = snapshot.role.apiKeyAccess
         guard access != .none else {
             return views.message(
                 heading: "No access", text: "Your role in \(snapshot.organizationName) grants no access to API key management.",
-                status: .forbidden, chrome: values)
+                status: .forbidden, chrome: frame)
         }
         let canWrite = access.grants(.readWrite)
-        values["canWrite"] = canWrite
-        values["readOnly"] = !canWrite
-        values["multiOrg"] = visit.sessions.count > 1
-        values["canWriteAny"] = visit.sessions.contains { $0.snapshot.role.apiKeyAccess.grants(.readWrite) }
         let keys = try await keygate.listKeys(snapshot.principal)
         let sessions = try await keygate.liveSessionCount(orgID: orgID)
         let sessionText = sessions == 1 ? "1 live API session will end." : "\(sessions) live API sessions will end."
-        values["sessionsEnd"] = sessionText
-        values["sessionsEndCap"] = sessionText.prefix(1).uppercased() + sessionText.dropFirst()
         let columns = try await keygate.keyColumns(adminID: snapshot.admin.id)
-        values["columns"] = columns.map { ["name": $0.rawValue, "title": $0.title] }
-        values["columnChoice"] = columns.map(\.rawValue).joined(separator: ",")
-        values["allColumns"] = (columns + KeyColumn.allCases.filter { !columns.contains($0) }).map {
-            ["name": $0.rawValue, "title": $0.title, "shown": columns.contains($0)] as [String: Any]
-        }
+        var page = KeysPage(
+            chrome: frame, orgID: orgID, orgName: snapshot.organizationName, baseURL: baseURL(request, context), canWrite: canWrite,
+            readOnly: !canWrite, multiOrg: visit.sessions.count > 1,
+            canWriteAny: visit.sessions.contains { $0.snapshot.role.apiKeyAccess.grants(.readWrite) }, sessionsEnd: sessionText,
+            sessionsEndCap: sessionText.prefix(1).uppercased() + sessionText.dropFirst(),
+            columns: columns.map { KeysPage.Column(name: $0.rawValue, title: $0.title) },
+            columnChoice: columns.map(\.rawValue).joined(separator: ","),
+            allColumns: (columns + KeyColumn.allCases.filter { !columns.contains($0) }).map {
+                KeysPage.ColumnChoice(name: $0.rawValue, title: $0.title, shown: columns.contains($0))
+            })
         if let key = keys.first {
-            values["hasKey"] = true
-            values["keyID"] = key.id
-            values["keyValue"] = key.value.rawValue
-            values["keyDisabled"] = !key.enabled
-            values["cells"] = columns.map { cell($0, key) }
-        } else {
-            values["hasKey"] = false
+            page.hasKey = true
+            page.keyID = key.id
+            page.keyValue = key.value.rawValue
+            page.keyDisabled = !key.enabled
+            page.cells = columns.map { cell($0, key) }
         }
-        values.merge(extra) { _, new in new }
-        return views.page("keys", values, status: status)
+        adjust(&page)
+        return views.page("keys", page, status: status)
     }
 
-    func cell(_ column: KeyColumn, _ key: APIKey) -> [String: Any] {
-        var cell: [String: Any] = ["name": column.rawValue, "title": column.title]
+    func cell(_ column: KeyColumn, _ key: APIKey) -> KeysPage.Cell {
+        var cell = KeysPage.Cell(name: column.rawValue, title: column.title)
         switch column {
         case .key:
-            cell["isKey"] = true
-            cell["value"] = key.value.rawValue
+            cell.isKey = true
+            cell.value = key.value.rawValue
         case .lastModifiedBy:
-            cell["isText"] = true
-            cell["value"] = key.lastModifiedBy.name
+            cell.isText = true
+            cell.value = key.lastModifiedBy.name
         case .lastModifiedOn:
-            cell["isTime"] = true
-            cell["hasTime"] = true
-            cell["iso"] = Self.iso(key.lastModifiedAt)
+            cell.isTime = true
+            cell.hasTime = true
+            cell.iso = Self.iso(key.lastModifiedAt)
         case .status:
-            cell["isText"] = true
-            cell["value"] = key.enabled ? "Enabled" : "Disabled"
+            cell.isText = true
+            cell.value = key.enabled ? "Enabled" : "Disabled"
         case .lastUsed:
-            cell["isTime"] = true
-            cell["hasTime"] = key.lastUsedAt != nil
-            cell["iso"] = key.lastUsedAt.map(Self.iso) ?? ""
+            cell.isTime = true
+            cell.hasTime = key.lastUsedAt != nil
+            cell.iso = key.lastUsedAt.map(Self.iso) ?? ""
         }
         return cell
     }
@@ -304,11 +287,11 @@ struct PortalController {
             // Refused: nothing changed. Show the page again with the dialog open and the reason next to the field.
             switch error {
             case .invalidInput, .conflict, .editLockNotAvailable, .notFound, .keyDisabled:
+                guard let dialog = KeysPage.Dialog(rawValue: action) else { throw error }
                 let (status, _, message) = error.http
-                var extra: [String: Any] = ["open" + action.capitalized: true, action + "Error": Self.sentence(message)]
-                if action == "edit" { extra["editValue"] = value }
-                if action == "add" { extra["addValue"] = value }
-                return try await renderKeys(visit, snapshot, request: request, context: context, extra: extra, status: status)
+                return try await renderKeys(visit, snapshot, request: request, context: context, status: status) { page in
+                    page.reopen(dialog, error: Self.sentence(message), value: dialog == .edit || dialog == .add ? value : nil)
+                }
             default:
                 throw error
             }
@@ -326,8 +309,9 @@ struct PortalController {
             try await keygate.setKeyColumns(adminID: snapshot.admin.id, choice: form["columns"] ?? "")
         } catch let error as KeygateError {
             guard case .invalidInput(let message) = error else { throw error }
-            return try await renderKeys(
-                visit, snapshot, request: request, context: context, extra: ["pageError": Self.sentence(message)], status: .badRequest)
+            return try await renderKeys(visit, snapshot, request: request, context: context, status: .badRequest) { page in
+                page.pageError = Self.sentence(message)
+            }
         }
         return PortalViews.redirect("/portal/orgs/\(snapshot.session.orgID)/keys?done=columns")
     }
@@ -347,11 +331,11 @@ struct PortalController {
             // Nothing was tried: the string is not a key.
             guard let origin = visit.sessions.first(where: { $0.snapshot.session.orgID == from }) ?? visit.sessions.first else { throw error }
             let (status, _, message) = error.http
-            return try await renderKeys(
-                visit, origin.snapshot, request: request, context: context,
-                extra: ["openApply": true, "applyError": Self.sentence(message), "applyValue": value], status: status)
+            return try await renderKeys(visit, origin.snapshot, request: request, context: context, status: status) { page in
+                page.reopen(.apply, error: Self.sentence(message), value: value)
+            }
         }
-        let results: [[String: Any]] = zip(visit.sessions, outcomes).map { session, outcome in
+        let results: [AppliedPage.Result] = zip(visit.sessions, outcomes).map { session, outcome in
             let (text, ok): (String, Bool) =
                 switch outcome {
                 case .unchanged: ("Unchanged: it already has this key.", true)
@@ -359,12 +343,12 @@ struct PortalController {
                 case .added: ("Key added (it had none).", true)
                 case .refused(let error): ("Not changed: " + error.http.message, false)
                 }
-            return ["name": session.snapshot.organizationName, "outcome": text, "ok": ok]
+            return AppliedPage.Result(name: session.snapshot.organizationName, outcome: text, ok: ok)
         }
-        var values = chrome(visit, current: from, request: request)
-        values["title"] = "One key for all organizations"
-        values["results"] = results
-        values["orgID"] = from ?? visit.sessions[0].snapshot.session.orgID
-        return views.page("applied", values)
+        return views.page(
+            "applied",
+            AppliedPage(
+                chrome: chrome(visit, current: from, request: request), orgID: from ?? visit.sessions[0].snapshot.session.orgID,
+                results: results))
     }
 }

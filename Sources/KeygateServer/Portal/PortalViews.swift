@@ -27,11 +27,9 @@ struct PortalViews: Sendable {
         HTTPField.Name("X-Content-Type-Options")!: "nosniff",
     ]
 
-    /// A page.
-    func page(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
-        var values = values
-        values["console"] = template.hasPrefix("provider-")
-        let html = library.render(values, withTemplate: template) ?? ""
+    /// A page, from its typed view model (``PageModel``).
+    func page(_ template: String, _ model: some PageModel, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        let html = library.render(model, withTemplate: template) ?? ""
         var headers = Self.securityHeaders
         headers[.contentType] = "text/html; charset=utf-8"
         headers.append(contentsOf: extra)
@@ -40,15 +38,13 @@ struct PortalViews: Sendable {
 
     /// A page with a heading, a sentence and an optional link: errors and notices.
     func message(
-        heading: String, text: String, status: HTTPResponse.Status, link: (href: String, label: String)? = nil, chrome: [String: Any] = [:],
-        template: String = "message"
+        heading: String, text: String, status: HTTPResponse.Status, link: (href: String, label: String)? = nil,
+        chrome: PortalChrome = PortalChrome(), template: String = "message"
     ) -> Response {
-        var values = chrome
-        values["title"] = heading
-        values["heading"] = heading
-        values["text"] = text
-        if let link { values["link"] = ["href": link.href, "label": link.label] }
-        return page(template, values, status: status)
+        let model = MessagePage(
+            chrome: chrome, title: heading, heading: heading, text: text, link: link.map { MessagePage.Link(href: $0.href, label: $0.label) },
+            console: template.hasPrefix("provider-"))
+        return page(template, model, status: status)
     }
 
     /// A redirect after a form (303, so the browser follows with GET).

@@ -33,14 +33,14 @@ struct ProviderController {
     static func csrf(_ token: Substring) -> String { Cookies.csrfToken(area: "provider", cookieValue: token) }
 
     /// The signed-in operator, with the page chrome.
-    func signedIn(_ request: Request) async throws -> (ProviderOperator, token: Substring, chrome: [String: Any]) {
+    func signedIn(_ request: Request) async throws -> (ProviderOperator, token: Substring, chrome: ConsoleChrome) {
         guard let token = PortalRequest.cookie(request, named: Self.cookieName) else { throw KeygateError.sessionNotValid }
         let op = try await keygate.operatorSession(token: token)
-        return (op, token, ["operator": op.loginName, "csrf": Self.csrf(token)])
+        return (op, token, ConsoleChrome(operator: op.loginName, csrf: Self.csrf(token)))
     }
 
     /// A POST's form after the CSRF and origin checks.
-    func checkedForm(_ request: Request, context: KeygateRequestContext) async throws -> (ProviderOperator, [String: String], [String: Any]) {
+    func checkedForm(_ request: Request, context: KeygateRequestContext) async throws -> (ProviderOperator, [String: String], ConsoleChrome) {
         let (op, token, chrome) = try await signedIn(request)
         let form = try await PortalRequest.form(request, context: context)
         try PortalRequest.checkCSRF(request, form: form, expected: Self.csrf(token))
@@ -48,7 +48,7 @@ struct ProviderController {
     }
 
     @Sendable func signInPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        views.page("provider-signin", ["title": "Sign in"])
+        views.page("provider-signin", ConsoleSignInPage())
     }
 
     @Sendable func signIn(_ request: Request, context: KeygateRequestContext) async throws -> Response {
@@ -56,7 +56,7 @@ struct ProviderController {
         let form = try await PortalRequest.form(request, context: context)
         let login = form["loginName"] ?? ""
         func failed(_ message: String, _ status: HTTPResponse.Status) -> Response {
-            views.page("provider-signin", ["title": "Sign in", "error": message, "loginName": login], status: status)
+            views.page("provider-signin", ConsoleSignInPage(error: message, loginName: login), status: status)
         }
         guard !login.isEmpty, login.count <= 256, let password = form["password"], !password.isEmpty, password.count <= 1024 else {
             return failed("Enter your login and password.", .badRequest)
@@ -95,31 +95,26 @@ struct ProviderController {
     }
 
     func renderOrganizations(
-        _ chrome: [String: Any], done: String? = nil, search: String = "", page: Int = 1, extra: [String: Any] = [:],
-        status: HTTPResponse.Status = .ok
+        _ chrome: ConsoleChrome, done: String? = nil, search: String = "", page number: Int = 1, status: HTTPResponse.Status = .ok,
+        adjust: (inout ConsoleOrganizationsPage) -> Void = { _ in }
     ) async throws -> Response {
-        var values = chrome
-        values["title"] = "Organizations"
-        let list = try await keygate.organizationPage(search: search, page: page, pageSize: Self.pageSize)
+        let list = try await keygate.organizationPage(search: search, page: number, pageSize: Self.pageSize)
         let needle = search.trimmingCharacters(in: .whitespaces)
-        values["count"] = list.total
-        values["q"] = needle
-        values["page"] = list.page
-        values["pages"] = list.pages
         let encoded = needle.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        if list.page > 1 { values["prev"] = "/provider?q=\(encoded)&page=\(list.page - 1)" }
-        if list.page < list.pages { values["next"] = "/provider?q=\(encoded)&page=\(list.page + 1)" }
-        values["orgs"] = list.summaries.map { summary -> [String: Any] in
-            [
-                "id": summary.organization.id, "name": summary.organization.name, "admins": summary.adminCount,
-                "keyStatus": summary.keyEnabled.map { $0 ? "Enabled" : "Disabled" } ?? "None",
-                "lastUsed": summary.keyLastUsedAt.map { $0.formatted(.iso8601) } ?? "",
-            ]
-        }
-        if done == "disabled" { values["done"] = "The key was disabled; its sessions ended." }
-        if done == "enabled" { values["done"] = "The key was enabled." }
-        values.merge(extra) { _, new in new }
-        return views.page("provider-orgs", values, status: status)
+        var page = ConsoleOrganizationsPage(
+            chrome: chrome, count: list.total, q: needle, page: list.page, pages: list.pages,
+            prev: list.page > 1 ? "/provider?q=\(encoded)&page=\(list.page - 1)" : nil,
+            next: list.page < list.pages ? "/provider?q=\(encoded)&page=\(list.page + 1)" : nil,
+            orgs: list.summaries.map { summary in
+                ConsoleOrganizationsPage.Row(
+                    id: summary.organization.id, name: summary.organization.name, admins: summary.adminCount,
+                    keyStatus: summary.keyEnabled.map { $0 ? "Enabled" : "Disabled" } ?? "None",
+                    lastUsed: summary.keyLastUsedAt.map { $0.formatted(.iso8601) } ?? "")
+            })
+        if done == "disabled" { page.done = "The key was disabled; its sessions ended." }
+        if done == "enabled" { page.done = "The key was enabled." }
+        adjust(&page)
+        return views.page("provider-orgs", page, status: status)
     }
 
     @Sendable func createOrganization(_ request: Request, context: KeygateRequestContext) async throws -> Response {
@@ -128,20 +123,19 @@ struct ProviderController {
         let admin = form["adminLogin"] ?? ""
         do {
             let result = try await keygate.provisionOrganization(name: name, adminLogin: admin, password: nil, operator: op.loginName)
-            var values = chrome
-            values["title"] = "\(result.organization.name) is ready"
-            values["id"] = result.organization.id
-            values["name"] = result.organization.name
-            values["login"] = result.admin.loginName
-            values["password"] = result.password
-            values["key"] = result.key.value.rawValue
-            return views.page("provider-created", values, status: .created)
+            let page = ConsoleCreatedPage(
+                chrome: chrome, title: "\(result.organization.name) is ready", id: result.organization.id, name: result.organization.name,
+                login: result.admin.loginName, password: result.password, key: result.key.value.rawValue)
+            return views.page("provider-created", page, status: .created)
         } catch let error as KeygateError {
             switch error {
             case .invalidInput, .conflict:
                 let (status, _, message) = error.http
-                return try await renderOrganizations(
-                    chrome, extra: ["formError": PortalController.sentence(message), "formName": name, "formAdmin": admin], status: status)
+                return try await renderOrganizations(chrome, status: status) { page in
+                    page.formError = PortalController.sentence(message)
+                    page.formName = name
+                    page.formAdmin = admin
+                }
             default: throw error
             }
         }
@@ -151,25 +145,23 @@ struct ProviderController {
         let (_, _, chrome) = try await signedIn(request)
         guard let orgID = context.parameters.get("orgID", as: Int64.self) else { throw KeygateError.notFound("no such organization") }
         let org = try await keygate.organization(id: orgID)
-        var values = chrome
-        values["title"] = org.name
-        values["id"] = org.id
-        values["name"] = org.name
+        var page = ConsoleOrganizationPage(
+            chrome: chrome, title: org.name, id: org.id, name: org.name,
+            events: try await keygate.auditTrail(orgID: org.id, limit: 200).map {
+                EventRow(iso: $0.at.formatted(.iso8601), actor: $0.actor.name, action: $0.action, detail: $0.detail)
+            })
         if let key = try await keygate.currentKey(orgID: org.id) {
-            values["hasKey"] = true
-            values["enabled"] = key.enabled
-            values["keyStatus"] = key.enabled ? "Enabled" : "Disabled"
-            values["modifiedBy"] = key.lastModifiedBy.name
-            values["modifiedOn"] = key.lastModifiedAt.formatted(.iso8601)
-            values["sessions"] = try await keygate.liveSessionCount(orgID: org.id)
+            page.hasKey = true
+            page.enabled = key.enabled
+            page.keyStatus = key.enabled ? "Enabled" : "Disabled"
+            page.modifiedBy = key.lastModifiedBy.name
+            page.modifiedOn = key.lastModifiedAt.formatted(.iso8601)
+            page.sessions = try await keygate.liveSessionCount(orgID: org.id)
         }
         if let done = request.uri.queryParameters["done"] {
-            values["done"] = done == "disabled" ? "The key was disabled; its sessions ended." : "The key was enabled."
+            page.done = done == "disabled" ? "The key was disabled; its sessions ended." : "The key was enabled."
         }
-        values["events"] = try await keygate.auditTrail(orgID: org.id, limit: 200).map {
-            ["iso": $0.at.formatted(.iso8601), "actor": $0.actor.name, "action": $0.action, "detail": $0.detail] as [String: Any]
-        }
-        return views.page("provider-org", values)
+        return views.page("provider-org", page)
     }
 
     @Sendable func setKeyEnabled(_ request: Request, context: KeygateRequestContext) async throws -> Response {

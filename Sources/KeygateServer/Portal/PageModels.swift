@@ -1,0 +1,337 @@
+import Foundation
+import Mustache
+
+/// The view model of one page: stored properties whose names are the template's variables, so a misspelt field in
+/// a handler is a compile error, and the shared frame (``chrome``) the template's header partial reads.
+///
+/// Rendering looks a name up in the page first, then in its chrome, then (for a section's items) as Mustache
+/// does; only stored properties are visible (Mirror), and an optional that is nil counts as absent.
+protocol PageModel: MustacheParent {
+    associatedtype Frame
+    /// The part every page of its area shows: the portal's header and switcher, or the console's.
+    var chrome: Frame { get }
+}
+
+extension PageModel {
+    func child(named name: String) -> Any? { ViewField.value(named: name, in: self) ?? ViewField.value(named: name, in: chrome) }
+}
+
+enum ViewField {
+    /// The stored property `name` of `object`, unwrapped; nil when it does not exist or holds nil.
+    static func value(named name: String, in object: Any) -> Any? {
+        guard let field = Mirror(reflecting: object).children.first(where: { $0.label == name }) else { return nil }
+        let mirror = Mirror(reflecting: field.value)
+        guard mirror.displayStyle == .optional else { return field.value }
+        return mirror.children.first?.value
+    }
+}
+
+// MARK: The portal's frame
+
+/// The header, organization switcher and sign-out form of every portal page, and the organization tabs.
+struct PortalChrome {
+    /// Whether the browser holds any live portal session.
+    var signedIn = false
+    /// The form token every POST carries.
+    var csrf = ""
+    /// The signed-in admin's display name in the current organization.
+    var userName = ""
+    /// How many organizations the browser is signed in to.
+    var orgCount = 0
+    /// The switcher's entries.
+    var orgs: [OrganizationOption] = []
+    /// Whether the organization tabs show, and which one is current.
+    var nav = false
+    var navKeys = false
+    var navAdmins = false
+    var navRoles = false
+    var navAudit = false
+    /// The organization the tabs link to.
+    var orgID: Int64?
+    /// The document title's suffix: the portal's pages are not the console's.
+    let console = false
+
+    /// The tab to mark current on an organization page.
+    enum Tab { case keys, admins, roles, audit }
+
+    /// Shows the tabs for `orgID` with `tab` current.
+    mutating func showTabs(orgID: Int64, current tab: Tab) {
+        self.orgID = orgID
+        nav = true
+        switch tab {
+        case .keys: navKeys = true
+        case .admins: navAdmins = true
+        case .roles: navRoles = true
+        case .audit: navAudit = true
+        }
+    }
+}
+
+struct OrganizationOption {
+    let id: Int64
+    let name: String
+    let current: Bool
+}
+
+/// A sentence of feedback under a heading, or an error and a link back: any portal or console message page.
+struct MessagePage: PageModel {
+    var chrome = PortalChrome()
+    var title: String
+    var heading: String
+    var text: String
+    var link: Link?
+    /// Set for the console's message template (its own header).
+    var console = false
+
+    struct Link {
+        let href: String
+        let label: String
+    }
+}
+
+// MARK: Portal pages
+
+struct SignInPage: PageModel {
+    var chrome: PortalChrome
+    var title = "Sign in"
+    var notice: String?
+    var error: String?
+    var loginName: String?
+}
+
+struct KeysPage: PageModel {
+    var chrome: PortalChrome
+    var title = "API Key Management"
+    var orgID: Int64
+    var orgName: String
+    var baseURL: String
+    var canWrite: Bool
+    var readOnly: Bool
+    /// Whether the browser is signed in to several organizations ("Apply one key to all").
+    var multiOrg: Bool
+    var canWriteAny: Bool
+    /// "3 live API sessions will end." for the dialogs, and capitalized.
+    var sessionsEnd: String
+    var sessionsEndCap: String
+    var columns: [Column]
+    var columnChoice: String
+    var allColumns: [ColumnChoice]
+    var hasKey = false
+    var keyID: Int64?
+    var keyValue: String?
+    var keyDisabled = false
+    var cells: [Cell] = []
+    var done: String?
+    var pageError: String?
+    /// A dialog reopened after the server refused its value, with the reason and the value.
+    var openEdit = false
+    var openRegenerate = false
+    var openDelete = false
+    var openAdd = false
+    var openApply = false
+    var editError: String?
+    var regenerateError: String?
+    var deleteError: String?
+    var addError: String?
+    var applyError: String?
+    var editValue: String?
+    var addValue: String?
+    var applyValue: String?
+
+    struct Column {
+        let name: String
+        let title: String
+    }
+
+    struct ColumnChoice {
+        let name: String
+        let title: String
+        let shown: Bool
+    }
+
+    /// One cell of the key's row; exactly one of `isKey`, `isText`, `isTime` is set.
+    struct Cell {
+        let name: String
+        let title: String
+        var isKey = false
+        var isText = false
+        var isTime = false
+        var hasTime = false
+        var value = ""
+        var iso = ""
+    }
+
+    /// The dialogs the page can reopen.
+    enum Dialog: String { case edit, regenerate, delete, add, apply }
+
+    /// Reopens `dialog` with the server's reason and, where the dialog has a field, the value that was refused.
+    mutating func reopen(_ dialog: Dialog, error: String, value: String? = nil) {
+        switch dialog {
+        case .edit: (openEdit, editError, editValue) = (true, error, value)
+        case .regenerate: (openRegenerate, regenerateError) = (true, error)
+        case .delete: (openDelete, deleteError) = (true, error)
+        case .add: (openAdd, addError, addValue) = (true, error, value)
+        case .apply: (openApply, applyError, applyValue) = (true, error, value)
+        }
+    }
+}
+
+struct AppliedPage: PageModel {
+    var chrome: PortalChrome
+    var title = "One key for all organizations"
+    var orgID: Int64
+    var results: [Result]
+
+    struct Result {
+        let name: String
+        let outcome: String
+        let ok: Bool
+    }
+}
+
+/// An audit event as the portal and the console list it.
+struct EventRow {
+    let iso: String
+    let actor: String
+    let action: String
+    let detail: String
+}
+
+/// One option of a `<select>`.
+struct Choice {
+    let value: String
+    let label: String
+    let selected: Bool
+}
+
+struct AuditPage: PageModel {
+    var chrome: PortalChrome
+    var title = "Audit"
+    var orgID: Int64
+    var orgName: String
+    var canWrite: Bool
+    var type: String
+    var types: [Choice]
+    var events: [EventRow]
+}
+
+struct AdminsPage: PageModel {
+    var chrome: PortalChrome
+    var title = "Admins"
+    var orgID: Int64
+    var orgName: String
+    /// Whether the caller may manage admins (the add form and the row actions show).
+    var canWrite: Bool
+    var roles: [RoleOption]
+    var admins: [Row]
+    var done: String?
+    var pageError: String?
+    var formError: String?
+    var formLogin: String?
+    var formName: String?
+    var formEmail: String?
+
+    struct RoleOption {
+        let id: Int64
+        let name: String
+        var selected = false
+    }
+
+    struct Row {
+        let id: Int64
+        let login: String
+        let name: String
+        let email: String
+        let role: String
+        let status: String
+        let toggle: String
+        let toggleLabel: String
+        let isSelf: Bool
+        let roleOptions: [RoleOption]
+    }
+}
+
+struct RolesPage: PageModel {
+    var chrome: PortalChrome
+    var title = "Roles"
+    var orgID: Int64
+    var orgName: String
+    var canWrite: Bool
+    var roles: [Row]
+    var done: String?
+    var pageError: String?
+
+    struct Row {
+        let id: Int64
+        let name: String
+        let editable: Bool
+        let fixed: Bool
+        let levelLabel: String
+        let levels: [Choice]
+    }
+}
+
+// MARK: The console
+
+/// The console's header: the signed-in operator and the sign-out form's token.
+struct ConsoleChrome {
+    var `operator`: String?
+    var csrf = ""
+    let console = true
+}
+
+struct ConsoleSignInPage: PageModel {
+    var chrome = ConsoleChrome()
+    var title = "Sign in"
+    var error: String?
+    var loginName: String?
+}
+
+struct ConsoleOrganizationsPage: PageModel {
+    var chrome: ConsoleChrome
+    var title = "Organizations"
+    var count: Int
+    var q: String
+    var page: Int
+    var pages: Int
+    var prev: String?
+    var next: String?
+    var orgs: [Row]
+    var done: String?
+    var formError: String?
+    var formName: String?
+    var formAdmin: String?
+
+    struct Row {
+        let id: Int64
+        let name: String
+        let admins: Int
+        let keyStatus: String
+        let lastUsed: String
+    }
+}
+
+struct ConsoleCreatedPage: PageModel {
+    var chrome: ConsoleChrome
+    var title: String
+    var id: Int64
+    var name: String
+    var login: String
+    var password: String
+    var key: String
+}
+
+struct ConsoleOrganizationPage: PageModel {
+    var chrome: ConsoleChrome
+    var title: String
+    var id: Int64
+    var name: String
+    var hasKey = false
+    var enabled = false
+    var keyStatus: String?
+    var modifiedBy: String?
+    var modifiedOn: String?
+    var sessions: Int?
+    var done: String?
+    var events: [EventRow]
+}
