@@ -7,7 +7,6 @@ public struct BcryptPasswordHasher: PasswordHasher {
     /// The work factor (2^cost rounds). 12 in production; tests use the minimum (4) for speed.
     public let cost: UInt8
 
-    /// Creates a hasher.
     public init(cost: UInt8 = 12) { self.cost = min(max(cost, 4), 31) }
 
     public func hash(_ password: String) async throws -> String {

@@ -43,7 +43,6 @@ public struct ServerSettings: Sendable {
     /// Per client address, portal and console requests a second and a minute.
     public var browserLimits: (perSecond: Int, perMinute: Int)
 
-    /// Creates settings.
     public init(
         host: String = "127.0.0.1", port: Int = 8080, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil,
         trustForwardedProto: Bool = false, rateLimits: RateLimiter.Limits = .generous,

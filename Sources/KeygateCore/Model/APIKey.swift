@@ -20,7 +20,6 @@ public struct KeyRecord<Value: Sendable & Hashable>: Sendable, Hashable {
     /// When a session was last created with it.
     public var lastUsedAt: Date?
 
-    /// Creates a key record.
     public init(
         id: Int64, orgID: Int64, value: Value, version: Int64, enabled: Bool, lastModifiedBy: ChangeActor,
         lastModifiedAt: Date, lastUsedAt: Date?

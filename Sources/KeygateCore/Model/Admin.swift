@@ -21,7 +21,6 @@ public struct Admin: Sendable, Hashable {
     /// When the account was created.
     public var createdAt: Date
 
-    /// Creates an admin value.
     public init(
         id: Int64, orgID: Int64, loginName: String, userName: String, email: String, roleID: Int64,
         passwordHash: String, disabled: Bool = false, createdAt: Date

@@ -15,7 +15,6 @@ public struct AuditEvent: Sendable, Hashable {
     /// Human-readable detail (ids, counts; no secrets).
     public var detail: String
 
-    /// Creates an event.
     public init(id: Int64 = 0, orgID: Int64, at: Date, actor: ChangeActor, action: String, detail: String) {
         self.id = id
         self.orgID = orgID

@@ -11,7 +11,6 @@ public struct Organization: Sendable, Hashable {
     /// When it was provisioned.
     public var createdAt: Date
 
-    /// Creates an organization value.
     public init(id: Int64, name: String, rotationPolicy: RotationPolicy = .endOldSessions, createdAt: Date) {
         self.id = id
         self.name = name

@@ -14,7 +14,6 @@ public struct PortalSession: Sendable, Hashable {
     /// Last request time, coalesced like API sessions'.
     public var lastSeenAt: Date
 
-    /// Creates a session value.
     public init(tokenHash: String, adminID: Int64, orgID: Int64, createdAt: Date, lastSeenAt: Date) {
         self.tokenHash = tokenHash
         self.adminID = adminID
@@ -35,7 +34,6 @@ public struct PortalSnapshot: Sendable, Hashable {
     /// The organization's name.
     public var organizationName: String
 
-    /// Creates a snapshot.
     public init(session: PortalSession, admin: Admin, role: Role, organizationName: String) {
         self.session = session
         self.admin = admin

@@ -14,7 +14,6 @@ public struct ProviderOperator: Sendable, Hashable {
     /// Creation time.
     public var createdAt: Date
 
-    /// Creates a value.
     public init(id: Int64, loginName: String, passwordHash: String, disabled: Bool = false, createdAt: Date) {
         self.id = id
         self.loginName = loginName

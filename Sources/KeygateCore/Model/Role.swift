@@ -55,7 +55,6 @@ public struct Role: Sendable, Hashable {
     /// Zscaler's auditor flag; reported back as given.
     public var isAuditor: Bool
 
-    /// Creates a role value.
     public init(
         id: Int64, orgID: Int64, name: String, rank: Int = 7, roleType: String = Role.defaultRoleType,
         featurePermissions: [String: FeatureAccess], isNonEditable: Bool = false, isAuditor: Bool = false

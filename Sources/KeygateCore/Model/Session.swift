@@ -29,7 +29,6 @@ public struct APISession: Sendable, Hashable {
     /// After a rotation under a grace policy: valid with the old key version until this time.
     public var graceUntil: Date?
 
-    /// Creates a session value.
     public init(
         tokenHash: String, orgID: Int64, adminID: Int64, keyID: Int64, keyVersion: Int64, kind: SessionKind,
         createdAt: Date, lastSeenAt: Date, graceUntil: Date? = nil
@@ -58,7 +57,6 @@ public struct SessionSnapshot: Sendable, Hashable {
     /// lists the key needs no second read, and sees exactly the key state the session check validated.
     public var key: SealedAPIKey?
 
-    /// Creates a snapshot.
     public init(session: APISession, admin: Admin, role: Role, key: SealedAPIKey?) {
         self.session = session
         self.admin = admin
@@ -89,7 +87,6 @@ public struct Principal: Sendable, Hashable {
     /// The organization's key as the session check read it (nil when the principal was built without one).
     public var key: SealedAPIKey?
 
-    /// Creates a principal.
     public init(tokenHash: String, orgID: Int64, admin: Admin, role: Role, kind: SessionKind, key: SealedAPIKey? = nil) {
         self.tokenHash = tokenHash
         self.orgID = orgID

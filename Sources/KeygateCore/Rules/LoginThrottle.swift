@@ -61,7 +61,6 @@ public struct LoginThrottle: Sendable {
     /// Where attempts are counted.
     public let counters: any WindowCounters
 
-    /// Creates a throttle.
     public init(limits: Limits = Limits(), counters: any WindowCounters = InMemoryWindowCounters()) {
         self.limits = limits
         self.counters = counters

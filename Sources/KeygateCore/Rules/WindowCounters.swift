@@ -11,7 +11,6 @@ public struct CounterBucket: Sendable, Hashable {
     /// The end of the window; the counter is meaningless after it.
     public var expiresAt: Date
 
-    /// Creates a bucket.
     public init(key: String, budget: Int, expiresAt: Date) {
         self.key = key
         self.budget = budget

@@ -25,7 +25,6 @@ public struct NewAdmin: Sendable {
     /// bcrypt hash.
     public var passwordHash: String
 
-    /// Creates the draft.
     public init(loginName: String, userName: String, email: String, passwordHash: String) {
         self.loginName = loginName
         self.userName = userName
@@ -45,7 +44,6 @@ public struct ProvisionedOrganization: Sendable {
     /// Its first key, sealed, if one was made.
     public var key: SealedAPIKey?
 
-    /// Creates the result.
     public init(organization: Organization, role: Role, admin: Admin, key: SealedAPIKey?) {
         self.organization = organization
         self.role = role
@@ -65,7 +63,6 @@ public struct OrganizationSummary: Sendable {
     /// When the key last created a session.
     public var keyLastUsedAt: Date?
 
-    /// Creates a summary.
     public init(organization: Organization, adminCount: Int, keyEnabled: Bool?, keyLastUsedAt: Date?) {
         self.organization = organization
         self.adminCount = adminCount
@@ -83,7 +80,6 @@ public struct LoginCandidate: Sendable {
     /// Their organization's key, sealed; nil when it has none.
     public var key: SealedAPIKey?
 
-    /// Creates a candidate.
     public init(admin: Admin, role: Role, key: SealedAPIKey?) {
         self.admin = admin
         self.role = role
@@ -130,7 +126,6 @@ public struct KeyChange: Sendable {
     /// Audit detail.
     public var auditDetail: String
 
-    /// Creates a change.
     public init(
         orgID: Int64, operation: Operation, sessionEffect: SessionEffect, actor: ChangeActor, at: Date,
         auditAction: String, auditDetail: String
@@ -152,7 +147,6 @@ public struct KeyChangeResult: Sendable {
     /// How many sessions it ended.
     public var endedSessions: Int
 
-    /// Creates a result.
     public init(key: SealedAPIKey?, endedSessions: Int) {
         self.key = key
         self.endedSessions = endedSessions

@@ -18,7 +18,6 @@ public struct AdminDraft: Sendable {
     /// Disabled flag.
     public var disabled: Bool?
 
-    /// Creates a draft.
     public init(
         loginName: String? = nil, userName: String? = nil, email: String? = nil, roleID: Int64? = nil,
         password: String? = nil, disabled: Bool? = nil

@@ -29,7 +29,6 @@ public struct Keygate: Sendable {
     /// takes the same time whatever was wrong.
     let dummyPasswordHash: String
 
-    /// Creates the use cases.
     public init(
         store: any KeygateStore, cipher: KeyCipher, hasher: any PasswordHasher, settings: SessionSettings = .init(),
         loginThrottle: LoginThrottle = LoginThrottle(), dummyPasswordHash: String, sessionCache: SessionCache? = nil,

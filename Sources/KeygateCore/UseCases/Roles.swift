@@ -15,7 +15,6 @@ public struct RoleDraft: Sendable {
     /// Auditor flag.
     public var isAuditor: Bool?
 
-    /// Creates a draft.
     public init(
         name: String? = nil, rank: Int? = nil, roleType: String? = nil, featurePermissions: [String: FeatureAccess]? = nil,
         isAuditor: Bool? = nil

@@ -13,7 +13,6 @@ public struct LoginRequest: Sendable {
     /// Epoch milliseconds as the client sent them, as a decimal string.
     public var timestamp: String
 
-    /// Creates a request.
     public init(apiKey: String, username: String, password: String, timestamp: String) {
         self.apiKey = apiKey
         self.username = username

@@ -23,7 +23,6 @@ public struct RateLimiter: Sendable {
         /// Budget per hour.
         public var perHour: Int?
 
-        /// Creates limits.
         public init(short: Int?, shortWindow: Int = 1, perHour: Int?) {
             self.short = short
             self.shortWindow = shortWindow
@@ -86,7 +85,6 @@ public struct RateLimiter: Sendable {
     /// (several instances on PostgreSQL), chosen by the executable.
     public let counters: any WindowCounters
 
-    /// Creates a limiter.
     public init(limits: Limits, counters: any WindowCounters = InMemoryWindowCounters()) {
         self.limits = limits
         self.counters = counters
