@@ -171,7 +171,7 @@ struct RoleTests {
 
     @Test("principals need the right access")
     func principal() {
-        let p = Principal(tokenHash: "h", orgID: 1, admin: Fixture.admin(), role: Fixture.role(.readOnly), kind: .ztw)
+        let p = Principal(tokenHash: "h", orgID: 1, admin: Fixture.admin(), role: Fixture.role(.readOnly), channel: .api(.ztw))
         #expect(throws: Never.self) { try p.require(.readOnly) }
         #expect(throws: KeygateError.self) { try p.require(.readWrite) }
     }

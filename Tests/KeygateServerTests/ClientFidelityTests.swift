@@ -75,7 +75,7 @@ struct ClientFidelityTests {
             // A provider-added session path: delete the key at the store, keep an admin principal to add one.
             let principal = Principal(
                 tokenHash: "t", orgID: harness.orgID, admin: harness.org.admin,
-                role: Role.superAdmin(orgID: harness.orgID), kind: .ztw)
+                role: Role.superAdmin(orgID: harness.orgID), channel: .api(.ztw))
             _ = try await harness.keygate.deleteKey(principal, id: harness.org.key.id)
             _ = client
             try KeyRules.checkClientFields(enabled: true, permissions: [], partnerUrl: "")

@@ -79,8 +79,8 @@ public struct Role: Sendable, Hashable {
 
     /// The role type as a client of `kind` expects it: ZIA clients know ZIA types (`ORG_ADMIN`), not the Cloud &
     /// Branch Connector one every Keygate role is stored with; a type a caller set explicitly is reported as set.
-    public func roleType(for kind: SessionKind) -> String {
-        kind == .zia && roleType == Self.defaultRoleType ? Self.ziaRoleType : roleType
+    public func roleType(for channel: SessionChannel) -> String {
+        channel == .api(.zia) && roleType == Self.defaultRoleType ? Self.ziaRoleType : roleType
     }
 
     /// The Super Admin role every organization is provisioned with.

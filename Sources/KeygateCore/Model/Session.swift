@@ -72,7 +72,13 @@ public struct SessionSnapshot: Sendable, Hashable {
     public var keyEnabled: Bool { key?.enabled ?? false }
 }
 
-/// The caller of an authenticated API request, after the session check.
+/// Where a caller's session came from: an API login (ZTW or ZIA) or a sign-in to the admin portal.
+public enum SessionChannel: Sendable, Hashable {
+    case api(SessionKind)
+    case portal
+}
+
+/// The caller of an authenticated request (an API session or a portal page), after the session check.
 public struct Principal: Sendable, Hashable {
     /// The session token's hash (identifies the caller's own session in a rotation).
     public var tokenHash: String
@@ -82,17 +88,17 @@ public struct Principal: Sendable, Hashable {
     public var admin: Admin
     /// The admin's role.
     public var role: Role
-    /// ZTW or ZIA session.
-    public var kind: SessionKind
+    /// An API session (ZTW or ZIA) or a portal session.
+    public var channel: SessionChannel
     /// The organization's key as the session check read it (nil when the principal was built without one).
     public var key: SealedAPIKey?
 
-    public init(tokenHash: String, orgID: Int64, admin: Admin, role: Role, kind: SessionKind, key: SealedAPIKey? = nil) {
+    public init(tokenHash: String, orgID: Int64, admin: Admin, role: Role, channel: SessionChannel, key: SealedAPIKey? = nil) {
         self.tokenHash = tokenHash
         self.orgID = orgID
         self.admin = admin
         self.role = role
-        self.kind = kind
+        self.channel = channel
         self.key = key
     }
 

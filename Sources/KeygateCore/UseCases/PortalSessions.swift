@@ -16,7 +16,7 @@ extension PortalSnapshot {
     /// The caller as the key and admin use cases see it. Its token hash is not an API session's, so a rotation
     /// made from the portal moves no API session to the new key: under the default policy they all end.
     public var principal: Principal {
-        Principal(tokenHash: session.tokenHash, orgID: session.orgID, admin: admin, role: role, kind: .ztw)
+        Principal(tokenHash: session.tokenHash, orgID: session.orgID, admin: admin, role: role, channel: .portal)
     }
 }
 

@@ -28,28 +28,28 @@ struct AdminController {
         group.get("adminRoles") { request, context in
             let principal = context.principal
             let roles = try await roles(principal, request)
-            return try jsonResponse(roles.map { RoleDTO($0, kind: principal.kind) })
+            return try jsonResponse(roles.map { RoleDTO($0, channel: principal.channel) })
         }
         // The short form Zscaler answers (the ZIA SDK's `list_roles` calls it).
         group.get("adminRoles/lite") { request, context in
             let principal = context.principal
             let roles = try await roles(principal, request)
-            return try jsonResponse(roles.map { RoleLiteDTO($0, kind: principal.kind) })
+            return try jsonResponse(roles.map { RoleLiteDTO($0, channel: principal.channel) })
         }
         group.get("adminRoles/{id}") { request, context in
             let principal = context.principal
-            return try jsonResponse(RoleDTO(try await keygate.role(principal, id: try request.pathID(context, "role")), kind: principal.kind))
+            return try jsonResponse(RoleDTO(try await keygate.role(principal, id: try request.pathID(context, "role")), channel: principal.channel))
         }
         group.post("adminRoles") { request, context in
             let principal = context.principal
             let draft = try Self.roleDraft(try await JSONBody.read(request, context: context))
-            return try jsonResponse(RoleDTO(try await keygate.createRole(principal, draft: draft), kind: principal.kind))
+            return try jsonResponse(RoleDTO(try await keygate.createRole(principal, draft: draft), channel: principal.channel))
         }
         group.put("adminRoles/{id}") { request, context in
             let principal = context.principal
             let id = try request.pathID(context, "role")
             let draft = try Self.roleDraft(try await JSONBody.read(request, context: context))
-            return try jsonResponse(RoleDTO(try await keygate.updateRole(principal, id: id, draft: draft), kind: principal.kind))
+            return try jsonResponse(RoleDTO(try await keygate.updateRole(principal, id: id, draft: draft), channel: principal.channel))
         }
         group.delete("adminRoles/{id}") { request, context in
             try await keygate.deleteRole(context.principal, id: try request.pathID(context, "role"))

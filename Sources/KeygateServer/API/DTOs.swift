@@ -102,11 +102,11 @@ struct RoleDTO: Encodable {
     let adminAcctAccess: String
 
     /// The role as a client of `kind` sees it (ZIA clients get ZIA role types).
-    init(_ role: Role, kind: SessionKind) {
+    init(_ role: Role, channel: SessionChannel) {
         self.id = role.id
         self.rank = role.rank
         self.name = role.name
-        self.roleType = role.roleType(for: kind)
+        self.roleType = role.roleType(for: channel)
         self.featurePermissions = role.featurePermissions.filter { $0.key != Role.adminAccountAccess }.mapValues(\.rawValue)
         self.adminAcctAccess = role.adminAccess.rawValue
         self.isNonEditable = role.isNonEditable
@@ -123,11 +123,11 @@ struct RoleLiteDTO: Encodable {
     /// Zscaler's report window; -1 (no limit) in every recorded answer, and Keygate has no reports.
     let reportTimeDuration = -1
 
-    init(_ role: Role, kind: SessionKind) {
+    init(_ role: Role, channel: SessionChannel) {
         self.id = role.id
         self.rank = role.rank
         self.name = role.name
-        self.roleType = role.roleType(for: kind)
+        self.roleType = role.roleType(for: channel)
     }
 }
 
