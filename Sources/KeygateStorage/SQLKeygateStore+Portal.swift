@@ -20,26 +20,30 @@ extension SQLKeygateStore: PortalStore {
     }
 
     public func portalSnapshot(tokenHash: String) async throws -> PortalSnapshot? {
-        try await db.read { sql in
-            guard
-                let row = try await sql.raw(
-                    """
-                    SELECT p.token_hash, p.admin_id, p.org_id, p.created_at, p.last_seen_at, o.name AS o_name,
-                      \(unsafeRaw: Self.adminColumns), \(unsafeRaw: Self.roleColumns)
-                    FROM portal_sessions p JOIN admins a ON a.id = p.admin_id JOIN roles r ON r.id = a.role_id
-                      JOIN organizations o ON o.id = p.org_id
-                    WHERE p.token_hash = \(bind: tokenHash)
-                    """
-                ).first()
-            else { return nil }
-            let session = PortalSession(
-                tokenHash: try row.decode(column: "token_hash", as: String.self), adminID: try row.decode(column: "admin_id", as: Int64.self),
-                orgID: try row.decode(column: "org_id", as: Int64.self),
-                createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)),
-                lastSeenAt: Date(millis: try row.decode(column: "last_seen_at", as: Int64.self)))
-            return PortalSnapshot(
-                session: session, admin: try Self.admin(row, prefix: "a_"), role: try Self.role(row, prefix: "r_"),
-                organizationName: try row.decode(column: "o_name", as: String.self))
+        try await portalSnapshots(tokenHashes: [tokenHash]).first
+    }
+
+    public func portalSnapshots(tokenHashes: [String]) async throws -> [PortalSnapshot] {
+        guard !tokenHashes.isEmpty else { return [] }
+        return try await db.read { sql in
+            try await sql.raw(
+                """
+                SELECT p.token_hash, p.admin_id, p.org_id, p.created_at, p.last_seen_at, o.name AS o_name,
+                  \(unsafeRaw: Self.adminColumns), \(unsafeRaw: Self.roleColumns)
+                FROM portal_sessions p JOIN admins a ON a.id = p.admin_id JOIN roles r ON r.id = a.role_id
+                  JOIN organizations o ON o.id = p.org_id
+                WHERE p.token_hash IN (\(binds: tokenHashes))
+                """
+            ).all().map { row in
+                let session = PortalSession(
+                    tokenHash: try row.decode(column: "token_hash", as: String.self), adminID: try row.decode(column: "admin_id", as: Int64.self),
+                    orgID: try row.decode(column: "org_id", as: Int64.self),
+                    createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)),
+                    lastSeenAt: Date(millis: try row.decode(column: "last_seen_at", as: Int64.self)))
+                return PortalSnapshot(
+                    session: session, admin: try Self.admin(row, prefix: "a_"), role: try Self.role(row, prefix: "r_"),
+                    organizationName: try row.decode(column: "o_name", as: String.self))
+            }
         }
     }
 

@@ -342,6 +342,10 @@ struct StoreContractTests {
             #expect(snapshot.session == p1 && snapshot.admin.id == org.admin.id && snapshot.role.id == org.role.id)
             #expect(snapshot.organizationName == "Acme")
             #expect(try await store.portalSnapshot(tokenHash: "nope") == nil)
+            // A browser's tokens in one read; unknown ones are simply absent.
+            let batch = try await store.portalSnapshots(tokenHashes: ["p2", "nope", "p1"])
+            #expect(Set(batch.map(\.session.tokenHash)) == ["p1", "p2"])
+            #expect(try await store.portalSnapshots(tokenHashes: []).isEmpty)
             #expect(try await store.auditEvents(orgID: org.organization.id, actionPrefix: "portal.", limit: 5).count == 1)
 
             try await store.touchPortalSession(tokenHash: "p2", at: t0.addingTimeInterval(600))

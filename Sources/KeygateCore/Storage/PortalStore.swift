@@ -9,6 +9,9 @@ public protocol PortalStore: Sendable {
     func createPortalSessions(_ sessions: [PortalSession], audits: [AuditEvent]) async throws
     /// The portal session with its admin, role and organization name.
     func portalSnapshot(tokenHash: String) async throws -> PortalSnapshot?
+    /// The portal sessions among these token hashes, each with its admin, role and organization, in one read (a
+    /// browser signed in to several organizations holds one token each).
+    func portalSnapshots(tokenHashes: [String]) async throws -> [PortalSnapshot]
     /// Records activity on a portal session (announces nothing, like ``touchSession(tokenHash:at:)``).
     func touchPortalSession(tokenHash: String, at: Date) async throws
     /// Ends portal sessions (sign-out). - Returns: how many existed.

@@ -66,23 +66,33 @@ extension Keygate {
         return result.sorted { $0.organizationName.localizedStandardCompare($1.organizationName) == .orderedAscending }
     }
 
-    /// Checks a portal session token on every portal request.
-    /// - Throws: ``KeygateError/sessionNotValid`` for a malformed, unknown, idle or disabled one.
+    /// Checks a portal session token.
+    /// - Throws: ``KeygateError/sessionNotValid`` for a malformed, unknown, idle, expired or disabled one.
     public func portalSession(token: Substring) async throws -> PortalSnapshot {
-        guard Secrets.isWellFormedToken(token) else { throw KeygateError.sessionNotValid }
-        let tokenHash = Secrets.sha256Hex(String(token))
-        guard let snapshot = try await store.portalSnapshot(tokenHash: tokenHash), !snapshot.admin.disabled else {
-            throw KeygateError.sessionNotValid
-        }
-        let now = self.now()
-        let idle = now.timeIntervalSince(snapshot.session.lastSeenAt)
-        guard idle < settings.portalIdle, now.timeIntervalSince(snapshot.session.createdAt) < settings.portalMaxLifetime else {
-            throw KeygateError.sessionNotValid
-        }
-        if idle >= SessionRules.touchInterval(idle: settings.portalIdle) {
-            try await store.touchPortalSession(tokenHash: tokenHash, at: now)
-        }
+        guard let (_, snapshot) = try await portalSessions(tokens: [token]).first else { throw KeygateError.sessionNotValid }
         return snapshot
+    }
+
+    /// The live portal sessions among a browser's tokens, checked in one read (the page needs every one: the
+    /// organization switcher lists them, and "apply one key to all" acts in each). Tokens that are malformed,
+    /// unknown, idle, past their lifetime or of a disabled admin are left out; the live ones are touched when due.
+    public func portalSessions(tokens: [Substring]) async throws -> [(token: Substring, snapshot: PortalSnapshot)] {
+        let wellFormed = tokens.filter(Secrets.isWellFormedToken)
+        let hashes = wellFormed.map { Secrets.sha256Hex(String($0)) }
+        let snapshots = Dictionary(
+            try await store.portalSnapshots(tokenHashes: hashes).map { ($0.session.tokenHash, $0) }, uniquingKeysWith: { first, _ in first })
+        let now = self.now()
+        var live: [(token: Substring, snapshot: PortalSnapshot)] = []
+        for (token, hash) in zip(wellFormed, hashes) {
+            guard let snapshot = snapshots[hash], !snapshot.admin.disabled else { continue }
+            let idle = now.timeIntervalSince(snapshot.session.lastSeenAt)
+            guard idle < settings.portalIdle, now.timeIntervalSince(snapshot.session.createdAt) < settings.portalMaxLifetime else { continue }
+            if idle >= SessionRules.touchInterval(idle: settings.portalIdle) {
+                try await store.touchPortalSession(tokenHash: hash, at: now)
+            }
+            live.append((token, snapshot))
+        }
+        return live
     }
 
     /// Signs out: ends these portal sessions (unknown tokens are ignored).

@@ -47,15 +47,10 @@ struct PortalController {
         }
     }
 
+    /// The browser's live sessions, in one read whatever the number of tokens (at most ``PortalRequest/maxSessions``).
     func visit(_ request: Request) async throws -> Visit {
         var visit = Visit()
-        for token in PortalRequest.tokens(request) {
-            do {
-                visit.sessions.append((String(token), try await keygate.portalSession(token: token)))
-            } catch KeygateError.sessionNotValid {
-                continue
-            }
-        }
+        visit.sessions = try await keygate.portalSessions(tokens: PortalRequest.tokens(request)).map { (String($0.token), $0.snapshot) }
         visit.sessions.sort { $0.snapshot.organizationName.localizedStandardCompare($1.snapshot.organizationName) == .orderedAscending }
         return visit
     }
