@@ -35,13 +35,13 @@ extension Keygate {
     /// The organization's admins. Requires `READ_ONLY`.
     public func listAdmins(_ principal: Principal) async throws -> [Admin] {
         try principal.require(.readOnly)
-        return try await store.admins(orgID: principal.orgID)
+        return try await adminStorage.admins(orgID: principal.orgID)
     }
 
     /// One admin. Requires `READ_ONLY`.
     public func admin(_ principal: Principal, id: Int64) async throws -> Admin {
         try principal.require(.readOnly)
-        guard let admin = try await store.admin(orgID: principal.orgID, id: id) else {
+        guard let admin = try await adminStorage.admin(orgID: principal.orgID, id: id) else {
             throw KeygateError.notFound("admin \(id) not found")
         }
         return admin
@@ -50,7 +50,7 @@ extension Keygate {
     /// The organization's admin with this login name (case-insensitive).
     /// - Throws: ``KeygateError/notFound(_:)``.
     public func admin(orgID: Int64, loginName: String) async throws -> Admin {
-        guard let admin = try await store.admins(orgID: orgID).first(where: { $0.loginName.lowercased() == loginName.lowercased() }) else {
+        guard let admin = try await adminStorage.admins(orgID: orgID).first(where: { $0.loginName.lowercased() == loginName.lowercased() }) else {
             throw KeygateError.notFound("no admin \(loginName) in organization \(orgID)")
         }
         return admin
@@ -72,13 +72,13 @@ extension Keygate {
         try Admin.validateText(userName, field: "userName", required: true)
         try Admin.validateText(draft.email ?? "", field: "email", required: false)
         try PasswordPolicy.validate(password)
-        guard try await store.role(orgID: orgID, id: roleID) != nil else {
+        guard try await adminStorage.role(orgID: orgID, id: roleID) != nil else {
             throw KeygateError.invalidInput("role \(roleID) does not exist")
         }
         let admin = Admin(
             id: 0, orgID: orgID, loginName: loginName, userName: userName, email: draft.email ?? "", roleID: roleID,
             passwordHash: try await hasher.hash(password), disabled: draft.disabled ?? false, createdAt: now())
-        return try await store.insertAdmin(
+        return try await adminStorage.insertAdmin(
             admin, audit: AuditEvent(orgID: orgID, at: now(), actor: actor, action: "admin.created", detail: "admin \(loginName)"))
     }
 
@@ -93,7 +93,7 @@ extension Keygate {
             throw KeygateError.forbidden("your role does not allow managing admins (adminAcctAccess READ_WRITE)")
         }
         for roleID in [target?.roleID, newRoleID].compactMap({ $0 }) {
-            guard let role = try await store.role(orgID: principal.orgID, id: roleID) else {
+            guard let role = try await adminStorage.role(orgID: principal.orgID, id: roleID) else {
                 throw KeygateError.invalidInput("role \(roleID) does not exist")
             }
             if role.ranksAbove(principal.role) {
@@ -142,7 +142,7 @@ extension Keygate {
             admin.email = email
         }
         if let roleID = draft.roleID, roleID != admin.roleID {
-            guard try await store.role(orgID: admin.orgID, id: roleID) != nil else {
+            guard try await adminStorage.role(orgID: admin.orgID, id: roleID) != nil else {
                 throw KeygateError.invalidInput("role \(roleID) does not exist")
             }
             admin.roleID = roleID
@@ -154,7 +154,7 @@ extension Keygate {
         if let disabled = draft.disabled { admin.disabled = disabled }
         let endSessions = admin.disabled || draft.password != nil
         let action = draft.disabled == true && !current.disabled ? "admin.disabled" : "admin.updated"
-        try await store.updateAdmin(
+        try await adminStorage.updateAdmin(
             admin, endSessions: endSessions, keepSession: keepSession,
             audit: AuditEvent(orgID: admin.orgID, at: now(), actor: actor, action: action, detail: "admin \(admin.loginName)"))
         return admin
@@ -166,7 +166,7 @@ extension Keygate {
         guard id != principal.admin.id else { throw KeygateError.conflict("you cannot delete yourself") }
         let admin = try await admin(principal, id: id)
         try await requireAdminManagement(principal, target: admin, newRoleID: nil)
-        try await store.deleteAdmin(orgID: principal.orgID, id: id, audit: audit(principal, "admin.deleted", "admin \(admin.loginName)"))
+        try await adminStorage.deleteAdmin(orgID: principal.orgID, id: id, audit: audit(principal, "admin.deleted", "admin \(admin.loginName)"))
     }
 
     /// Changes the caller's own password; their other sessions (API, portal) end.
@@ -190,10 +190,15 @@ extension Keygate {
         try PasswordPolicy.validate(newPassword)
         var admin = principal.admin
         admin.passwordHash = try await hasher.hash(newPassword)
-        try await store.updateAdmin(
+        try await adminStorage.updateAdmin(
             admin, endSessions: true, keepSession: principal.tokenHash, audit: audit(principal, "admin.password_changed", "own password"))
     }
 
     /// An organization's admins.
-    public func admins(orgID: Int64) async throws -> [Admin] { try await store.admins(orgID: orgID) }
+    public func admins(orgID: Int64) async throws -> [Admin] { try await adminStorage.admins(orgID: orgID) }
+}
+
+extension Keygate {
+    /// What this concept needs of storage (admin accounts and the roles they hold), and no more: its use cases reach data only through it.
+    private var adminStorage: any AdminStore & RoleStore { store }
 }

@@ -5,7 +5,7 @@ import Foundation
 extension Keygate {
     /// The organization's audit trail, newest first.
     public func auditTrail(orgID: Int64, actionPrefix: String? = nil, limit: Int = 200) async throws -> [AuditEvent] {
-        try await store.auditEvents(orgID: orgID, actionPrefix: actionPrefix, limit: max(1, min(limit, 10_000)))
+        try await auditStorage.auditEvents(orgID: orgID, actionPrefix: actionPrefix, limit: max(1, min(limit, 10_000)))
     }
 
     /// The caller's organization's audit trail, newest first, optionally one kind only. Requires `READ_ONLY`.
@@ -20,4 +20,9 @@ extension Keygate {
 
     /// The kinds of audit event a reader can filter by (the action's first part).
     public static let auditTypes = ["key", "session", "admin", "role", "portal", "org"]
+}
+
+extension Keygate {
+    /// What this concept needs of storage (the audit trail), and no more: its use cases reach data only through it.
+    private var auditStorage: any AuditStore { store }
 }

@@ -5,7 +5,7 @@ import Foundation
 extension Keygate {
     /// The admin's key-table columns, in order (all of them, in the default order, until they choose).
     public func keyColumns(adminID: Int64) async throws -> [KeyColumn] {
-        guard let stored = try await store.adminPreference(adminID: adminID, name: KeyColumn.preferenceName),
+        guard let stored = try await preferenceStorage.adminPreference(adminID: adminID, name: KeyColumn.preferenceName),
             let columns = try? KeyColumn.parse(stored)
         else { return KeyColumn.allCases }
         return columns
@@ -16,8 +16,13 @@ extension Keygate {
     @discardableResult
     public func setKeyColumns(adminID: Int64, choice: String) async throws -> [KeyColumn] {
         let columns = try KeyColumn.parse(choice)
-        try await store.setAdminPreference(
+        try await preferenceStorage.setAdminPreference(
             adminID: adminID, name: KeyColumn.preferenceName, value: columns.map(\.rawValue).joined(separator: ","))
         return columns
     }
+}
+
+extension Keygate {
+    /// What this concept needs of storage (an admin's saved preferences), and no more: its use cases reach data only through it.
+    private var preferenceStorage: any PortalStore { store }
 }

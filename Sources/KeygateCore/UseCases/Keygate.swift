@@ -11,7 +11,8 @@ import Foundation
 /// staleness bound is documented there. Rules that need no store live in ``KeyRules`` and ``SessionRules``.
 public struct Keygate: Sendable {
     /// Persistence. Internal: every caller (HTTP, portal, CLI, health) goes through the use cases, so no rule can
-    /// be skipped by reaching the data another way.
+    /// be skipped by reaching the data another way. Each concept's file reaches it only through a private view typed
+    /// with the capabilities that concept needs (`keyStorage: any KeyStore & OrganizationStore & SessionStore`, …).
     let store: any KeygateStore
     /// Seals and opens key values.
     public let cipher: KeyCipher
@@ -92,9 +93,14 @@ public struct SessionSettings: Sendable {
 
 extension Keygate {
     /// Answers when the database does (the health check): one indexed read that needs no row to exist.
-    public func checkDatabase() async throws { _ = try await store.organization(id: 0) }
+    public func checkDatabase() async throws { _ = try await healthStorage.organization(id: 0) }
 
     func audit(_ principal: Principal, _ action: String, _ detail: String) -> AuditEvent {
         AuditEvent(orgID: principal.orgID, at: now(), actor: principal.actor, action: action, detail: detail)
     }
+}
+
+extension Keygate {
+    /// What this concept needs of storage (one cheap read), and no more: its use cases reach data only through it.
+    private var healthStorage: any OrganizationStore { store }
 }

@@ -14,7 +14,7 @@ extension Keygate {
     /// The key the session check read along with the session (no second read), or a fresh read.
     private func principalKey(_ principal: Principal) async throws -> SealedAPIKey? {
         if let key = principal.key { return key }
-        return try await store.sealedKey(orgID: principal.orgID)
+        return try await keyStorage.sealedKey(orgID: principal.orgID)
     }
 
     /// One key by id. Requires `READ_ONLY`.
@@ -28,7 +28,7 @@ extension Keygate {
 
     /// The organization's current key, opened; nil when none.
     public func currentKey(orgID: Int64) async throws -> APIKey? {
-        guard let sealed = try await store.sealedKey(orgID: orgID) else { return nil }
+        guard let sealed = try await keyStorage.sealedKey(orgID: orgID) else { return nil }
         return try open(sealed)
     }
 
@@ -42,7 +42,7 @@ extension Keygate {
     public func addKey(orgID: Int64, value: String?, actor: ChangeActor) async throws -> APIKey {
         try KeyRules.checkAdd(current: try await currentKey(orgID: orgID))
         let newValue = try value.map { try APIKeyValue(validating: $0) } ?? APIKeyValue.generate()
-        let result = try await store.applyKeyChange(
+        let result = try await keyStorage.applyKeyChange(
             KeyChange(
                 orgID: orgID, operation: .add(sealedValue: try cipher.seal(newValue, orgID: orgID)), sessionEffect: .none,
                 actor: actor, at: now(), auditAction: "key.added", auditDetail: "API key added"))
@@ -72,7 +72,7 @@ extension Keygate {
     public func deleteKey(_ principal: Principal, id: Int64) async throws -> Int {
         try principal.require(.readWrite)
         let current = try KeyRules.checkAdminMayChange(current: try await currentKey(orgID: principal.orgID), id: id)
-        let result = try await store.applyKeyChange(
+        let result = try await keyStorage.applyKeyChange(
             KeyChange(
                 orgID: current.orgID, operation: .delete(expectedVersion: current.version), sessionEffect: .endAll,
                 actor: principal.actor, at: now(), auditAction: "key.deleted", auditDetail: "API key \(current.id) deleted"))
@@ -84,7 +84,7 @@ extension Keygate {
         guard let current = try await currentKey(orgID: orgID) else {
             throw KeygateError.notFound("the organization has no API key")
         }
-        let result = try await store.applyKeyChange(
+        let result = try await keyStorage.applyKeyChange(
             KeyChange(
                 orgID: orgID, operation: .setEnabled(enabled, expectedVersion: current.version),
                 sessionEffect: enabled ? .none : .endAll, actor: .provider(name: name), at: now(),
@@ -106,8 +106,8 @@ extension Keygate {
     private func rotate(current: APIKey, to value: APIKeyValue, actor: ChangeActor, caller: String?, action: String)
         async throws -> (APIKey, Int)
     {
-        let policy = try await store.organization(id: current.orgID)?.rotationPolicy ?? .endOldSessions
-        let result = try await store.applyKeyChange(
+        let policy = try await keyStorage.organization(id: current.orgID)?.rotationPolicy ?? .endOldSessions
+        let result = try await keyStorage.applyKeyChange(
             KeyChange(
                 orgID: current.orgID,
                 operation: .replace(sealedValue: try cipher.seal(value, orgID: current.orgID), expectedVersion: current.version),
@@ -157,14 +157,14 @@ extension Keygate {
     }
 
     /// The number of live API sessions of an organization (what a key change would end).
-    public func liveSessionCount(orgID: Int64) async throws -> Int { try await store.sessionCount(orgID: orgID) }
+    public func liveSessionCount(orgID: Int64) async throws -> Int { try await keyStorage.sessionCount(orgID: orgID) }
 
     /// Refuses a master key that cannot open this database's keys: a wrong key file would otherwise surface later as
     /// failed logins. Opens the first stored key; a database without keys has nothing to check.
     /// - Throws: ``KeygateError/invalidInput(_:)`` when the key does not open it.
     public func checkMasterKeyOpensStoredKeys() async throws {
-        for summary in try await store.organizationSummaries() where summary.keyEnabled != nil {
-            guard let sealed = try await store.sealedKey(orgID: summary.organization.id) else { continue }
+        for summary in try await keyStorage.organizationSummaries() where summary.keyEnabled != nil {
+            guard let sealed = try await keyStorage.sealedKey(orgID: summary.organization.id) else { continue }
             do {
                 _ = try cipher.open(sealed.value, orgID: sealed.orgID)
             } catch {
@@ -174,4 +174,9 @@ extension Keygate {
             return
         }
     }
+}
+
+extension Keygate {
+    /// What this concept needs of storage (the sealed key, its organization, and the sessions a change ends or counts), and no more: its use cases reach data only through it.
+    private var keyStorage: any KeyStore & OrganizationStore & SessionStore { store }
 }

@@ -10,7 +10,7 @@ extension Keygate {
         try Admin.validateLoginName(loginName)
         let password = password ?? PasswordPolicy.generate()
         try PasswordPolicy.validate(password)
-        let created = try await store.insertOperator(
+        let created = try await operatorStorage.insertOperator(
             ProviderOperator(id: 0, loginName: loginName, passwordHash: try await hasher.hash(password), createdAt: now()))
         return (created, password)
     }
@@ -18,7 +18,7 @@ extension Keygate {
     /// Disables an operator (their console sessions end at once) or enables them again.
     /// - Throws: ``KeygateError/notFound(_:)`` for an unknown login name.
     public func setOperatorDisabled(loginName: String, disabled: Bool) async throws {
-        guard try await store.setOperatorDisabled(loginName: loginName, disabled: disabled) else {
+        guard try await operatorStorage.setOperatorDisabled(loginName: loginName, disabled: disabled) else {
             throw KeygateError.notFound("no operator named \(loginName)")
         }
     }
@@ -30,13 +30,13 @@ extension Keygate {
         let now = self.now()
         let throttleName = "provider:" + loginName
         let reservation = try await loginThrottle.reserve(loginName: throttleName, address: clientAddress, now: now)
-        let op = try await store.providerOperator(loginName: loginName)
+        let op = try await operatorStorage.providerOperator(loginName: loginName)
         let ok = try await hasher.verify(password, against: op?.passwordHash ?? dummyPasswordHash)
         guard ok, let op else { throw KeygateError.invalidCredentials }
         try await loginThrottle.succeeded(reservation, now: now)
         guard !op.disabled else { throw KeygateError.adminDisabled }
         let token = Secrets.newSessionToken()
-        try await store.createOperatorSession(tokenHash: Secrets.sha256Hex(token), operatorID: op.id, at: now)
+        try await operatorStorage.createOperatorSession(tokenHash: Secrets.sha256Hex(token), operatorID: op.id, at: now)
         return token
     }
 
@@ -45,22 +45,27 @@ extension Keygate {
     public func operatorSession(token: Substring) async throws -> ProviderOperator {
         guard Secrets.isWellFormedToken(token) else { throw KeygateError.sessionNotValid }
         let hash = Secrets.sha256Hex(String(token))
-        guard let (op, lastSeen, created) = try await store.operatorSession(tokenHash: hash), !op.disabled else {
+        guard let (op, lastSeen, created) = try await operatorStorage.operatorSession(tokenHash: hash), !op.disabled else {
             throw KeygateError.sessionNotValid
         }
         let now = self.now()
         let idle = now.timeIntervalSince(lastSeen)
         guard idle < settings.portalIdle, now.timeIntervalSince(created) < settings.portalMaxLifetime else { throw KeygateError.sessionNotValid }
-        if idle >= SessionRules.touchInterval(idle: settings.portalIdle) { try await store.touchOperatorSession(tokenHash: hash, at: now) }
+        if idle >= SessionRules.touchInterval(idle: settings.portalIdle) { try await operatorStorage.touchOperatorSession(tokenHash: hash, at: now) }
         return op
     }
 
     /// Ends a console session (and purges idle ones).
     public func operatorSignOut(token: Substring) async throws {
         let hashes = Secrets.isWellFormedToken(token) ? [Secrets.sha256Hex(String(token))] : []
-        _ = try await store.deleteOperatorSessions(tokenHashes: hashes, idleBefore: now().addingTimeInterval(-settings.portalIdle))
+        _ = try await operatorStorage.deleteOperatorSessions(tokenHashes: hashes, idleBefore: now().addingTimeInterval(-settings.portalIdle))
     }
 
     /// Every console operator, by login name.
-    public func providerOperators() async throws -> [ProviderOperator] { try await store.providerOperators() }
+    public func providerOperators() async throws -> [ProviderOperator] { try await operatorStorage.providerOperators() }
+}
+
+extension Keygate {
+    /// What this concept needs of storage (operators and their console sessions), and no more: its use cases reach data only through it.
+    private var operatorStorage: any OperatorStore { store }
 }

@@ -34,7 +34,7 @@ extension Keygate {
         let now = self.now()
         let reservation = try await loginThrottle.reserve(loginName: loginName, address: clientAddress, now: now)
         // Unique login names: at most one candidate (the loop stays correct for a database mid-migration).
-        let candidates = try await store.loginCandidates(loginName: loginName)
+        let candidates = try await portalStorage.loginCandidates(loginName: loginName)
         var opened: [LoginCandidate] = []
         if candidates.isEmpty {
             _ = try await hasher.verify(password, against: dummyPasswordHash)
@@ -59,10 +59,10 @@ extension Keygate {
                 AuditEvent(
                     orgID: orgID, at: now, actor: .admin(id: candidate.admin.id, name: candidate.admin.userName),
                     action: "portal.signed_in", detail: "portal sign-in from \(clientAddress)"))
-            let name = try await store.organization(id: orgID)?.name ?? "#\(orgID)"
+            let name = try await portalStorage.organization(id: orgID)?.name ?? "#\(orgID)"
             result.append(PortalSignIn(orgID: orgID, organizationName: name, token: token))
         }
-        try await store.createPortalSessions(sessions, audits: audits)
+        try await portalStorage.createPortalSessions(sessions, audits: audits)
         return result.sorted { $0.organizationName.localizedStandardCompare($1.organizationName) == .orderedAscending }
     }
 
@@ -80,7 +80,7 @@ extension Keygate {
         let wellFormed = tokens.filter(Secrets.isWellFormedToken)
         let hashes = wellFormed.map { Secrets.sha256Hex(String($0)) }
         let snapshots = Dictionary(
-            try await store.portalSnapshots(tokenHashes: hashes).map { ($0.session.tokenHash, $0) }, uniquingKeysWith: { first, _ in first })
+            try await portalStorage.portalSnapshots(tokenHashes: hashes).map { ($0.session.tokenHash, $0) }, uniquingKeysWith: { first, _ in first })
         let now = self.now()
         var live: [(token: Substring, snapshot: PortalSnapshot)] = []
         for (token, hash) in zip(wellFormed, hashes) {
@@ -88,7 +88,7 @@ extension Keygate {
             let idle = now.timeIntervalSince(snapshot.session.lastSeenAt)
             guard idle < settings.portalIdle, now.timeIntervalSince(snapshot.session.createdAt) < settings.portalMaxLifetime else { continue }
             if idle >= SessionRules.touchInterval(idle: settings.portalIdle) {
-                try await store.touchPortalSession(tokenHash: hash, at: now)
+                try await portalStorage.touchPortalSession(tokenHash: hash, at: now)
             }
             live.append((token, snapshot))
         }
@@ -98,6 +98,11 @@ extension Keygate {
     /// Signs out: ends these portal sessions (unknown tokens are ignored).
     public func portalSignOut(tokens: [Substring]) async throws {
         let hashes = tokens.filter(Secrets.isWellFormedToken).map { Secrets.sha256Hex(String($0)) }
-        _ = try await store.deletePortalSessions(tokenHashes: hashes)
+        _ = try await portalStorage.deletePortalSessions(tokenHashes: hashes)
     }
+}
+
+extension Keygate {
+    /// What this concept needs of storage (portal sessions, and login candidates and organization names for a sign-in), and no more: its use cases reach data only through it.
+    private var portalStorage: any PortalStore & SessionStore & OrganizationStore { store }
 }

@@ -31,13 +31,13 @@ extension Keygate {
     /// The organization's roles. Requires `READ_ONLY`.
     public func listRoles(_ principal: Principal) async throws -> [Role] {
         try principal.require(.readOnly)
-        return try await store.roles(orgID: principal.orgID)
+        return try await roleStorage.roles(orgID: principal.orgID)
     }
 
     /// One role. Requires `READ_ONLY`.
     public func role(_ principal: Principal, id: Int64) async throws -> Role {
         try principal.require(.readOnly)
-        guard let role = try await store.role(orgID: principal.orgID, id: id) else {
+        guard let role = try await roleStorage.role(orgID: principal.orgID, id: id) else {
             throw KeygateError.notFound("role \(id) not found")
         }
         return role
@@ -47,7 +47,7 @@ extension Keygate {
     /// giving ids (the SDK's `add_admin`, the CLI's `--role`).
     /// - Throws: ``KeygateError/invalidInput(_:)`` listing the roles that exist.
     public func role(orgID: Int64, named name: String) async throws -> Role {
-        let roles = try await store.roles(orgID: orgID)
+        let roles = try await roleStorage.roles(orgID: orgID)
         guard let role = roles.first(where: { $0.name.lowercased() == name.lowercased() }) else {
             throw KeygateError.invalidInput("role \(name) does not exist; roles: \(roles.map(\.name).joined(separator: ", "))")
         }
@@ -63,7 +63,7 @@ extension Keygate {
             id: 0, orgID: principal.orgID, name: name, rank: try Self.validRank(draft.rank ?? 7),
             roleType: draft.roleType ?? Role.defaultRoleType, featurePermissions: draft.featurePermissions ?? [:],
             isNonEditable: false, isAuditor: draft.isAuditor ?? false)
-        return try await store.insertRole(role, audit: audit(principal, "role.created", "role \(name)"))
+        return try await roleStorage.insertRole(role, audit: audit(principal, "role.created", "role \(name)"))
     }
 
     /// Updates a role; live sessions of its admins follow the new permissions on their next request.
@@ -79,7 +79,7 @@ extension Keygate {
         if let type = draft.roleType { role.roleType = type }
         if let isAuditor = draft.isAuditor { role.isAuditor = isAuditor }
         if let permissions = draft.featurePermissions { role.featurePermissions.merge(permissions) { $1 } }
-        try await store.updateRole(role, audit: audit(principal, "role.updated", "role \(role.id)"))
+        try await roleStorage.updateRole(role, audit: audit(principal, "role.updated", "role \(role.id)"))
         return role
     }
 
@@ -88,7 +88,7 @@ extension Keygate {
         try principal.require(.readWrite)
         let role = try await self.role(principal, id: id)
         guard !role.isNonEditable else { throw KeygateError.forbidden("the \(role.name) role cannot be deleted") }
-        try await store.deleteRole(orgID: principal.orgID, id: id, audit: audit(principal, "role.deleted", "role \(id)"))
+        try await roleStorage.deleteRole(orgID: principal.orgID, id: id, audit: audit(principal, "role.deleted", "role \(id)"))
     }
 
     private static func validRank(_ rank: Int) throws -> Int {
@@ -97,5 +97,10 @@ extension Keygate {
     }
 
     /// An organization's roles.
-    public func roles(orgID: Int64) async throws -> [Role] { try await store.roles(orgID: orgID) }
+    public func roles(orgID: Int64) async throws -> [Role] { try await roleStorage.roles(orgID: orgID) }
+}
+
+extension Keygate {
+    /// What this concept needs of storage (roles), and no more: its use cases reach data only through it.
+    private var roleStorage: any RoleStore { store }
 }

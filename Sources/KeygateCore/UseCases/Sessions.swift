@@ -39,7 +39,7 @@ extension Keygate {
         let reservation = try await loginThrottle.reserve(loginName: request.username, address: clientAddress, now: now)
         let fresh = SessionRules.timestampIsFresh(request.timestamp, now: now, window: settings.timestampWindow)
 
-        let candidates = try await store.loginCandidates(loginName: request.username)
+        let candidates = try await sessionStorage.loginCandidates(loginName: request.username)
         var matched: (LoginCandidate, SealedAPIKey)?
         for candidate in candidates {
             guard let sealed = candidate.key, let key = try? cipher.open(sealed.value, orgID: sealed.orgID)
@@ -67,7 +67,7 @@ extension Keygate {
         let audit = AuditEvent(
             orgID: candidate.admin.orgID, at: now, actor: .admin(id: candidate.admin.id, name: candidate.admin.userName),
             action: "session.created", detail: "\(kind.rawValue.uppercased()) session from \(clientAddress)")
-        let created = try await store.createSession(
+        let created = try await sessionStorage.createSession(
             session, replayDigest: replayDigest, replayExpiresAt: now.addingTimeInterval(settings.timestampWindow * 2),
             audit: audit)
         // A replay keeps its reservation: it counts as a failed guess.
@@ -101,7 +101,7 @@ extension Keygate {
             return principal
         }
         let generation = sessionCache?.generation
-        guard var snapshot = try await store.sessionSnapshot(tokenHash: tokenHash) else {
+        guard var snapshot = try await sessionStorage.sessionSnapshot(tokenHash: tokenHash) else {
             throw KeygateError.sessionNotValid
         }
         let principal = try SessionRules.validate(snapshot, now: now, settings: settings)
@@ -116,7 +116,7 @@ extension Keygate {
     private func touchIfDue(_ session: APISession, now: Date) async throws -> Bool {
         let idle = settings.idleTimeout(session.kind)
         guard now.timeIntervalSince(session.lastSeenAt) >= SessionRules.touchInterval(idle: idle) else { return false }
-        try await store.touchSession(tokenHash: session.tokenHash, at: now)
+        try await sessionStorage.touchSession(tokenHash: session.tokenHash, at: now)
         sessionCache?.touched(tokenHash: session.tokenHash, at: now)
         return true
     }
@@ -127,19 +127,24 @@ extension Keygate {
     public func logout(token: Substring?) async throws -> Bool {
         guard let token, Secrets.isWellFormedToken(token) else { return false }
         let tokenHash = Secrets.sha256Hex(String(token))
-        guard let snapshot = try await store.sessionSnapshot(tokenHash: tokenHash) else { return false }
+        guard let snapshot = try await sessionStorage.sessionSnapshot(tokenHash: tokenHash) else { return false }
         let audit = AuditEvent(
             orgID: snapshot.session.orgID, at: now(), actor: .admin(id: snapshot.admin.id, name: snapshot.admin.userName),
             action: "session.ended", detail: "logout")
-        return try await store.deleteSession(tokenHash: tokenHash, audit: audit)
+        return try await sessionStorage.deleteSession(tokenHash: tokenHash, audit: audit)
     }
 
     /// Housekeeping: deletes idle API, portal and console sessions, stale replay digests and ended login-failure windows.
     /// - Returns: sessions removed.
     public func pruneExpired() async throws -> Int {
         try await loginThrottle.counters.prune(now: now())
-        _ = try await store.deleteIdlePortalSessions(lastSeenBefore: now().addingTimeInterval(-settings.portalIdle))
-        _ = try await store.deleteOperatorSessions(tokenHashes: [], idleBefore: now().addingTimeInterval(-settings.portalIdle))
-        return try await store.deleteExpired(now: now(), ztwIdle: settings.ztwIdle, ziaIdle: settings.ziaIdle)
+        _ = try await sessionStorage.deleteIdlePortalSessions(lastSeenBefore: now().addingTimeInterval(-settings.portalIdle))
+        _ = try await sessionStorage.deleteOperatorSessions(tokenHashes: [], idleBefore: now().addingTimeInterval(-settings.portalIdle))
+        return try await sessionStorage.deleteExpired(now: now(), ztwIdle: settings.ztwIdle, ziaIdle: settings.ziaIdle)
     }
+}
+
+extension Keygate {
+    /// What this concept needs of storage (API sessions, and the browser sessions housekeeping also expires), and no more: its use cases reach data only through it.
+    private var sessionStorage: any SessionStore & PortalStore & OperatorStore { store }
 }
