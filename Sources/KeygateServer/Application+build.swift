@@ -70,7 +70,7 @@ public struct ServerSettings: Sendable {
 
     /// Whether a cookie set in answer to `request` gets `Secure`: the server speaks TLS, or a proxy it trusts
     /// (`proxy.trustedAddresses`, or any peer under the older `proxy.trusted`) says the client used HTTPS.
-    func cookiesAreSecure(_ request: Request, _ context: KeygateRequestContext) -> Bool {
+    func cookiesAreSecure(_ request: Request, _ context: some KeygateContext) -> Bool {
         if servesTLS { return true }
         guard trustForwardedProto || trustedProxies.trusts(context.peerAddress) else { return false }
         return request.headers[.xForwardedProto]?.lowercased() == "https"

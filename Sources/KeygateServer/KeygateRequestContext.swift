@@ -9,6 +9,8 @@ public struct KeygateRequestContext: KeygateContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``SessionMiddleware`` on authenticated routes.
     public var principal: Principal?
+    /// Set by ``PortalSessionMiddleware`` on a portal organization's pages.
+    var portal: PortalContext.Resolved?
     /// The TCP peer's IP address, or `unknown`.
     public let peerAddress: String
     /// The client's address, which login limits key on: the peer, or behind a trusted proxy the address it

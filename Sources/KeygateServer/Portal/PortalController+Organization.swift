@@ -23,8 +23,8 @@ extension PortalController {
         return String(type)
     }
 
-    @Sendable func auditPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (visit, snapshot) = try await current(request, context: context)
+    @Sendable func auditPage(_ request: Request, context: PortalContext) async throws -> Response {
+        let (visit, snapshot) = (context.visit, context.session)
         let frame = try organizationChrome(visit, snapshot, request: request, tab: .audit)
         let type = auditType(request)
         // The newest 200 on the page (it renders in a few milliseconds); the CSV export has up to 10,000.
@@ -38,8 +38,8 @@ extension PortalController {
     }
 
     /// The same events as CSV (RFC 4180), with cells that a spreadsheet would run as a formula defused.
-    @Sendable func auditCSV(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (_, snapshot) = try await current(request, context: context)
+    @Sendable func auditCSV(_ request: Request, context: PortalContext) async throws -> Response {
+        let snapshot = context.session
         let events = try await keygate.auditTrail(snapshot.principal, type: auditType(request), limit: 10_000)
         var csv = "time,actor,action,detail\r\n"
         for event in events {
@@ -60,8 +60,8 @@ extension PortalController {
 
     // MARK: Admins
 
-    @Sendable func adminsPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (visit, snapshot) = try await current(request, context: context)
+    @Sendable func adminsPage(_ request: Request, context: PortalContext) async throws -> Response {
+        let (visit, snapshot) = (context.visit, context.session)
         return try await renderAdmins(visit, snapshot, request: request) { page in
             if let done = request.uri.queryParameters["done"] {
                 page.done = ["created": "The admin was added.", "updated": "The admin was updated."][String(done)]
@@ -92,8 +92,9 @@ extension PortalController {
         return views.page("admins", page, status: status)
     }
 
-    @Sendable func createAdmin(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (form, visit, snapshot) = try await posted(request, context: context)
+    @Sendable func createAdmin(_ request: Request, context: PortalContext) async throws -> Response {
+        let form = try await checkedForm(request, context: context)
+        let (visit, snapshot) = (context.visit, context.session)
         let login = form["loginName"] ?? ""
         let draft = AdminDraft(
             loginName: login, userName: (form["userName"] ?? "").isEmpty ? login : form["userName"], email: form["email"] ?? "",
@@ -116,8 +117,9 @@ extension PortalController {
         return PortalViews.redirect("/portal/orgs/\(snapshot.session.orgID)/admins?done=created")
     }
 
-    @Sendable func changeAdmin(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (form, visit, snapshot) = try await posted(request, context: context)
+    @Sendable func changeAdmin(_ request: Request, context: PortalContext) async throws -> Response {
+        let form = try await checkedForm(request, context: context)
+        let (visit, snapshot) = (context.visit, context.session)
         guard let id = context.parameters.get("id", as: Int64.self) else { throw KeygateError.notFound("no such admin") }
         let draft: AdminDraft
         switch form["action"] {
@@ -147,8 +149,8 @@ extension PortalController {
 
     static let levels: [(FeatureAccess, String)] = [(.none, "None"), (.readOnly, "View Only"), (.readWrite, "Full")]
 
-    @Sendable func rolesPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (visit, snapshot) = try await current(request, context: context)
+    @Sendable func rolesPage(_ request: Request, context: PortalContext) async throws -> Response {
+        let (visit, snapshot) = (context.visit, context.session)
         let frame = try organizationChrome(visit, snapshot, request: request, tab: .roles)
         let canWrite = snapshot.role.apiKeyAccess.grants(.readWrite)
         let roles = try await keygate.listRoles(snapshot.principal).map { role in
@@ -172,15 +174,17 @@ extension PortalController {
         return level
     }
 
-    @Sendable func createRole(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (form, _, snapshot) = try await posted(request, context: context)
+    @Sendable func createRole(_ request: Request, context: PortalContext) async throws -> Response {
+        let form = try await checkedForm(request, context: context)
+        let snapshot = context.session
         _ = try await keygate.createRole(
             snapshot.principal, draft: RoleDraft(name: form["name"] ?? "", featurePermissions: [Role.apiKeyManagement: try level(form)]))
         return PortalViews.redirect("/portal/orgs/\(snapshot.session.orgID)/roles?done=created")
     }
 
-    @Sendable func changeRole(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (form, _, snapshot) = try await posted(request, context: context)
+    @Sendable func changeRole(_ request: Request, context: PortalContext) async throws -> Response {
+        let form = try await checkedForm(request, context: context)
+        let snapshot = context.session
         guard let id = context.parameters.get("id", as: Int64.self) else { throw KeygateError.notFound("no such role") }
         _ = try await keygate.updateRole(snapshot.principal, id: id, draft: RoleDraft(featurePermissions: [Role.apiKeyManagement: try level(form)]))
         return PortalViews.redirect("/portal/orgs/\(snapshot.session.orgID)/roles?done=updated")

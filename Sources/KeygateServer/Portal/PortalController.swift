@@ -20,42 +20,30 @@ struct PortalController {
         portal.post("signin", use: signIn)
         portal.post("signout", use: signOut)
         portal.get("switch", use: switchOrganization)
-        portal.get("orgs/{orgID}/keys", use: keysPage)
-        portal.post("orgs/{orgID}/keys/{action}", use: keyAction)
-        portal.post("orgs/{orgID}/columns", use: saveColumns)
         portal.post("apply-all", use: applyAll)
-        portal.get("orgs/{orgID}/audit", use: auditPage)
-        portal.get("orgs/{orgID}/audit.csv", use: auditCSV)
-        portal.get("orgs/{orgID}/admins", use: adminsPage)
-        portal.post("orgs/{orgID}/admins", use: createAdmin)
-        portal.post("orgs/{orgID}/admins/{id}", use: changeAdmin)
-        portal.get("orgs/{orgID}/roles", use: rolesPage)
-        portal.post("orgs/{orgID}/roles", use: createRole)
-        portal.post("orgs/{orgID}/roles/{id}", use: changeRole)
+        // An organization's pages: the session for it is resolved once, and the context holds it, not optional.
+        let organization = portal.group("orgs/{orgID}").add(middleware: PortalSessionMiddleware(keygate: keygate))
+            .group(context: PortalContext.self)
+        organization.get("keys", use: keysPage)
+        organization.post("keys/{action}", use: keyAction)
+        organization.post("columns", use: saveColumns)
+        organization.get("audit", use: auditPage)
+        organization.get("audit.csv", use: auditCSV)
+        organization.get("admins", use: adminsPage)
+        organization.post("admins", use: createAdmin)
+        organization.post("admins/{id}", use: changeAdmin)
+        organization.get("roles", use: rolesPage)
+        organization.post("roles", use: createRole)
+        organization.post("roles/{id}", use: changeRole)
     }
 
     // MARK: Sessions
 
-    /// The browser's valid portal sessions, sorted by organization name. Tokens that no longer work stay in the
-    /// cookie, ignored, until the next sign-in or sign-out rewrites it: rewriting it on an ordinary page would
-    /// change the CSRF token under a form already on screen.
-    struct Visit {
-        var sessions: [(token: String, snapshot: PortalSnapshot)] = []
+    typealias Visit = PortalVisit
 
-        func session(orgID: Int64) -> (token: String, snapshot: PortalSnapshot)? {
-            sessions.first { $0.snapshot.session.orgID == orgID }
-        }
-    }
+    func visit(_ request: Request) async throws -> Visit { try await PortalVisit.resolve(request, keygate: keygate) }
 
-    /// The browser's live sessions, in one read whatever the number of tokens (at most ``PortalRequest/maxSessions``).
-    func visit(_ request: Request) async throws -> Visit {
-        var visit = Visit()
-        visit.sessions = try await keygate.portalSessions(tokens: PortalRequest.tokens(request)).map { (String($0.token), $0.snapshot) }
-        visit.sessions.sort { $0.snapshot.organizationName.localizedStandardCompare($1.snapshot.organizationName) == .orderedAscending }
-        return visit
-    }
-
-    func secure(_ request: Request, _ context: KeygateRequestContext) -> Bool { settings.cookiesAreSecure(request, context) }
+    func secure(_ request: Request, _ context: some KeygateContext) -> Bool { settings.cookiesAreSecure(request, context) }
 
     /// The header, switcher and sign-out form every signed-in page shows.
     func chrome(_ visit: Visit, current orgID: Int64?, request: Request) -> PortalChrome {
@@ -135,26 +123,15 @@ struct PortalController {
 
     // MARK: The API Key Management page
 
-    /// The signed-in session for the path's organization.
-    func current(_ request: Request, context: KeygateRequestContext) async throws -> (Visit, snapshot: PortalSnapshot) {
-        let visit = try await visit(request)
-        guard !visit.sessions.isEmpty else { throw KeygateError.sessionNotValid }
-        guard let orgID = context.parameters.get("orgID", as: Int64.self), let session = visit.session(orgID: orgID) else {
-            throw KeygateError.notFound("You are not signed in to that organization. Sign in with an account there to add it.")
-        }
-        return (visit, session.snapshot)
-    }
-
     /// A form posted to one of the path organization's pages, after the CSRF and origin checks.
-    func posted(_ request: Request, context: KeygateRequestContext) async throws -> ([String: String], Visit, snapshot: PortalSnapshot) {
+    func checkedForm(_ request: Request, context: PortalContext) async throws -> [String: String] {
         let form = try await PortalRequest.form(request, context: context)
         try PortalRequest.checkCSRF(request, form: form)
-        let (visit, snapshot) = try await current(request, context: context)
-        return (form, visit, snapshot)
+        return form
     }
 
-    @Sendable func keysPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (visit, snapshot) = try await current(request, context: context)
+    @Sendable func keysPage(_ request: Request, context: PortalContext) async throws -> Response {
+        let (visit, snapshot) = (context.visit, context.session)
         return try await renderKeys(visit, snapshot, request: request, context: context) { page in
             if let done = request.uri.queryParameters["done"] {
                 let ended = request.uri.queryParameters["ended"].flatMap { Int(String($0)) } ?? 0
@@ -177,7 +154,7 @@ struct PortalController {
 
     /// Renders the page; `adjust` adds a notice, or an error and the dialog to reopen with the submitted value.
     func renderKeys(
-        _ visit: Visit, _ snapshot: PortalSnapshot, request: Request, context: KeygateRequestContext, status: HTTPResponse.Status = .ok,
+        _ visit: Visit, _ snapshot: PortalSnapshot, request: Request, context: some KeygateContext, status: HTTPResponse.Status = .ok,
         adjust: (inout KeysPage) -> Void = { _ in }
     ) async throws -> Response {
         let orgID = snapshot.session.orgID
@@ -242,7 +219,7 @@ struct PortalController {
     static func iso(_ date: Date) -> String { date.formatted(.iso8601) }
 
     /// The API's base URL as clients should use it: `publicUrl` when configured, else this request's origin.
-    func baseURL(_ request: Request, _ context: KeygateRequestContext) -> String {
+    func baseURL(_ request: Request, _ context: some KeygateContext) -> String {
         if let configured = settings.publicURL { return configured + "/api/v1" }
         let host = request.head.authority ?? "\(settings.host):\(settings.port)"
         return (secure(request, context) ? "https" : "http") + "://" + host + "/api/v1"
@@ -250,8 +227,9 @@ struct PortalController {
 
     // MARK: Actions
 
-    @Sendable func keyAction(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (form, visit, snapshot) = try await posted(request, context: context)
+    @Sendable func keyAction(_ request: Request, context: PortalContext) async throws -> Response {
+        let form = try await checkedForm(request, context: context)
+        let (visit, snapshot) = (context.visit, context.session)
         let principal = snapshot.principal
         try principal.require(.readWrite)
         let orgID = snapshot.session.orgID
@@ -298,8 +276,9 @@ struct PortalController {
         return text.hasSuffix(".") ? text : text + "."
     }
 
-    @Sendable func saveColumns(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (form, visit, snapshot) = try await posted(request, context: context)
+    @Sendable func saveColumns(_ request: Request, context: PortalContext) async throws -> Response {
+        let form = try await checkedForm(request, context: context)
+        let (visit, snapshot) = (context.visit, context.session)
         do {
             try await keygate.setKeyColumns(adminID: snapshot.admin.id, choice: form["columns"] ?? "")
         } catch let error as KeygateError {
