@@ -106,7 +106,7 @@ extension PortalController {
             case .invalidInput, .conflict:
                 let (status, _, message) = error.http
                 return try await renderAdmins(visit, snapshot, request: request, status: status) { page in
-                    page.formError = Self.sentence(message)
+                    page.formError = BrowserForms.sentence(message)
                     page.formLogin = login
                     page.formName = form["userName"] ?? ""
                     page.formEmail = form["email"] ?? ""
@@ -138,7 +138,7 @@ extension PortalController {
             switch error {
             case .conflict, .invalidInput:
                 let (status, _, message) = error.http
-                return try await renderAdmins(visit, snapshot, request: request, status: status) { $0.pageError = Self.sentence(message) }
+                return try await renderAdmins(visit, snapshot, request: request, status: status) { $0.pageError = BrowserForms.sentence(message) }
             default: throw error
             }
         }

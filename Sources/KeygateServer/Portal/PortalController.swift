@@ -263,17 +263,12 @@ struct PortalController {
                 guard let dialog = KeysPage.Dialog(rawValue: action) else { throw error }
                 let (status, _, message) = error.http
                 return try await renderKeys(visit, snapshot, request: request, context: context, status: status) { page in
-                    page.reopen(dialog, error: Self.sentence(message), value: dialog == .edit || dialog == .add ? value : nil)
+                    page.reopen(dialog, error: BrowserForms.sentence(message), value: dialog == .edit || dialog == .add ? value : nil)
                 }
             default:
                 throw error
             }
         }
-    }
-
-    static func sentence(_ message: String) -> String {
-        let text = message.prefix(1).uppercased() + message.dropFirst()
-        return text.hasSuffix(".") ? text : text + "."
     }
 
     @Sendable func saveColumns(_ request: Request, context: PortalContext) async throws -> Response {
@@ -284,7 +279,7 @@ struct PortalController {
         } catch let error as KeygateError {
             guard case .invalidInput(let message) = error else { throw error }
             return try await renderKeys(visit, snapshot, request: request, context: context, status: .badRequest) { page in
-                page.pageError = Self.sentence(message)
+                page.pageError = BrowserForms.sentence(message)
             }
         }
         return PortalViews.redirect("/portal/orgs/\(snapshot.session.orgID)/keys?done=columns")
@@ -306,7 +301,7 @@ struct PortalController {
             guard let origin = visit.sessions.first(where: { $0.snapshot.session.orgID == from }) ?? visit.sessions.first else { throw error }
             let (status, _, message) = error.http
             return try await renderKeys(visit, origin.snapshot, request: request, context: context, status: status) { page in
-                page.reopen(.apply, error: Self.sentence(message), value: value)
+                page.reopen(.apply, error: BrowserForms.sentence(message), value: value)
             }
         }
         let results: [AppliedPage.Result] = zip(visit.sessions, outcomes).map { session, outcome in

@@ -34,7 +34,7 @@ struct ProviderController {
 
     /// The signed-in operator, with the page chrome.
     func signedIn(_ request: Request) async throws -> (ProviderOperator, token: Substring, chrome: ConsoleChrome) {
-        guard let token = PortalRequest.cookie(request, named: Self.cookieName) else { throw KeygateError.sessionNotValid }
+        guard let token = Cookies.value(request, named: Self.cookieName) else { throw KeygateError.sessionNotValid }
         let op = try await keygate.operatorSession(token: token)
         return (op, token, ConsoleChrome(operator: op.loginName, csrf: Self.csrf(token)))
     }
@@ -42,8 +42,8 @@ struct ProviderController {
     /// A POST's form after the CSRF and origin checks.
     func checkedForm(_ request: Request, context: KeygateRequestContext) async throws -> (ProviderOperator, [String: String], ConsoleChrome) {
         let (op, token, chrome) = try await signedIn(request)
-        let form = try await PortalRequest.form(request, context: context)
-        try PortalRequest.checkCSRF(request, form: form, expected: Self.csrf(token))
+        let form = try await BrowserForms.form(request, context: context)
+        try BrowserForms.checkCSRF(request, form: form, expected: Self.csrf(token))
         return (op, form, chrome)
     }
 
@@ -52,8 +52,8 @@ struct ProviderController {
     }
 
     @Sendable func signIn(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        try PortalRequest.checkOrigin(request)
-        let form = try await PortalRequest.form(request, context: context)
+        try BrowserForms.checkOrigin(request)
+        let form = try await BrowserForms.form(request, context: context)
         let login = form["loginName"] ?? ""
         func failed(_ message: String, _ status: HTTPResponse.Status) -> Response {
             views.page("provider-signin", ConsoleSignInPage(error: message, loginName: login), status: status)
@@ -79,7 +79,7 @@ struct ProviderController {
 
     @Sendable func signOut(_ request: Request, context: KeygateRequestContext) async throws -> Response {
         _ = try await checkedForm(request, context: context)
-        if let token = PortalRequest.cookie(request, named: Self.cookieName) { try await keygate.operatorSignOut(token: token) }
+        if let token = Cookies.value(request, named: Self.cookieName) { try await keygate.operatorSignOut(token: token) }
         return PortalViews.redirect("/provider/signin", headers: [.setCookie: setCookie(nil, request: request, context: context)])
     }
 
@@ -132,7 +132,7 @@ struct ProviderController {
             case .invalidInput, .conflict:
                 let (status, _, message) = error.http
                 return try await renderOrganizations(chrome, status: status) { page in
-                    page.formError = PortalController.sentence(message)
+                    page.formError = BrowserForms.sentence(message)
                     page.formName = name
                     page.formAdmin = admin
                 }
