@@ -22,9 +22,6 @@ public struct KeygateRequestContext: KeygateContext {
         self.peerAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
         self.clientAddress = self.peerAddress
     }
-
-    /// Request bodies above this many bytes are refused with 413 before they are parsed.
-    public var maxUploadSize: Int { 64 * 1024 }
 }
 
 /// What every Keygate route's context offers, whichever it is: the client's address and the request limits.
@@ -36,6 +33,9 @@ public protocol KeygateContext: RequestContext {
 }
 
 extension KeygateContext {
+    /// Request bodies above this many bytes are refused with 413 before they are parsed (every Keygate context).
+    public var maxUploadSize: Int { 64 * 1024 }
+
     /// A request body must arrive whole within this long (a slow-body client cannot hold a handler forever).
     static var bodyTimeout: Duration { .seconds(10) }
 
@@ -74,7 +74,4 @@ public struct APIContext: ChildRequestContext, KeygateContext {
         self.peerAddress = context.peerAddress
         self.clientAddress = context.clientAddress
     }
-
-    /// As the parent's: 64 KiB.
-    public var maxUploadSize: Int { 64 * 1024 }
 }

@@ -32,13 +32,17 @@ extension SQLKeygateStore: RoleStore {
     public func updateRole(_ role: Role, audit: AuditEvent) async throws {
         try await db.transaction { sql in
             try await Self.checkRoleName(sql, role)
-            try await sql.raw(
-                """
-                UPDATE roles SET name = \(bind: role.name), rank = \(bind: role.rank), role_type = \(bind: role.roleType),
-                  permissions = \(bind: Self.encodePermissions(role.featurePermissions)), is_auditor = \(bind: role.isAuditor ? 1 : 0)
-                WHERE id = \(bind: role.id) AND org_id = \(bind: role.orgID)
-                """
-            ).run()
+            do {
+                try await sql.raw(
+                    """
+                    UPDATE roles SET name = \(bind: role.name), rank = \(bind: role.rank), role_type = \(bind: role.roleType),
+                      permissions = \(bind: Self.encodePermissions(role.featurePermissions)), is_auditor = \(bind: role.isAuditor ? 1 : 0)
+                    WHERE id = \(bind: role.id) AND org_id = \(bind: role.orgID)
+                    """
+                ).run()
+            } catch  where Self.isUniqueViolation(error) {
+                throw KeygateError.conflict("a role named \(role.name) already exists")
+            }
             try await Self.insertAudit(sql, audit)
         }
     }
@@ -83,14 +87,18 @@ extension SQLKeygateStore: AdminStore {
     public func updateAdmin(_ admin: Admin, endSessions: Bool, keepSession: String?, audit: AuditEvent) async throws {
         try await db.transaction { sql in
             try await Self.checkLoginName(sql, admin)
-            try await sql.raw(
-                """
-                UPDATE admins SET login_name = \(bind: admin.loginName), login_key = \(bind: admin.loginName.lowercased()),
-                  user_name = \(bind: admin.userName), email = \(bind: admin.email), role_id = \(bind: admin.roleID),
-                  password_hash = \(bind: admin.passwordHash), disabled = \(bind: admin.disabled ? 1 : 0)
-                WHERE id = \(bind: admin.id) AND org_id = \(bind: admin.orgID)
-                """
-            ).run()
+            do {
+                try await sql.raw(
+                    """
+                    UPDATE admins SET login_name = \(bind: admin.loginName), login_key = \(bind: admin.loginName.lowercased()),
+                      user_name = \(bind: admin.userName), email = \(bind: admin.email), role_id = \(bind: admin.roleID),
+                      password_hash = \(bind: admin.passwordHash), disabled = \(bind: admin.disabled ? 1 : 0)
+                    WHERE id = \(bind: admin.id) AND org_id = \(bind: admin.orgID)
+                    """
+                ).run()
+            } catch  where Self.isUniqueViolation(error) {
+                throw KeygateError.conflict("the login name \(admin.loginName) is already in use")
+            }
             if endSessions {
                 try await sql.raw(
                     "DELETE FROM sessions WHERE admin_id = \(bind: admin.id) AND token_hash <> \(bind: keepSession ?? "")"

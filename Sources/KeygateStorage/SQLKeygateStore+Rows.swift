@@ -1,6 +1,8 @@
 import Foundation
 import KeygateCore
+import PostgresNIO
 import SQLKit
+import SQLiteNIO
 
 /// Row mapping and the statements several operations share.
 extension SQLKeygateStore {
@@ -150,6 +152,15 @@ extension SQLKeygateStore {
         let clash = try await count(
             sql, "SELECT COUNT(*) AS n FROM roles WHERE org_id = \(bind: role.orgID) AND name = \(bind: role.name) AND id <> \(bind: role.id)")
         if clash > 0 { throw KeygateError.conflict("a role named \(role.name) already exists") }
+    }
+
+    /// Whether a statement failed on a unique index. A rename checks that the name is free first, but on PostgreSQL
+    /// (READ COMMITTED) a concurrent transaction can take the name between that check and the write; the index then
+    /// refuses the write, and this turns that into the same 409 the check gives. (SQLite serializes writers.)
+    static func isUniqueViolation(_ error: any Error) -> Bool {
+        if let error = error as? PSQLError { return error.serverInfo?[.sqlState] == "23505" }
+        if let error = error as? SQLiteError { return error.reason == .constraintUniqueFailed || error.reason == .constraint }
+        return false
     }
 
     static func checkLoginName(_ sql: any SQLDatabase, _ admin: Admin) async throws {

@@ -30,12 +30,6 @@ public struct SQLWindowCounters: WindowCounters {
         }
     }
 
-    public func increment(_ buckets: [CounterBucket]) async throws {
-        try await db.transaction(announcing: false) { sql in
-            for bucket in buckets { _ = try await Self.upsert(sql, bucket) }
-        }
-    }
-
     public func counts(_ keys: [String]) async throws -> [String: Int] {
         try await db.read { sql in
             var result: [String: Int] = [:]
@@ -48,27 +42,19 @@ public struct SQLWindowCounters: WindowCounters {
         }
     }
 
-    public func release(_ buckets: [CounterBucket]) async throws {
+    public func recordSuccess(release: [CounterBucket], forget: String, remember: String, until: Date) async throws {
         try await db.transaction(announcing: false) { sql in
-            for bucket in buckets {
+            for bucket in release where bucket.key != forget {
                 try await sql.raw("UPDATE window_counters SET count = count - 1 WHERE bucket = \(bind: bucket.key) AND count > 0").run()
             }
-        }
-    }
-
-    public func remember(_ key: String, until: Date) async throws {
-        try await db.transaction(announcing: false) { sql in
+            try await sql.raw("DELETE FROM window_counters WHERE bucket = \(bind: forget)").run()
             try await sql.raw(
                 """
-                INSERT INTO window_counters (bucket, count, expires_at) VALUES (\(bind: key), 1, \(bind: until.millis))
+                INSERT INTO window_counters (bucket, count, expires_at) VALUES (\(bind: remember), 1, \(bind: until.millis))
                 ON CONFLICT (bucket) DO UPDATE SET count = 1, expires_at = \(bind: until.millis)
                 """
             ).run()
         }
-    }
-
-    public func reset(_ key: String) async throws {
-        try await db.transaction(announcing: false) { sql in try await sql.raw("DELETE FROM window_counters WHERE bucket = \(bind: key)").run() }
     }
 
     public func entries(prefix: String, now: Date) async throws -> [(key: String, count: Int, expiresAt: Date)] {

@@ -25,6 +25,19 @@ struct SessionCacheTests {
         #expect(cache.counts.hits == 1 && cache.counts.misses == 1)
     }
 
+    @Test("tokens with no session row are remembered through clears and suspension, within the bound")
+    func unknownTokens() {
+        let cache = SessionCache(maxEntries: 2)
+        cache.markUnknown(tokenHash: "dead")
+        cache.invalidateAll()
+        cache.suspend()
+        #expect(cache.isUnknown(tokenHash: "dead"), "no row now means no row ever: no announcement can change it")
+        #expect(!cache.isUnknown(tokenHash: "other"))
+        cache.markUnknown(tokenHash: "b")
+        cache.markUnknown(tokenHash: "c")
+        #expect(["dead", "b", "c"].filter { cache.isUnknown(tokenHash: $0) }.count == 2)
+    }
+
     @Test("a snapshot read before a change is not stored after it (the generation guard)")
     func generationGuard() {
         let cache = SessionCache()

@@ -98,12 +98,16 @@ struct AuthTests {
         }
     }
 
-    @Test("an oversized body is refused with 413 in the JSON shape")
+    @Test("an oversized body is refused with 413 in the JSON shape, before and behind the session check")
     func oversized() async throws {
-        try await withServer { _, client in
-            let r = try await client.send(.post, "/api/v1/auth", raw: "{\"a\":\"" + String(repeating: "x", count: 70_000) + "\"}")
+        try await withServer { harness, client in
+            let body = "{\"a\":\"" + String(repeating: "x", count: 70_000) + "\"}"
+            let r = try await client.send(.post, "/api/v1/auth", raw: body)
             #expect(r.status == .contentTooLarge)
             #expect(r.code == "PAYLOAD_TOO_LARGE")
+            let session = try await client.login(harness)
+            let behind = try await client.send(.put, "/api/v1/apiKeys/\(harness.org.key.id)", session: session, raw: body)
+            #expect(behind.status == .contentTooLarge)
         }
     }
 

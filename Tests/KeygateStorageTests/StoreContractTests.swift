@@ -422,7 +422,9 @@ struct StoreContractTests {
         }
     }
 
-    @Test("window counters: exact under concurrency, a refused acquire costs nothing, reset and prune", arguments: Backend.available)
+    @Test(
+        "window counters: exact under concurrency, a refused acquire costs nothing, a success settled in one step, prune",
+        arguments: Backend.available)
     func windowCounters(_ backend: Backend) async throws {
         try await withStore(backend) { db, _ in
             let counters = SQLWindowCounters(db: db)
@@ -434,13 +436,16 @@ struct StoreContractTests {
             }
             #expect(granted == 5)
             #expect(try await counters.counts(["m", "h", "none"]) == ["m": 5, "h": 5, "none": 0])
-            try await counters.increment([CounterBucket(key: "f", budget: 0, expiresAt: t0)])
-            try await counters.increment([CounterBucket(key: "f", budget: 0, expiresAt: t0)])
-            #expect(try await counters.counts(["f"]) == ["f": 2])
-            try await counters.reset("f")
-            #expect(try await counters.counts(["f"]) == ["f": 0])
-            try await counters.prune(now: t0.addingTimeInterval(61))
-            #expect(try await counters.counts(["m", "h"]) == ["m": 0, "h": 5])
+            // A success: one unit back to "h" (and none below zero for "z"), "m" forgotten, the marker "k" set and
+            // extended.
+            let z = CounterBucket(key: "z", budget: 5, expiresAt: t0.addingTimeInterval(60))
+            try await counters.recordSuccess(release: [minute, hour, z], forget: "m", remember: "k", until: t0.addingTimeInterval(600))
+            try await counters.recordSuccess(release: [], forget: "none", remember: "k", until: t0.addingTimeInterval(900))
+            #expect(try await counters.counts(["m", "h", "z", "k"]) == ["m": 0, "h": 4, "z": 0, "k": 1])
+            try await counters.prune(now: t0.addingTimeInterval(700))
+            #expect(try await counters.counts(["h", "k"]) == ["h": 4, "k": 1], "the marker's expiry moved to 900")
+            try await counters.prune(now: t0.addingTimeInterval(3601))
+            #expect(try await counters.counts(["h", "k"]) == ["h": 0, "k": 0])
         }
     }
 
@@ -538,6 +543,37 @@ extension Logger {
         var logger = Logger(label: label)
         logger.logLevel = .warning
         return logger
+    }
+}
+
+@Suite("Renames under concurrency")
+struct ConcurrentRenameTests {
+    @Test("two simultaneous renames to one free login name: one wins, the other is a 409, never another error", arguments: Backend.available)
+    func loginNames(_ backend: Backend) async throws {
+        try await withStore(backend) { _, store in
+            let a = try await provision(store, "Alpha")
+            let b = try await provision(store, "Bravo")
+            for round in 0..<5 {
+                let wanted = "taken\(round)@corp"
+                let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                    for org in [a, b] {
+                        group.addTask {
+                            var admin = org.admin
+                            admin.loginName = wanted
+                            do {
+                                try await store.updateAdmin(admin, endSessions: false, keepSession: nil, audit: audit(org))
+                                return "renamed"
+                            } catch KeygateError.conflict {
+                                return "conflict"
+                            }
+                        }
+                    }
+                    return try await group.reduce(into: [String]()) { $0.append($1) }.sorted()
+                }
+                #expect(outcomes == ["conflict", "renamed"], "round \(round)")
+                #expect(try await store.loginCandidates(loginName: wanted).count == 1)
+            }
+        }
     }
 }
 

@@ -347,3 +347,25 @@ def test_sigterm_drains_then_closes_the_pool_and_exits_cleanly(cluster, tenant):
     while connections() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert connections() == 0
+
+
+def test_a_database_password_never_reaches_the_banner_or_migrate_output(cluster):
+    # The throwaway cluster trusts every local login, so any password is accepted: what matters is that none is shown.
+    url = cluster.url.replace("keygate@", "keygate:hunter2pw@", 1)
+    assert "hunter2pw" in url
+    migrated = subprocess.run([keygate_binary(), "migrate", "--database", url, "--master-key-file", cluster.master_key, "--json"],
+                              capture_output=True, text=True, env=cluster.env, timeout=120)
+    assert migrated.returncode == 0, migrated.stderr
+    assert "hunter2pw" not in migrated.stdout + migrated.stderr
+    assert "keygate:***@" in json.loads(migrated.stdout)["database"]
+    process = subprocess.Popen([keygate_binary(), "serve", "--port", "0", "--json", "--no-demo", "--database", url,
+                                "--master-key-file", cluster.master_key], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, env=cluster.env)
+    try:
+        banner = process.stdout.readline()
+        assert banner.startswith("{"), process.stderr.read()
+        assert "hunter2pw" not in banner and "keygate:***@" in json.loads(banner)["database"]
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=20)
+    assert "hunter2pw" not in err

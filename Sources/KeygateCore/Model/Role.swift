@@ -77,7 +77,7 @@ public struct Role: Sendable, Hashable {
     /// Whether this role ranks above `other`. Zscaler's ranks run from 0 (highest, Super Admin) to 7.
     public func ranksAbove(_ other: Role) -> Bool { rank < other.rank }
 
-    /// The role type as a client of `kind` expects it: ZIA clients know ZIA types (`ORG_ADMIN`), not the Cloud &
+    /// The role type as a client on `channel` expects it: ZIA clients know ZIA types (`ORG_ADMIN`), not the Cloud &
     /// Branch Connector one every Keygate role is stored with; a type a caller set explicitly is reported as set.
     public func roleType(for channel: SessionChannel) -> String {
         channel == .api(.zia) && roleType == Self.defaultRoleType ? Self.ziaRoleType : roleType

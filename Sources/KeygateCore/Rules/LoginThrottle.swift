@@ -82,11 +82,12 @@ public struct LoginThrottle: Sendable {
         return Reservation(buckets: buckets, familiarKey: familiarKey, pairKey: pair.key)
     }
 
-    /// The password was right: gives the attempt back, forgets the pair's failures, and makes the address familiar.
+    /// The password was right: gives the attempt back, forgets the pair's failures, and makes the address familiar,
+    /// in one write.
     public func succeeded(_ reservation: Reservation, now: Date) async throws {
-        try await counters.release(reservation.buckets)
-        try await counters.reset(reservation.pairKey)
-        try await counters.remember(reservation.familiarKey, until: now.addingTimeInterval(limits.familiarFor))
+        try await counters.recordSuccess(
+            release: reservation.buckets, forget: reservation.pairKey, remember: reservation.familiarKey,
+            until: now.addingTimeInterval(limits.familiarFor))
     }
 
     /// One live failure window, for an operator (`keygate login-failures`).

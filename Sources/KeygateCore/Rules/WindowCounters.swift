@@ -33,16 +33,12 @@ public protocol WindowCounters: Sendable {
     /// Counts one against every bucket, unless any is already at its budget; then nothing is counted.
     /// - Returns: nil when counted, or the first bucket that was full.
     func acquire(_ buckets: [CounterBucket]) async throws -> CounterBucket?
-    /// Counts one against every bucket, without budgets.
-    func increment(_ buckets: [CounterBucket]) async throws
     /// The current counts of these keys (absent keys count 0).
     func counts(_ keys: [String]) async throws -> [String: Int]
-    /// Gives one back to every bucket (never below zero): an attempt reserved with ``acquire(_:)`` that succeeded.
-    func release(_ buckets: [CounterBucket]) async throws
-    /// Sets a key to 1 until `until` (a marker, e.g. an address where a login succeeded), extending an existing one.
-    func remember(_ key: String, until: Date) async throws
-    /// Forgets a key.
-    func reset(_ key: String) async throws
+    /// Settles an attempt reserved with ``acquire(_:)`` that succeeded, in one step: gives one back to each of
+    /// `release` (never below zero), forgets the key `forget` entirely, and sets the marker `remember` to 1 until
+    /// `until` (extending an existing one).
+    func recordSuccess(release: [CounterBucket], forget: String, remember: String, until: Date) async throws
     /// Forgets every window that ended before `now`.
     func prune(now: Date) async throws
     /// The live counters whose key starts with `prefix` (windows not yet ended at `now`).
@@ -69,27 +65,19 @@ public final class InMemoryWindowCounters: WindowCounters {
         }
     }
 
-    public func increment(_ buckets: [CounterBucket]) async throws {
-        table.withLock { table in
-            for bucket in buckets { table[bucket.key, default: Entry(count: 0, expiresAt: bucket.expiresAt)].count += 1 }
-        }
-    }
-
     public func counts(_ keys: [String]) async throws -> [String: Int] {
         table.withLock { table in Dictionary(uniqueKeysWithValues: keys.map { ($0, table[$0]?.count ?? 0) }) }
     }
 
-    public func release(_ buckets: [CounterBucket]) async throws {
+    public func recordSuccess(release: [CounterBucket], forget: String, remember: String, until: Date) async throws {
         table.withLock { table in
-            for bucket in buckets { if let entry = table[bucket.key], entry.count > 0 { table[bucket.key]?.count = entry.count - 1 } }
+            for bucket in release where bucket.key != forget {
+                if let entry = table[bucket.key], entry.count > 0 { table[bucket.key]?.count = entry.count - 1 }
+            }
+            table[forget] = nil
+            table[remember] = Entry(count: 1, expiresAt: until)
         }
     }
-
-    public func remember(_ key: String, until: Date) async throws {
-        table.withLock { $0[key] = Entry(count: 1, expiresAt: until) }
-    }
-
-    public func reset(_ key: String) async throws { _ = table.withLock { $0.removeValue(forKey: key) } }
 
     public func entries(prefix: String, now: Date) async throws -> [(key: String, count: Int, expiresAt: Date)] {
         table.withLock { table in

@@ -28,6 +28,7 @@ extension Keygate {
     /// - Returns: the session token (only its SHA-256 is stored).
     public func operatorSignIn(loginName: String, password: String, clientAddress: String) async throws -> String {
         let now = self.now()
+        try Self.validateSignInInput(loginName: loginName, password: password)
         let throttleName = "provider:" + loginName
         let reservation = try await loginThrottle.reserve(loginName: throttleName, address: clientAddress, now: now)
         let op = try await operatorStorage.providerOperator(loginName: loginName)

@@ -21,49 +21,35 @@ extension PortalSnapshot {
 }
 
 extension Keygate {
-    /// Signs in to the portal with a login name and password.
+    /// Signs in to the portal with a login name and password and opens a session in that account's organization.
     ///
     /// Login names are unique across the server (as Zscaler's are per cloud), so a name names at most one account;
     /// an admin who manages several organizations has an account, with its own login name, in each, and signs in
     /// once per account: each sign-in adds its organization to the browser's set, and the portal switches between
     /// them. The work is one bcrypt verification whatever is wrong (against a dummy hash for an unknown name).
     /// The attempt is reserved in the lockout counters before the password is checked (``LoginThrottle``).
-    /// - Throws: ``KeygateError/invalidCredentials`` for any wrong name or password; ``KeygateError/adminDisabled``
-    ///   when the password is right but every matching account is disabled.
-    public func portalSignIn(loginName: String, password: String, clientAddress: String) async throws -> [PortalSignIn] {
+    /// - Throws: ``KeygateError/invalidInput(_:)`` for an empty or over-long name or password,
+    ///   ``KeygateError/invalidCredentials`` for any wrong name or password, ``KeygateError/adminDisabled`` when the
+    ///   password is right but the account is disabled, ``KeygateError/loginLocked(retryAfterSeconds:)``.
+    public func portalSignIn(loginName: String, password: String, clientAddress: String) async throws -> PortalSignIn {
         let now = self.now()
+        try Self.validateSignInInput(loginName: loginName, password: password)
         let reservation = try await loginThrottle.reserve(loginName: loginName, address: clientAddress, now: now)
-        // Unique login names: at most one candidate (the loop stays correct for a database mid-migration).
-        let candidates = try await portalStorage.loginCandidates(loginName: loginName)
-        var opened: [LoginCandidate] = []
-        if candidates.isEmpty {
-            _ = try await hasher.verify(password, against: dummyPasswordHash)
-        }
-        for candidate in candidates where try await hasher.verify(password, against: candidate.admin.passwordHash) {
-            opened.append(candidate)
-        }
-        guard !opened.isEmpty else { throw KeygateError.invalidCredentials }
+        let candidate = try await portalStorage.loginCandidates(loginName: loginName).first
+        let passwordOK = try await hasher.verify(password, against: candidate?.admin.passwordHash ?? dummyPasswordHash)
+        guard passwordOK, let candidate else { throw KeygateError.invalidCredentials }
         try await loginThrottle.succeeded(reservation, now: now)
-        let enabled = opened.filter { !$0.admin.disabled }
-        guard !enabled.isEmpty else { throw KeygateError.adminDisabled }
+        guard !candidate.admin.disabled else { throw KeygateError.adminDisabled }
 
-        var result: [PortalSignIn] = []
-        var sessions: [PortalSession] = []
-        var audits: [AuditEvent] = []
-        for candidate in enabled {
-            let token = Secrets.newSessionToken()
-            let orgID = candidate.admin.orgID
-            sessions.append(
-                PortalSession(tokenHash: Secrets.sha256Hex(token), adminID: candidate.admin.id, orgID: orgID, createdAt: now, lastSeenAt: now))
-            audits.append(
-                AuditEvent(
-                    orgID: orgID, at: now, actor: .admin(id: candidate.admin.id, name: candidate.admin.userName),
-                    action: "portal.signed_in", detail: "portal sign-in from \(clientAddress)"))
-            let name = try await portalStorage.organization(id: orgID)?.name ?? "#\(orgID)"
-            result.append(PortalSignIn(orgID: orgID, organizationName: name, token: token))
-        }
-        try await portalStorage.createPortalSessions(sessions, audits: audits)
-        return result.sorted { $0.organizationName.localizedStandardCompare($1.organizationName) == .orderedAscending }
+        let token = Secrets.newSessionToken()
+        let orgID = candidate.admin.orgID
+        let session = PortalSession(tokenHash: Secrets.sha256Hex(token), adminID: candidate.admin.id, orgID: orgID, createdAt: now, lastSeenAt: now)
+        let audit = AuditEvent(
+            orgID: orgID, at: now, actor: .admin(id: candidate.admin.id, name: candidate.admin.userName), action: "portal.signed_in",
+            detail: "portal sign-in from \(clientAddress)")
+        let name = try await portalStorage.organization(id: orgID)?.name ?? "#\(orgID)"
+        try await portalStorage.createPortalSessions([session], audits: [audit])
+        return PortalSignIn(orgID: orgID, organizationName: name, token: token)
     }
 
     /// Checks a portal session token.

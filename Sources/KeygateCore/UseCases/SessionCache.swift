@@ -18,6 +18,13 @@ import Synchronization
 /// - **as a backstop**: ``maxAge``, after which an entry is read again whatever happened.
 ///
 /// The cache starts suspended; it serves only once the change watcher reports that it is listening.
+///
+/// **The one "no" it keeps: tokens with no session row.** A session's token is random and its row is written once,
+/// at login, before the client ever sees the token; an ended session's row is deleted and never written again. So a
+/// token whose hash has no row will never have one, and remembering that needs no announcement, survives every
+/// clear and is right on every instance. It matters for the Go SDK, whose cookie jar keeps sending the stale id
+/// first after a re-login: without the memo, each of its requests would cost a database read for the dead id.
+/// Bounded by ``maxEntries`` like the entries.
 public final class SessionCache: Sendable {
     private struct Entry {
         var snapshot: SessionSnapshot
@@ -26,6 +33,8 @@ public final class SessionCache: Sendable {
 
     private struct State {
         var entries: [String: Entry] = [:]
+        /// Token hashes the database has no session for (see the type's documentation).
+        var unknown: Set<String> = []
         var generation: UInt64 = 0
         var live = false
         var hits = 0
@@ -42,6 +51,17 @@ public final class SessionCache: Sendable {
     public init(maxAge: TimeInterval = 2, maxEntries: Int = 10_000) {
         self.maxAge = maxAge
         self.maxEntries = max(1, maxEntries)
+    }
+
+    /// Whether `tokenHash` is known to have no session row (valid whether or not the cache is live).
+    public func isUnknown(tokenHash: String) -> Bool { state.withLock { $0.unknown.contains(tokenHash) } }
+
+    /// Records that the database has no session row for `tokenHash`.
+    public func markUnknown(tokenHash: String) {
+        state.withLock { state in
+            if state.unknown.count >= maxEntries, let victim = state.unknown.first { state.unknown.remove(victim) }
+            state.unknown.insert(tokenHash)
+        }
     }
 
     /// The cached snapshot for `tokenHash`, if the cache is live and the entry is younger than ``maxAge``.

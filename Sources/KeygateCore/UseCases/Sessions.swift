@@ -77,13 +77,15 @@ extension Keygate {
     }
 
     /// Refuses sign-in input that no account could match before anything is counted: an empty or over-long login
-    /// name (a 4 KB name would become a counter key longer than PostgreSQL indexes) or an over-long password.
-    /// The limits are the portal's (256 and 1,024 characters); revealing them tells an attacker nothing.
+    /// name (a 4 KB name would become a counter key longer than PostgreSQL indexes), an empty or over-long password.
+    /// One rule for the API login, the portal, the console and `passwordChange`; revealing the limits (256 and 1,024
+    /// characters) tells an attacker nothing.
     static func validateSignInInput(loginName: String, password: String) throws {
         guard !loginName.isEmpty, loginName.count <= LoginThrottle.maxLoginNameLength else {
             throw KeygateError.invalidInput("username must be 1-\(LoginThrottle.maxLoginNameLength) characters")
         }
         guard password.count <= 1024 else { throw KeygateError.invalidInput("password must be at most 1024 characters") }
+        guard !password.isEmpty else { throw KeygateError.invalidInput("password is required") }
     }
 
     /// Checks a session token on every API request: from the ``SessionCache`` when it holds the session and says
@@ -100,8 +102,10 @@ extension Keygate {
             try await touchIfDue(cached.session, now: now)
             return principal
         }
+        if sessionCache?.isUnknown(tokenHash: tokenHash) == true { throw KeygateError.sessionNotValid }
         let generation = sessionCache?.generation
         guard var snapshot = try await sessionStorage.sessionSnapshot(tokenHash: tokenHash) else {
+            sessionCache?.markUnknown(tokenHash: tokenHash)
             throw KeygateError.sessionNotValid
         }
         let principal = try SessionRules.validate(snapshot, now: now, settings: settings)

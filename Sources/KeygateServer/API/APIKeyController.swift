@@ -20,11 +20,7 @@ struct APIKeyController {
     /// A bare JSON array (the Python SDK sees a wrapped list as empty). `includePartnerKey(s)` is accepted and,
     /// with no partner keys in Keygate, changes nothing.
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
-        for name in ["includePartnerKey", "includePartnerKeys"] {
-            if let value = request.uri.queryParameters[Substring(name)], !["true", "false"].contains(value.lowercased()) {
-                throw KeygateError.invalidInput("\(name) must be true or false")
-            }
-        }
+        for name in ["includePartnerKey", "includePartnerKeys"] { _ = try request.booleanQuery(name) }
         let keys = try await keygate.listKeys(context.principal).map(APIKeyDTO.init)
         return Response(
             status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: APIKeyDTO.listJSON(keys))))

@@ -101,7 +101,7 @@ struct RoleDTO: Encodable {
     /// Zscaler's top-level field for admin-account management (stored among the feature permissions).
     let adminAcctAccess: String
 
-    /// The role as a client of `kind` sees it (ZIA clients get ZIA role types).
+    /// The role as a client on `channel` sees it (ZIA clients get ZIA role types).
     init(_ role: Role, channel: SessionChannel) {
         self.id = role.id
         self.rank = role.rank

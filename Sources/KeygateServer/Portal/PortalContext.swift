@@ -64,7 +64,4 @@ struct PortalContext: ChildRequestContext, KeygateContext {
         self.peerAddress = context.peerAddress
         self.clientAddress = context.clientAddress
     }
-
-    /// As the parent's: 64 KiB.
-    var maxUploadSize: Int { 64 * 1024 }
 }

@@ -79,31 +79,28 @@ struct PortalController {
             views.page(
                 "signin", SignInPage(chrome: chrome(visit, current: nil, request: request), error: message, loginName: loginName), status: status)
         }
-        guard !loginName.isEmpty, loginName.count <= 256, let password = form["password"], !password.isEmpty, password.count <= 1024 else {
+        guard !loginName.isEmpty, let password = form["password"], !password.isEmpty else {
             return failed("Enter your login name and password.", .badRequest)
         }
-        let opened: [PortalSignIn]
+        let opened: PortalSignIn
         do {
-            do {
-                opened = try await keygate.portalSignIn(loginName: loginName, password: password, clientAddress: context.clientAddress)
-            } catch {
-                LoginLog.refused(context.logger, surface: "portal", loginName: loginName, address: context.clientAddress, error: error)
-                throw error
+            opened = try await keygate.portalSignIn(loginName: loginName, password: password, clientAddress: context.clientAddress)
+        } catch {
+            LoginLog.refused(context.logger, surface: "portal", loginName: loginName, address: context.clientAddress, error: error)
+            switch error {
+            case KeygateError.invalidCredentials: return failed("The login name or password is wrong.", .unauthorized)
+            case KeygateError.adminDisabled: return failed("This account is disabled.", .forbidden)
+            case KeygateError.invalidInput(let message): return failed(BrowserForms.sentence(message), .badRequest)
+            default: throw error
             }
-        } catch KeygateError.invalidCredentials {
-            return failed("The login name or password is wrong.", .unauthorized)
-        } catch KeygateError.adminDisabled {
-            return failed("This account is disabled.", .forbidden)
         }
-        // Keep the organizations already signed in to, replacing any the new sign-in covers again.
-        let newOrgs = Set(opened.map(\.orgID))
-        var tokens = opened.map(\.token)
-        tokens += visit.sessions.filter { !newOrgs.contains($0.snapshot.session.orgID) }.map(\.token)
+        // Keep the organizations already signed in to, replacing the one this sign-in covers again.
+        let tokens = [opened.token] + visit.sessions.filter { $0.snapshot.session.orgID != opened.orgID }.map(\.token)
         let kept = Array(tokens.prefix(PortalRequest.maxSessions))
         let dropped = visit.sessions.map(\.token).filter { !kept.contains($0) }
         if !dropped.isEmpty { try await keygate.portalSignOut(tokens: dropped.map { Substring($0) }) }
         return PortalViews.redirect(
-            "/portal/orgs/\(opened[0].orgID)/keys", headers: [.setCookie: PortalRequest.setCookie(kept, secure: secure(request, context))])
+            "/portal/orgs/\(opened.orgID)/keys", headers: [.setCookie: PortalRequest.setCookie(kept, secure: secure(request, context))])
     }
 
     @Sendable func signOut(_ request: Request, context: KeygateRequestContext) async throws -> Response {

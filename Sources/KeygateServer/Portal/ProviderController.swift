@@ -58,23 +58,22 @@ struct ProviderController {
         func failed(_ message: String, _ status: HTTPResponse.Status) -> Response {
             views.page("provider-signin", ConsoleSignInPage(error: message, loginName: login), status: status)
         }
-        guard !login.isEmpty, login.count <= 256, let password = form["password"], !password.isEmpty, password.count <= 1024 else {
+        guard !login.isEmpty, let password = form["password"], !password.isEmpty else {
             return failed("Enter your login and password.", .badRequest)
         }
+        let token: String
         do {
-            let token: String
-            do {
-                token = try await keygate.operatorSignIn(loginName: login, password: password, clientAddress: context.clientAddress)
-            } catch {
-                LoginLog.refused(context.logger, surface: "console", loginName: login, address: context.clientAddress, error: error)
-                throw error
+            token = try await keygate.operatorSignIn(loginName: login, password: password, clientAddress: context.clientAddress)
+        } catch {
+            LoginLog.refused(context.logger, surface: "console", loginName: login, address: context.clientAddress, error: error)
+            switch error {
+            case KeygateError.invalidCredentials: return failed("The login or password is wrong.", .unauthorized)
+            case KeygateError.adminDisabled: return failed("This operator account is disabled.", .forbidden)
+            case KeygateError.invalidInput(let message): return failed(BrowserForms.sentence(message), .badRequest)
+            default: throw error
             }
-            return PortalViews.redirect("/provider", headers: [.setCookie: setCookie(token, request: request, context: context)])
-        } catch KeygateError.invalidCredentials {
-            return failed("The login or password is wrong.", .unauthorized)
-        } catch KeygateError.adminDisabled {
-            return failed("This operator account is disabled.", .forbidden)
         }
+        return PortalViews.redirect("/provider", headers: [.setCookie: setCookie(token, request: request, context: context)])
     }
 
     @Sendable func signOut(_ request: Request, context: KeygateRequestContext) async throws -> Response {
