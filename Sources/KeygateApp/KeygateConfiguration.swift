@@ -23,6 +23,8 @@ public struct KeygateConfiguration: Sendable {
     public var sessionCache: Bool
     /// The cache's backstop: an entry is re-read after this long whatever happens.
     public var sessionCacheMaxAge: TimeInterval
+    /// How many sessions the cache holds at most (`session.cacheSize`, ``SessionCache/defaultMaxEntries``).
+    public var sessionCacheSize: Int
     /// Count request limits in the database (every instance) rather than in memory; nil: on for PostgreSQL.
     public var sharedRateCounters: Bool?
     /// HTTP settings: address, TLS, proxies, limits.
@@ -34,7 +36,8 @@ public struct KeygateConfiguration: Sendable {
     public init(
         database: String, masterKey: [UInt8], bcryptCost: Int = 12, session: SessionSettings = .init(),
         loginLimits: LoginThrottle.Limits = .init(), sessionCache: Bool = true, sessionCacheMaxAge: TimeInterval = 2,
-        sharedRateCounters: Bool? = nil, server: ServerSettings = .init(), now: @escaping @Sendable () -> Date = { Date() }
+        sessionCacheSize: Int = SessionCache.defaultMaxEntries, sharedRateCounters: Bool? = nil, server: ServerSettings = .init(),
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.database = database
         self.masterKey = masterKey
@@ -43,6 +46,7 @@ public struct KeygateConfiguration: Sendable {
         self.loginLimits = loginLimits
         self.sessionCache = sessionCache
         self.sessionCacheMaxAge = sessionCacheMaxAge
+        self.sessionCacheSize = sessionCacheSize
         self.sharedRateCounters = sharedRateCounters
         self.server = server
         self.now = now

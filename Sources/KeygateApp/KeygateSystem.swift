@@ -34,7 +34,7 @@ public struct KeygateSystem: Sendable {
             let throttle = LoginThrottle(limits: configuration.loginLimits, counters: SQLWindowCounters(db: db))
             var cache: SessionCache?
             if serving, configuration.sessionCache {
-                let created = SessionCache(maxAge: configuration.sessionCacheMaxAge)
+                let created = SessionCache(maxAge: configuration.sessionCacheMaxAge, maxEntries: configuration.sessionCacheSize)
                 db.changes.drive(created)
                 cache = created
             }

@@ -3,17 +3,17 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Tells in-process caches that the database changed.
+/// Tells in-process caches what changed in the database.
 ///
 /// Two sources publish to it: the database handle, right after it commits an announcing transaction of this
-/// process, and the ``ChangeWatcher``, when another process announces one (PostgreSQL `LISTEN`/`NOTIFY`, or the
-/// SQLite change counter). Observers run synchronously on the publisher's task, so a local change has cleared the
-/// caches before its transaction returns.
+/// process, and the ``ChangeWatcher``, when another process announces one (PostgreSQL `LISTEN`/`NOTIFY` with the
+/// scope as payload, or the SQLite change log). Observers run synchronously on the publisher's task, so a local
+/// change has invalidated the caches before its transaction returns.
 public final class ChangeFeed: Sendable {
     /// What happened.
     public enum Event: Sendable, Equatable {
-        /// The database changed (here or elsewhere).
-        case changed
+        /// The database changed (here or elsewhere), within this scope (never ``ChangeScope/nothing``).
+        case changed(ChangeScope)
         /// Announcements from other processes are being received, from now on.
         case listening
         /// Announcements may be missed until the next ``listening``.
@@ -30,11 +30,11 @@ public final class ChangeFeed: Sendable {
         observers.withLock { $0.append(observer) }
     }
 
-    /// Wires a session cache: cleared on every change, suspended while announcements may be missed.
+    /// Wires a session cache: invalidated where a change happened, suspended while announcements may be missed.
     public func drive(_ cache: SessionCache) {
         subscribe { event in
             switch event {
-            case .changed: cache.invalidateAll()
+            case .changed(let scope): cache.invalidate(scope)
             case .listening: cache.resume()
             case .lost: cache.suspend()
             }

@@ -1,4 +1,5 @@
 import Foundation
+import KeygateCore
 import SQLKit
 
 /// Copies a whole Keygate database into another, empty one (e.g. embedded SQLite into PostgreSQL).
@@ -89,7 +90,7 @@ public enum DataCopier {
                     ).all()
                 }
                 if rows.isEmpty { break }
-                try await target.transaction { sql in
+                try await target.transaction(announcing: .everything) { sql in
                     for row in rows { try await insert(sql, table: table.name, columns: table.columns, row: row) }
                 }
                 copied += rows.count
@@ -98,7 +99,7 @@ public enum DataCopier {
         }
         if target.dialectName == "postgresql" {
             for table in tables where table.order == "id" {
-                try await target.transaction { sql in
+                try await target.transaction(announcing: .everything) { sql in
                     try await sql.raw(
                         """
                         SELECT setval(pg_get_serial_sequence('\(unsafeRaw: table.name)', 'id'),

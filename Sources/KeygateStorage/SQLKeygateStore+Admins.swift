@@ -21,7 +21,7 @@ extension SQLKeygateStore: RoleStore {
     }
 
     public func insertRole(_ role: Role, audit: AuditEvent) async throws -> Role {
-        try await db.transaction { sql in
+        try await db.transaction(announcing: .nothing) { sql in
             var inserted = role
             inserted.id = try await Self.insertRole(sql, role)
             try await Self.insertAudit(sql, audit)
@@ -30,7 +30,7 @@ extension SQLKeygateStore: RoleStore {
     }
 
     public func updateRole(_ role: Role, audit: AuditEvent) async throws {
-        try await db.transaction { sql in
+        try await db.transaction(announcing: .organization(id: role.orgID)) { sql in
             try await Self.checkRoleName(sql, role)
             do {
                 try await sql.raw(
@@ -48,7 +48,7 @@ extension SQLKeygateStore: RoleStore {
     }
 
     public func deleteRole(orgID: Int64, id: Int64, audit: AuditEvent) async throws {
-        try await db.transaction { sql in
+        try await db.transaction(announcing: .organization(id: orgID)) { sql in
             let holders = try await Self.count(sql, "SELECT COUNT(*) AS n FROM admins WHERE role_id = \(bind: id)")
             guard holders == 0 else { throw KeygateError.conflict("the role is assigned to \(holders) admin(s)") }
             try await sql.raw("DELETE FROM roles WHERE id = \(bind: id) AND org_id = \(bind: orgID)").run()
@@ -76,7 +76,7 @@ extension SQLKeygateStore: AdminStore {
     }
 
     public func insertAdmin(_ admin: Admin, audit: AuditEvent) async throws -> Admin {
-        try await db.transaction { sql in
+        try await db.transaction(announcing: .nothing) { sql in
             var inserted = admin
             inserted.id = try await Self.insertAdmin(sql, admin)
             try await Self.insertAudit(sql, audit)
@@ -85,7 +85,7 @@ extension SQLKeygateStore: AdminStore {
     }
 
     public func updateAdmin(_ admin: Admin, endSessions: Bool, keepSession: String?, audit: AuditEvent) async throws {
-        try await db.transaction { sql in
+        try await db.transaction(announcing: .admin(id: admin.id)) { sql in
             try await Self.checkLoginName(sql, admin)
             do {
                 try await sql.raw(
@@ -113,7 +113,7 @@ extension SQLKeygateStore: AdminStore {
     }
 
     public func deleteAdmin(orgID: Int64, id: Int64, audit: AuditEvent) async throws {
-        try await db.transaction { sql in
+        try await db.transaction(announcing: .admin(id: id)) { sql in
             try await sql.raw("DELETE FROM sessions WHERE admin_id = \(bind: id)").run()
             try await sql.raw("DELETE FROM admins WHERE id = \(bind: id) AND org_id = \(bind: orgID)").run()
             try await Self.insertAudit(sql, audit)

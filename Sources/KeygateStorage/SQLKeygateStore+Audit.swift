@@ -29,6 +29,6 @@ extension SQLKeygateStore: AuditStore {
     }
 
     public func appendAudit(_ event: AuditEvent) async throws {
-        try await db.transaction { sql in try await Self.insertAudit(sql, event) }
+        try await db.transaction(announcing: .nothing) { sql in try await Self.insertAudit(sql, event) }
     }
 }

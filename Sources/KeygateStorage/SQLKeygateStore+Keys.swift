@@ -12,7 +12,7 @@ extension SQLKeygateStore: KeyStore {
     }
 
     public func applyKeyChange(_ change: KeyChange) async throws -> KeyChangeResult {
-        try await db.transaction { sql in
+        try await db.transaction(announcing: .organization(id: change.orgID)) { sql in
             let current = try await sql.raw("SELECT * FROM api_keys WHERE org_id = \(bind: change.orgID)").first().map(Self.sealedKey)
             let actor = change.actor
             var ended = 0

@@ -6,7 +6,7 @@ import SQLKit
 
 extension SQLKeygateStore: OperatorStore {
     public func insertOperator(_ op: ProviderOperator) async throws -> ProviderOperator {
-        try await db.transaction(announcing: false) { sql in
+        try await db.transaction(announcing: .nothing) { sql in
             var created = op
             created.id = try await Self.insertReturningID(
                 sql,
@@ -43,7 +43,7 @@ extension SQLKeygateStore: OperatorStore {
     }
 
     public func setOperatorDisabled(loginName: String, disabled: Bool) async throws -> Bool {
-        try await db.transaction(announcing: false) { sql in
+        try await db.transaction(announcing: .nothing) { sql in
             guard
                 let row = try await sql.raw(
                     """
@@ -61,7 +61,7 @@ extension SQLKeygateStore: OperatorStore {
     }
 
     public func createOperatorSession(tokenHash: String, operatorID: Int64, at: Date) async throws {
-        try await db.transaction(announcing: false) { sql in
+        try await db.transaction(announcing: .nothing) { sql in
             try await sql.raw(
                 """
                 INSERT INTO operator_sessions (token_hash, operator_id, created_at, last_seen_at)
@@ -89,13 +89,13 @@ extension SQLKeygateStore: OperatorStore {
     }
 
     public func touchOperatorSession(tokenHash: String, at: Date) async throws {
-        try await db.transaction(announcing: false) { sql in
+        try await db.transaction(announcing: .nothing) { sql in
             try await sql.raw("UPDATE operator_sessions SET last_seen_at = \(bind: at.millis) WHERE token_hash = \(bind: tokenHash)").run()
         }
     }
 
     public func deleteOperatorSessions(tokenHashes: [String], idleBefore: Date?) async throws -> Int {
-        try await db.transaction(announcing: false) { sql in
+        try await db.transaction(announcing: .nothing) { sql in
             var n = 0
             for hash in tokenHashes {
                 n += try await sql.raw("DELETE FROM operator_sessions WHERE token_hash = \(bind: hash) RETURNING token_hash").all().count

@@ -6,7 +6,7 @@ import SQLKit
 
 extension SQLKeygateStore: PortalStore {
     public func createPortalSessions(_ sessions: [PortalSession], audits: [AuditEvent]) async throws {
-        try await db.transaction(announcing: false) { sql in
+        try await db.transaction(announcing: .nothing) { sql in
             for s in sessions {
                 try await sql.raw(
                     """
@@ -48,14 +48,14 @@ extension SQLKeygateStore: PortalStore {
     }
 
     public func touchPortalSession(tokenHash: String, at: Date) async throws {
-        try await db.transaction(announcing: false) { sql in
+        try await db.transaction(announcing: .nothing) { sql in
             try await sql.raw("UPDATE portal_sessions SET last_seen_at = \(bind: at.millis) WHERE token_hash = \(bind: tokenHash)").run()
         }
     }
 
     public func deletePortalSessions(tokenHashes: [String]) async throws -> Int {
         guard !tokenHashes.isEmpty else { return 0 }
-        return try await db.transaction(announcing: false) { sql in
+        return try await db.transaction(announcing: .nothing) { sql in
             var n = 0
             for hash in tokenHashes {
                 n += try await sql.raw("DELETE FROM portal_sessions WHERE token_hash = \(bind: hash) RETURNING token_hash").all().count
@@ -65,7 +65,7 @@ extension SQLKeygateStore: PortalStore {
     }
 
     public func deleteIdlePortalSessions(lastSeenBefore cutoff: Date) async throws -> Int {
-        try await db.transaction(announcing: false) { sql in
+        try await db.transaction(announcing: .nothing) { sql in
             try await sql.raw("DELETE FROM portal_sessions WHERE last_seen_at < \(bind: cutoff.millis) RETURNING token_hash").all().count
         }
     }
@@ -78,7 +78,7 @@ extension SQLKeygateStore: PortalStore {
     }
 
     public func setAdminPreference(adminID: Int64, name: String, value: String) async throws {
-        try await db.transaction(announcing: false) { sql in
+        try await db.transaction(announcing: .nothing) { sql in
             try await sql.raw(
                 """
                 INSERT INTO admin_preferences (admin_id, name, value) VALUES (\(bind: adminID), \(bind: name), \(bind: value))

@@ -25,7 +25,8 @@ extension SQLKeygateStore: SessionStore {
     public func createSession(_ session: APISession, replayDigest: String, replayExpiresAt: Date, audit: AuditEvent)
         async throws -> Bool
     {
-        try await db.transaction { sql in
+        // A new session is in no cache: nothing to announce.
+        try await db.transaction(announcing: .nothing) { sql in
             // Race-free across instances: of two identical logins only one inserts the digest.
             let fresh = try await sql.raw(
                 """
@@ -77,13 +78,13 @@ extension SQLKeygateStore: SessionStore {
     }
 
     public func touchSession(tokenHash: String, at: Date) async throws {
-        try await db.transaction(announcing: false) { sql in
+        try await db.transaction(announcing: .nothing) { sql in
             try await sql.raw("UPDATE sessions SET last_seen_at = \(bind: at.millis) WHERE token_hash = \(bind: tokenHash)").run()
         }
     }
 
     public func deleteSession(tokenHash: String, audit: AuditEvent?) async throws -> Bool {
-        try await db.transaction { sql in
+        try await db.transaction(announcing: .session(tokenHash: tokenHash)) { sql in
             let n = try await Self.count(sql, "SELECT COUNT(*) AS n FROM sessions WHERE token_hash = \(bind: tokenHash)")
             try await sql.raw("DELETE FROM sessions WHERE token_hash = \(bind: tokenHash)").run()
             if n > 0, let audit { try await Self.insertAudit(sql, audit) }
@@ -92,7 +93,8 @@ extension SQLKeygateStore: SessionStore {
     }
 
     public func deleteExpired(now: Date, ztwIdle: TimeInterval, ziaIdle: TimeInterval) async throws -> Int {
-        try await db.transaction { sql in
+        // Only sessions every cached copy already refuses (see ChangeScope).
+        try await db.transaction(announcing: .nothing) { sql in
             let ztwCut = now.addingTimeInterval(-ztwIdle).millis
             let ziaCut = now.addingTimeInterval(-ziaIdle).millis
             let condition: SQLQueryString = """

@@ -20,7 +20,7 @@ extension SQLKeygateStore: OrganizationStore {
     public func createOrganization(
         name: String, superAdmin: NewAdmin, sealKey: (@Sendable (Int64) throws -> String)?, at: Date
     ) async throws -> ProvisionedOrganization {
-        try await db.transaction { sql in
+        try await db.transaction(announcing: .nothing) { sql in
             // ON CONFLICT DO NOTHING + RETURNING: a taken name (even taken by a concurrent instance) yields no row.
             let orgID = try await Self.insertReturningID(
                 sql,
@@ -81,7 +81,7 @@ extension SQLKeygateStore: OrganizationStore {
     }
 
     public func setRotationPolicy(orgID: Int64, policy: RotationPolicy, audit: AuditEvent) async throws {
-        try await db.transaction { sql in
+        try await db.transaction(announcing: .organization(id: orgID)) { sql in
             try await sql.raw("UPDATE organizations SET rotation_policy = \(bind: policy.storedValue) WHERE id = \(bind: orgID)").run()
             try await Self.insertAudit(sql, audit)
         }

@@ -15,7 +15,7 @@ public struct SQLWindowCounters: WindowCounters {
     public init(db: any DatabaseHandle) { self.db = db }
 
     public func acquire(_ buckets: [CounterBucket]) async throws -> CounterBucket? {
-        try await db.transaction(announcing: false) { sql in
+        try await db.transaction(announcing: .nothing) { sql in
             var full: CounterBucket?
             for bucket in buckets {
                 let count = try await Self.upsert(sql, bucket)
@@ -43,7 +43,7 @@ public struct SQLWindowCounters: WindowCounters {
     }
 
     public func recordSuccess(release: [CounterBucket], forget: String, remember: String, until: Date) async throws {
-        try await db.transaction(announcing: false) { sql in
+        try await db.transaction(announcing: .nothing) { sql in
             for bucket in release where bucket.key != forget {
                 try await sql.raw("UPDATE window_counters SET count = count - 1 WHERE bucket = \(bind: bucket.key) AND count > 0").run()
             }
@@ -75,7 +75,7 @@ public struct SQLWindowCounters: WindowCounters {
     }
 
     public func prune(now: Date) async throws {
-        try await db.transaction(announcing: false) { sql in
+        try await db.transaction(announcing: .nothing) { sql in
             try await sql.raw("DELETE FROM window_counters WHERE expires_at <= \(bind: now.millis)").run()
         }
     }

@@ -36,7 +36,8 @@ struct CommonOptions: ParsableArguments {
 /// | `publicUrl` | derived from host, port and TLS |
 /// | `security.bcryptCost` | `12` |
 /// | `session.ztwIdleSeconds`, `session.ziaIdleSeconds` | `1800`, `300` |
-/// | `session.cache` | `true` (serve only): keep session snapshots in memory, cleared on every announced change |
+/// | `session.cache` | `true` (serve only): keep session snapshots in memory, invalidated by announced changes where they happen |
+/// | `session.cacheSize` | `10000` sessions per instance (about 2 KB each) |
 /// | `login.timestampWindowSeconds` | `7200` |
 /// | `portal.idleSeconds` | `1800`: browser sessions of the admin portal and the provider console |
 /// | `login.maxFailuresPerPair`, `login.maxFailuresPerAddress`, `login.maxFailuresPerName`, `login.lockoutSeconds`, `login.familiarDays` | `5`, `20`, `20`, `900`, `30` (see ``LoginThrottle``) |
@@ -114,6 +115,7 @@ struct Runtime {
                 window: TimeInterval(config.int(forKey: "login.lockoutSeconds", default: 900)),
                 familiarFor: TimeInterval(config.int(forKey: "login.familiarDays", default: 30) * 86_400)),
             sessionCache: config.bool(forKey: "session.cache", default: true),
+            sessionCacheSize: max(1, config.int(forKey: "session.cacheSize", default: SessionCache.defaultMaxEntries)),
             sharedRateCounters: config.bool(forKey: "ratelimit.shared"), server: server)
     }
 

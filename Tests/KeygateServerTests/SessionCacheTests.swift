@@ -1,5 +1,8 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KeygateApp
 import KeygateCore
 import KeygateStorage
 import Logging
@@ -27,7 +30,7 @@ struct SessionCacheHTTPTests {
         }
     }
 
-    @Test("a change made by another process (the CLI) clears the cache through the change counter, within its poll interval")
+    @Test("a change made by another process (the CLI) reaches the cache through the change log, within its poll interval")
     func otherProcessChange() async throws {
         try await withServer { harness, client in
             let session = try await client.login(harness)
@@ -83,6 +86,79 @@ struct SessionCacheHTTPTests {
             harness.cache.resume()
             for _ in 0..<2 { #expect(try await client.send(.get, "/api/v1/apiKeys", session: session).status == .ok) }
             #expect(harness.cache.counts.hits == hits + 1)
+        }
+    }
+
+    @Test(
+        "a change in one organization ends its cached sessions at the next request on every instance and leaves another organization's warm"
+    )
+    func targetedAcrossInstances() async throws {
+        try await withServer { harness, a in
+            let bravo = try await harness.keygate.provisionOrganization(
+                name: "Bravo", adminLogin: "bravo", password: Harness.password, operator: "test")
+            let acmeSession = try await a.login(harness)
+            let editor = try await a.login(harness)
+            let bravoSession = try await a.login(harness, user: "bravo", key: bravo.key.value.rawValue)
+
+            // Instance B: a second server on the same database, with its own cache and watcher.
+            let systemB = try await KeygateSystem.open(
+                .testing(database: harness.path, clock: harness.clock), logger: .init(label: "b"), serving: true)
+            let watcherB = Task { try await ChangeWatcher(db: systemB.database, logger: .init(label: "b")).run() }
+            let cacheB = try #require(systemB.keygate.sessionCache)
+            while !cacheB.isLive { try await Task.sleep(for: .milliseconds(1)) }
+            defer { watcherB.cancel() }
+            try await Application(router: systemB.router()).test(.router) { b in
+                for client in [a, b] {
+                    for session in [acmeSession, bravoSession] {
+                        for _ in 0..<2 { #expect(try await client.send(.get, "/api/v1/apiKeys", session: session).status == .ok) }
+                    }
+                }
+                let hitsA = harness.cache.counts.hits
+                let hitsB = cacheB.counts.hits
+
+                // Acme's key is edited on A.
+                let edited = try await a.send(.put, "/api/v1/apiKeys/\(harness.org.key.id)", session: editor, json: ["keyValue": "Targeted0Go1"])
+                #expect(edited.status == .ok)
+                // A: Acme's session ends at the very next request; Bravo's is still answered from memory.
+                #expect(try await a.send(.get, "/api/v1/apiKeys", session: acmeSession).status == .unauthorized)
+                #expect(try await a.send(.get, "/api/v1/apiKeys", session: bravoSession).status == .ok)
+                #expect(harness.cache.counts.hits == hitsA + 1, "Bravo's session stayed warm on A")
+
+                // B: Acme's session ends once the change log is read (the test clock stands still, so the cache's
+                // age backstop cannot be what ends it); Bravo's stays warm throughout.
+                let changed = ContinuousClock.now
+                while try await b.send(.get, "/api/v1/apiKeys", session: acmeSession).status == .ok {
+                    #expect(ContinuousClock.now - changed < .seconds(5))
+                    try await Task.sleep(for: .milliseconds(2))
+                }
+                let hitsBeforeBravo = cacheB.counts.hits
+                let misses = cacheB.counts.misses
+                #expect(try await b.send(.get, "/api/v1/apiKeys", session: bravoSession).status == .ok)
+                #expect(cacheB.counts.hits == hitsBeforeBravo + 1 && cacheB.counts.misses == misses, "Bravo's session stayed warm on B")
+                #expect(cacheB.counts.hits > hitsB)
+            }
+            watcherB.cancel()
+            _ = await watcherB.result
+            await systemB.close()
+        }
+    }
+
+    @Test("logins and logouts do not cool other sessions: a new session invalidates nothing, a logout only itself")
+    func churnKeepsOthersWarm() async throws {
+        try await withServer { harness, client in
+            let steady = try await client.login(harness)
+            for _ in 0..<2 { #expect(try await client.send(.get, "/api/v1/apiKeys", session: steady).status == .ok) }
+            let invalidated = harness.cache.counts.invalidated
+            for _ in 0..<5 {
+                let churn = try await client.login(harness)
+                #expect(try await client.send(.get, "/api/v1/apiKeys", session: churn).status == .ok)
+                #expect(try await client.send(.delete, "/api/v1/auth", session: churn).status == .noContent)
+                #expect(try await client.send(.get, "/api/v1/apiKeys", session: churn).status == .unauthorized)
+            }
+            let misses = harness.cache.counts.misses
+            #expect(try await client.send(.get, "/api/v1/apiKeys", session: steady).status == .ok)
+            #expect(harness.cache.counts.misses == misses, "the steady session is still answered from memory")
+            #expect(harness.cache.counts.invalidated == invalidated + 5, "each logout removed exactly its own session")
         }
     }
 }

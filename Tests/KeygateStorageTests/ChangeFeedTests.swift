@@ -16,6 +16,23 @@ final class EventLog: Sendable {
     var all: [ChangeFeed.Event] { events.withLock { $0 } }
     func count(_ event: ChangeFeed.Event) -> Int { all.filter { $0 == event }.count }
     func clear() { events.withLock { $0.removeAll() } }
+    /// The scopes of the changes seen, in order.
+    var changes: [ChangeScope] {
+        all.compactMap { event in
+            if case .changed(let scope) = event { return scope }
+            return nil
+        }
+    }
+
+    /// Waits (up to `timeout`) until at least `count` changes have been seen.
+    func waitForChanges(_ count: Int = 1, timeout: Duration = .seconds(5)) async throws -> Bool {
+        let start = ContinuousClock.now
+        while changes.count < count {
+            guard ContinuousClock.now - start < timeout else { return false }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        return true
+    }
 
     /// Waits (up to `timeout`) until `event` has been seen `count` times.
     func wait(for event: ChangeFeed.Event, count: Int = 1, timeout: Duration = .seconds(5)) async throws -> Bool {
@@ -42,7 +59,7 @@ struct ChangeFeedTests {
     static var sharedBackends: [Backend] { Backend.available.filter { $0 != .sqliteMemory } }
 
     @Test(
-        "announcing writes reach this process at once and another process's watcher; last-seen and counter writes announce nothing",
+        "announcing writes reach this process at once and another process's watcher with their scope; logins, last-seen and counter writes announce nothing",
         arguments: sharedBackends)
     func announcements(_ backend: Backend) async throws {
         let (url, cleanup) = try await backend.create()
@@ -52,27 +69,37 @@ struct ChangeFeedTests {
         let local = EventLog(cli.changes)
         do {
             let org = try await provision(cliStore)
-            _ = try await cliStore.createSession(
-                session("s", org), replayDigest: "d", replayExpiresAt: t0.addingTimeInterval(60), audit: audit(org))
             try await withWatcher(server) {
                 #expect(try await heard.wait(for: .listening))
                 local.clear()
 
-                // Not announced: a last-seen write and a counter write (the cache may miss both safely).
+                // Not announced: a new session, a last-seen write and a counter write (no cache can hold the first;
+                // the cache may miss the others safely).
+                _ = try await cliStore.createSession(
+                    session("s", org), replayDigest: "d", replayExpiresAt: t0.addingTimeInterval(60), audit: audit(org))
                 try await cliStore.touchSession(tokenHash: "s", at: t0.addingTimeInterval(60))
                 _ = try await SQLWindowCounters(db: cli).acquire([CounterBucket(key: "k", budget: 5, expiresAt: t0.addingTimeInterval(60))])
-                #expect(local.count(.changed) == 0)
+                #expect(local.changes.isEmpty)
 
-                // Announced: a key change. This process hears it before the call returns; the server, soon after.
+                // Announced with its scope: a key change. This process hears it before the call returns; the
+                // server, soon after.
                 _ = try await cliStore.applyKeyChange(change(org, .setEnabled(false, expectedVersion: 1), .endAll))
-                #expect(local.count(.changed) == 1)
-                #expect(try await heard.wait(for: .changed))
-                // Nothing else was announced: the two earlier writes produced no event of their own on the server.
+                #expect(local.changes == [.organization(id: org.organization.id)])
+                #expect(try await heard.waitForChanges())
+                // Nothing else was announced: the earlier writes produced no event of their own on the server.
                 try await Task.sleep(for: .milliseconds(100))
-                #expect(heard.count(.changed) == 1)
+                #expect(heard.changes == [.organization(id: org.organization.id)])
 
-                _ = try await serverStore.deleteSession(tokenHash: "s", audit: nil)
-                #expect(heard.count(.changed) >= 2, "the server's own write is announced to itself at once")
+                // A logout names its session; an admin change, its admin.
+                _ = try await cliStore.deleteSession(tokenHash: "s", audit: nil)
+                var admin = org.admin
+                admin.disabled = true
+                try await cliStore.updateAdmin(admin, endSessions: true, keepSession: nil, audit: audit(org))
+                #expect(try await heard.waitForChanges(3))
+                #expect(heard.changes == [.organization(id: org.organization.id), .session(tokenHash: "s"), .admin(id: admin.id)])
+
+                _ = try await serverStore.deleteSession(tokenHash: "t", audit: nil)
+                #expect(heard.changes.last == .session(tokenHash: "t"), "the server's own write is announced to itself at once")
             }
             #expect(heard.all.last == .lost, "a stopped watcher leaves the cache suspended")
         } catch {
@@ -106,10 +133,10 @@ struct ChangeFeedTests {
                 #expect(try await heard.wait(for: .lost))
                 #expect(try await heard.wait(for: .listening, count: 2))
                 // And it hears another process's announcements again.
-                let before = heard.count(.changed)
+                let before = heard.changes.count
                 let (other, _) = try await Storage.open(url: try #require(Self.url(of: db)), logger: Logger.quiet("other"))
-                try await other.transaction { _ in }
-                #expect(try await heard.wait(for: .changed, count: before + 1))
+                try await other.transaction(announcing: .everything) { _ in }
+                #expect(try await heard.waitForChanges(before + 1))
                 try await other.shutdown()
             }
         }
@@ -129,9 +156,9 @@ struct ChangeFeedTests {
             try await withWatcher(db) {
                 #expect(try await heard.wait(for: .listening))
                 try await withWatcher(quiet) {
-                    try await quiet.transaction { _ in }
+                    try await quiet.transaction(announcing: .everything) { _ in }
                     try await Task.sleep(for: .milliseconds(200))
-                    #expect(heard.count(.changed) == 0, "nothing was announced to the listening process")
+                    #expect(heard.changes.isEmpty, "nothing was announced to the listening process")
                     #expect(!cache.isLive, "without announcements the cache stays off")
                 }
             }
@@ -164,7 +191,7 @@ struct ChangeFeedTests {
             #expect(cache.isLive)
             cache.insert(entry, generation: cache.generation, now: t0)
             #expect(cache.snapshot(tokenHash: "h", now: t0) != nil)
-            try await db.transaction { _ in }
+            try await db.transaction(announcing: .everything) { _ in }
             #expect(cache.snapshot(tokenHash: "h", now: t0) == nil, "an announcing transaction of this process clears it before returning")
             cache.insert(entry, generation: cache.generation, now: t0)
             db.changes.publish(.lost)

@@ -115,7 +115,9 @@ struct StoreContractTests {
     @Test("a database migrated by a newer Keygate is refused", arguments: Backend.available)
     func schemaTooNew(_ backend: Backend) async throws {
         try await withStore(backend) { db, _ in
-            try await db.transaction { try await $0.raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)").run() }
+            try await db.transaction(announcing: .nothing) {
+                try await $0.raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)").run()
+            }
             await #expect(throws: StorageError.self) { try await Migrations.run(on: db) }
         }
     }
@@ -587,7 +589,7 @@ struct LoginNameMigrationTests {
             let a = try await provision(store, "Alpha")
             let b = try await provision(store, "Bravo")
             // Put the database back to schema 5, where one login name could live in two organizations.
-            try await db.transaction(announcing: false) { sql in
+            try await db.transaction(announcing: .nothing) { sql in
                 try await sql.raw("DROP INDEX admins_login_key_unique").run()
                 try await sql.raw("CREATE INDEX admins_login_key ON admins (login_key)").run()
                 try await sql.raw("DELETE FROM schema_migrations WHERE version = 6").run()

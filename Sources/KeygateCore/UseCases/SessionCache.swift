@@ -8,9 +8,9 @@ import Synchronization
 /// valid session. A cached "yes" can be stale only in the time between a change being committed by another
 /// process and that process's announcement reaching this one; the bound is:
 ///
-/// - **changes made by this process**: none. Every announcing transaction clears the cache after `COMMIT` and
-///   before the change is answered, and a snapshot read before a clear is never stored after it (the
-///   ``generation`` guard).
+/// - **changes made by this process**: none. Every announcing transaction invalidates what it changed after
+///   `COMMIT` and before the change is answered, and a snapshot read before an invalidation that affects it is
+///   never stored after it (the ``generation`` guard).
 /// - **changes made by another instance or the CLI**: the time their announcement takes to arrive (PostgreSQL
 ///   `NOTIFY`, or the SQLite change counter's poll interval), measured by `scripts/bench/run`.
 /// - **if announcements stop arriving** (the watcher lost its connection): none, because the watcher
@@ -18,6 +18,12 @@ import Synchronization
 /// - **as a backstop**: ``maxAge``, after which an entry is read again whatever happened.
 ///
 /// The cache starts suspended; it serves only once the change watcher reports that it is listening.
+///
+/// **Targeted invalidation.** An announcement names what changed (``ChangeScope``): one session, one admin's
+/// sessions, one organization's, or everything. Entries are indexed by organization and by admin, so an
+/// invalidation costs what it removes, and a change in one organization leaves every other organization's
+/// sessions warm. A login announces nothing (a new session is in no cache), so a fleet that logs in and out
+/// all day costs the cache one removal per logout.
 ///
 /// **The one "no" it keeps: tokens with no session row.** A session's token is random and its row is written once,
 /// at login, before the client ever sees the token; an ended session's row is deleted and never written again. So a
@@ -33,22 +39,73 @@ public final class SessionCache: Sendable {
 
     private struct State {
         var entries: [String: Entry] = [:]
+        var byOrganization: [Int64: Set<String>] = [:]
+        var byAdmin: [Int64: Set<String>] = [:]
         /// Token hashes the database has no session for (see the type's documentation).
         var unknown: Set<String> = []
+        /// Bumped by every invalidation, suspension and resumption.
         var generation: UInt64 = 0
+        /// The latest invalidations with the generation each produced, oldest first and contiguous up to
+        /// ``generation`` (suspension and resumption are recorded as ``ChangeScope/everything``).
+        var recent: [(generation: UInt64, scope: ChangeScope)] = []
         var live = false
         var hits = 0
         var misses = 0
+        var invalidated = 0
+
+        /// Removes one entry and its index entries; `invalidating` counts it as an invalidation (not age or room).
+        mutating func remove(_ tokenHash: String, invalidating: Bool = true) {
+            guard let entry = entries.removeValue(forKey: tokenHash) else { return }
+            if invalidating { invalidated += 1 }
+            let session = entry.snapshot.session
+            byOrganization[session.orgID]?.remove(tokenHash)
+            if byOrganization[session.orgID]?.isEmpty == true { byOrganization[session.orgID] = nil }
+            byAdmin[session.adminID]?.remove(tokenHash)
+            if byAdmin[session.adminID]?.isEmpty == true { byAdmin[session.adminID] = nil }
+        }
+
+        mutating func record(_ scope: ChangeScope) {
+            generation &+= 1
+            recent.append((generation, scope))
+            if recent.count > 2 * SessionCache.recentLimit { recent.removeFirst(recent.count - SessionCache.recentLimit) }
+        }
+
+        mutating func clear() {
+            invalidated += entries.count
+            entries.removeAll(keepingCapacity: true)
+            byOrganization.removeAll(keepingCapacity: true)
+            byAdmin.removeAll(keepingCapacity: true)
+        }
+
+        /// Whether a snapshot read when the generation was `since` may be stale: an invalidation since then
+        /// affects it, or too many happened to tell.
+        func invalidatedSince(_ since: UInt64, _ snapshot: SessionSnapshot) -> Bool {
+            guard since != generation else { return false }
+            guard let oldest = recent.first, oldest.generation <= since &+ 1 else { return true }
+            for change in recent.reversed() {
+                if change.generation <= since { break }
+                if change.scope.affects(snapshot) { return true }
+            }
+            return false
+        }
     }
 
-    /// Entries older than this are read again (a backstop: announcements normally clear them much sooner).
+    /// How many invalidations are remembered for the ``generation`` guard. A read that spans more than this many
+    /// invalidations is not stored (it is read again next time).
+    static let recentLimit = 256
+
+    /// Entries older than this are read again (a backstop: announcements normally remove them much sooner).
     public let maxAge: TimeInterval
-    /// At most this many sessions are cached; when full, an arbitrary entry makes room.
+    /// At most this many sessions are cached (and as many unknown tokens remembered); when full, an arbitrary
+    /// entry makes room.
     public let maxEntries: Int
     private let state = Mutex(State())
 
+    /// The default ``maxEntries``: sessions cached per instance (about 2 KB each).
+    public static let defaultMaxEntries = 10_000
+
     /// Creates a suspended cache.
-    public init(maxAge: TimeInterval = 2, maxEntries: Int = 10_000) {
+    public init(maxAge: TimeInterval = 2, maxEntries: Int = SessionCache.defaultMaxEntries) {
         self.maxAge = maxAge
         self.maxEntries = max(1, maxEntries)
     }
@@ -73,7 +130,7 @@ public final class SessionCache: Sendable {
             }
             let age = now.timeIntervalSince(entry.fetchedAt)
             guard age >= 0, age < maxAge else {
-                state.entries[tokenHash] = nil
+                state.remove(tokenHash, invalidating: false)
                 state.misses += 1
                 return nil
             }
@@ -85,17 +142,18 @@ public final class SessionCache: Sendable {
     /// Take this before reading a snapshot from the database and hand it to ``insert(_:generation:now:)``.
     public var generation: UInt64 { state.withLock { $0.generation } }
 
-    /// Stores a snapshot read from the database, unless the cache was cleared or suspended since `generation`
-    /// was taken (the read may predate the change that cleared it).
+    /// Stores a snapshot read from the database, unless the cache was suspended, or an invalidation that affects
+    /// the snapshot happened, since `generation` was taken (the read may predate the change).
     public func insert(_ snapshot: SessionSnapshot, generation: UInt64, now: Date) {
         state.withLock { state in
-            guard state.live, state.generation == generation else { return }
-            if state.entries.count >= maxEntries, state.entries[snapshot.session.tokenHash] == nil,
-                let victim = state.entries.keys.first
-            {
-                state.entries[victim] = nil
+            guard state.live, !state.invalidatedSince(generation, snapshot) else { return }
+            let hash = snapshot.session.tokenHash
+            if state.entries.count >= maxEntries, state.entries[hash] == nil, let victim = state.entries.keys.first {
+                state.remove(victim, invalidating: false)
             }
-            state.entries[snapshot.session.tokenHash] = Entry(snapshot: snapshot, fetchedAt: now)
+            state.entries[hash] = Entry(snapshot: snapshot, fetchedAt: now)
+            state.byOrganization[snapshot.session.orgID, default: []].insert(hash)
+            state.byAdmin[snapshot.session.adminID, default: []].insert(hash)
         }
     }
 
@@ -104,19 +162,28 @@ public final class SessionCache: Sendable {
         state.withLock { state in state.entries[tokenHash]?.snapshot.session.lastSeenAt = at }
     }
 
-    /// Forgets everything: the database changed.
-    public func invalidateAll() {
+    /// Forgets what `scope` names: the database changed there.
+    public func invalidate(_ scope: ChangeScope) {
         state.withLock { state in
-            state.generation &+= 1
-            state.entries.removeAll(keepingCapacity: true)
+            switch scope {
+            case .nothing: return
+            case .session(let hash): state.remove(hash)
+            case .admin(let id): for hash in state.byAdmin[id] ?? [] { state.remove(hash) }
+            case .organization(let id): for hash in state.byOrganization[id] ?? [] { state.remove(hash) }
+            case .everything: state.clear()
+            }
+            state.record(scope)
         }
     }
+
+    /// Forgets everything.
+    public func invalidateAll() { invalidate(.everything) }
 
     /// Stops serving (and forgets everything) until ``resume()``: announcements may be missed meanwhile.
     public func suspend() {
         state.withLock { state in
-            state.generation &+= 1
-            state.entries.removeAll()
+            state.clear()
+            state.record(.everything)
             state.live = false
         }
     }
@@ -124,8 +191,8 @@ public final class SessionCache: Sendable {
     /// Starts serving again, from empty: called once announcements are being received.
     public func resume() {
         state.withLock { state in
-            state.generation &+= 1
-            state.entries.removeAll()
+            state.clear()
+            state.record(.everything)
             state.live = true
         }
     }
@@ -133,6 +200,12 @@ public final class SessionCache: Sendable {
     /// Whether the cache is serving.
     public var isLive: Bool { state.withLock { $0.live } }
 
-    /// Lookups answered from memory and lookups that went to the database, since start.
-    public var counts: (hits: Int, misses: Int) { state.withLock { ($0.hits, $0.misses) } }
+    /// How many sessions are cached now.
+    public var count: Int { state.withLock { $0.entries.count } }
+
+    /// Lookups answered from memory and lookups that went to the database, since start; and entries removed by
+    /// invalidations (not by age or capacity).
+    public var counts: (hits: Int, misses: Int, invalidated: Int) {
+        state.withLock { ($0.hits, $0.misses, $0.invalidated) }
+    }
 }

@@ -1,3 +1,4 @@
+import KeygateCore
 import Logging
 import SQLKit
 
@@ -12,11 +13,11 @@ public protocol DatabaseHandle: Sendable {
     func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs `body` in one transaction; commits when it returns, rolls back when it throws.
     ///
-    /// With `announcing` (the default, through ``transaction(_:)``) the change is announced: to other processes
-    /// in the same transaction (PostgreSQL `pg_notify`, or the SQLite change counter), and to this process's
-    /// ``changes`` right after `COMMIT`, before this returns. Only writes no cached session snapshot depends on
-    /// (last-seen times, request and lockout counters, migrations) pass `false`.
-    func transaction<T: Sendable>(announcing: Bool, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// `announcing` names what the transaction can change for cached session snapshots (see ``ChangeScope``).
+    /// Unless it is ``ChangeScope/nothing`` it is announced: to other processes in the same transaction
+    /// (PostgreSQL `pg_notify`, or a row in the SQLite change log), and to this process's ``changes`` right after
+    /// `COMMIT`, before this returns.
+    func transaction<T: Sendable>(announcing: ChangeScope, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// This process's change feed.
     var changes: ChangeFeed { get }
     /// Whether writes are announced to other processes (false only when the database URL turns it off).
@@ -27,13 +28,6 @@ public protocol DatabaseHandle: Sendable {
     /// Closes every connection. Idempotent: the server's ``DatabaseService`` and the command's own clean-up may
     /// both call it.
     func shutdown() async throws
-}
-
-extension DatabaseHandle {
-    /// Runs `body` in one announcing transaction (see ``transaction(announcing:_:)``).
-    func transaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await transaction(announcing: true, body)
-    }
 }
 
 /// Runs `body` between `begin` and `COMMIT` on one connection, rolling back when it throws. Each backend decides
@@ -56,14 +50,14 @@ func runTransaction<T: Sendable>(
 
 extension ChangeFeed {
     /// Runs a transaction and, when it announces, tells this process's caches right after it returns, whether
-    /// it committed or failed: whether a failed `COMMIT` landed is unknown, and clearing a cache is always safe.
-    func afterTransaction<T: Sendable>(announcing: Bool, _ transaction: () async throws -> T) async throws -> T {
+    /// it committed or failed: whether a failed `COMMIT` landed is unknown, and invalidating is always safe.
+    func afterTransaction<T: Sendable>(announcing scope: ChangeScope, _ transaction: () async throws -> T) async throws -> T {
         do {
             let value = try await transaction()
-            if announcing { publish(.changed) }
+            if scope != .nothing { publish(.changed(scope)) }
             return value
         } catch {
-            if announcing { publish(.changed) }
+            if scope != .nothing { publish(.changed(scope)) }
             throw error
         }
     }

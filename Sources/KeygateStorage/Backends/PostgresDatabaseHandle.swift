@@ -1,4 +1,5 @@
 import Foundation
+import KeygateCore
 import Logging
 import NIOSSL
 import PostgresKit
@@ -14,8 +15,9 @@ import SQLKit
 /// updates with `RETURNING`, `ON CONFLICT DO NOTHING` inserts), which is also what the PostgreSQL-compatible
 /// distributed databases (CockroachDB, YugabyteDB) support.
 ///
-/// Changes are announced with `pg_notify('keygate_changes', <instance id>)` inside the announcing transaction (PostgreSQL
-/// delivers it on `COMMIT`, and not at all on rollback); ``watchChanges()`` holds one pooled connection in
+/// Changes are announced with `pg_notify('keygate_changes', '<instance id> <scope>')` inside the announcing transaction
+/// (PostgreSQL delivers it on `COMMIT`, and not at all on rollback; the scope is ``ChangeScope/wire``, at most 70
+/// bytes); ``watchChanges()`` holds one pooled connection in
 /// `LISTEN keygate_changes`. A database without `LISTEN`/`NOTIFY` (CockroachDB) takes `changeNotify=off` in
 /// every instance's and the CLI's URL: nothing is announced and the session cache stays off.
 ///
@@ -90,28 +92,32 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
         try await client.withConnection { connection in try await body(Self.sql(connection)) }
     }
 
-    public func transaction<T: Sendable>(announcing: Bool, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let notify = announcing && announcesChanges
-        return try await changes.afterTransaction(announcing: announcing) {
+    public func transaction<T: Sendable>(announcing scope: ChangeScope, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let notify = scope != .nothing && announcesChanges
+        let payload = "\(instanceID) \(scope.wire)"
+        return try await changes.afterTransaction(announcing: scope) {
             try await client.withConnection { connection in
                 try await runTransaction(on: Self.sql(connection), begin: "BEGIN", logger: logger) { sql in
                     let value = try await body(sql)
-                    if notify { try await sql.raw("SELECT pg_notify('keygate_changes', \(bind: instanceID))").run() }
+                    if notify { try await sql.raw("SELECT pg_notify('keygate_changes', \(bind: payload))").run() }
                     return value
                 }
             }
         }
     }
 
-    /// Listens on one pooled connection. Notifications carrying this handle's own id are skipped: this process
-    /// cleared its caches right after that commit.
+    /// Listens on one pooled connection and publishes each notification's scope. Notifications carrying this
+    /// handle's own id are skipped: this process invalidated its caches right after that commit.
     public func watchChanges() async throws {
         guard announcesChanges else { return }
         try await client.withConnection { connection in
             try await connection.listen(on: Self.channel) { notifications in
                 changes.publish(.listening)
-                for try await notification in notifications where notification.payload != instanceID {
-                    changes.publish(.changed)
+                for try await notification in notifications {
+                    let payload = notification.payload[...]
+                    let space = payload.firstIndex(of: " ") ?? payload.endIndex
+                    guard payload[..<space] != instanceID else { continue }
+                    changes.publish(.changed(ChangeScope(wire: payload[space...].dropFirst())))
                 }
             }
         }

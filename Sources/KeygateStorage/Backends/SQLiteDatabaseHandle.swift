@@ -1,4 +1,5 @@
 import Foundation
+import KeygateCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -18,8 +19,12 @@ import Synchronization
 /// process (the CLI while the server runs) wait for it instead of failing. An in-memory database (tests only)
 /// uses its single connection for everything, serialized.
 ///
-/// Changes are announced through a one-row counter (`change_counter`) that every announcing transaction bumps;
-/// ``watchChanges()`` polls it every `pollInterval` (20 ms), which is how a server learns of the CLI's writes.
+/// Changes are announced through a change log (`change_log`): every announcing transaction appends one row with
+/// its ``ChangeScope`` and the writing process's id; ``watchChanges()`` reads the rows after the last one it saw
+/// every `pollInterval` (20 ms), which is how a server learns what the CLI (or a second server on the same file)
+/// changed. Sequence numbers are gapless (one writer at a time, and a rolled-back row takes no number), so a reader
+/// that finds a gap knows rows were pruned before it read them and invalidates everything. The log keeps its
+/// newest ``logRetention`` rows: appends prune it every 256 rows.
 public final class SQLiteDatabaseHandle: DatabaseHandle {
     public let dialectName = "sqlite"
     public let changes = ChangeFeed()
@@ -31,8 +36,10 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
     private let readers: [SQLiteConnection]
     private let writeLock = AsyncMutex()
     private let next = Atomic<Int>(0)
-    /// The change counter's value after this process's latest announcing commit.
-    private let ownSeq = Atomic<Int64>(-1)
+    /// Written as the origin of this process's change-log rows, so that its own watcher skips them.
+    let instanceID = UUID().uuidString
+    /// How many change-log rows are kept (a server more than this many changes behind invalidates everything).
+    static let logRetention: Int64 = 4096
     private let closed = Atomic<Bool>(false)
     private let logger: Logger
 
@@ -90,41 +97,55 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
         return try await body(Self.sql(readers[index % readers.count]))
     }
 
-    public func transaction<T: Sendable>(announcing: Bool, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await changes.afterTransaction(announcing: announcing) {
-            let (value, seq) = try await writeLock.withLock {
-                try await runTransaction(on: Self.sql(writer), begin: "BEGIN IMMEDIATE", logger: logger) { sql -> (T, Int64?) in
+    public func transaction<T: Sendable>(announcing scope: ChangeScope, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await changes.afterTransaction(announcing: scope) {
+            try await writeLock.withLock {
+                try await runTransaction(on: Self.sql(writer), begin: "BEGIN IMMEDIATE", logger: logger) { sql in
                     let value = try await body(sql)
-                    guard announcing else { return (value, nil) }
-                    let seq = try await sql.raw("UPDATE change_counter SET seq = seq + 1 WHERE id = 1 RETURNING seq").first()?
-                        .decode(column: "seq", as: Int64.self)
-                    return (value, seq)
+                    guard scope != .nothing else { return value }
+                    let seq = try await sql.raw(
+                        "INSERT INTO change_log (origin, scope) VALUES (\(bind: instanceID), \(bind: scope.wire)) RETURNING seq"
+                    ).first()?.decode(column: "seq", as: Int64.self)
+                    if let seq, seq % 256 == 0 {
+                        try await sql.raw("DELETE FROM change_log WHERE seq <= \(bind: seq - Self.logRetention)").run()
+                    }
+                    return value
                 }
             }
-            if let seq { ownSeq.store(seq, ordering: .sequentiallyConsistent) }
-            return value
         }
     }
 
-    /// Polls the change counter. A new value equal to the one this process's own last announcing commit produced
-    /// is not published: every change counted before it committed earlier (the write lock serializes them), and
-    /// this process cleared its caches after that commit, so nothing is left to clear.
+    /// Polls the change log and publishes other processes' changes, in order. This process's own rows are skipped:
+    /// it invalidated its caches right after committing them.
     public func watchChanges() async throws {
-        var last = try await changeCounter()
+        var last = try await read { sql in
+            try await sql.raw("SELECT COALESCE(MAX(seq), 0) AS seq FROM change_log").first()?.decode(column: "seq", as: Int64.self) ?? 0
+        }
         changes.publish(.listening)
         while true {
             try await Task.sleep(for: Self.pollInterval)
-            let now = try await changeCounter()
-            if now != last {
-                last = now
-                if now != ownSeq.load(ordering: .sequentiallyConsistent) { changes.publish(.changed) }
+            var more = true
+            while more {
+                let since = last
+                let rows = try await read { sql in
+                    try await sql.raw("SELECT seq, origin, scope FROM change_log WHERE seq > \(bind: since) ORDER BY seq LIMIT 1000")
+                        .all()
+                        .map { row in
+                            (
+                                try row.decode(column: "seq", as: Int64.self), try row.decode(column: "origin", as: String.self),
+                                try row.decode(column: "scope", as: String.self)
+                            )
+                        }
+                }
+                guard let first = rows.first, let newest = rows.last else { break }
+                if first.0 != last + 1 {
+                    changes.publish(.changed(.everything))
+                } else {
+                    for (_, origin, scope) in rows where origin != instanceID { changes.publish(.changed(ChangeScope(wire: scope[...]))) }
+                }
+                last = newest.0
+                more = rows.count == 1000
             }
-        }
-    }
-
-    private func changeCounter() async throws -> Int64 {
-        try await read { sql in
-            try await sql.raw("SELECT seq FROM change_counter WHERE id = 1").first()?.decode(column: "seq", as: Int64.self) ?? 0
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import KeygateCore
 import SQLKit
 
 /// One numbered schema change. Statements are plain portable SQL; the id column is the one dialect difference.
@@ -128,6 +129,15 @@ public enum Migrations {
                 """,
             ]
         },
+        // Announcements name what changed (see ChangeScope), so that a change invalidates only the cached sessions it
+        // can affect. SQLite's change counter becomes a change log that servers read; PostgreSQL carries the scope in
+        // the NOTIFY payload and leaves the table empty. Created on both so that the schema is one.
+        Migration(version: 7, name: "change log for targeted session-cache invalidation") { d in
+            [
+                "CREATE TABLE change_log (seq \(idColumn(d)), origin TEXT NOT NULL, scope TEXT NOT NULL)",
+                "DROP TABLE change_counter",
+            ]
+        },
     ]
 
     /// The highest version this build knows.
@@ -145,14 +155,14 @@ public enum Migrations {
         let createLedger: SQLQueryString =
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)"
         do {
-            try await db.transaction(announcing: false) { try await $0.raw(createLedger).run() }
+            try await db.transaction(announcing: .nothing) { try await $0.raw(createLedger).run() }
         } catch {
             // Two first starts can race on CREATE TABLE IF NOT EXISTS in PostgreSQL's catalog; the loser retries.
-            try await db.transaction(announcing: false) { try await $0.raw(createLedger).run() }
+            try await db.transaction(announcing: .nothing) { try await $0.raw(createLedger).run() }
         }
         var applied: [Int] = []
         for migration in all {
-            let appliedNow = try await db.transaction(announcing: false) { sql -> Bool in
+            let appliedNow = try await db.transaction(announcing: .nothing) { sql -> Bool in
                 let claimed = try await sql.raw(
                     """
                     INSERT INTO schema_migrations (version, name, applied_at)
