@@ -13,7 +13,10 @@ public enum DataCopier {
 
     /// The tables in dependency order with their columns.
     static let tables: [(name: String, order: String, columns: [(String, Kind)])] = [
-        ("organizations", "id", [("id", .int), ("name", .text), ("rotation_policy", .text), ("created_at", .int)]),
+        (
+            "organizations", "id",
+            [("id", .int), ("name", .text), ("name_key", .text), ("rotation_policy", .text), ("created_at", .int)]
+        ),
         (
             "roles", "id",
             [

@@ -11,6 +11,10 @@ extension SQLKeygateStore: KeyStore {
         }
     }
 
+    public func anySealedKey() async throws -> SealedAPIKey? {
+        try await db.read { sql in try await sql.raw("SELECT * FROM api_keys ORDER BY id LIMIT 1").first().map(Self.sealedKey) }
+    }
+
     public func applyKeyChange(_ change: KeyChange) async throws -> KeyChangeResult {
         try await db.transaction(announcing: .organization(id: change.orgID)) { sql in
             let current = try await sql.raw("SELECT * FROM api_keys WHERE org_id = \(bind: change.orgID)").first().map(Self.sealedKey)

@@ -65,9 +65,7 @@ extension SQLKeygateStore: PortalStore {
     }
 
     public func deleteIdlePortalSessions(lastSeenBefore cutoff: Date) async throws -> Int {
-        try await db.transaction(announcing: .nothing) { sql in
-            try await sql.raw("DELETE FROM portal_sessions WHERE last_seen_at < \(bind: cutoff.millis) RETURNING token_hash").all().count
-        }
+        try await Self.deleteInBatches(db, table: "portal_sessions", key: "token_hash", where: "last_seen_at < \(bind: cutoff.millis)")
     }
 
     public func adminPreference(adminID: Int64, name: String) async throws -> String? {

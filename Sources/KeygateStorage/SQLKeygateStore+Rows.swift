@@ -136,6 +136,25 @@ extension SQLKeygateStore {
         ).run()
     }
 
+    /// Rows housekeeping deletes per transaction.
+    static let housekeepingBatch = 500
+
+    /// Deletes the rows of `table` that match `condition`, ``housekeepingBatch`` at a time, each batch in its own
+    /// short transaction (announcing nothing), so that housekeeping never holds SQLite's one write lock, or
+    /// PostgreSQL row locks, for long however much has expired. `condition` should be served by an index.
+    /// - Returns: how many rows it deleted.
+    static func deleteInBatches(_ db: any DatabaseHandle, table: String, key: String, where condition: SQLQueryString) async throws -> Int {
+        var deleted = 0
+        while true {
+            let query: SQLQueryString =
+                "DELETE FROM \(unsafeRaw: table) WHERE \(unsafeRaw: key) IN (SELECT \(unsafeRaw: key) FROM \(unsafeRaw: table) WHERE "
+                + condition + " LIMIT \(unsafeRaw: String(housekeepingBatch))) RETURNING \(unsafeRaw: key)"
+            let n = try await db.transaction(announcing: .nothing) { sql in try await sql.raw(query).all().count }
+            deleted += n
+            if n < housekeepingBatch { return deleted }
+        }
+    }
+
     static func count(_ sql: any SQLDatabase, _ query: SQLQueryString) async throws -> Int {
         try await sql.raw(query).first()?.decode(column: "n", as: Int.self) ?? 0
     }

@@ -75,9 +75,7 @@ public struct SQLWindowCounters: WindowCounters {
     }
 
     public func prune(now: Date) async throws {
-        try await db.transaction(announcing: .nothing) { sql in
-            try await sql.raw("DELETE FROM window_counters WHERE expires_at <= \(bind: now.millis)").run()
-        }
+        _ = try await SQLKeygateStore.deleteInBatches(db, table: "window_counters", key: "bucket", where: "expires_at <= \(bind: now.millis)")
     }
 
     private static func upsert(_ sql: any SQLDatabase, _ bucket: CounterBucket) async throws -> Int {

@@ -30,18 +30,7 @@ func withRuntime(_ common: CommonOptions, _ body: (Runtime) async throws -> Void
     }
 }
 
-func describe(_ error: KeygateError) -> String {
-    switch error {
-    case .invalidInput(let m), .forbidden(let m), .notFound(let m), .conflict(let m): m
-    case .keyDisabled: "the key is disabled"
-    case .adminDisabled: "the admin is disabled"
-    case .editLockNotAvailable: "another change won the race; retry"
-    case .invalidCredentials: "invalid credentials"
-    case .sessionNotValid: "session not valid"
-    case .rateLimited(let s, _): "rate limited; retry in \(s) s"
-    case .loginLocked(let s): "too many failed logins; retry in \(s) s"
-    }
-}
+func describe(_ error: KeygateError) -> String { error.message }
 
 /// The operator's name in audit records: `$USER` at the console.
 var operatorName: String { "provider:" + (ProcessInfo.processInfo.environment["USER"] ?? "cli") }

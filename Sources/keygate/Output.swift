@@ -11,6 +11,13 @@ enum Output {
         fflush(nil)
     }
 
+    /// One value as compact JSON on one line (sorted keys), for JSON Lines and streamed arrays.
+    static func json(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
     static func emit(_ json: Bool, _ value: some Encodable, text: () -> String) {
         if json { printJSON(value) } else { print(text()) }
     }

@@ -133,7 +133,7 @@ struct StoreContractTests {
             #expect(try await store.organization(id: org.organization.id)?.rotationPolicy == .endOldSessions)
             await #expect(throws: KeygateError.self) { try await provision(store) }
             _ = try await provision(store, "Beta", key: false)
-            let summaries = try await store.organizationSummaries()
+            let summaries = try await store.organizationSummaries(afterID: 0, limit: 10)
             #expect(summaries.map(\.organization.name) == ["Acme", "Beta"])
             #expect(summaries.map(\.keyEnabled) == [true, nil])
             #expect(summaries.map(\.adminCount) == [1, 1])

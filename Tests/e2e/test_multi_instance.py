@@ -1,10 +1,12 @@
 """Several `keygate serve` instances on one PostgreSQL database (the throwaway cluster scripts/test starts).
 
-Each instance keeps the sessions it checks in memory (the session cache) and clears that cache when any instance
-or the CLI announces a change (PostgreSQL NOTIFY). A change is therefore in force on its own instance at the very
-next request, and on the others once the announcement arrives: these tests warm the other instance's cache
-first, then hold it to a bound (REVOCATION_BOUND), well under the cache's 2 s backstop, so only the announcement
-can be what ends the session. scripts/bench/run measures the actual figure (p50/p99 over 200 rotations).
+Each instance keeps the sessions it checks in memory (the session cache) and drops the ones a change affects when
+any instance or the CLI announces it (PostgreSQL NOTIFY). A change is therefore in force on its own instance at the
+very next request, and on the others once the announcement arrives, and in any case within CHANGE_BOUND (the
+cache's 2 s maximum age: the bound the README states). These tests warm the other instance's cache first, then hold
+the documented bound exactly however loaded the machine is: every request *sent* later than the bound after the
+change must be refused. That the announcement, not the age limit, is what normally ends the session is shown with a
+clock that stands still (Tests/KeygateServerTests/SessionCacheTests.swift) and measured by scripts/bench/run.
 """
 
 import glob
@@ -116,7 +118,7 @@ def call(instance, method, path, session, **kwargs):
     return requests.request(method, instance["base"] + "/api/v1" + path, headers={"Cookie": f"JSESSIONID={session}"}, **kwargs)
 
 
-REVOCATION_BOUND = 1.0  # seconds; the cache's backstop (maxAge) is 2 s
+CHANGE_BOUND = 2.0  # seconds: the session cache's maximum age, the README's bound for a change reaching an instance
 
 
 def warm(instance, session):
@@ -126,12 +128,17 @@ def warm(instance, session):
         assert call(instance, "GET", "/apiKeys", session).status_code == 200
 
 
-def refused_within(instance, session, bound=REVOCATION_BOUND):
-    """Polls until `instance` refuses `session`; returns how long that took, failing past `bound`."""
-    start = time.monotonic()
-    while call(instance, "GET", "/apiKeys", session).status_code == 200:
-        assert time.monotonic() - start < bound, f"{instance['base']} still accepts the session after {bound} s"
-    assert call(instance, "GET", "/apiKeys", session).status_code == 401
+def refused_within(instance, session, since=None, bound=CHANGE_BOUND):
+    """Polls until `instance` refuses `session`: a request sent more than `bound` s after `since` (the change's
+    answer; default now) must be refused. Returns how long the refusal took."""
+    start = since if since is not None else time.monotonic()
+    while True:
+        sent = time.monotonic()
+        status = call(instance, "GET", "/apiKeys", session).status_code
+        if status != 200:
+            break
+        assert sent - start <= bound, f"{instance['base']} accepted the session {sent - start:.2f} s after the change"
+    assert status == 401
     return time.monotonic() - start
 
 
@@ -191,9 +198,10 @@ def test_cli_disable_stops_sessions_on_every_instance(cluster, tenant):
         for session in sessions:
             warm(instance, session)
     cluster.cli("key", "disable", "--org", "Acme")
+    changed = time.monotonic()
     for instance in (a, b):
         for session in sessions:
-            refused_within(instance, session)
+            refused_within(instance, session, since=changed)
     assert login(a, tenant)[1].status_code == 403
 
 

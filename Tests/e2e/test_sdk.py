@@ -97,13 +97,16 @@ def test_provider_disabling_the_key_from_the_cli_stops_a_running_session(keygate
     client = ztw(org)
     assert client.ztw.api_keys.list_api_keys()[2] is None
     out = keygate.cli("key", "disable", "--org", org["name"])
+    changed = time.monotonic()
     assert out["enabled"] is False
-    # Another process's change reaches the server's session cache when its announcement arrives (SQLite: the
-    # change counter, polled every 20 ms; docs/decisions.md), so hold the refusal to a bound, not to the very
-    # next request (a CLI that exits within the poll interval can beat it).
-    deadline = time.monotonic() + 1
-    while client.ztw.api_keys.list_api_keys()[2] is None:
-        assert time.monotonic() < deadline, "the disabled key still served a session after 1 s"
+    # Another process's change reaches the server's session cache when its announcement arrives (SQLite: the change
+    # log, read every 20 ms), and in any case within the cache's 2 s maximum age: the bound the README states. Hold
+    # that bound exactly, however busy the machine: a call *sent* more than 2 s after the change must fail.
+    while True:
+        sent = time.monotonic()
+        if client.ztw.api_keys.list_api_keys()[2] is not None:
+            break
+        assert sent - changed <= 2.0, f"the disabled key still served a session {sent - changed:.2f} s after the change"
         time.sleep(0.01)
     with pytest.raises(Exception):
         ztw(org)

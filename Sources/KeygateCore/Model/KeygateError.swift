@@ -28,3 +28,19 @@ public enum KeygateError: Error, Sendable, Equatable {
     /// 403 `LIMIT_EXCEEDED` (a code Zscaler uses) with `Retry-After` for a person or a script that wants it.
     case loginLocked(retryAfterSeconds: Int)
 }
+
+extension KeygateError {
+    /// A sentence for an operator (the CLI, an import report).
+    public var message: String {
+        switch self {
+        case .invalidInput(let m), .forbidden(let m), .notFound(let m), .conflict(let m): m
+        case .keyDisabled: "the key is disabled"
+        case .adminDisabled: "the admin is disabled"
+        case .editLockNotAvailable: "another change won the race; retry"
+        case .invalidCredentials: "invalid credentials"
+        case .sessionNotValid: "session not valid"
+        case .rateLimited(let s, _): "rate limited; retry in \(s) s"
+        case .loginLocked(let s): "too many failed logins; retry in \(s) s"
+        }
+    }
+}

@@ -163,15 +163,12 @@ extension Keygate {
     /// failed logins. Opens the first stored key; a database without keys has nothing to check.
     /// - Throws: ``KeygateError/invalidInput(_:)`` when the key does not open it.
     public func checkMasterKeyOpensStoredKeys() async throws {
-        for summary in try await keyStorage.organizationSummaries() where summary.keyEnabled != nil {
-            guard let sealed = try await keyStorage.sealedKey(orgID: summary.organization.id) else { continue }
-            do {
-                _ = try cipher.open(sealed.value, orgID: sealed.orgID)
-            } catch {
-                throw KeygateError.invalidInput(
-                    "the master key does not open the API keys in this database: use the master key this database was created with")
-            }
-            return
+        guard let sealed = try await keyStorage.anySealedKey() else { return }
+        do {
+            _ = try cipher.open(sealed.value, orgID: sealed.orgID)
+        } catch {
+            throw KeygateError.invalidInput(
+                "the master key does not open the API keys in this database: use the master key this database was created with")
         }
     }
 }

@@ -43,24 +43,40 @@ extension Keygate {
     public struct OrganizationPage: Sendable {
         /// This page's organizations, by name.
         public var summaries: [OrganizationSummary]
-        /// How many match in all.
+        /// How many match in all, up to ``countCap``.
         public var total: Int
+        /// Whether more than ``total`` match (the count stopped at ``countCap``).
+        public var totalIsCapped: Bool
         /// This page (1-based, clamped to the pages there are).
         public var page: Int
         /// How many pages there are (at least 1).
         public var pages: Int
     }
 
-    /// The organizations whose name contains `search` (case-insensitively; all when empty), `pageSize` per page.
+    /// The console counts matches up to this many: beyond it the list says "more than", and the operator searches.
+    /// A count is an index scan; capped, a page costs the same at a thousand organizations or a million.
+    public static let countCap = 10_000
+
+    /// The organizations whose name starts with `search` (case-insensitively; all when empty), `pageSize` per page.
+    ///
+    /// **Decision: prefix search, not substring.** A substring match cannot use an index on either database, so at a
+    /// million organizations every keystroke would scan the table; a prefix is one index range on both (issue 10
+    /// asks for search under 50 ms p99 at 1M). Operators know the names they provisioned; the pages list by name.
     public func organizationPage(search: String, page: Int, pageSize: Int) async throws -> OrganizationPage {
         let needle = search.trimmingCharacters(in: .whitespaces)
-        let all = try await organizationStorage.organizationSummaries()
-        let matching = needle.isEmpty ? all : all.filter { $0.organization.name.localizedCaseInsensitiveContains(needle) }
         let size = max(1, pageSize)
-        let pages = max(1, (matching.count + size - 1) / size)
+        let counted = try await organizationStorage.countOrganizations(namePrefix: needle, cap: Self.countCap + 1)
+        let capped = counted > Self.countCap
+        let total = min(counted, Self.countCap)
+        let pages = max(1, (total + size - 1) / size)
         let page = min(max(1, page), pages)
-        return OrganizationPage(
-            summaries: Array(matching.dropFirst((page - 1) * size).prefix(size)), total: matching.count, page: page, pages: pages)
+        let summaries = try await organizationStorage.organizationSummaries(namePrefix: needle, offset: (page - 1) * size, limit: size)
+        return OrganizationPage(summaries: summaries, total: total, totalIsCapped: capped, page: page, pages: pages)
+    }
+
+    /// Organizations in id order after `afterID` (`keygate org list`, `org export`).
+    public func organizationSummaries(afterID: Int64, limit: Int) async throws -> [OrganizationSummary] {
+        try await organizationStorage.organizationSummaries(afterID: afterID, limit: limit)
     }
 
     /// The organization with this id.
@@ -84,11 +100,10 @@ extension Keygate {
             audit: AuditEvent(orgID: orgID, at: now(), actor: .provider(name: name), action: "org.rotation_policy", detail: policy.storedValue))
     }
 
-    /// Every organization with its admin count, key status and last use (`keygate org list`, the console).
-    public func organizationSummaries() async throws -> [OrganizationSummary] { try await organizationStorage.organizationSummaries() }
-
     /// Whether any organization exists (`serve` provisions the demo organization only on an empty database).
-    public func hasOrganizations() async throws -> Bool { try await !organizationStorage.organizationSummaries().isEmpty }
+    public func hasOrganizations() async throws -> Bool {
+        try await !organizationStorage.organizationSummaries(afterID: 0, limit: 1).isEmpty
+    }
 }
 
 extension Keygate {

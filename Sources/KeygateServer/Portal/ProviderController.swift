@@ -101,7 +101,8 @@ struct ProviderController {
         let needle = search.trimmingCharacters(in: .whitespaces)
         let encoded = needle.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         var page = ConsoleOrganizationsPage(
-            chrome: chrome, count: list.total, q: needle, page: list.page, pages: list.pages,
+            chrome: chrome, count: list.totalIsCapped ? "More than \(list.total.formatted())" : "\(list.total)", q: needle, page: list.page,
+            pages: list.pages,
             prev: list.page > 1 ? "/provider?q=\(encoded)&page=\(list.page - 1)" : nil,
             next: list.page < list.pages ? "/provider?q=\(encoded)&page=\(list.page + 1)" : nil,
             orgs: list.summaries.map { summary in

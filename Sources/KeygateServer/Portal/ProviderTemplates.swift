@@ -39,7 +39,7 @@ enum ProviderTemplates {
         {{#done}}<p class="notice" role="status" id="done">{{done}}</p>{{/done}}
         <section class="card">
           <form method="get" action="/provider" class="filters" role="search">
-            <label for="org-search">Name contains</label>
+            <label for="org-search">Name starts with</label>
             <input id="org-search" name="q" value="{{q}}" maxlength="256">
             <button type="submit">Search</button>
           </form>

@@ -138,6 +138,20 @@ public enum Migrations {
                 "DROP TABLE change_counter",
             ]
         },
+        // A million organizations (issue 10): the console's search and list read one index range (a case-folded name
+        // key, written by Keygate as Swift's `lowercased()`; existing rows take SQL's LOWER, the same for ASCII), and
+        // housekeeping deletes expired rows through indexes, in batches.
+        Migration(version: 8, name: "indexes for a million organizations") { _ in
+            [
+                "ALTER TABLE organizations ADD COLUMN name_key TEXT NOT NULL DEFAULT ''",
+                "UPDATE organizations SET name_key = LOWER(name)",
+                "CREATE INDEX organizations_by_name_key ON organizations (name_key, id)",
+                "CREATE INDEX sessions_last_seen ON sessions (last_seen_at)",
+                "CREATE INDEX sessions_grace ON sessions (grace_until)",
+                "CREATE INDEX login_replays_expiry ON login_replays (expires_at)",
+                "CREATE INDEX portal_sessions_last_seen ON portal_sessions (last_seen_at)",
+            ]
+        },
     ]
 
     /// The highest version this build knows.
