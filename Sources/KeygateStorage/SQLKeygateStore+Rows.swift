@@ -137,7 +137,7 @@ extension SQLKeygateStore {
     }
 
     /// Rows housekeeping deletes per transaction.
-    static let housekeepingBatch = 500
+    static let housekeepingBatch = 250
 
     /// Deletes the rows of `table` that match `condition`, ``housekeepingBatch`` at a time, each batch in its own
     /// short transaction (announcing nothing), so that housekeeping never holds SQLite's one write lock, or

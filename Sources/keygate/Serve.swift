@@ -80,7 +80,8 @@ struct Serve: AsyncParsableCommand {
         guard idle > 0, maxConnections > 0 else { throw ValidationError("server.idleTimeoutSeconds and server.maxConnections must be positive") }
         return ServerSettings(
             host: config.string(forKey: "host", default: "127.0.0.1"), port: port, tlsCertificatePath: cert, tlsKeyPath: key,
-            trustForwardedProto: config.bool(forKey: "proxy.trusted", default: false), rateLimits: limits, publicURL: publicURL,
+            trustForwardedProto: config.bool(forKey: "proxy.trusted", default: false), rateLimits: limits,
+            housekeepingInterval: .seconds(max(1, config.int(forKey: "housekeeping.intervalSeconds", default: 60))), publicURL: publicURL,
             trustedProxies: proxies, idleTimeout: .seconds(idle), maxConnections: maxConnections,
             browserLimits: (
                 config.int(forKey: "portal.requestsPerSecond", default: 20), config.int(forKey: "portal.requestsPerMinute", default: 600)

@@ -25,6 +25,12 @@ import Synchronization
 /// changed. Sequence numbers are gapless (one writer at a time, and a rolled-back row takes no number), so a reader
 /// that finds a gap knows rows were pruned before it read them and invalidates everything. The log keeps its
 /// newest ``logRetention`` rows: appends prune it every 256 rows.
+///
+/// **Checkpoints off the request path.** SQLite's default folds the WAL back into the database file (a checkpoint,
+/// with an fsync) inside whichever commit crosses 1,000 pages: a login's commit right after housekeeping deleted
+/// 150,000 rows paid 80-300 ms for it (measured by `scripts/bench/scale`). The writer's automatic checkpoint is off
+/// and a checkpointer connection, on its own thread, runs a `PASSIVE` checkpoint every ``checkpointInterval``
+/// (it never waits for readers or writers, and writers never wait for it).
 public final class SQLiteDatabaseHandle: DatabaseHandle {
     public let dialectName = "sqlite"
     public let changes = ChangeFeed()
@@ -32,8 +38,11 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
     /// How often ``watchChanges()`` reads the change counter: the bound on how long a server's session cache can
     /// miss another process's change.
     public static let pollInterval: Duration = .milliseconds(20)
+    /// How often the checkpointer folds the WAL into the database file.
+    public static let checkpointInterval: Duration = .seconds(1)
     private let writer: SQLiteConnection
     private let readers: [SQLiteConnection]
+    private let checkpointer: (connection: SQLiteConnection, pool: NIOThreadPool, task: Task<Void, Never>)?
     private let writeLock = AsyncMutex()
     private let next = Atomic<Int>(0)
     /// Written as the origin of this process's change-log rows, so that its own watcher skips them.
@@ -43,9 +52,13 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
     private let closed = Atomic<Bool>(false)
     private let logger: Logger
 
-    private init(writer: SQLiteConnection, readers: [SQLiteConnection], logger: Logger) {
+    private init(
+        writer: SQLiteConnection, readers: [SQLiteConnection],
+        checkpointer: (connection: SQLiteConnection, pool: NIOThreadPool, task: Task<Void, Never>)?, logger: Logger
+    ) {
         self.writer = writer
         self.readers = readers
+        self.checkpointer = checkpointer
         self.logger = logger
     }
 
@@ -65,14 +78,33 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
         let writer = try await SQLiteConnection.open(storage: storage, logger: logger)
         try await configure(writer, inMemory: inMemory)
         var readers: [SQLiteConnection] = []
+        var checkpointer: (connection: SQLiteConnection, pool: NIOThreadPool, task: Task<Void, Never>)?
         if !inMemory {
             for _ in 0..<max(1, readerCount) {
                 let reader = try await SQLiteConnection.open(storage: storage, logger: logger)
                 try await configure(reader, inMemory: false)
                 readers.append(reader)
             }
+            try await sql(writer).raw("PRAGMA wal_autocheckpoint = 0").run()
+            let pool = NIOThreadPool(numberOfThreads: 1)
+            pool.start()
+            let connection = try await SQLiteConnection.open(
+                storage: storage, threadPool: pool, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
+            try await configure(connection, inMemory: false)
+            let task = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: checkpointInterval)
+                    guard !Task.isCancelled else { break }
+                    do {
+                        try await sql(connection).raw("PRAGMA wal_checkpoint(PASSIVE)").run()
+                    } catch {
+                        logger.debug("checkpoint skipped", metadata: ["error": "\(String(reflecting: error))"])
+                    }
+                }
+            }
+            checkpointer = (connection, pool, task)
         }
-        return SQLiteDatabaseHandle(writer: writer, readers: readers, logger: logger)
+        return SQLiteDatabaseHandle(writer: writer, readers: readers, checkpointer: checkpointer, logger: logger)
     }
 
     /// The SQLKit view of a connection. Query logging is off: SQLKit would log bind values (password hashes,
@@ -83,6 +115,9 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
         let sql = Self.sql(connection)
         if !inMemory {
             try await sql.raw("PRAGMA journal_mode = WAL").run()
+            // After a checkpoint that lets the WAL start over, truncate it to 16 MiB: a burst (an import, a mass expiry)
+            // must not leave a 100 MB file behind.
+            try await sql.raw("PRAGMA journal_size_limit = 16777216").run()
             try await sql.raw("PRAGMA synchronous = NORMAL").run()
         }
         try await sql.raw("PRAGMA busy_timeout = 10000").run()
@@ -151,6 +186,12 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
 
     public func shutdown() async throws {
         guard !closed.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        if let checkpointer {
+            checkpointer.task.cancel()
+            await checkpointer.task.value
+            try await checkpointer.connection.close()
+            try await checkpointer.pool.shutdownGracefully()
+        }
         for reader in readers { try await reader.close() }
         try await writer.close()
     }
