@@ -18,41 +18,115 @@ extension SQLKeygateStore {
             let taken = try await Self.existing(
                 sql, "SELECT login_key AS v FROM admins WHERE login_key IN ", rows.map { $0.superAdmin.loginName.lowercased() })
             let actor = ChangeActor.provider(name: operatorName)
-            var outcomes: [OrganizationImportOutcome] = []
-            outcomes.reserveCapacity(rows.count)
-            for row in rows {
-                if existing.contains(row.name) {
-                    outcomes.append(.existing)
-                    continue
-                }
+            var outcomes: [OrganizationImportOutcome?] = rows.map { row in
+                if existing.contains(row.name) { return .existing }
                 if taken.contains(row.superAdmin.loginName.lowercased()) {
-                    outcomes.append(.failed("the login name \(row.superAdmin.loginName) is already in use"))
-                    continue
+                    return .failed("the login name \(row.superAdmin.loginName) is already in use")
                 }
-                let orgID = try await Self.insertReturningID(
-                    sql,
-                    """
-                    INSERT INTO organizations (name, name_key, rotation_policy, created_at)
-                    VALUES (\(bind: row.name), \(bind: row.name.lowercased()), 'end', \(bind: at.millis))
-                    ON CONFLICT (name) DO NOTHING RETURNING id
-                    """,
-                    conflict: "an organization named \(row.name) was created meanwhile")
-                let roleID = try await Self.insertRole(sql, Role.superAdmin(orgID: orgID))
-                _ = try await Self.insertRole(sql, Role.readOnlyAdmin(orgID: orgID))
-                let admin = Admin(
-                    id: 0, orgID: orgID, loginName: row.superAdmin.loginName, userName: row.superAdmin.userName,
-                    email: row.superAdmin.email, roleID: roleID, passwordHash: row.superAdmin.passwordHash, createdAt: at)
-                _ = try await Self.insertAdmin(sql, admin)
-                _ = try await Self.insertKey(sql, orgID: orgID, sealed: try sealKey(orgID, row.key), actor: actor, at: at)
-                try await Self.insertAudit(
-                    sql,
-                    AuditEvent(
-                        orgID: orgID, at: at, actor: actor, action: "org.provisioned",
-                        detail: "organization \(row.name) with admin \(row.superAdmin.loginName) and its API key, imported"))
-                outcomes.append(.created(orgID: orgID))
+                return nil
             }
-            return outcomes
+            let fresh = rows.indices.filter { outcomes[$0] == nil }
+            // A few multi-row statements per batch (organizations, roles, admins, keys, audit events) rather than six
+            // statements per organization: on PostgreSQL each statement is a round trip.
+            for chunk in stride(from: 0, to: fresh.count, by: Self.importChunk) {
+                let indices = Array(fresh[chunk..<min(fresh.count, chunk + Self.importChunk)])
+                let ids = try await Self.insertOrganizations(sql, indices.map { rows[$0] }, at: at)
+                for (index, id) in zip(indices, ids) { outcomes[index] = .created(orgID: id) }
+                let superRoles = try await Self.insertStandardRoles(sql, orgIDs: ids)
+                try await Self.insertRows(
+                    sql, table: "admins",
+                    columns: ["org_id", "login_name", "login_key", "user_name", "email", "role_id", "password_hash", "disabled", "created_at"],
+                    rows: zip(indices, ids).map { index, id in
+                        let admin = rows[index].superAdmin
+                        return [
+                            id, admin.loginName, admin.loginName.lowercased(), admin.userName, admin.email, superRoles[id] ?? 0,
+                            admin.passwordHash, 0, at.millis,
+                        ]
+                    },
+                    conflict: "(login_key)", expecting: ids.count)
+                try await Self.insertRows(
+                    sql, table: "api_keys",
+                    columns: [
+                        "org_id", "sealed_value", "version", "enabled", "modified_by_kind", "modified_by_id", "modified_by_name", "modified_at",
+                    ],
+                    rows: try zip(indices, ids).map { index, id in
+                        [id, try sealKey(id, rows[index].key), Int64(1), 1, actor.kind, actor.adminID, actor.name, at.millis]
+                    },
+                    conflict: "(org_id)", expecting: ids.count)
+                try await Self.insertRows(
+                    sql, table: "audit_events", columns: ["org_id", "at", "actor_kind", "actor_id", "actor_name", "action", "detail"],
+                    rows: zip(indices, ids).map { index, id in
+                        let row = rows[index]
+                        return [
+                            id, at.millis, actor.kind, actor.adminID, actor.name, "org.provisioned",
+                            "organization \(row.name) with admin \(row.superAdmin.loginName) and its API key, imported",
+                        ]
+                    },
+                    conflict: nil, expecting: ids.count)
+            }
+            return outcomes.map { $0 ?? .failed("not imported") }
         }
+    }
+
+    /// Organizations per multi-row statement (admins take 9 binds each: 1,800, well inside both databases' limits).
+    static let importChunk = 200
+
+    /// Inserts organizations and returns their ids in the rows' order (matched by name: `RETURNING` order is not
+    /// promised). A name taken meanwhile by another writer makes the whole batch fail with a conflict.
+    static func insertOrganizations(_ sql: any SQLDatabase, _ rows: [NewOrganization], at: Date) async throws -> [Int64] {
+        let returned = try await insertRows(
+            sql, table: "organizations", columns: ["name", "name_key", "rotation_policy", "created_at"],
+            rows: rows.map { [$0.name, $0.name.lowercased(), "end", at.millis] }, conflict: "(name)", expecting: rows.count,
+            returning: "id, name")
+        var ids: [String: Int64] = [:]
+        for row in returned { ids[try row.decode(column: "name", as: String.self)] = try row.decode(column: "id", as: Int64.self) }
+        return try rows.map { row in
+            guard let id = ids[row.name] else { throw KeygateError.conflict("an organization named \(row.name) was created meanwhile") }
+            return id
+        }
+    }
+
+    /// Inserts each organization's Super Admin and Read Only Admin roles; returns the Super Admin role id by organization.
+    static func insertStandardRoles(_ sql: any SQLDatabase, orgIDs: [Int64]) async throws -> [Int64: Int64] {
+        let roles = orgIDs.flatMap { [Role.superAdmin(orgID: $0), Role.readOnlyAdmin(orgID: $0)] }
+        let returned = try await insertRows(
+            sql, table: "roles", columns: ["org_id", "name", "rank", "role_type", "permissions", "is_non_editable", "is_auditor"],
+            rows: roles.map { role in
+                [
+                    role.orgID, role.name, role.rank, role.roleType, encodePermissions(role.featurePermissions), role.isNonEditable ? 1 : 0,
+                    role.isAuditor ? 1 : 0,
+                ]
+            },
+            conflict: "(org_id, name)", expecting: roles.count, returning: "id, org_id, name")
+        var superRoles: [Int64: Int64] = [:]
+        for row in returned where try row.decode(column: "name", as: String.self) == Role.superAdmin(orgID: 0).name {
+            superRoles[try row.decode(column: "org_id", as: Int64.self)] = try row.decode(column: "id", as: Int64.self)
+        }
+        return superRoles
+    }
+
+    /// One `INSERT … VALUES (…), (…) [ON CONFLICT conflict DO NOTHING] RETURNING …` for `rows`; fewer rows back than
+    /// `expecting` (a conflict) fails with ``KeygateError/conflict(_:)``, which rolls the batch back.
+    @discardableResult
+    static func insertRows(
+        _ sql: any SQLDatabase, table: String, columns: [String], rows: [[(any Encodable & Sendable)?]], conflict: String?,
+        expecting: Int, returning: String = "1 AS one"
+    ) async throws -> [any SQLRow] {
+        guard !rows.isEmpty else { return [] }
+        var statement = SQLQueryString("INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES ")
+        for (r, row) in rows.enumerated() {
+            statement = statement + (r == 0 ? "(" : ", (")
+            for (c, value) in row.enumerated() {
+                if c > 0 { statement = statement + ", " }
+                if let value { statement = statement + "\(bind: value)" } else { statement = statement + "NULL" }
+            }
+            statement = statement + ")"
+        }
+        if let conflict { statement = statement + SQLQueryString(" ON CONFLICT \(conflict) DO NOTHING") }
+        statement = statement + SQLQueryString(" RETURNING \(returning)")
+        let returned = try await sql.raw(statement).all()
+        guard returned.count == expecting else { throw KeygateError.conflict("another writer created some of these rows meanwhile") }
+        return returned
     }
 
     /// The values of `column AS v` among `values` (`query` ends with `IN `).

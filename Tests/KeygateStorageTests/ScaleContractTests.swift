@@ -72,6 +72,38 @@ struct ScaleContractTests {
         }
     }
 
+    @Test(
+        "two imports of the same rows at once: every organization exactly once and whole; a batch that lost a race fails whole",
+        arguments: Backend.available)
+    func concurrentImports(_ backend: Backend) async throws {
+        try await withStore(backend) { db, store in
+            let rows = (0..<300).map { i in
+                NewOrganization(
+                    name: "Race \(i)", superAdmin: NewAdmin(loginName: "race\(i)", userName: "r", email: "", passwordHash: "h"),
+                    key: APIKeyValue.generate())
+            }
+            @Sendable func attempt() async -> [OrganizationImportOutcome]? {
+                try? await store.importOrganizations(rows, sealKey: { id, _ in "sealed-\(id)" }, operator: "ops", at: t0)
+            }
+            async let first = attempt()
+            async let second = attempt()
+            let results = await [first, second]
+            // Whoever lost (if their checks ran before the winner committed) failed whole; running it again skips all.
+            let again = try await store.importOrganizations(rows, sealKey: { id, _ in "sealed-\(id)" }, operator: "ops", at: t0)
+            #expect(again.allSatisfy { $0 == .existing })
+            #expect(results.contains { $0 != nil }, "at least one import went through")
+            let counts = try await db.read { sql in
+                (
+                    try await SQLKeygateStore.count(sql, "SELECT COUNT(*) AS n FROM organizations"),
+                    try await SQLKeygateStore.count(sql, "SELECT COUNT(*) AS n FROM admins"),
+                    try await SQLKeygateStore.count(sql, "SELECT COUNT(*) AS n FROM api_keys"),
+                    try await SQLKeygateStore.count(sql, "SELECT COUNT(*) AS n FROM roles")
+                )
+            }
+            #expect(counts == (300, 300, 300, 600))
+        }
+    }
+
     @Test("housekeeping deletes expired sessions and replay digests in batches until none is left", arguments: Backend.available)
     func housekeepingBatches(_ backend: Backend) async throws {
         try await withStore(backend) { db, store in
