@@ -14,7 +14,9 @@
 ///
 /// Why the first row is safe: a new row cannot be in any cache; housekeeping deletes only sessions that every
 /// cached copy already refuses (a cached last-seen time is never newer than the stored one, and a refusal from
-/// memory is always checked against the database).
+/// memory is always checked against the database). A login also writes the key's Last Used time, which a cached
+/// snapshot's key carries stale: nothing answered from a snapshot shows it (the API's key object has no such
+/// field; the portal reads the key from the database).
 public enum ChangeScope: Sendable, Hashable {
     /// No cached snapshot can depend on it; not announced at all.
     case nothing

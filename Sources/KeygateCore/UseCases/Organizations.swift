@@ -55,7 +55,7 @@ extension Keygate {
 
     /// The console counts matches up to this many: beyond it the list says "more than", and the operator searches.
     /// A count is an index scan; capped, a page costs the same at a thousand organizations or a million.
-    public static let countCap = 10_000
+    public static let countCap = 1_000
 
     /// The organizations whose name starts with `search` (case-insensitively; all when empty), `pageSize` per page.
     ///

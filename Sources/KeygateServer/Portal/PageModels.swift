@@ -290,7 +290,7 @@ struct ConsoleSignInPage: PageModel {
 struct ConsoleOrganizationsPage: PageModel {
     var chrome: ConsoleChrome
     var title = "Organizations"
-    /// How many match: a number, or "More than 10,000" when the count stopped at its cap.
+    /// How many match: a number, or "More than 1,000" when the count stopped at its cap.
     var count: String
     var q: String
     var page: Int
