@@ -49,10 +49,14 @@ def keygate(database, extra_env=None):
     return banner
 
 
+def psql():
+    """The psql binary (Debian keeps it out of PATH in /usr/lib/postgresql/N/bin)."""
+    return shutil.which("psql") or sorted(__import__("glob").glob("/usr/lib/postgresql/*/bin/psql"))[-1]
+
+
 def pg_database():
     name = "kg_bench_" + uuid.uuid4().hex[:10]
-    psql = shutil.which("psql") or sorted(__import__("glob").glob("/usr/lib/postgresql/*/bin/psql"))[-1]
-    subprocess.run([psql, PG, "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    subprocess.run([psql(), PG, "-q", "-c", f"CREATE DATABASE {name}"], check=True, capture_output=True)
     return urllib.parse.urlunsplit(urllib.parse.urlsplit(PG)._replace(path="/" + name))
 
 

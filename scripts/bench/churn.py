@@ -51,10 +51,6 @@ def provision(database):
     return orgs
 
 
-def psql():
-    return shutil.which("psql") or sorted(__import__("glob").glob("/usr/lib/postgresql/*/bin/psql"))[-1]
-
-
 def call(method, url, session=None, body=None):
     headers = {"Content-Type": "application/json"}
     if session:

@@ -36,10 +36,6 @@ PASSWORD = "Scale!passw0rd"
 LIVE = 300
 
 
-def psql():
-    return shutil.which("psql") or sorted(__import__("glob").glob("/usr/lib/postgresql/*/bin/psql"))[-1]
-
-
 def key_of(i):
     return f"Sk{i:010d}"
 

@@ -12,7 +12,8 @@ import Synchronization
 ///   `COMMIT` and before the change is answered, and a snapshot read before an invalidation that affects it is
 ///   never stored after it (the ``generation`` guard).
 /// - **changes made by another instance or the CLI**: the time their announcement takes to arrive (PostgreSQL
-///   `NOTIFY`, or the SQLite change counter's poll interval), measured by `scripts/bench/run`.
+///   `NOTIFY`, or the SQLite change log's poll interval), measured by `scripts/bench/run`; and never more than
+///   ``maxAge`` (2 s), the bound the README states.
 /// - **if announcements stop arriving** (the watcher lost its connection): none, because the watcher
 ///   ``suspend()``s the cache until it listens again, and a suspended cache serves nothing.
 /// - **as a backstop**: ``maxAge``, after which an entry is read again whatever happened.

@@ -35,7 +35,7 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
     public let dialectName = "sqlite"
     public let changes = ChangeFeed()
     public let announcesChanges = true
-    /// How often ``watchChanges()`` reads the change counter: the bound on how long a server's session cache can
+    /// How often ``watchChanges()`` reads the change log: the usual bound on how long a server's session cache can
     /// miss another process's change.
     public static let pollInterval: Duration = .milliseconds(20)
     /// How often the checkpointer folds the WAL into the database file.
