@@ -113,7 +113,8 @@ extension SQLKeygateStore {
         expecting: Int, returning: String = "1 AS one"
     ) async throws -> [any SQLRow] {
         guard !rows.isEmpty else { return [] }
-        var statement = SQLQueryString("INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES ")
+        // Table, column and clause names are this file's constants, never input.
+        var statement: SQLQueryString = "INSERT INTO \(unsafeRaw: table) (\(unsafeRaw: columns.joined(separator: ", "))) VALUES "
         for (r, row) in rows.enumerated() {
             statement = statement + (r == 0 ? "(" : ", (")
             for (c, value) in row.enumerated() {
@@ -122,8 +123,8 @@ extension SQLKeygateStore {
             }
             statement = statement + ")"
         }
-        if let conflict { statement = statement + SQLQueryString(" ON CONFLICT \(conflict) DO NOTHING") }
-        statement = statement + SQLQueryString(" RETURNING \(returning)")
+        if let conflict { statement = statement + " ON CONFLICT \(unsafeRaw: conflict) DO NOTHING" }
+        statement = statement + " RETURNING \(unsafeRaw: returning)"
         let returned = try await sql.raw(statement).all()
         guard returned.count == expecting else { throw KeygateError.conflict("another writer created some of these rows meanwhile") }
         return returned
