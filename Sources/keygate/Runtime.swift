@@ -38,6 +38,7 @@ struct CommonOptions: ParsableArguments {
 /// | `session.ztwIdleSeconds`, `session.ziaIdleSeconds` | `1800`, `300` |
 /// | `session.cache` | `true` (serve only): keep session snapshots in memory, invalidated by announced changes where they happen |
 /// | `session.cacheSize` | `10000` sessions per instance (about 2 KB each) |
+/// | `housekeeping.intervalSeconds` | `60` (serve only): how often expired sessions, digests and counters are deleted |
 /// | `login.timestampWindowSeconds` | `7200` |
 /// | `portal.idleSeconds` | `1800`: browser sessions of the admin portal and the provider console |
 /// | `login.maxFailuresPerPair`, `login.maxFailuresPerAddress`, `login.maxFailuresPerName`, `login.lockoutSeconds`, `login.familiarDays` | `5`, `20`, `20`, `900`, `30` (see ``LoginThrottle``) |

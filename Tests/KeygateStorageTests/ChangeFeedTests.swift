@@ -54,6 +54,28 @@ func withWatcher(_ db: any DatabaseHandle, retry: Duration = .milliseconds(50), 
     _ = await watcher.result
 }
 
+/// Two processes' views of one new database (a server and a CLI), closed and removed after `body` whatever happens.
+func withTwoProcesses(
+    _ backend: Backend,
+    _ body: (_ server: any DatabaseHandle, _ serverStore: SQLKeygateStore, _ cli: any DatabaseHandle, _ cliStore: SQLKeygateStore) async throws ->
+        Void
+) async throws {
+    let (url, cleanup) = try await backend.create()
+    let (server, serverStore) = try await Storage.open(url: url, logger: Logger.quiet("server"))
+    let (cli, cliStore) = try await Storage.open(url: url, logger: Logger.quiet("cli"))
+    do {
+        try await body(server, serverStore, cli, cliStore)
+    } catch {
+        try? await server.shutdown()
+        try? await cli.shutdown()
+        await cleanup()
+        throw error
+    }
+    try await server.shutdown()
+    try await cli.shutdown()
+    await cleanup()
+}
+
 @Suite("Change announcements")
 struct ChangeFeedTests {
     static var sharedBackends: [Backend] { Backend.available.filter { $0 != .sqliteMemory } }
@@ -62,12 +84,9 @@ struct ChangeFeedTests {
         "announcing writes reach this process at once and another process's watcher with their scope; logins, last-seen and counter writes announce nothing",
         arguments: sharedBackends)
     func announcements(_ backend: Backend) async throws {
-        let (url, cleanup) = try await backend.create()
-        let (server, serverStore) = try await Storage.open(url: url, logger: Logger.quiet("server"))
-        let (cli, cliStore) = try await Storage.open(url: url, logger: Logger.quiet("cli"))
-        let heard = EventLog(server.changes)
-        let local = EventLog(cli.changes)
-        do {
+        try await withTwoProcesses(backend) { server, serverStore, cli, cliStore in
+            let heard = EventLog(server.changes)
+            let local = EventLog(cli.changes)
             let org = try await provision(cliStore)
             try await withWatcher(server) {
                 #expect(try await heard.wait(for: .listening))
@@ -102,15 +121,7 @@ struct ChangeFeedTests {
                 #expect(heard.changes.last == .session(tokenHash: "t"), "the server's own write is announced to itself at once")
             }
             #expect(heard.all.last == .lost, "a stopped watcher leaves the cache suspended")
-        } catch {
-            try? await server.shutdown()
-            try? await cli.shutdown()
-            await cleanup()
-            throw error
         }
-        try await server.shutdown()
-        try await cli.shutdown()
-        await cleanup()
     }
 
     @Test(

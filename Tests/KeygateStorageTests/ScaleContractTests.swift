@@ -131,11 +131,8 @@ struct ScaleContractTests {
 
     @Test("SQLite: a server that finds a gap in the change log (rows pruned before it read them) invalidates everything")
     func changeLogGap() async throws {
-        let (url, cleanup) = try await Backend.sqliteFile.create()
-        let (server, _) = try await Storage.open(url: url, logger: Logger.quiet("server"))
-        let (cli, _) = try await Storage.open(url: url, logger: Logger.quiet("cli"))
-        let heard = EventLog(server.changes)
-        do {
+        try await withTwoProcesses(.sqliteFile) { server, _, cli, _ in
+            let heard = EventLog(server.changes)
             try await withWatcher(server) {
                 #expect(try await heard.wait(for: .listening))
                 try await cli.transaction(announcing: .organization(id: 1)) { _ in }
@@ -150,14 +147,6 @@ struct ScaleContractTests {
                 #expect(try await heard.waitForChanges(2))
                 #expect(heard.changes.last == .everything)
             }
-        } catch {
-            try? await server.shutdown()
-            try? await cli.shutdown()
-            await cleanup()
-            throw error
         }
-        try await server.shutdown()
-        try await cli.shutdown()
-        await cleanup()
     }
 }
