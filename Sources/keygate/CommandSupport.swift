@@ -10,9 +10,17 @@ func readPasswordFromStdin() throws -> String {
     return line
 }
 
+/// A setup problem the operator must fix (a missing database or master key): printed as one `Error:` line, exit
+/// status 1, without the usage text a `ValidationError` adds (the command line itself was fine).
+struct OperatorError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// Runs `body` with an opened runtime and turns domain errors into a clear message and exit code 1.
-func withRuntime(_ common: CommonOptions, _ body: (Runtime) async throws -> Void) async throws {
-    let runtime = try await Runtime.open(common)
+/// - Parameter creates: whether the command may create a new database and master key (``Runtime/open``).
+func withRuntime(_ common: CommonOptions, creates: Bool = false, _ body: (Runtime) async throws -> Void) async throws {
+    let runtime = try await Runtime.open(common, creates: creates)
     do {
         try await body(runtime)
         await runtime.close()

@@ -77,30 +77,41 @@ struct Runtime {
     ///   - sessionCache: whether to keep session snapshots in memory when `session.cache` allows it (the server does;
     ///     one-shot CLI commands do not).
     ///   - server: the HTTP settings (the server's; commands take the defaults, which they do not use).
+    ///   - creates: whether this command may create a new SQLite database and its master key (`serve` and `migrate`
+    ///     only, and they say so). Every other command refuses a database or a master key that is not there: a typo
+    ///     in `--database` must not leave an empty database and a new key behind.
     static func open(
         _ options: CommonOptions, extraFlags: [String: ConfigContent] = [:], label: String = "keygate", sessionCache: Bool = false,
-        server: (ConfigReader) throws -> ServerSettings = { _ in ServerSettings() }
+        creates: Bool = false, server: (ConfigReader) throws -> ServerSettings = { _ in ServerSettings() }
     ) async throws -> Runtime {
         var flags = extraFlags
         if let database = options.database { flags["database"] = .string(database) }
         if let file = options.masterKeyFile { flags["masterKeyFile"] = .string(file) }
         let config = configReader(flags: flags)
         let logger = makeLogger(config, label: label)
-        let configuration = try configuration(config, server: try server(config), logger: logger)
+        let database = config.string(forKey: "database", default: defaultDatabase)
+        let newFile = sqlitePath(database).map { !FileManager.default.fileExists(atPath: $0) } ?? false
+        if newFile && !creates {
+            throw OperatorError(
+                "there is no Keygate database at \(sqlitePath(database) ?? database): check --database (or KEYGATE_DATABASE); "
+                    + "`keygate serve` or `keygate migrate` creates a new one")
+        }
+        let configuration = try configuration(config, server: try server(config), creates: creates, logger: logger)
         let system: KeygateSystem
         do {
             system = try await KeygateSystem.open(configuration, logger: logger, serving: sessionCache)
         } catch KeygateError.invalidInput(let message) {
             throw ValidationError(message)
         }
+        if newFile { logger.notice("created a new database", metadata: ["file": "\(sqlitePath(database) ?? database)"]) }
         return Runtime(config: config, logger: logger, system: system, databasePath: Storage.redacted(configuration.database))
     }
 
     /// The configuration value from flags, environment and defaults (the keys are listed above).
-    static func configuration(_ config: ConfigReader, server: ServerSettings, logger: Logger) throws -> KeygateConfiguration {
-        let database = config.string(forKey: "database", default: "./keygate-data/keygate.sqlite")
+    static func configuration(_ config: ConfigReader, server: ServerSettings, creates: Bool, logger: Logger) throws -> KeygateConfiguration {
+        let database = config.string(forKey: "database", default: defaultDatabase)
         return KeygateConfiguration(
-            database: database, masterKey: try loadMasterKey(config, database: database, logger: logger),
+            database: database, masterKey: try loadMasterKey(config, database: database, creates: creates, logger: logger),
             bcryptCost: config.int(forKey: "security.bcryptCost", default: 12),
             session: SessionSettings(
                 ztwIdle: TimeInterval(config.int(forKey: "session.ztwIdleSeconds", default: 1800)),
@@ -120,26 +131,45 @@ struct Runtime {
             sharedRateCounters: config.bool(forKey: "ratelimit.shared"), server: server)
     }
 
-    /// The master key: `KEYGATE_MASTER_KEY`, else the key file, else `<database dir>/master.key`, created with a
-    /// fresh random key (mode 0600) the first time, with a log line saying where. The key never appears in logs.
-    static func loadMasterKey(_ config: ConfigReader, database: String, logger: Logger) throws -> [UInt8] {
+    /// The database when none is given.
+    static let defaultDatabase = "./keygate-data/keygate.sqlite"
+
+    /// The file of a SQLite database (`sqlite://` and `sqlite:` prefixes dropped); nil for PostgreSQL and `:memory:`.
+    static func sqlitePath(_ database: String) -> String? {
+        guard database != ":memory:", !database.hasPrefix("postgres") else { return nil }
+        var path = database
+        for prefix in ["sqlite://", "sqlite:"] where path.hasPrefix(prefix) { path = String(path.dropFirst(prefix.count)) }
+        return path
+    }
+
+    /// The master key: `KEYGATE_MASTER_KEY`, else the key file, else `<database dir>/master.key`. Only a command that
+    /// `creates` (serve, migrate) on SQLite makes a new one when there is none (mode 0600, with a log line saying where);
+    /// every other command, and every PostgreSQL deployment, refuses to start without it: instances sharing a database
+    /// must share one key, so none may invent its own. The key never appears in logs.
+    static func loadMasterKey(_ config: ConfigReader, database: String, creates: Bool, logger: Logger) throws -> [UInt8] {
         if let inline = config.string(forKey: "masterKey", isSecret: true) {
             return try KeyCipher.parseMasterKey(inline)
         }
-        let defaultFile: String
-        if database == ":memory:" || database.hasPrefix("postgres") {
-            defaultFile = "./keygate-data/master.key"
-        } else {
-            var path = database
-            for prefix in ["sqlite://", "sqlite:"] where path.hasPrefix(prefix) { path = String(path.dropFirst(prefix.count)) }
-            defaultFile = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("master.key").path
-        }
+        let defaultFile =
+            sqlitePath(database).map { URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("master.key").path }
+            ?? "./keygate-data/master.key"
         let file = config.string(forKey: "masterKeyFile", default: defaultFile)
         if let text = try? String(contentsOfFile: file, encoding: .utf8) {
             return try KeyCipher.parseMasterKey(text)
         }
         guard !FileManager.default.fileExists(atPath: file) else {
             throw ValidationError("cannot read the master key file \(file)")
+        }
+        if database.hasPrefix("postgres") {
+            throw OperatorError(
+                "no master key at \(file): instances sharing a PostgreSQL database must share one key, so Keygate never makes "
+                    + "one for PostgreSQL. Create it once (`openssl rand -hex 32 > master.key`, mode 0600) and give every instance "
+                    + "and command the same file (--master-key-file or KEYGATE_MASTER_KEY_FILE)")
+        }
+        guard creates || database == ":memory:" else {
+            throw OperatorError(
+                "no master key at \(file): give the one this database was created with (--master-key-file, "
+                    + "KEYGATE_MASTER_KEY_FILE or KEYGATE_MASTER_KEY)")
         }
         let directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

@@ -26,7 +26,7 @@ struct Serve: AsyncParsableCommand {
         if let port { flags["port"] = .int(port) }
         if let tlsCert { flags["tls.cert"] = .string(tlsCert) }
         if let tlsKey { flags["tls.key"] = .string(tlsKey) }
-        let runtime = try await Runtime.open(common, extraFlags: flags, sessionCache: true, server: Self.serverSettings)
+        let runtime = try await Runtime.open(common, extraFlags: flags, sessionCache: true, creates: true, server: Self.serverSettings)
         let config = runtime.config
         let settings = runtime.system.settings
         let keygate = runtime.keygate
@@ -130,7 +130,7 @@ struct Migrate: AsyncParsableCommand {
 
     /// Opening the runtime migrates; this reports where the schema now stands.
     func run() async throws {
-        try await withRuntime(common) { runtime in
+        try await withRuntime(common, creates: true) { runtime in
             Output.emit(common.json, ["database": runtime.databasePath, "schemaVersion": "\(Migrations.latestVersion)"]) {
                 "database \(runtime.databasePath) is at schema version \(Migrations.latestVersion)"
             }

@@ -1,5 +1,6 @@
 """The operator CLI against the database the running server uses."""
 
+import os
 import subprocess
 
 from conftest import keygate_binary
@@ -42,3 +43,49 @@ def test_cli_admin_lifecycle_and_rotation_policy(keygate, org):
     assert listed["rotationPolicy"] == "grace:300" and listed["admins"] == 2
     regenerated = keygate.cli("key", "regenerate", "--org", org["name"])
     assert regenerated["key"] != org["api_key"] and regenerated["lastModifiedBy"].startswith("provider:")
+
+
+def operator(tmp_path, *args, env=None):
+    """The CLI as a new operator runs it: from an empty folder, without the test server's settings."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KEYGATE_")}
+    return subprocess.run([keygate_binary(), *args], capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                          env=dict(clean, **(env or {})))
+
+
+def test_a_typo_in_the_database_path_creates_nothing(tmp_path):
+    result = operator(tmp_path, "org", "list", "--database", str(tmp_path / "a" / "typo.sqlite"))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"Error: there is no Keygate database at {tmp_path}/a/typo.sqlite: check --database (or KEYGATE_DATABASE); "
+        "`keygate serve` or `keygate migrate` creates a new one"]
+    assert list(tmp_path.iterdir()) == [], "no database, directory or master key was created"
+
+
+def test_an_unreachable_postgresql_is_one_line_and_leaves_no_master_key_behind(tmp_path):
+    key = tmp_path / "master.key"
+    key.write_text("ab" * 32 + "\n")
+    url = "postgres://keygate:s3cret@127.0.0.1:1/keygate?connectTimeout=2"
+    result = operator(tmp_path, "org", "list", "--database", url, "--master-key-file", str(key))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: cannot reach the database: postgres://keygate:***@127.0.0.1:1/keygate: no answer within 2 s"]
+    # Without a key: PostgreSQL deployments never get one made for them, by any command.
+    for command in (["org", "list"], ["migrate"], ["serve", "--port", "0"]):
+        result = operator(tmp_path, *command, "--database", url)
+        assert result.returncode == 1, command
+        assert "no master key at ./keygate-data/master.key" in result.stderr and "never makes one for PostgreSQL" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["master.key"]
+
+
+def test_only_migrate_and_serve_create_a_database_and_say_so(tmp_path):
+    database = tmp_path / "new" / "keygate.sqlite"
+    refused = operator(tmp_path, "admin", "list", "--org", "x", "--database", str(database))
+    assert refused.returncode == 1 and not (tmp_path / "new").exists()
+    created = operator(tmp_path, "migrate", "--database", str(database))
+    assert created.returncode == 0, created.stderr
+    assert "created a new database" in created.stderr and "generated a new master key" in created.stderr
+    assert database.exists() and (tmp_path / "new" / "master.key").exists()
+    # Another master key than the one it was created with is refused; the right one (found next to it) works.
+    wrong = operator(tmp_path, "org", "list", "--database", str(database), "--master-key-file", str(tmp_path / "none.key"))
+    assert wrong.returncode == 1 and "no master key at" in wrong.stderr and not (tmp_path / "none.key").exists()
+    assert operator(tmp_path, "org", "list", "--database", str(database), "--json").returncode == 0

@@ -10,6 +10,10 @@ from conftest import keygate_binary
 
 def cli(tmp_path, database, *args, stdin=None, check=True):
     env = dict(os.environ, KEYGATE_SECURITY_BCRYPT_COST="4", KEYGATE_MASTER_KEY_FILE=str(tmp_path / f"{os.path.basename(database)}.key"))
+    if not (tmp_path / database).exists():
+        # As an operator does on a new server: only `migrate` (or `serve`) creates a database and its master key.
+        subprocess.run([keygate_binary(), "migrate", "--database", str(tmp_path / database)], env=env, check=True,
+                       capture_output=True, timeout=120)
     result = subprocess.run([keygate_binary(), *args, "--database", str(tmp_path / database)], input=stdin, capture_output=True,
                             text=True, env=env, timeout=300)
     if check:
@@ -85,6 +89,8 @@ def test_an_interrupted_import_leaves_whole_batches_and_a_rerun_resumes(tmp_path
         for i in range(total):
             f.write(json.dumps({"organization": f"Bulk {i:05d}", "login": f"bulk{i}", "passwordHash": bcrypt}) + "\n")
     env = dict(os.environ, KEYGATE_MASTER_KEY_FILE=str(tmp_path / "b.sqlite.key"))
+    subprocess.run([keygate_binary(), "migrate", "--database", str(tmp_path / "b.sqlite")], env=env, check=True,
+                   capture_output=True, timeout=120)
     process = subprocess.Popen([keygate_binary(), "org", "import", str(tmp_path / "big.jsonl"), "--batch", "100",
                                 "--database", str(tmp_path / "b.sqlite")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                text=True, env=env)

@@ -298,6 +298,8 @@ def test_migrate_data_moves_an_embedded_sqlite_deployment_into_postgresql(cluste
     sqlite = str(tmp_path / "embedded.sqlite")
     run = lambda *args, stdin=None: subprocess.run(  # noqa: E731
         [keygate_binary(), *args], input=stdin, capture_output=True, text=True, env=cluster.env, timeout=120)
+    # Only `migrate` (or `serve`) creates a database; then the provider provisions into it.
+    assert run("migrate", "--database", sqlite, "--master-key-file", cluster.master_key).returncode == 0
     created = run("org", "create", "Solo", "--admin", "root", "--password-stdin", "--database", sqlite,
                   "--master-key-file", cluster.master_key, "--json", stdin="Multi!passw0rd\n")
     assert created.returncode == 0, created.stderr

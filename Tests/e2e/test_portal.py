@@ -59,8 +59,19 @@ def driver():
 
 
 def wait(d, condition, timeout=10):
-    # A condition may read an element of the page that is being replaced: try again rather than fail.
-    return WebDriverWait(d, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(condition)
+    # A condition may read an element of the page that is being replaced: try again rather than fail (chromedriver
+    # reports a replaced node as stale, or as "Node ... does not belong to the document").
+    return WebDriverWait(d, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException,
+                                                         WebDriverException)).until(condition)
+
+
+def navigate(d, action):
+    """Runs `action` (a click or a submit that loads a new page) and waits until the page it started on is gone, so
+    that what the test reads next comes from the new page however long the server takes: the old page may hold the
+    very element the test waits for (a notice, an error, a status)."""
+    old = d.find_element(By.TAG_NAME, "html")
+    action()
+    wait(d, lambda _: _is_gone(old))
 
 
 def shot(d, name):
@@ -164,9 +175,10 @@ def test_edit_refuses_a_bad_value_then_a_good_one_ends_old_sessions_and_the_sdk_
     # The server checks too: send a bad value past the page's script (form.submit() fires no submit event).
     field.clear()
     field.send_keys("bad value!!!")
-    driver.execute_script("HTMLFormElement.prototype.submit.call(document.querySelector('#dialog-edit form'))")
-    error = wait(driver, EC.visibility_of_element_located((By.ID, "new-key-error")))
-    assert error.text == "API key must contain only the characters A-Z, a-z and 0-9."
+    navigate(driver, lambda: driver.execute_script(
+        "HTMLFormElement.prototype.submit.call(document.querySelector('#dialog-edit form'))"))
+    wait(driver, lambda d: d.find_element(By.ID, "new-key-error").text
+         == "API key must contain only the characters A-Z, a-z and 0-9.")
     assert driver.find_element(By.ID, "dialog-edit").is_displayed(), "the dialog is open again with the reason"
     shot(driver, "edit-refused")
     assert key_shown_by_cli(keygate, org) == org["api_key"], "a refused edit changes nothing"
@@ -177,7 +189,7 @@ def test_edit_refuses_a_bad_value_then_a_good_one_ends_old_sessions_and_the_sdk_
     field = driver.find_element(By.ID, "new-key")
     field.clear()
     field.send_keys(new_key)
-    driver.find_element(By.ID, "confirm-edit").click()
+    navigate(driver, driver.find_element(By.ID, "confirm-edit").click)
     done = wait(driver, EC.visibility_of_element_located((By.ID, "done")))
     assert "old key no longer works" in done.text and "1 live API session ended" in done.text
     assert key_shown_by_cli(keygate, org) == new_key
@@ -193,7 +205,7 @@ def test_edit_refuses_a_bad_value_then_a_good_one_ends_old_sessions_and_the_sdk_
 def test_regenerate_then_delete_then_add(keygate, org, driver):
     sign_in(driver, keygate.base, org["username"])
     dialog(driver, "regenerate")
-    driver.find_element(By.ID, "confirm-regenerate").click()
+    navigate(driver, driver.find_element(By.ID, "confirm-regenerate").click)
     wait(driver, EC.visibility_of_element_located((By.ID, "done")))
     regenerated = key_shown_by_cli(keygate, org)
     keygate.secrets.add(regenerated)
@@ -202,7 +214,7 @@ def test_regenerate_then_delete_then_add(keygate, org, driver):
 
     dialog(driver, "delete")
     shot(driver, "delete-dialog")
-    driver.find_element(By.ID, "confirm-delete").click()
+    navigate(driver, driver.find_element(By.ID, "confirm-delete").click)
     empty = wait(driver, EC.visibility_of_element_located((By.ID, "no-key")))
     assert "API access is off" in empty.text
     assert key_shown_by_cli(keygate, org) is None
@@ -211,7 +223,7 @@ def test_regenerate_then_delete_then_add(keygate, org, driver):
     dialog(driver, "add")
     driver.find_element(By.ID, "add-value").send_keys("Added0Again1")
     keygate.secrets.add("Added0Again1")
-    driver.find_element(By.ID, "confirm-add").click()
+    navigate(driver, driver.find_element(By.ID, "confirm-add").click)
     wait(driver, EC.visibility_of_element_located((By.ID, "done")))
     assert key_shown_by_cli(keygate, org) == "Added0Again1"
 
@@ -224,11 +236,11 @@ def test_the_column_choice_survives_sign_out_and_another_browser_profile(keygate
     for _ in range(3):
         status.find_element(By.CSS_SELECTOR, "[data-move=up]").click()
     shot(driver, "column-chooser")
-    driver.find_element(By.ID, "save-columns").click()
+    navigate(driver, driver.find_element(By.ID, "save-columns").click)
     wait(driver, EC.visibility_of_element_located((By.ID, "done")))
     expected = ["Status", "Key", "Last Modified By", "Last Modified On"]
     assert [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#key-table th")] == expected
-    driver.find_element(By.ID, "sign-out").click()
+    navigate(driver, driver.find_element(By.ID, "sign-out").click)
     wait(driver, EC.presence_of_element_located((By.ID, "loginName")))
 
     other = browser()  # a new profile: no cookies, no local storage
@@ -296,7 +308,7 @@ def test_each_account_adds_its_organization_and_one_key_is_applied_to_all(keygat
     field = driver.find_element(By.ID, "apply-value")
     field.send_keys("Shared0Key99")
     keygate.secrets.add("Shared0Key99")
-    driver.find_element(By.ID, "confirm-apply").click()
+    navigate(driver, driver.find_element(By.ID, "confirm-apply").click)
     rows = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "#apply-results tbody tr"))
     assert len(rows) == 2 and all(r.get_attribute("data-ok") == "true" for r in rows)
     shot(driver, "apply-results")
@@ -341,7 +353,7 @@ def test_provider_console_lists_creates_and_disables(keygate, org, driver):
     name = f"console-{int(time.time() * 1000)}"
     driver.find_element(By.ID, "org-name").send_keys(name)
     driver.find_element(By.ID, "org-admin").send_keys("boss")
-    driver.find_element(By.ID, "create-org").click()
+    navigate(driver, driver.find_element(By.ID, "create-org").click)
     key = wait(driver, EC.presence_of_element_located((By.ID, "created-key"))).text
     keygate.secrets.update({key, driver.find_element(By.ID, "created-password").text})
     assert key_shown_by_cli(keygate, {"name": name}) == key
@@ -351,13 +363,13 @@ def test_provider_console_lists_creates_and_disables(keygate, org, driver):
     driver.get(keygate.base + "/provider?q=" + urllib.parse.quote(org["name"]))
     wait(driver, EC.element_to_be_clickable((By.LINK_TEXT, org["name"]))).click()
     session = api_session(keygate, org, org["api_key"])
-    wait(driver, EC.element_to_be_clickable((By.ID, "disable-key"))).click()
+    navigate(driver, wait(driver, EC.element_to_be_clickable((By.ID, "disable-key"))).click)
     # The page before the click has a status too: wait for the answer's.
     wait(driver, lambda d: "Disabled" in d.find_element(By.ID, "key-status").text)
     wait(driver, lambda d: "key.disabled" in d.find_element(By.ID, "audit-table").text)
     assert api(keygate, "GET", "/apiKeys", session).status_code == 401
     shot(driver, "provider-organization")
-    wait(driver, EC.element_to_be_clickable((By.ID, "enable-key"))).click()
+    navigate(driver, wait(driver, EC.element_to_be_clickable((By.ID, "enable-key"))).click)
     wait(driver, lambda d: "Enabled" in d.find_element(By.ID, "key-status").text)
 
     # The CLI disables the operator: their open console session ends at the next page.

@@ -96,7 +96,11 @@ def q(values, p):
 
 
 def cli(database, *args, stdin=None, env=None):
-    """Runs the operator CLI on `database` with the benchmark's master key; returns its --json output parsed."""
+    """Runs the operator CLI on `database` with the benchmark's master key; returns its --json output parsed. A SQLite
+    database that does not exist yet is created first with `keygate migrate` (no other command creates one)."""
+    if not database.startswith("postgres") and not os.path.exists(database):
+        subprocess.run([os.path.join(BIN, "keygate"), "migrate", "--database", database, "--master-key-file", MASTER],
+                       capture_output=True, check=True)
     out = subprocess.run([os.path.join(BIN, "keygate"), *args, "--database", database, "--master-key-file", MASTER, "--json"],
                          input=stdin, capture_output=True, text=True, check=True, env=dict(os.environ, **(env or {})))
     return json.loads(out.stdout)

@@ -55,7 +55,11 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
         case "off": announces = false
         default: throw StorageError.unsupportedURL("changeNotify must be on or off")
         }
-        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The driver's own lines (each failed connection attempt, retried) only at debug level: an operator whose
+        // database is down gets one clear error from Keygate, not a screenful from the pool.
+        var driverLogger = logger
+        if logger.logLevel > .debug { driverLogger.logLevel = .critical }
+        let client = PostgresClient(configuration: configuration, backgroundLogger: driverLogger)
         let runner = Task { await client.run() }
         let handle = PostgresDatabaseHandle(client: client, runner: runner, announcesChanges: announces, logger: logger)
         do {
@@ -74,8 +78,11 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
             }
         } catch {
             try? await handle.shutdown()
-            if let error = error as? StorageError { throw error }
-            throw StorageError.unreachable("\(String(reflecting: error))")
+            logger.debug("cannot reach the database", metadata: ["error": "\(String(reflecting: error))"])
+            let place = Storage.redacted(url).split(separator: "?").first.map(String.init) ?? "the database"
+            if case .unreachable(let reason) = error as? StorageError { throw StorageError.unreachable("\(place): \(reason)") }
+            let reason = (error as? PSQLError)?.underlying.map { "\($0)" } ?? "\(error)"
+            throw StorageError.unreachable("\(place): \(reason)")
         }
         return handle
     }
