@@ -82,6 +82,7 @@ public struct ServerSettings: Sendable {
 public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<KeygateRequestContext> {
     let router = Router(context: KeygateRequestContext.self)
     let views = PortalViews()
+    router.add(middleware: RequestIDMiddleware())
     router.add(middleware: SecurityHeadersMiddleware(servesTLS: settings.servesTLS))
     router.add(middleware: APIErrorMiddleware())
     router.add(middleware: BrowserAreaErrorMiddleware(views: views))

@@ -48,6 +48,7 @@ struct CommonOptions: ParsableArguments {
 /// | `ratelimit.shared` | `true` on PostgreSQL, `false` on SQLite: count request limits in the database |
 /// | `ratelimit.<get|write|delete>.<perSecond|perMinute|perHour>` | from the preset |
 /// | `log.level` | `info` |
+/// | `log.format` | `text` (`json`: one JSON object per line) |
 struct Runtime {
     let config: ConfigReader
     let logger: Logger
@@ -65,8 +66,12 @@ struct Runtime {
         ])
     }
 
+    /// The process's logger: human-readable lines by default, one JSON object per line with `log.format=json`
+    /// (``JSONLogHandler``). Every other logger (each request's, the database driver's) derives from it.
     static func makeLogger(_ config: ConfigReader, label: String = "keygate") -> Logger {
-        var logger = Logger(label: label)
+        var logger =
+            config.string(forKey: "log.format", default: "text") == "json"
+            ? Logger(label: label, factory: { JSONLogHandler(label: $0) }) : Logger(label: label)
         logger.logLevel = Logger.Level(rawValue: config.string(forKey: "log.level", default: "info")) ?? .info
         return logger
     }

@@ -362,3 +362,24 @@ struct TrustedProxyTests {
         #expect(Storage.redacted("./keygate-data/keygate.sqlite") == "./keygate-data/keygate.sqlite")
     }
 }
+
+@Suite("Request ids")
+struct RequestIDTests {
+    @Test("every answer carries X-Request-Id: the caller's when well-formed, else 96 random bits in hex; errors too")
+    func requestIDs() async throws {
+        try await withServer { harness, client in
+            let kept = try await client.send(.get, "/health", headers: [.xRequestID: "lb-7f3a:2.b_c"])
+            #expect(kept.headers[.xRequestID] == "lb-7f3a:2.b_c")
+            for bad in ["", "has space", String(repeating: "a", count: 129), "semi;colon", "ümlaut"] {
+                let replaced = try await client.send(.get, "/health", headers: [.xRequestID: bad])
+                let id = try #require(replaced.headers[.xRequestID])
+                #expect(id != bad && id.count == 24 && id.allSatisfy(\.isHexDigit), "\(bad)")
+            }
+            let first = try await client.send(.get, "/api/v1/apiKeys")
+            let second = try await client.send(.get, "/api/v1/apiKeys")
+            #expect(first.status == .unauthorized && first.headers[.xRequestID]?.count == 24)
+            #expect(first.headers[.xRequestID] != second.headers[.xRequestID])
+            #expect(try await client.send(.get, "/no/such/route").headers[.xRequestID] != nil)
+        }
+    }
+}

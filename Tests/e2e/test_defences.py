@@ -34,7 +34,7 @@ class Server:
         fresh_window()
         self.dir = pathlib.Path(tempfile.mkdtemp(prefix="keygate-defences-"))
         self.database = str(self.dir / "data" / "keygate.sqlite")
-        self.env = dict(os.environ, **PASSWORD_ENV, **env)
+        self.env = dict(os.environ, **dict(PASSWORD_ENV, **env))
         self.log = self.dir / "server.log"
         self.process = subprocess.Popen([keygate_binary(), "serve", "--port", "0", "--json", "--database", self.database],
                                         stdout=subprocess.PIPE, stderr=open(self.log, "w"), text=True, env=self.env)
@@ -57,9 +57,14 @@ class Server:
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
+    def close_process(self):
+        """Stops the server, so its log is complete."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)
+
     def close(self):
-        self.process.terminate()
-        self.process.wait(timeout=20)
+        self.close_process()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
