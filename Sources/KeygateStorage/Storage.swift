@@ -11,9 +11,7 @@ public enum Storage {
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             handle = try await PostgresDatabaseHandle.open(url: url, logger: logger)
         } else {
-            var path = url
-            for prefix in ["sqlite://", "sqlite:"] where path.hasPrefix(prefix) { path = String(path.dropFirst(prefix.count)) }
-            guard !path.isEmpty else { throw StorageError.unsupportedURL(url) }
+            guard let path = sqlitePath(url), !path.isEmpty else { throw StorageError.unsupportedURL(url) }
             handle = try await SQLiteDatabaseHandle.open(path: path, logger: logger)
         }
         if migrate {
@@ -23,6 +21,14 @@ public enum Storage {
             }
         }
         return (handle, SQLKeygateStore(db: handle))
+    }
+
+    /// The SQLite path `url` names (`sqlite://` and `sqlite:` dropped; `:memory:` as is); nil for PostgreSQL.
+    public static func sqlitePath(_ url: String) -> String? {
+        guard !url.hasPrefix("postgres://"), !url.hasPrefix("postgresql://") else { return nil }
+        var path = url
+        for prefix in ["sqlite://", "sqlite:"] where path.hasPrefix(prefix) { path = String(path.dropFirst(prefix.count)) }
+        return path
     }
 
     /// `text` with the password of every `scheme://user:password@host` in it replaced by `***`: database URLs are

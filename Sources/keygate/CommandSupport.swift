@@ -29,7 +29,7 @@ func withRuntime(_ common: CommonOptions, creates: Bool = false, _ body: (Runtim
         if common.json {
             Output.printJSON(["error": "\(error)"])
         } else {
-            FileHandle.standardError.write(Data("error: \(describe(error))\n".utf8))
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
         }
         throw ExitCode(1)
     } catch {
@@ -37,8 +37,6 @@ func withRuntime(_ common: CommonOptions, creates: Bool = false, _ body: (Runtim
         throw error
     }
 }
-
-func describe(_ error: KeygateError) -> String { error.message }
 
 /// The operator's name in audit records: `$USER` at the console.
 var operatorName: String { "provider:" + (ProcessInfo.processInfo.environment["USER"] ?? "cli") }

@@ -24,7 +24,7 @@ struct MigrateData: AsyncParsableCommand {
     func validate() throws {
         guard (1...100_000).contains(batchSize) else { throw ValidationError("--batch-size must be 1-100000") }
         guard from != to else { throw ValidationError("--from and --to name the same database") }
-        if let path = Runtime.sqlitePath(from), !FileManager.default.fileExists(atPath: path) {
+        if let path = Runtime.sqliteFile(from), !FileManager.default.fileExists(atPath: path) {
             throw OperatorError("there is no Keygate database at \(path) (--from)")
         }
     }

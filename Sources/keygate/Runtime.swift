@@ -95,10 +95,10 @@ struct Runtime {
         let config = configReader(flags: flags)
         let logger = makeLogger(config, label: label)
         let database = config.string(forKey: "database", default: defaultDatabase)
-        let newFile = sqlitePath(database).map { !FileManager.default.fileExists(atPath: $0) } ?? false
+        let newFile = sqliteFile(database).map { !FileManager.default.fileExists(atPath: $0) } ?? false
         if newFile && !creates {
             throw OperatorError(
-                "there is no Keygate database at \(sqlitePath(database) ?? database): check --database (or KEYGATE_DATABASE); "
+                "there is no Keygate database at \(sqliteFile(database) ?? database): check --database (or KEYGATE_DATABASE); "
                     + "`keygate serve` or `keygate migrate` creates a new one")
         }
         let configuration = try configuration(config, server: try server(config), creates: creates, logger: logger)
@@ -108,7 +108,7 @@ struct Runtime {
         } catch KeygateError.invalidInput(let message) {
             throw ValidationError(message)
         }
-        if newFile { logger.notice("created a new database", metadata: ["file": "\(sqlitePath(database) ?? database)"]) }
+        if newFile { logger.notice("created a new database", metadata: ["file": "\(sqliteFile(database) ?? database)"]) }
         return Runtime(config: config, logger: logger, system: system, databasePath: Storage.redacted(configuration.database))
     }
 
@@ -139,12 +139,9 @@ struct Runtime {
     /// The database when none is given.
     static let defaultDatabase = "./keygate-data/keygate.sqlite"
 
-    /// The file of a SQLite database (`sqlite://` and `sqlite:` prefixes dropped); nil for PostgreSQL and `:memory:`.
-    static func sqlitePath(_ database: String) -> String? {
-        guard database != ":memory:", !database.hasPrefix("postgres") else { return nil }
-        var path = database
-        for prefix in ["sqlite://", "sqlite:"] where path.hasPrefix(prefix) { path = String(path.dropFirst(prefix.count)) }
-        return path
+    /// The file of a SQLite database; nil for PostgreSQL and `:memory:` (``Storage/sqlitePath(_:)``).
+    static func sqliteFile(_ database: String) -> String? {
+        Storage.sqlitePath(database).flatMap { $0 == ":memory:" ? nil : $0 }
     }
 
     /// The master key: `KEYGATE_MASTER_KEY`, else the key file, else `<database dir>/master.key`. Only a command that
@@ -156,7 +153,7 @@ struct Runtime {
             return try KeyCipher.parseMasterKey(inline)
         }
         let defaultFile =
-            sqlitePath(database).map { URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("master.key").path }
+            sqliteFile(database).map { URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("master.key").path }
             ?? "./keygate-data/master.key"
         let file = config.string(forKey: "masterKeyFile", default: defaultFile)
         if let text = try? String(contentsOfFile: file, encoding: .utf8) {

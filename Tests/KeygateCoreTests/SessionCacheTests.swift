@@ -35,7 +35,7 @@ struct SessionCacheTests {
     func unknownTokens() {
         let cache = SessionCache(maxEntries: 2)
         cache.markUnknown(tokenHash: "dead")
-        cache.invalidateAll()
+        cache.invalidate(.everything)
         cache.suspend()
         #expect(cache.isUnknown(tokenHash: "dead"), "no row now means no row ever: no announcement can change it")
         #expect(!cache.isUnknown(tokenHash: "other"))
@@ -50,7 +50,7 @@ struct SessionCacheTests {
         cache.resume()
         let before = cache.generation
         // The read is in flight when another transaction commits and clears the cache...
-        cache.invalidateAll()
+        cache.invalidate(.everything)
         // ...so what it read may be stale, and is dropped.
         cache.insert(snapshot("a"), generation: before, now: t0)
         #expect(cache.snapshot(tokenHash: "a", now: t0) == nil)
@@ -67,7 +67,7 @@ struct SessionCacheTests {
         let cache = SessionCache()
         cache.resume()
         for hash in ["a", "b"] { cache.insert(snapshot(hash), generation: cache.generation, now: t0) }
-        cache.invalidateAll()
+        cache.invalidate(.everything)
         #expect(cache.snapshot(tokenHash: "a", now: t0) == nil && cache.snapshot(tokenHash: "b", now: t0) == nil)
         cache.insert(snapshot("a"), generation: cache.generation, now: t0)
         cache.suspend()

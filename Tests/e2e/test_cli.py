@@ -1,5 +1,6 @@
 """The operator CLI against the database the running server uses."""
 
+import json
 import os
 import subprocess
 
@@ -89,3 +90,24 @@ def test_only_migrate_and_serve_create_a_database_and_say_so(tmp_path):
     wrong = operator(tmp_path, "org", "list", "--database", str(database), "--master-key-file", str(tmp_path / "none.key"))
     assert wrong.returncode == 1 and "no master key at" in wrong.stderr and not (tmp_path / "none.key").exists()
     assert operator(tmp_path, "org", "list", "--database", str(database), "--json").returncode == 0
+
+
+def test_housekeeping_deletes_expired_sessions_now(tmp_path):
+    """`keygate housekeeping` runs one pass: a session idle past its timeout is gone and counted, a live one stays."""
+    import sqlite3  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    database = tmp_path / "k.sqlite"
+    assert operator(tmp_path, "migrate", "--database", str(database)).returncode == 0
+    with sqlite3.connect(database) as db:
+        now = int(time.time() * 1000)
+        for token, seen in (("idle", now - 3 * 3600 * 1000), ("live", now)):
+            db.execute("INSERT INTO sessions (token_hash, org_id, admin_id, key_id, key_version, kind, created_at, last_seen_at) "
+                       "VALUES (?, 1, 1, 1, 1, 'ztw', ?, ?)", (token, seen, seen))
+    db.close()
+    result = operator(tmp_path, "housekeeping", "--database", str(database), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["apiSessionsRemoved"] == 1
+    with sqlite3.connect(database) as db:
+        assert [row[0] for row in db.execute("SELECT token_hash FROM sessions")] == ["live"]
+    db.close()

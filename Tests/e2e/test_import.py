@@ -109,8 +109,11 @@ def test_an_interrupted_import_leaves_whole_batches_and_a_rerun_resumes(tmp_path
     assert (resumed["existing"], resumed["created"], resumed["failed"]) == (len(partial), total - len(partial), [])
     final = exported(tmp_path, "b.sqlite")
     assert sorted(o["organization"] for o in final) == [f"Bulk {i:05d}" for i in range(total)]
-    page = json.loads(cli(tmp_path, "b.sqlite", "org", "list", "--json", "--limit", "7", "--after", "100").stdout)
-    assert [o["id"] for o in page] == list(range(101, 108))
+    listed = cli(tmp_path, "b.sqlite", "org", "list", "--json", "--limit", "7", "--after", "100")
+    assert [o["id"] for o in json.loads(listed.stdout)] == list(range(101, 108))
+    assert "more: keygate org list --after 107" in listed.stderr
+    every = cli(tmp_path, "b.sqlite", "org", "list", "--json", "--all", "--limit", "1000")
+    assert len(json.loads(every.stdout)) == total and "more:" not in every.stderr, "--all follows every page"
 
 
 def test_export_with_keys_then_import_elsewhere_keeps_keys_and_passwords(tmp_path, keygate):

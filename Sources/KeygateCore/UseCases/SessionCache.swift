@@ -177,9 +177,6 @@ public final class SessionCache: Sendable {
         }
     }
 
-    /// Forgets everything.
-    public func invalidateAll() { invalidate(.everything) }
-
     /// Stops serving (and forgets everything) until ``resume()``: announcements may be missed meanwhile.
     public func suspend() {
         state.withLock { state in
