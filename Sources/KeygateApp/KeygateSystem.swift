@@ -26,7 +26,9 @@ public struct KeygateSystem: Sendable {
     ///   command does not (it checks no sessions). The cache serves nothing until a ``ChangeWatcher`` listens.
     /// - Throws: ``KeygateError/invalidInput(_:)`` when the master key does not open the stored keys; storage errors.
     public static func open(_ configuration: KeygateConfiguration, logger: Logger, serving: Bool) async throws -> KeygateSystem {
-        let (db, store) = try await Storage.open(url: configuration.database, logger: logger)
+        // A server measures itself unless metrics are off; a one-shot command has nothing to serve them from.
+        let exporter = serving && configuration.server.metrics.placement != .off ? PrometheusExporter() : nil
+        let (db, store) = try await Storage.open(url: configuration.database, logger: logger, metrics: exporter?.factory)
         do {
             let hasher = BcryptPasswordHasher(cost: UInt8(clamping: configuration.bcryptCost))
             // Login lockouts are counted in the database on every backend: they hold on every instance and survive
@@ -41,13 +43,17 @@ public struct KeygateSystem: Sendable {
             let keygate = Keygate(
                 store: store, cipher: try KeyCipher(masterKey: configuration.masterKey), hasher: hasher, settings: configuration.session,
                 loginThrottle: throttle, dummyPasswordHash: try await hasher.hash(PasswordPolicy.generate()), sessionCache: cache,
-                now: configuration.now)
+                metrics: exporter.map { KeygateMetrics(factory: $0.factory) } ?? .disabled, now: configuration.now)
             try await keygate.checkMasterKeyOpensStoredKeys()
             var settings = configuration.server
             // Several instances share a PostgreSQL database, so its request limits are counted there; a single SQLite
             // instance counts in memory (a database write per request would serialize SQLite's writer).
             if configuration.sharedRateCounters ?? (db.dialectName == "postgresql") {
                 settings.rateCounters = SQLWindowCounters(db: db)
+            }
+            if let exporter {
+                settings.metrics.http = HTTPMetrics(factory: exporter.factory)
+                settings.metrics.scrape = { [keygate] in await exporter.scrape(keygate: keygate) }
             }
             return KeygateSystem(keygate: keygate, database: db, settings: settings, logger: logger)
         } catch {

@@ -42,6 +42,8 @@ public struct ServerSettings: Sendable {
     public var maxConnections: Int
     /// Per client address, portal and console requests a second and a minute.
     public var browserLimits: (perSecond: Int, perMinute: Int)
+    /// What the server measures and where it serves `GET /metrics`.
+    public var metrics: MetricsSettings = MetricsSettings()
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil,
@@ -83,18 +85,23 @@ public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<Ke
     let router = Router(context: KeygateRequestContext.self)
     let views = PortalViews()
     router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: MetricsMiddleware(metrics: settings.metrics.http))
     router.add(middleware: SecurityHeadersMiddleware(servesTLS: settings.servesTLS))
+    let routeTable = RouteTable()
+    router.add(middleware: MethodNotAllowedMiddleware(table: routeTable))
     router.add(middleware: APIErrorMiddleware())
     router.add(middleware: BrowserAreaErrorMiddleware(views: views))
     router.add(middleware: ClientAddressMiddleware(proxies: settings.trustedProxies))
     router.add(
         middleware: BrowserAreaLimitMiddleware(
             counters: InMemoryWindowCounters(), perSecond: settings.browserLimits.perSecond, perMinute: settings.browserLimits.perMinute,
-            now: keygate.now))
+            now: keygate.now, metrics: settings.metrics.http))
 
     let auth = LegacyAuthController(keygate: keygate, settings: settings)
     let status = StatusController(keygate: keygate)
     status.addHealthRoute(to: router)
+    OpenAPIDocument.addRoute(to: router)
+    if case .mainPort = settings.metrics.placement, let scrape = settings.metrics.scrape { addMetricsRoute(to: router, scrape: scrape) }
 
     // The Python ZTW SDK logs out with `DELETE /auth`, without the /api/v1 prefix.
     router.delete("auth") { request, _ in try await auth.logout(request, status: .noContent) }
@@ -106,7 +113,10 @@ public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<Ke
     let api = router.group("api/v1")
         .add(middleware: SessionMiddleware(keygate: keygate))
         .group(context: APIContext.self)
-        .add(middleware: RateLimitMiddleware(limiter: RateLimiter(limits: settings.rateLimits, counters: settings.rateCounters), now: keygate.now))
+        .add(
+            middleware: RateLimitMiddleware(
+                limiter: RateLimiter(limits: settings.rateLimits, counters: settings.rateCounters), now: keygate.now,
+                metrics: settings.metrics.http))
     auth.addSessionRoutes(to: api)
     APIKeyController(keygate: keygate).addRoutes(to: api)
     AdminController(keygate: keygate).addRoutes(to: api)
@@ -115,6 +125,7 @@ public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<Ke
     PortalController(keygate: keygate, views: views, settings: settings).addRoutes(to: router)
     ProviderController(keygate: keygate, views: views, settings: settings).addRoutes(to: router)
     router.get("/") { _, _ in PortalViews.redirect("/portal") }
+    routeTable.fill(from: router)
     return router
 }
 
@@ -137,10 +148,14 @@ public func buildApplication(
     }
     let housekeeping = HousekeepingService(
         keygate: keygate, rateCounters: settings.rateCounters, interval: settings.housekeepingInterval, logger: logger)
+    var services = services + [housekeeping]
+    if case .ownListener(let host, let port) = settings.metrics.placement, let scrape = settings.metrics.scrape {
+        services.append(metricsApplication(host: host, port: port, scrape: scrape, logger: logger))
+    }
     return Application(
         router: router, server: server,
         configuration: .init(
             address: .hostname(settings.host, port: settings.port), serverName: "Keygate",
             availableConnectionsDelegate: MaximumAvailableConnections(settings.maxConnections, logger: logger)),
-        services: services + [housekeeping], onServerRunning: onServerRunning, logger: logger)
+        services: services, onServerRunning: onServerRunning, logger: logger)
 }

@@ -84,7 +84,8 @@ extension SQLKeygateStore: AdminStore {
         }
     }
 
-    public func updateAdmin(_ admin: Admin, endSessions: Bool, keepSession: String?, audit: AuditEvent) async throws {
+    @discardableResult
+    public func updateAdmin(_ admin: Admin, endSessions: Bool, keepSession: String?, audit: AuditEvent) async throws -> Int {
         try await db.transaction(announcing: .admin(id: admin.id)) { sql in
             try await Self.checkLoginName(sql, admin)
             do {
@@ -99,7 +100,10 @@ extension SQLKeygateStore: AdminStore {
             } catch  where Self.isUniqueViolation(error) {
                 throw KeygateError.conflict("the login name \(admin.loginName) is already in use")
             }
+            var ended = 0
             if endSessions {
+                ended = try await Self.count(
+                    sql, "SELECT COUNT(*) AS n FROM sessions WHERE admin_id = \(bind: admin.id) AND token_hash <> \(bind: keepSession ?? "")")
                 try await sql.raw(
                     "DELETE FROM sessions WHERE admin_id = \(bind: admin.id) AND token_hash <> \(bind: keepSession ?? "")"
                 ).run()
@@ -109,14 +113,20 @@ extension SQLKeygateStore: AdminStore {
                 ).run()
             }
             try await Self.insertAudit(sql, audit)
+            return ended
         }
     }
 
-    public func deleteAdmin(orgID: Int64, id: Int64, audit: AuditEvent) async throws {
+    @discardableResult
+    public func deleteAdmin(orgID: Int64, id: Int64, audit: AuditEvent) async throws -> Int {
         try await db.transaction(announcing: .admin(id: id)) { sql in
-            try await sql.raw("DELETE FROM sessions WHERE admin_id = \(bind: id)").run()
+            // Scoped to the organization like the admin row: an id from elsewhere ends nothing.
+            let ended = try await Self.count(
+                sql, "SELECT COUNT(*) AS n FROM sessions WHERE admin_id = \(bind: id) AND org_id = \(bind: orgID)")
+            try await sql.raw("DELETE FROM sessions WHERE admin_id = \(bind: id) AND org_id = \(bind: orgID)").run()
             try await sql.raw("DELETE FROM admins WHERE id = \(bind: id) AND org_id = \(bind: orgID)").run()
             try await Self.insertAudit(sql, audit)
+            return ended
         }
     }
 }

@@ -111,4 +111,18 @@ extension SQLKeygateStore: SessionStore {
     public func sessionCount(orgID: Int64) async throws -> Int {
         try await db.read { sql in try await Self.count(sql, "SELECT COUNT(*) AS n FROM sessions WHERE org_id = \(bind: orgID)") }
     }
+
+    public func liveSessionCount(now: Date, ztwIdle: TimeInterval, ziaIdle: TimeInterval) async throws -> Int {
+        let ztwCut = now.addingTimeInterval(-ztwIdle).millis
+        let ziaCut = now.addingTimeInterval(-ziaIdle).millis
+        return try await db.read { sql in
+            try await Self.count(
+                sql,
+                """
+                SELECT COUNT(*) AS n FROM sessions WHERE last_seen_at >= \(bind: min(ztwCut, ziaCut))
+                  AND ((kind = 'ztw' AND last_seen_at >= \(bind: ztwCut)) OR (kind = 'zia' AND last_seen_at >= \(bind: ziaCut)))
+                  AND (grace_until IS NULL OR grace_until >= \(bind: now.millis))
+                """)
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import KeygateCore
 import Logging
@@ -6,8 +7,11 @@ import Logging
 public enum Storage {
     /// Opens `url`: `postgres://…` (see ``PostgresDatabaseHandle``), or SQLite as a file path,
     /// `sqlite://PATH` / `sqlite:PATH`, or `:memory:`.
-    public static func open(url: String, logger: Logger, migrate: Bool = true) async throws -> (any DatabaseHandle, SQLKeygateStore) {
-        let handle: any DatabaseHandle
+    /// - Parameter metrics: when given, every store call is timed and counted (``InstrumentedDatabaseHandle``).
+    public static func open(
+        url: String, logger: Logger, migrate: Bool = true, metrics: (any MetricsFactory)? = nil
+    ) async throws -> (any DatabaseHandle, SQLKeygateStore) {
+        var handle: any DatabaseHandle
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             handle = try await PostgresDatabaseHandle.open(url: url, logger: logger)
         } else {
@@ -20,6 +24,7 @@ public enum Storage {
                 throw error
             }
         }
+        if let metrics { handle = InstrumentedDatabaseHandle(handle, factory: metrics) }
         return (handle, SQLKeygateStore(db: handle))
     }
 

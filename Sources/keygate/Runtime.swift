@@ -47,6 +47,7 @@ struct CommonOptions: ParsableArguments {
 /// | `ratelimit.preset` | `generous` (`zscaler`, `off`) |
 /// | `ratelimit.shared` | `true` on PostgreSQL, `false` on SQLite: count request limits in the database |
 /// | `ratelimit.<get|write|delete>.<perSecond|perMinute|perHour>` | from the preset |
+/// | `metrics.enabled`, `metrics.host`, `metrics.port` | `true`, `127.0.0.1`, none: `GET /metrics` on the main port; a port moves it to a listener of its own (see ``MetricsSettings``) |
 /// | `log.level` | `info` |
 /// | `log.format` | `text` (`json`: one JSON object per line) |
 struct Runtime {

@@ -78,7 +78,7 @@ struct Serve: AsyncParsableCommand {
         let idle = config.int(forKey: "server.idleTimeoutSeconds", default: 30)
         let maxConnections = config.int(forKey: "server.maxConnections", default: 4096)
         guard idle > 0, maxConnections > 0 else { throw ValidationError("server.idleTimeoutSeconds and server.maxConnections must be positive") }
-        return ServerSettings(
+        var settings = ServerSettings(
             host: config.string(forKey: "host", default: "127.0.0.1"), port: port, tlsCertificatePath: cert, tlsKeyPath: key,
             trustForwardedProto: config.bool(forKey: "proxy.trusted", default: false), rateLimits: limits,
             housekeepingInterval: .seconds(max(1, config.int(forKey: "housekeeping.intervalSeconds", default: 60))), publicURL: publicURL,
@@ -86,6 +86,17 @@ struct Serve: AsyncParsableCommand {
             browserLimits: (
                 config.int(forKey: "portal.requestsPerSecond", default: 20), config.int(forKey: "portal.requestsPerMinute", default: 600)
             ))
+        settings.metrics.placement = try metricsPlacement(config, mainPort: port)
+        return settings
+    }
+
+    /// Where `GET /metrics` is served (see ``MetricsSettings``).
+    static func metricsPlacement(_ config: ConfigReader, mainPort: Int) throws -> MetricsSettings.Placement {
+        guard config.bool(forKey: "metrics.enabled", default: true) else { return .off }
+        guard let port = config.int(forKey: "metrics.port") else { return .mainPort }
+        guard (0...65535).contains(port) else { throw ValidationError("metrics.port must be 0-65535") }
+        guard port == 0 || port != mainPort else { throw ValidationError("metrics.port must differ from port") }
+        return .ownListener(host: config.string(forKey: "metrics.host", default: "127.0.0.1"), port: port)
     }
 
     /// What a newcomer needs, on standard output (not the log): the base URL and, for a new database, the demo

@@ -256,8 +256,14 @@ struct StoreContractTests {
             _ = try await store.createSession(session("ztw", org, kind: .ztw), replayDigest: "a", replayExpiresAt: t0, audit: audit(org))
             _ = try await store.createSession(
                 session("zia", org, kind: .zia), replayDigest: "b", replayExpiresAt: t0.addingTimeInterval(10_000), audit: audit(org))
+            // Live: both at first; 10 minutes on, the ZIA session (5-minute idle) no longer counts, before and after
+            // housekeeping removes it.
+            #expect(try await store.liveSessionCount(now: t0.addingTimeInterval(60), ztwIdle: 1800, ziaIdle: 300) == 2)
+            #expect(try await store.liveSessionCount(now: t0.addingTimeInterval(600), ztwIdle: 1800, ziaIdle: 300) == 1)
             let removed = try await store.deleteExpired(now: t0.addingTimeInterval(600), ztwIdle: 1800, ziaIdle: 300)
             #expect(removed == 1)
+            #expect(try await store.liveSessionCount(now: t0.addingTimeInterval(600), ztwIdle: 1800, ziaIdle: 300) == 1)
+            #expect(try await store.liveSessionCount(now: t0.addingTimeInterval(3600), ztwIdle: 1800, ziaIdle: 300) == 0)
             #expect(try await store.sessionSnapshot(tokenHash: "ztw") != nil)
             #expect(try await store.sessionSnapshot(tokenHash: "zia") == nil)
             let digests = try await db.read {
@@ -321,10 +327,15 @@ struct StoreContractTests {
             _ = try await store.createSession(annSession("a1"), replayDigest: "1", replayExpiresAt: t0, audit: audit(org))
             _ = try await store.createSession(annSession("a2"), replayDigest: "2", replayExpiresAt: t0, audit: audit(org))
             ann.userName = "Ann B"
-            try await store.updateAdmin(ann, endSessions: true, keepSession: "a2", audit: audit(org))
+            // Each change reports the API sessions it ended (the metrics count them).
+            #expect(try await store.updateAdmin(ann, endSessions: true, keepSession: "a2", audit: audit(org)) == 1)
             #expect(try await store.sessionSnapshot(tokenHash: "a1") == nil)
             #expect(try await store.sessionSnapshot(tokenHash: "a2")?.admin.userName == "Ann B")
-            try await store.deleteAdmin(orgID: orgID, id: ann.id, audit: audit(org))
+            #expect(try await store.updateAdmin(ann, endSessions: false, keepSession: nil, audit: audit(org)) == 0)
+            // An id from another organization deletes nothing and ends nothing.
+            #expect(try await store.deleteAdmin(orgID: other.organization.id, id: ann.id, audit: audit(other)) == 0)
+            #expect(try await store.sessionSnapshot(tokenHash: "a2") != nil)
+            #expect(try await store.deleteAdmin(orgID: orgID, id: ann.id, audit: audit(org)) == 1)
             #expect(try await store.sessionSnapshot(tokenHash: "a2") == nil)
             #expect(try await store.admins(orgID: orgID).map(\.loginName) == ["Root@Acme"])
         }

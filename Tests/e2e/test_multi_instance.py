@@ -379,3 +379,26 @@ def test_a_database_password_never_reaches_the_banner_or_migrate_output(cluster)
         process.terminate()
         _, err = process.communicate(timeout=20)
     assert "hunter2pw" not in err
+
+
+def test_each_instance_counts_its_own_work_and_sees_every_live_session_in_its_scrape(cluster, tenant):
+    """Metrics on PostgreSQL: each instance counts what it served, the live-session gauge counts the shared
+    database, and the pool gauge is the URL's pool size."""
+    a = cluster.start()
+    b = cluster.start()
+    session_a, _ = login(a, tenant)
+    session_b, _ = login(b, tenant)
+    for _ in range(3):
+        assert call(a, "GET", "/apiKeys", session_a).status_code == 200
+
+    def scrape(instance):
+        text = requests.get(instance["base"] + "/metrics").text
+        return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line and not line.startswith("#")}
+
+    on_a, on_b = scrape(a), scrape(b)
+    assert on_a['keygate_logins_total{outcome="success"}'] == 1 and on_b['keygate_logins_total{outcome="success"}'] == 1
+    assert on_a['keygate_http_requests_total{route="/api/v1/apiKeys",method="GET",status_class="2xx"}'] == 3
+    assert 'keygate_http_requests_total{route="/api/v1/apiKeys",method="GET",status_class="2xx"}' not in on_b
+    assert on_a["keygate_sessions_live"] == 2 and on_b["keygate_sessions_live"] == 2
+    assert on_a["keygate_db_pool_connections"] == 20
+    assert on_a['keygate_db_query_duration_seconds_count{kind="transaction"}'] >= 1

@@ -90,6 +90,20 @@ public struct LoginThrottle: Sendable {
             until: now.addingTimeInterval(limits.familiarFor))
     }
 
+    /// The budgets a failed attempt's reservation filled (each is a lockout that began with it). Two simultaneous
+    /// failures that fill the same budget may both report it; the figure is for dashboards, not decisions.
+    public func filledScopes(_ reservation: Reservation) async throws -> [KeygateMetrics.LockoutScope] {
+        let counts = try await counters.counts(reservation.buckets.map(\.key))
+        return reservation.buckets.compactMap { bucket in
+            guard let count = counts[bucket.key], count == bucket.budget else { return nil }
+            switch bucket.key.prefix(5) {
+            case "lf|p|": return .pair
+            case "lf|a|": return .address
+            default: return .login
+            }
+        }
+    }
+
     /// One live failure window, for an operator (`keygate login-failures`).
     public struct FailureWindow: Sendable {
         public init(scope: String, loginName: String? = nil, address: String? = nil, failures: Int, budget: Int, endsAt: Date) {

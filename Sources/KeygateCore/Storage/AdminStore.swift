@@ -30,7 +30,11 @@ public protocol AdminStore: Sendable {
     func insertAdmin(_ admin: Admin, audit: AuditEvent) async throws -> Admin
     /// Replaces an admin; ends their API and portal sessions (all, or all but the one whose token hash is
     /// `keepSession`) when `endSessions` is set.
-    func updateAdmin(_ admin: Admin, endSessions: Bool, keepSession: String?, audit: AuditEvent) async throws
+    /// - Returns: the API sessions ended.
+    @discardableResult
+    func updateAdmin(_ admin: Admin, endSessions: Bool, keepSession: String?, audit: AuditEvent) async throws -> Int
     /// Deletes an admin and their sessions.
-    func deleteAdmin(orgID: Int64, id: Int64, audit: AuditEvent) async throws
+    /// - Returns: the API sessions ended.
+    @discardableResult
+    func deleteAdmin(orgID: Int64, id: Int64, audit: AuditEvent) async throws -> Int
 }

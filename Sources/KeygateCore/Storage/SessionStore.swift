@@ -22,4 +22,6 @@ public protocol SessionStore: Sendable {
     func deleteExpired(now: Date, ztwIdle: TimeInterval, ziaIdle: TimeInterval) async throws -> Int
     /// The organization's live (stored) sessions.
     func sessionCount(orgID: Int64) async throws -> Int
+    /// API sessions of every organization not idle past their kind's timeout at `now` and not past a grace period.
+    func liveSessionCount(now: Date, ztwIdle: TimeInterval, ziaIdle: TimeInterval) async throws -> Int
 }

@@ -154,9 +154,10 @@ extension Keygate {
         if let disabled = draft.disabled { admin.disabled = disabled }
         let endSessions = admin.disabled || draft.password != nil
         let action = draft.disabled == true && !current.disabled ? "admin.disabled" : "admin.updated"
-        try await adminStorage.updateAdmin(
+        let ended = try await adminStorage.updateAdmin(
             admin, endSessions: endSessions, keepSession: keepSession,
             audit: AuditEvent(orgID: admin.orgID, at: now(), actor: actor, action: action, detail: "admin \(admin.loginName)"))
+        metrics.sessionsEnded(.adminChanged, count: ended)
         return admin
     }
 
@@ -166,7 +167,9 @@ extension Keygate {
         guard id != principal.admin.id else { throw KeygateError.conflict("you cannot delete yourself") }
         let admin = try await admin(principal, id: id)
         try await requireAdminManagement(principal, target: admin, newRoleID: nil)
-        try await adminStorage.deleteAdmin(orgID: principal.orgID, id: id, audit: audit(principal, "admin.deleted", "admin \(admin.loginName)"))
+        let ended = try await adminStorage.deleteAdmin(
+            orgID: principal.orgID, id: id, audit: audit(principal, "admin.deleted", "admin \(admin.loginName)"))
+        metrics.sessionsEnded(.adminChanged, count: ended)
     }
 
     /// Changes the caller's own password; their other sessions (API, portal) end.
@@ -183,6 +186,7 @@ extension Keygate {
         let now = self.now()
         let reservation = try await loginThrottle.reserve(loginName: principal.admin.loginName, address: clientAddress, now: now)
         guard try await hasher.verify(oldPassword, against: principal.admin.passwordHash) else {
+            await countLockouts(reservation, now: now)
             throw KeygateError.invalidInput("the old password is not correct")
         }
         try await loginThrottle.succeeded(reservation, now: now)
@@ -190,8 +194,9 @@ extension Keygate {
         try PasswordPolicy.validate(newPassword)
         var admin = principal.admin
         admin.passwordHash = try await hasher.hash(newPassword)
-        try await adminStorage.updateAdmin(
+        let ended = try await adminStorage.updateAdmin(
             admin, endSessions: true, keepSession: principal.tokenHash, audit: audit(principal, "admin.password_changed", "own password"))
+        metrics.sessionsEnded(.adminChanged, count: ended)
     }
 
     /// An organization's admins.

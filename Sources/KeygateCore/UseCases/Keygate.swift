@@ -26,6 +26,8 @@ public struct Keygate: Sendable {
     public let now: @Sendable () -> Date
     /// Session snapshots kept in memory by a server (nil: every check reads the database).
     public let sessionCache: SessionCache?
+    /// What the use cases count (logins, sessions, key changes, lockouts, browser sign-ins).
+    public let metrics: KeygateMetrics
     /// A hash of a random password with the production cost, verified when no admin matches so a failed login
     /// takes the same time whatever was wrong.
     let dummyPasswordHash: String
@@ -33,8 +35,9 @@ public struct Keygate: Sendable {
     public init(
         store: any KeygateStore, cipher: KeyCipher, hasher: any PasswordHasher, settings: SessionSettings = .init(),
         loginThrottle: LoginThrottle = LoginThrottle(), dummyPasswordHash: String, sessionCache: SessionCache? = nil,
-        now: @escaping @Sendable () -> Date = { Date() }
+        metrics: KeygateMetrics = .disabled, now: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.metrics = metrics
         self.sessionCache = sessionCache
         self.store = store
         self.cipher = cipher

@@ -42,7 +42,7 @@ extension Keygate {
     public func addKey(orgID: Int64, value: String?, actor: ChangeActor) async throws -> APIKey {
         try KeyRules.checkAdd(current: try await currentKey(orgID: orgID))
         let newValue = try value.map { try APIKeyValue(validating: $0) } ?? APIKeyValue.generate()
-        let result = try await keyStorage.applyKeyChange(
+        let result = try await applyKeyChange(
             KeyChange(
                 orgID: orgID, operation: .add(sealedValue: try cipher.seal(newValue, orgID: orgID)), sessionEffect: .none,
                 actor: actor, at: now(), auditAction: "key.added", auditDetail: "API key added"))
@@ -72,7 +72,7 @@ extension Keygate {
     public func deleteKey(_ principal: Principal, id: Int64) async throws -> Int {
         try principal.require(.readWrite)
         let current = try KeyRules.checkAdminMayChange(current: try await currentKey(orgID: principal.orgID), id: id)
-        let result = try await keyStorage.applyKeyChange(
+        let result = try await applyKeyChange(
             KeyChange(
                 orgID: current.orgID, operation: .delete(expectedVersion: current.version), sessionEffect: .endAll,
                 actor: principal.actor, at: now(), auditAction: "key.deleted", auditDetail: "API key \(current.id) deleted"))
@@ -84,7 +84,7 @@ extension Keygate {
         guard let current = try await currentKey(orgID: orgID) else {
             throw KeygateError.notFound("the organization has no API key")
         }
-        let result = try await keyStorage.applyKeyChange(
+        let result = try await applyKeyChange(
             KeyChange(
                 orgID: orgID, operation: .setEnabled(enabled, expectedVersion: current.version),
                 sessionEffect: enabled ? .none : .endAll, actor: .provider(name: name), at: now(),
@@ -107,7 +107,7 @@ extension Keygate {
         async throws -> (APIKey, Int)
     {
         let policy = try await keyStorage.organization(id: current.orgID)?.rotationPolicy ?? .endOldSessions
-        let result = try await keyStorage.applyKeyChange(
+        let result = try await applyKeyChange(
             KeyChange(
                 orgID: current.orgID,
                 operation: .replace(sealedValue: try cipher.seal(value, orgID: current.orgID), expectedVersion: current.version),
@@ -115,6 +115,30 @@ extension Keygate {
                 auditAction: action, auditDetail: "API key \(current.id) rotated (policy \(policy.storedValue))"))
         guard let sealed = result.key else { throw KeygateError.notFound("API key not found") }
         return (try open(sealed), result.endedSessions)
+    }
+
+    /// Applies a key change and counts it: its kind (from the audit action) and the sessions it ended.
+    private func applyKeyChange(_ change: KeyChange) async throws -> KeyChangeResult {
+        let result = try await keyStorage.applyKeyChange(change)
+        let kind: KeygateMetrics.KeyChangeKind? =
+            switch change.auditAction {
+            case "key.added": .added
+            case "key.edited": .edited
+            case "key.regenerated": .regenerated
+            case "key.deleted": .deleted
+            case "key.disabled": .disabled
+            case "key.enabled": .enabled
+            default: nil
+            }
+        if let kind { metrics.keyChanged(kind) }
+        let reason: KeygateMetrics.SessionEndReason =
+            switch kind {
+            case .deleted: .keyDeleted
+            case .disabled: .keyDisabled
+            default: .rotation
+            }
+        metrics.sessionsEnded(reason, count: result.endedSessions)
+        return result
     }
 
     /// Applies one key string to several organizations (an admin signed in to each), each with the ordinary edit

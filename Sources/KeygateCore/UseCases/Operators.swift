@@ -27,13 +27,22 @@ extension Keygate {
     /// against a dummy hash for an unknown name) and the same lockout counters as admin logins, keyed apart.
     /// - Returns: the session token (only its SHA-256 is stored).
     public func operatorSignIn(loginName: String, password: String, clientAddress: String) async throws -> String {
+        try await countingSignIn(.console) {
+            try await createOperatorSession(loginName: loginName, password: password, clientAddress: clientAddress)
+        }
+    }
+
+    private func createOperatorSession(loginName: String, password: String, clientAddress: String) async throws -> String {
         let now = self.now()
         try Self.validateSignInInput(loginName: loginName, password: password)
         let throttleName = "provider:" + loginName
         let reservation = try await loginThrottle.reserve(loginName: throttleName, address: clientAddress, now: now)
         let op = try await operatorStorage.providerOperator(loginName: loginName)
         let ok = try await hasher.verify(password, against: op?.passwordHash ?? dummyPasswordHash)
-        guard ok, let op else { throw KeygateError.invalidCredentials }
+        guard ok, let op else {
+            await countLockouts(reservation, now: now)
+            throw KeygateError.invalidCredentials
+        }
         try await loginThrottle.succeeded(reservation, now: now)
         guard !op.disabled else { throw KeygateError.adminDisabled }
         let token = Secrets.newSessionToken()

@@ -32,12 +32,33 @@ extension Keygate {
     ///   ``KeygateError/invalidCredentials`` for any wrong name or password, ``KeygateError/adminDisabled`` when the
     ///   password is right but the account is disabled, ``KeygateError/loginLocked(retryAfterSeconds:)``.
     public func portalSignIn(loginName: String, password: String, clientAddress: String) async throws -> PortalSignIn {
+        try await countingSignIn(.portal) {
+            try await createPortalSession(loginName: loginName, password: password, clientAddress: clientAddress)
+        }
+    }
+
+    /// Runs a browser sign-in and counts its outcome on `surface` (the portal's and the console's alike).
+    func countingSignIn<T>(_ surface: KeygateMetrics.SignInSurface, _ signIn: () async throws -> T) async throws -> T {
+        do {
+            let result = try await signIn()
+            metrics.signIn(surface, .success)
+            return result
+        } catch {
+            metrics.signIn(surface, KeygateMetrics.SignInOutcome(error))
+            throw error
+        }
+    }
+
+    private func createPortalSession(loginName: String, password: String, clientAddress: String) async throws -> PortalSignIn {
         let now = self.now()
         try Self.validateSignInInput(loginName: loginName, password: password)
         let reservation = try await loginThrottle.reserve(loginName: loginName, address: clientAddress, now: now)
         let candidate = try await portalStorage.loginCandidates(loginName: loginName).first
         let passwordOK = try await hasher.verify(password, against: candidate?.admin.passwordHash ?? dummyPasswordHash)
-        guard passwordOK, let candidate else { throw KeygateError.invalidCredentials }
+        guard passwordOK, let candidate else {
+            await countLockouts(reservation, now: now)
+            throw KeygateError.invalidCredentials
+        }
         try await loginThrottle.succeeded(reservation, now: now)
         guard !candidate.admin.disabled else { throw KeygateError.adminDisabled }
 

@@ -34,9 +34,45 @@ extension Keygate {
     /// whose account that is: deterministic even when several organizations share one key string.
     /// - Returns: the session token (the JSESSIONID value); only its SHA-256 is stored.
     public func login(_ request: LoginRequest, kind: SessionKind, clientAddress: String) async throws -> String {
+        do {
+            let token = try await createSession(request, kind: kind, clientAddress: clientAddress)
+            metrics.login(.success)
+            metrics.sessionCreated(kind)
+            return token
+        } catch is LoginReplayed {
+            metrics.login(.replay)
+            throw KeygateError.invalidCredentials
+        } catch {
+            metrics.login(KeygateMetrics.LoginOutcome(error))
+            throw error
+        }
+    }
+
+    /// A login that repeats an earlier one inside the timestamp window; answered as ``KeygateError/invalidCredentials``.
+    private struct LoginReplayed: Error {}
+
+    private func createSession(_ request: LoginRequest, kind: SessionKind, clientAddress: String) async throws -> String {
         let now = self.now()
         try Self.validateSignInInput(loginName: request.username, password: request.password)
         let reservation = try await loginThrottle.reserve(loginName: request.username, address: clientAddress, now: now)
+        do {
+            return try await createSession(request, kind: kind, clientAddress: clientAddress, reservation: reservation, now: now)
+        } catch {
+            // Every refusal after the reservation keeps it: it is a failed attempt, which may have filled a budget.
+            await countLockouts(reservation, now: now)
+            throw error
+        }
+    }
+
+    /// Counts the lockouts a failed attempt began. Best effort: a failure to read the counters only loses the figure.
+    func countLockouts(_ reservation: LoginThrottle.Reservation, now: Date) async {
+        guard let filled = try? await loginThrottle.filledScopes(reservation) else { return }
+        for scope in filled { metrics.lockout(scope) }
+    }
+
+    private func createSession(
+        _ request: LoginRequest, kind: SessionKind, clientAddress: String, reservation: LoginThrottle.Reservation, now: Date
+    ) async throws -> String {
         let fresh = SessionRules.timestampIsFresh(request.timestamp, now: now, window: settings.timestampWindow)
 
         let candidates = try await sessionStorage.loginCandidates(loginName: request.username)
@@ -71,7 +107,7 @@ extension Keygate {
             session, replayDigest: replayDigest, replayExpiresAt: now.addingTimeInterval(settings.timestampWindow * 2),
             audit: audit)
         // A replay keeps its reservation: it counts as a failed guess.
-        guard created else { throw KeygateError.invalidCredentials }
+        guard created else { throw LoginReplayed() }
         try await loginThrottle.succeeded(reservation, now: now)
         return token
     }
@@ -81,10 +117,11 @@ extension Keygate {
     /// One rule for the API login, the portal, the console and `passwordChange`; revealing the limits (256 and 1,024
     /// characters) tells an attacker nothing.
     static func validateSignInInput(loginName: String, password: String) throws {
-        guard !loginName.isEmpty, loginName.count <= LoginThrottle.maxLoginNameLength else {
+        // Lengths in Unicode scalars, as JSON Schema (and so the OpenAPI document) counts them.
+        guard !loginName.isEmpty, loginName.unicodeScalars.count <= LoginThrottle.maxLoginNameLength else {
             throw KeygateError.invalidInput("username must be 1-\(LoginThrottle.maxLoginNameLength) characters")
         }
-        guard password.count <= 1024 else { throw KeygateError.invalidInput("password must be at most 1024 characters") }
+        guard password.unicodeScalars.count <= 1024 else { throw KeygateError.invalidInput("password must be at most 1024 characters") }
         guard !password.isEmpty else { throw KeygateError.invalidInput("password is required") }
     }
 
@@ -135,7 +172,14 @@ extension Keygate {
         let audit = AuditEvent(
             orgID: snapshot.session.orgID, at: now(), actor: .admin(id: snapshot.admin.id, name: snapshot.admin.userName),
             action: "session.ended", detail: "logout")
-        return try await sessionStorage.deleteSession(tokenHash: tokenHash, audit: audit)
+        let ended = try await sessionStorage.deleteSession(tokenHash: tokenHash, audit: audit)
+        if ended { metrics.sessionsEnded(.logout, count: 1) }
+        return ended
+    }
+
+    /// API sessions alive now in every organization (a gauge for operators; one indexed count).
+    public func liveSessionTotal() async throws -> Int {
+        try await sessionStorage.liveSessionCount(now: now(), ztwIdle: settings.ztwIdle, ziaIdle: settings.ziaIdle)
     }
 
     /// Housekeeping: deletes idle API, portal and console sessions, stale replay digests and ended login-failure windows.
@@ -144,7 +188,9 @@ extension Keygate {
         try await loginThrottle.counters.prune(now: now())
         _ = try await sessionStorage.deleteIdlePortalSessions(lastSeenBefore: now().addingTimeInterval(-settings.portalIdle))
         _ = try await sessionStorage.deleteOperatorSessions(tokenHashes: [], idleBefore: now().addingTimeInterval(-settings.portalIdle))
-        return try await sessionStorage.deleteExpired(now: now(), ztwIdle: settings.ztwIdle, ziaIdle: settings.ziaIdle)
+        let expired = try await sessionStorage.deleteExpired(now: now(), ztwIdle: settings.ztwIdle, ziaIdle: settings.ziaIdle)
+        metrics.sessionsEnded(.expired, count: expired)
+        return expired
     }
 }
 

@@ -10,6 +10,7 @@ struct BrowserAreaLimitMiddleware: RouterMiddleware {
     let perSecond: Int
     let perMinute: Int
     let now: @Sendable () -> Date
+    let metrics: HTTPMetrics
 
     func handle(
         _ request: Request, context: KeygateRequestContext, next: (Request, KeygateRequestContext) async throws -> Response
@@ -22,6 +23,7 @@ struct BrowserAreaLimitMiddleware: RouterMiddleware {
             CounterBucket.window("pl|m|\(address)", length: 60, budget: perMinute, now: now()),
         ]
         if let full = try await counters.acquire(buckets) {
+            metrics.rateLimited("browser")
             let seconds = max(1, Int(full.expiresAt.timeIntervalSince(now()).rounded(.up)))
             throw KeygateError.rateLimited(retryAfterSeconds: seconds, limit: "\(full.budget) page requests")
         }

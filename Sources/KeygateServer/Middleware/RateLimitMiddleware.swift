@@ -6,6 +6,7 @@ import KeygateCore
 struct RateLimitMiddleware: RouterMiddleware {
     let limiter: RateLimiter
     let now: @Sendable () -> Date
+    let metrics: HTTPMetrics
 
     func handle(
         _ request: Request, context: APIContext,
@@ -19,6 +20,7 @@ struct RateLimitMiddleware: RouterMiddleware {
             default: .write
             }
         if let refused = try await limiter.acquire(orgID: principal.orgID, class: requestClass, now: now()) {
+            metrics.rateLimited(requestClass.rawValue)
             throw KeygateError.rateLimited(retryAfterSeconds: refused.retryAfter, limit: refused.label)
         }
         return try await next(request, context)

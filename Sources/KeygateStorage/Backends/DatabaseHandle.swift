@@ -20,6 +20,8 @@ public protocol DatabaseHandle: Sendable {
     func transaction<T: Sendable>(announcing: ChangeScope, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// This process's change feed.
     var changes: ChangeFeed { get }
+    /// How many connections store calls may use at once (the pool's size).
+    var poolSize: Int { get }
     /// Whether writes are announced to other processes (false only when the database URL turns it off).
     var announcesChanges: Bool { get }
     /// Publishes other processes' announcements to ``changes`` (``ChangeFeed/Event/listening`` first) until

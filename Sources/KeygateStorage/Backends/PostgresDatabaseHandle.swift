@@ -28,6 +28,8 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
     public let dialectName = "postgresql"
     public let changes = ChangeFeed()
     public let announcesChanges: Bool
+    /// The pool's maximum connections (the URL's `pool`, default 20); the change watcher holds one of them.
+    public let poolSize: Int
     /// The `LISTEN`/`NOTIFY` channel.
     static let channel = "keygate_changes"
     /// Sent as the payload of this process's notifications, so that its own watcher can skip them.
@@ -36,7 +38,8 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
     private let runner: Task<Void, Never>
     private let logger: Logger
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, announcesChanges: Bool, logger: Logger) {
+    private init(client: PostgresClient, runner: Task<Void, Never>, announcesChanges: Bool, poolSize: Int, logger: Logger) {
+        self.poolSize = poolSize
         self.client = client
         self.runner = runner
         self.announcesChanges = announcesChanges
@@ -61,7 +64,8 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
         if logger.logLevel > .debug { driverLogger.logLevel = .critical }
         let client = PostgresClient(configuration: configuration, backgroundLogger: driverLogger)
         let runner = Task { await client.run() }
-        let handle = PostgresDatabaseHandle(client: client, runner: runner, announcesChanges: announces, logger: logger)
+        let handle = PostgresDatabaseHandle(
+            client: client, runner: runner, announcesChanges: announces, poolSize: configuration.options.maximumConnections, logger: logger)
         do {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {

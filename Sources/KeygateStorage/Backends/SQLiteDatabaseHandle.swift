@@ -35,6 +35,8 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
     public let dialectName = "sqlite"
     public let changes = ChangeFeed()
     public let announcesChanges = true
+    /// The writer and the readers (the checkpointer serves no store call).
+    public var poolSize: Int { 1 + readers.count }
     /// How often ``watchChanges()`` reads the change log: the usual bound on how long a server's session cache can
     /// miss another process's change.
     public static let pollInterval: Duration = .milliseconds(20)
