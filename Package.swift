@@ -129,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KeygateCoreTests",
-            dependencies: ["KeygateCore"],
+            dependencies: ["KeygateCore", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

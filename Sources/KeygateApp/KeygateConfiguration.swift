@@ -13,6 +13,10 @@ public struct KeygateConfiguration: Sendable {
     public var database: String
     /// The 32-byte master key that seals the stored API keys.
     public var masterKey: [UInt8]
+    /// Master keys that only open (the one a rotation moves away from; `<masterKeyFile>.previous`).
+    public var previousMasterKeys: [[UInt8]] = []
+    /// Reads the keyring again (a server calls it every few seconds, so a rotation needs no restart); nil: fixed.
+    public var reloadKeyring: (@Sendable () throws -> MasterKeyring)?
     /// bcrypt work factor (12 in production; tests use 4).
     public var bcryptCost: Int
     /// Idle timeouts, absolute lifetimes, the login timestamp window.

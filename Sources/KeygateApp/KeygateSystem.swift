@@ -20,6 +20,8 @@ public struct KeygateSystem: Sendable {
     public let settings: ServerSettings
     /// The root logger.
     public let logger: Logger
+    /// Reads the master keyring again (``KeyringService``); nil: the keyring is fixed.
+    let reloadKeyring: (@Sendable () throws -> MasterKeyring)?
 
     /// Opens (and migrates) the database and assembles the use cases.
     /// - Parameter serving: a server keeps checked sessions in memory when the configuration allows it; a one-shot
@@ -41,7 +43,9 @@ public struct KeygateSystem: Sendable {
                 cache = created
             }
             let keygate = Keygate(
-                store: store, cipher: try KeyCipher(masterKey: configuration.masterKey), hasher: hasher, settings: configuration.session,
+                store: store,
+                cipher: try KeyCipher(keyring: MasterKeyring(primary: configuration.masterKey, previous: configuration.previousMasterKeys)),
+                hasher: hasher, settings: configuration.session,
                 loginThrottle: throttle, dummyPasswordHash: try await hasher.hash(PasswordPolicy.generate()), sessionCache: cache,
                 metrics: exporter.map { KeygateMetrics(factory: $0.factory) } ?? .disabled, now: configuration.now)
             try await keygate.checkMasterKeyOpensStoredKeys()
@@ -55,7 +59,7 @@ public struct KeygateSystem: Sendable {
                 settings.metrics.http = HTTPMetrics(factory: exporter.factory)
                 settings.metrics.scrape = { [keygate] in await exporter.scrape(keygate: keygate) }
             }
-            return KeygateSystem(keygate: keygate, database: db, settings: settings, logger: logger)
+            return KeygateSystem(keygate: keygate, database: db, settings: settings, logger: logger, reloadKeyring: configuration.reloadKeyring)
         } catch {
             try? await db.shutdown()
             throw error
@@ -66,13 +70,17 @@ public struct KeygateSystem: Sendable {
     public func router() -> Router<KeygateRequestContext> { buildRouter(keygate: keygate, settings: settings) }
 
     /// The whole server: the router, TLS, and the services that must live as long as it does (the change watcher
-    /// that keeps the session cache honest, housekeeping, and the database, closed last).
+    /// that keeps the session cache honest, the keyring's reload and heartbeat, housekeeping, and the database, closed
+    /// last).
     public func application(
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         try buildApplication(
             keygate: keygate, settings: settings, logger: logger,
-            services: [DatabaseService(db: database), ChangeWatcher(db: database, logger: logger)], onServerRunning: onServerRunning)
+            services: [
+                DatabaseService(db: database), ChangeWatcher(db: database, logger: logger),
+                KeyringService(keygate: keygate, reload: reloadKeyring, logger: logger),
+            ], onServerRunning: onServerRunning)
     }
 
     /// Closes the database (idempotent; a served application's ``DatabaseService`` closes it too).

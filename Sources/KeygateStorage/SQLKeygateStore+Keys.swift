@@ -15,6 +15,30 @@ extension SQLKeygateStore: KeyStore {
         try await db.read { sql in try await sql.raw("SELECT * FROM api_keys ORDER BY id LIMIT 1").first().map(Self.sealedKey) }
     }
 
+    public func sealedKeys(afterID: Int64, limit: Int) async throws -> [SealedAPIKey] {
+        try await db.read { sql in
+            try await sql.raw("SELECT * FROM api_keys WHERE id > \(bind: afterID) ORDER BY id LIMIT \(bind: limit)").all().map(Self.sealedKey)
+        }
+    }
+
+    public func resealKeys(_ changes: [KeyReseal]) async throws -> Int {
+        guard !changes.isEmpty else { return 0 }
+        // Cached session snapshots carry the sealed text: announced, so none outlives the old key in memory.
+        return try await db.transaction(announcing: .everything) { sql in
+            var replaced = 0
+            for change in changes {
+                let rows = try await sql.raw(
+                    """
+                    UPDATE api_keys SET sealed_value = \(bind: change.to)
+                    WHERE id = \(bind: change.id) AND sealed_value = \(bind: change.from) RETURNING id
+                    """
+                ).all()
+                replaced += rows.count
+            }
+            return replaced
+        }
+    }
+
     public func applyKeyChange(_ change: KeyChange) async throws -> KeyChangeResult {
         try await db.transaction(announcing: .organization(id: change.orgID)) { sql in
             let current = try await sql.raw("SELECT * FROM api_keys WHERE org_id = \(bind: change.orgID)").first().map(Self.sealedKey)

@@ -30,6 +30,7 @@ struct CommonOptions: ParsableArguments {
 /// | key | default |
 /// | `database` | `./keygate-data/keygate.sqlite` |
 /// | `masterKey` (secret) / `masterKeyFile` | `<database dir>/master.key`, generated on first start |
+/// | `masterKeyPrevious` (secret) / `<masterKeyFile>.previous` | none: a key that only opens, during a master-key rotation (a server re-reads the files every 2 s) |
 /// | `host`, `port` | `127.0.0.1`, `8080` |
 /// | `tls.cert`, `tls.key` | none (plain HTTP) |
 /// | `proxy.trusted` | `false` |
@@ -116,8 +117,10 @@ struct Runtime {
     /// The configuration value from flags, environment and defaults (the keys are listed above).
     static func configuration(_ config: ConfigReader, server: ServerSettings, creates: Bool, logger: Logger) throws -> KeygateConfiguration {
         let database = config.string(forKey: "database", default: defaultDatabase)
-        return KeygateConfiguration(
-            database: database, masterKey: try loadMasterKey(config, database: database, creates: creates, logger: logger),
+        let primary = try loadMasterKey(config, database: database, creates: creates, logger: logger)
+        let keyFile = masterKeyFile(config, database: database)
+        var configuration = KeygateConfiguration(
+            database: database, masterKey: primary,
             bcryptCost: config.int(forKey: "security.bcryptCost", default: 12),
             session: SessionSettings(
                 ztwIdle: TimeInterval(config.int(forKey: "session.ztwIdleSeconds", default: 1800)),
@@ -135,6 +138,35 @@ struct Runtime {
             sessionCache: config.bool(forKey: "session.cache", default: true),
             sessionCacheSize: max(1, config.int(forKey: "session.cacheSize", default: SessionCache.defaultMaxEntries)),
             sharedRateCounters: config.bool(forKey: "ratelimit.shared"), server: server)
+        if let keyFile {
+            configuration.previousMasterKeys = try readKeyring(file: keyFile).previous
+            configuration.reloadKeyring = { try readKeyring(file: keyFile) }
+        } else if let previous = config.string(forKey: "masterKeyPrevious", isSecret: true) {
+            configuration.previousMasterKeys = [try KeyCipher.parseMasterKey(previous)]
+        }
+        return configuration
+    }
+
+    /// The master key file in use; nil when the key is given inline (`KEYGATE_MASTER_KEY`).
+    static func masterKeyFile(_ config: ConfigReader, database: String) -> String? {
+        guard config.string(forKey: "masterKey", isSecret: true) == nil else { return nil }
+        let defaultFile =
+            sqliteFile(database).map { URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("master.key").path }
+            ?? "./keygate-data/master.key"
+        return config.string(forKey: "masterKeyFile", default: defaultFile)
+    }
+
+    /// The keyring a key file names: the file's key seals, and `<file>.previous`, when there, still opens (the key a
+    /// rotation moves away from; see `keygate master-key rotate`).
+    static func readKeyring(file: String) throws -> MasterKeyring {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            throw ValidationError("cannot read the master key file \(file)")
+        }
+        var ring = MasterKeyring(primary: try KeyCipher.parseMasterKey(text))
+        if let previous = try? String(contentsOfFile: file + ".previous", encoding: .utf8) {
+            ring.previous = [try KeyCipher.parseMasterKey(previous)]
+        }
+        return ring
     }
 
     /// The database when none is given.
@@ -153,10 +185,7 @@ struct Runtime {
         if let inline = config.string(forKey: "masterKey", isSecret: true) {
             return try KeyCipher.parseMasterKey(inline)
         }
-        let defaultFile =
-            sqliteFile(database).map { URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("master.key").path }
-            ?? "./keygate-data/master.key"
-        let file = config.string(forKey: "masterKeyFile", default: defaultFile)
+        let file = masterKeyFile(config, database: database) ?? "./keygate-data/master.key"
         if let text = try? String(contentsOfFile: file, encoding: .utf8) {
             return try KeyCipher.parseMasterKey(text)
         }
@@ -192,6 +221,21 @@ struct Runtime {
             "generated a new master key; back it up: without it the stored API keys cannot be decrypted",
             metadata: ["file": "\(file)"])
         return try KeyCipher.parseMasterKey(hex)
+    }
+
+    /// The master key file in use; nil when the key is given inline.
+    var masterKeyFile: String? {
+        Self.masterKeyFile(config, database: config.string(forKey: "database", default: Self.defaultDatabase))
+    }
+
+    /// The keyring as configured now: from the key files, or inline (`KEYGATE_MASTER_KEY`, `KEYGATE_MASTER_KEY_PREVIOUS`).
+    static func readKeyringOrInline(_ runtime: Runtime) throws -> MasterKeyring {
+        if let file = runtime.masterKeyFile { return try readKeyring(file: file) }
+        var ring = MasterKeyring(primary: try KeyCipher.parseMasterKey(runtime.config.string(forKey: "masterKey", isSecret: true) ?? ""))
+        if let previous = runtime.config.string(forKey: "masterKeyPrevious", isSecret: true) {
+            ring.previous = [try KeyCipher.parseMasterKey(previous)]
+        }
+        return ring
     }
 
     /// The use cases: the only way to the data (the store itself is not kept here).

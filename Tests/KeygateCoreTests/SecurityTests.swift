@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 
@@ -12,7 +13,8 @@ struct KeyCipherTests {
         let cipher = try KeyCipher(masterKey: master)
         let key = try APIKeyValue(validating: "AbC123dEf456")
         let sealed = try cipher.seal(key, orgID: 7)
-        #expect(sealed.hasPrefix("v1:"))
+        #expect(sealed.hasPrefix("v2:\(MasterKeyring.keyID(of: master)):"))
+        #expect(KeyCipher.keyID(ofSealed: sealed) == MasterKeyring.keyID(of: master))
         #expect(!sealed.contains("AbC123dEf456"))
         #expect(try cipher.open(sealed, orgID: 7) == key)
         // A fresh nonce each time.
@@ -31,11 +33,52 @@ struct KeyCipherTests {
         let sealed = try KeyCipher(masterKey: master).seal(try APIKeyValue(validating: "AbC123dEf456"), orgID: 1)
         let other = try KeyCipher(masterKey: Array(repeating: 9, count: 32))
         #expect(throws: (any Error).self) { try other.open(sealed, orgID: 1) }
-        var bytes = Array(Data(base64Encoded: String(sealed.dropFirst(3)))!)
+        let prefix = "v2:\(MasterKeyring.keyID(of: master)):"
+        var bytes = Array(Data(base64Encoded: String(sealed.dropFirst(prefix.count)))!)
         bytes[14] ^= 1
-        let tampered = "v1:" + Data(bytes).base64EncodedString()
+        let tampered = prefix + Data(bytes).base64EncodedString()
         #expect(throws: (any Error).self) { try KeyCipher(masterKey: master).open(tampered, orgID: 1) }
         #expect(throws: (any Error).self) { try KeyCipher(masterKey: master).open("garbage", orgID: 1) }
+    }
+
+    /// A value as Keygate sealed it before key ids existed: `v1:` + base64(nonce ‖ ciphertext ‖ tag).
+    func legacySealed(_ value: String, orgID: Int64, key: [UInt8]) throws -> String {
+        let box = try AES.GCM.seal(Data(value.utf8), using: SymmetricKey(data: key), authenticating: Data("keygate.apikey.org:\(orgID)".utf8))
+        return "v1:" + box.combined!.base64EncodedString()
+    }
+
+    @Test("a keyring seals with its primary key and opens with any; v1 values open by trying each key")
+    func keyring() throws {
+        let old = master
+        let new = Array(repeating: UInt8(42), count: 32)
+        let value = try APIKeyValue(validating: "AbC123dEf456")
+        let underOld = try KeyCipher(masterKey: old).seal(value, orgID: 3)
+        let legacy = try legacySealed("AbC123dEf456", orgID: 3, key: old)
+
+        let ring = try KeyCipher(keyring: MasterKeyring(primary: new, previous: [old]))
+        #expect(ring.primaryKeyID == MasterKeyring.keyID(of: new))
+        #expect(ring.keyIDs == [MasterKeyring.keyID(of: new), MasterKeyring.keyID(of: old)])
+        #expect(try ring.open(underOld, orgID: 3) == value)
+        #expect(try ring.open(legacy, orgID: 3) == value)
+        let underNew = try ring.seal(value, orgID: 3)
+        #expect(KeyCipher.keyID(ofSealed: underNew) == MasterKeyring.keyID(of: new))
+        #expect(KeyCipher.keyID(ofSealed: legacy) == nil)
+        // "Opens with the new key alone": only a value sealed under it.
+        #expect(try ring.open(underNew, orgID: 3, onlyWith: MasterKeyring.keyID(of: new)) == value)
+        #expect(throws: KeyCipherError.unknownKey) { try ring.open(underOld, orgID: 3, onlyWith: MasterKeyring.keyID(of: new)) }
+        #expect(throws: KeyCipherError.unknownKey) { try ring.open(legacy, orgID: 3, onlyWith: MasterKeyring.keyID(of: new)) }
+
+        // A process that holds only the new key cannot open what the old one sealed, and says which key is missing.
+        let newOnly = try KeyCipher(masterKey: new)
+        #expect(throws: KeyCipherError.unknownKey) { try newOnly.open(underOld, orgID: 3) }
+        #expect(throws: (any Error).self) { try newOnly.open(legacy, orgID: 3) }
+
+        // Replacing the keyring while running: later seals use the new primary key.
+        let running = try KeyCipher(masterKey: old)
+        try running.replaceKeyring(MasterKeyring(primary: new, previous: [old]))
+        #expect(KeyCipher.keyID(ofSealed: try running.seal(value, orgID: 3)) == MasterKeyring.keyID(of: new))
+        #expect(throws: KeygateError.self) { try running.replaceKeyring(MasterKeyring(primary: [1, 2])) }
+        #expect(running.primaryKeyID == MasterKeyring.keyID(of: new))
     }
 
     @Test("master keys parse from hex or base64 and must be 32 bytes")

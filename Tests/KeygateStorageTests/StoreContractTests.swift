@@ -249,6 +249,40 @@ struct StoreContractTests {
         }
     }
 
+    @Test("master-key rotation: stored keys page by id, re-seal only where unchanged, heartbeats", arguments: Backend.available)
+    func masterKeyRotationStorage(_ backend: Backend) async throws {
+        try await withStore(backend) { _, store in
+            let orgs = [try await provision(store, "A"), try await provision(store, "B"), try await provision(store, "C")]
+            let all = try await store.sealedKeys(afterID: 0, limit: 10)
+            #expect(all.map(\.orgID) == orgs.map(\.organization.id))
+            #expect(try await store.sealedKeys(afterID: all[0].id, limit: 1).map(\.id) == [all[1].id])
+            #expect(try await store.sealedKeys(afterID: all[2].id, limit: 10).isEmpty)
+            // One row still holds what was read, one changed meanwhile (its `from` is stale): only the first is replaced.
+            let replaced = try await store.resealKeys([
+                KeyReseal(id: all[0].id, from: all[0].value, to: "v2:new:A"),
+                KeyReseal(id: all[1].id, from: "v2:stale:B", to: "v2:new:B"),
+            ])
+            #expect(replaced == 1)
+            let after = try await store.sealedKeys(afterID: 0, limit: 10)
+            #expect(after[0].value == "v2:new:A" && after[1].value == all[1].value)
+            // The key's version and modification stay: a re-seal is not a key change.
+            #expect(after[0].version == all[0].version && after[0].lastModifiedAt == all[0].lastModifiedAt)
+            #expect(try await store.resealKeys([]) == 0)
+
+            let first = InstanceHeartbeat(id: "i1", primaryKeyID: "k1", keyIDs: ["k1"], seenAt: t0)
+            try await store.recordInstance(first)
+            try await store.recordInstance(InstanceHeartbeat(id: "i2", primaryKeyID: "k2", keyIDs: ["k2", "k1"], seenAt: t0.addingTimeInterval(5)))
+            try await store.recordInstance(InstanceHeartbeat(id: "i1", primaryKeyID: "k2", keyIDs: ["k2", "k1"], seenAt: t0.addingTimeInterval(6)))
+            let seen = try await store.instances(seenSince: t0)
+            #expect(seen.map(\.id) == ["i2", "i1"] && seen[1].keyIDs == ["k2", "k1"] && seen[1].primaryKeyID == "k2")
+            #expect(try await store.instances(seenSince: t0.addingTimeInterval(6)).map(\.id) == ["i1"])
+            try await store.deleteInstances(id: nil, seenBefore: t0.addingTimeInterval(6))
+            #expect(try await store.instances(seenSince: t0).map(\.id) == ["i1"])
+            try await store.deleteInstances(id: "i1", seenBefore: nil)
+            #expect(try await store.instances(seenSince: t0).isEmpty)
+        }
+    }
+
     @Test("housekeeping removes idle sessions per kind, ended grace and old replay digests", arguments: Backend.available)
     func expiry(_ backend: Backend) async throws {
         try await withStore(backend) { db, store in

@@ -15,7 +15,7 @@ class PlainServer:
     def __init__(self, *args, **env):
         self.directory = pathlib.Path(tempfile.mkdtemp(prefix="keygate-plain-"))
         self.database = str(self.directory / "keygate.sqlite")
-        self.env = dict(os.environ, KEYGATE_SECURITY_BCRYPT_COST="6", **env)
+        self.env = dict(os.environ, **{"KEYGATE_SECURITY_BCRYPT_COST": "6", **env})
         self.log_path = self.directory / "server.log"
         self.process = subprocess.Popen(
             [keygate_binary(), "serve", "--port", "0", "--json", "--database", self.database, *args],

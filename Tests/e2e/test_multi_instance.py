@@ -402,3 +402,24 @@ def test_each_instance_counts_its_own_work_and_sees_every_live_session_in_its_sc
     assert on_a["keygate_sessions_live"] == 2 and on_b["keygate_sessions_live"] == 2
     assert on_a["keygate_db_pool_connections"] == 20
     assert on_a['keygate_db_query_duration_seconds_count{kind="transaction"}'] >= 1
+
+
+def test_master_key_rotation_with_two_instances_under_load_loses_no_request(cluster):
+    """Both instances read the same key files; `rotate` installs the new key, waits until both seal with it (their
+    heartbeats), re-seals every stored key, and verifies; meanwhile clients on both instances see no failure."""
+    from test_master_key import PASSWORD, Load
+    orgs = {}
+    for i in range(40):
+        out = cluster.cli("org", "create", f"Rot{i}", "--admin", f"rot{i}", "--password-stdin", stdin=PASSWORD + "\n")
+        orgs[f"Rot{i}"] = (f"rot{i}", out["apiKey"])
+    a, b = cluster.start(), cluster.start()
+    new_key = os.path.join(cluster.dir, "new.key")
+    subprocess.run([keygate_binary(), "master-key", "generate", "--out", new_key], check=True, capture_output=True)
+    with Load([a["base"], b["base"]], orgs) as load:
+        time.sleep(1)
+        out = cluster.cli("master-key", "rotate", "--new-key-file", new_key, "--batch", "5")
+        time.sleep(1)
+    assert load.failures == [] and load.ok > 50, (load.failures[:5], load.ok)
+    status = cluster.cli("master-key", "status")
+    assert status["storedKeys"] == {out["keyId"]: 40}
+    assert sorted(s["sealsWith"] for s in status["servers"]) == [out["keyId"]] * 2

@@ -45,5 +45,5 @@ public struct KeyRecord<Value: Sendable & Hashable>: Sendable, Hashable {
 /// The key as the domain sees it: the clear value plus its metadata.
 public typealias APIKey = KeyRecord<APIKeyValue>
 
-/// A key as stored: the value is ``KeyCipher`` output (`v1:` + base64 of AES-GCM), never the clear key.
+/// A key as stored: the value is ``KeyCipher`` output (`v2:<master key id>:` + base64 of AES-GCM), never the clear key.
 public typealias SealedAPIKey = KeyRecord<String>

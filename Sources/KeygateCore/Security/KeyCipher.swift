@@ -5,15 +5,20 @@ import Synchronization
 /// Seals API key values with AES-256-GCM under the server's master key, so the database never holds a key in
 /// the clear.
 ///
-/// Output format: `v1:` + base64(nonce ‖ ciphertext ‖ tag). The organization id is bound as authenticated data,
-/// so a sealed value copied to another organization's row does not open. The `v1` prefix names the master key
-/// generation, leaving room for rotating the master key without a flag day.
+/// Output format: `v2:` + key id + `:` + base64(nonce ‖ ciphertext ‖ tag). The key id (``MasterKeyring/keyID(of:)``)
+/// names the master key that sealed the value, so that the master key can be rotated online: during a rotation a
+/// process holds a keyring (the new key, which seals, and the previous one, which still opens) and `keygate master-key
+/// rotate` re-seals row after row. Values written before key ids existed (`v1:` + base64) are opened by trying each
+/// key of the ring, the sealing key first. The organization id is bound as authenticated data, so a sealed value
+/// copied to another organization's row does not open.
+///
+/// A server reloads its keyring while it runs (``replaceKeyring(_:)``), so a rotation needs no restart.
 ///
 /// Opened values are memoized by their sealed text (at most 1,024, cleared when full), because `GET /apiKeys`
 /// opens the same sealed value on every request. A sealed text always opens to the same value, so the memo needs
 /// no invalidation; it holds only keys this process has already opened, in the process that holds the master key.
 public struct KeyCipher: Sendable {
-    private let key: SymmetricKey
+    private let ring: RingBox
     private let memo = OpenedKeys()
 
     /// The number of bytes in a master key.
@@ -22,10 +27,32 @@ public struct KeyCipher: Sendable {
     /// Creates a cipher from a 32-byte master key.
     /// - Throws: ``KeygateError/invalidInput(_:)`` when the key is not 32 bytes.
     public init(masterKey: [UInt8]) throws {
-        guard masterKey.count == Self.masterKeyByteCount else {
-            throw KeygateError.invalidInput("master key must be 32 bytes")
-        }
-        self.key = SymmetricKey(data: masterKey)
+        try self.init(keyring: MasterKeyring(primary: masterKey))
+    }
+
+    /// Creates a cipher that seals with the keyring's primary key and opens with any of its keys.
+    public init(keyring: MasterKeyring) throws {
+        self.ring = RingBox(try ResolvedRing(keyring))
+    }
+
+    /// Replaces the keyring (a server reloading its key files): later seals use the new primary key.
+    /// - Throws: ``KeygateError/invalidInput(_:)`` for a key that is not 32 bytes; the keyring is then unchanged.
+    public func replaceKeyring(_ keyring: MasterKeyring) throws {
+        let resolved = try ResolvedRing(keyring)
+        ring.state.withLock { $0 = resolved }
+    }
+
+    /// The id of the key that seals.
+    public var primaryKeyID: String { ring.state.withLock { $0.primaryID } }
+    /// The ids of every key that opens, the sealing key first.
+    public var keyIDs: [String] { ring.state.withLock { $0.order } }
+
+    /// The id of the key that sealed `sealed`; nil for a value sealed before key ids existed (`v1:`) or unreadable.
+    public static func keyID(ofSealed sealed: String) -> String? {
+        guard sealed.hasPrefix("v2:") else { return nil }
+        let rest = sealed.dropFirst(3)
+        guard let colon = rest.firstIndex(of: ":") else { return nil }
+        return String(rest[..<colon])
     }
 
     /// Parses a master key written as 64 hex digits or base64 of 32 bytes (surrounding white space ignored).
@@ -41,15 +68,16 @@ public struct KeyCipher: Sendable {
         Secrets.hex(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
     }
 
-    /// Seals `value` for organization `orgID`.
+    /// Seals `value` for organization `orgID` with the primary key.
     public func seal(_ value: APIKeyValue, orgID: Int64) throws -> String {
+        let (id, key) = ring.state.withLock { ($0.primaryID, $0.keys[$0.primaryID]!) }
         let box = try AES.GCM.seal(Data(value.rawValue.utf8), using: key, authenticating: Self.aad(orgID))
         guard let combined = box.combined else { throw KeygateError.invalidInput("cannot seal key") }
-        return "v1:" + combined.base64EncodedString()
+        return "v2:\(id):" + combined.base64EncodedString()
     }
 
-    /// Opens a value sealed by ``seal(_:orgID:)``.
-    /// - Throws: when the master key is wrong, the data was tampered with, or it belongs to another organization.
+    /// Opens a value sealed by ``seal(_:orgID:)`` with any key of the ring.
+    /// - Throws: when no key of the ring sealed it, the data was tampered with, or it belongs to another organization.
     public func open(_ sealed: String, orgID: Int64) throws -> APIKeyValue {
         if let value = memo.value(sealed: sealed, orgID: orgID) { return value }
         let value = try openUncached(sealed, orgID: orgID)
@@ -57,10 +85,30 @@ public struct KeyCipher: Sendable {
         return value
     }
 
-    private func openUncached(_ sealed: String, orgID: Int64) throws -> APIKeyValue {
-        guard sealed.hasPrefix("v1:"), let data = Data(base64Encoded: String(sealed.dropFirst(3))) else {
-            throw KeyCipherError.unreadable
+    /// Opens `sealed` with exactly the key `keyID` names in the ring (a rotation's verification: "opens with the new key").
+    public func open(_ sealed: String, orgID: Int64, onlyWith keyID: String) throws -> APIKeyValue {
+        guard Self.keyID(ofSealed: sealed) == keyID, let key = ring.state.withLock({ $0.keys[keyID] }) else {
+            throw KeyCipherError.unknownKey
         }
+        return try Self.open(payload: sealed.dropFirst(3 + keyID.count + 1), key: key, orgID: orgID)
+    }
+
+    private func openUncached(_ sealed: String, orgID: Int64) throws -> APIKeyValue {
+        let ring = self.ring.state.withLock { $0 }
+        if let id = Self.keyID(ofSealed: sealed) {
+            guard let key = ring.keys[id] else { throw KeyCipherError.unknownKey }
+            return try Self.open(payload: sealed.dropFirst(3 + id.count + 1), key: key, orgID: orgID)
+        }
+        guard sealed.hasPrefix("v1:") else { throw KeyCipherError.unreadable }
+        var lastError: any Error = KeyCipherError.unreadable
+        for id in ring.order {
+            do { return try Self.open(payload: sealed.dropFirst(3), key: ring.keys[id]!, orgID: orgID) } catch { lastError = error }
+        }
+        throw lastError
+    }
+
+    private static func open(payload: Substring, key: SymmetricKey, orgID: Int64) throws -> APIKeyValue {
+        guard let data = Data(base64Encoded: String(payload)) else { throw KeyCipherError.unreadable }
         let box = try AES.GCM.SealedBox(combined: data)
         let clear = try AES.GCM.open(box, using: key, authenticating: Self.aad(orgID))
         return try APIKeyValue(validating: String(decoding: clear, as: UTF8.self))
@@ -111,6 +159,57 @@ private final class OpenedKeys: Sendable {
 
 /// A sealed key that cannot be opened (wrong master key or damaged data).
 public enum KeyCipherError: Error, Sendable {
-    /// The stored text is not in the `v1:` format.
+    /// The stored text is not in the `v1:` or `v2:` format.
     case unreadable
+    /// It names a master key this keyring does not hold.
+    case unknownKey
+}
+
+/// The master keys a process holds: one that seals (`primary`) and any that only open (`previous`: the key being
+/// rotated away from).
+public struct MasterKeyring: Sendable, Equatable {
+    /// The key that seals, and opens.
+    public var primary: [UInt8]
+    /// Keys that only open.
+    public var previous: [[UInt8]]
+
+    public init(primary: [UInt8], previous: [[UInt8]] = []) {
+        self.primary = primary
+        self.previous = previous
+    }
+
+    /// A master key's public id: the first 16 hex digits of SHA-256 over a label and the key. It names the key in
+    /// sealed values, heartbeats and the CLI's output without revealing anything usable about it.
+    public static func keyID(of key: [UInt8]) -> String {
+        String(Secrets.sha256Hex(bytes: Array("keygate.master-key-id:".utf8) + key).prefix(16))
+    }
+}
+
+/// A keyring with its keys made and named.
+private struct ResolvedRing: Sendable {
+    let primaryID: String
+    let keys: [String: SymmetricKey]
+    let order: [String]
+
+    init(_ keyring: MasterKeyring) throws {
+        var keys: [String: SymmetricKey] = [:]
+        var order: [String] = []
+        for bytes in [keyring.primary] + keyring.previous {
+            guard bytes.count == KeyCipher.masterKeyByteCount else { throw KeygateError.invalidInput("master key must be 32 bytes") }
+            let id = MasterKeyring.keyID(of: bytes)
+            if keys[id] == nil {
+                keys[id] = SymmetricKey(data: bytes)
+                order.append(id)
+            }
+        }
+        self.primaryID = order[0]
+        self.keys = keys
+        self.order = order
+    }
+}
+
+/// The keyring, replaceable while the process runs.
+private final class RingBox: Sendable {
+    let state: Mutex<ResolvedRing>
+    init(_ ring: ResolvedRing) { state = Mutex(ring) }
 }

@@ -12,6 +12,9 @@ public enum Secrets {
     }
 
     /// Lower-case hex SHA-256 of `text`: how tokens are stored and looked up.
+    /// SHA-256 of `bytes`, lower-case hex.
+    public static func sha256Hex(bytes: [UInt8]) -> String { hex(SHA256.hash(data: bytes)) }
+
     public static func sha256Hex(_ text: String) -> String {
         var text = text
         let digest = text.withUTF8 { SHA256.hash(data: $0) }

@@ -13,4 +13,26 @@ public protocol KeyStore: Sendable {
     /// - Throws: ``KeygateError/editLockNotAvailable`` when `expectedVersion` is stale (a concurrent change won),
     ///   ``KeygateError/conflict(_:)`` when adding while a key exists.
     func applyKeyChange(_ change: KeyChange) async throws -> KeyChangeResult
+    /// Up to `limit` key rows with ids above `afterID`, by id (a master-key rotation's pass).
+    func sealedKeys(afterID: Int64, limit: Int) async throws -> [SealedAPIKey]
+    /// Replaces sealed values in one transaction, each only where the row still holds `from` (a key changed meanwhile
+    /// is left alone: it was sealed afresh). The key's value, version and sessions are untouched.
+    /// - Returns: the rows replaced.
+    func resealKeys(_ changes: [KeyReseal]) async throws -> Int
+}
+
+/// One stored key re-sealed under another master key.
+public struct KeyReseal: Sendable {
+    /// The key row.
+    public var id: Int64
+    /// The sealed value it must still hold.
+    public var from: String
+    /// The value sealed under the new master key.
+    public var to: String
+
+    public init(id: Int64, from: String, to: String) {
+        self.id = id
+        self.from = from
+        self.to = to
+    }
 }

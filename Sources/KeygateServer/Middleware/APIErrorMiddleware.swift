@@ -24,6 +24,11 @@ public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let error as KeygateError:
             return domainResponse(error)
+        case let error as KeyCipherError:
+            // The stored key is sealed under a master key this server does not hold (a rotation's order of steps
+            // skipped, or a wrong key file): the server's fault and temporary, never the caller's.
+            logger.error("cannot open a stored key with this server's master keyring", metadata: ["error": "\(error)"])
+            return json(.serviceUnavailable, code: "SERVICE_UNAVAILABLE", message: "The server cannot read this organization's key now")
         case let error as any HTTPResponseError:
             let status = error.status
             let message = (error as? HTTPError)?.body ?? status.reasonPhrase

@@ -21,6 +21,7 @@ struct HousekeepingService: Service, CustomStringConvertible {
                     try await Task.sleep(for: interval)
                     do {
                         let removed = try await keygate.pruneExpired()
+                        try await keygate.pruneInstances()
                         try await rateCounters.prune(now: keygate.now())
                         if removed > 0 { logger.debug("expired sessions removed", metadata: ["count": "\(removed)"]) }
                     } catch {

@@ -152,6 +152,13 @@ public enum Migrations {
                 "CREATE INDEX portal_sessions_last_seen ON portal_sessions (last_seen_at)",
             ]
         },
+        // Online master-key rotation (issue 12): each server's heartbeat says which master keys it holds, so a
+        // rotation re-seals only once every live server can open (and seals with) the new key.
+        Migration(version: 9, name: "server heartbeats for master-key rotation") { _ in
+            [
+                "CREATE TABLE instances (id TEXT PRIMARY KEY, primary_key_id TEXT NOT NULL, key_ids TEXT NOT NULL, seen_at BIGINT NOT NULL)"
+            ]
+        },
     ]
 
     /// The highest version this build knows.
