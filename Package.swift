@@ -161,8 +161,8 @@ let package = Package(
 )
 
 // Benchmarks are opt-in (as in Hummingbird): `KEYGATE_BENCHMARKS=1 swift build -c release` adds the bare
-// Hummingbird baseline that scripts/bench/run measures Keygate against, and the metrics cost probe of
-// scripts/bench/metrics.
+// Hummingbird baseline that scripts/bench/run measures Keygate against, and the hot-path cost probe (metrics,
+// usage counting) of scripts/bench/metrics.
 if Context.environment["KEYGATE_BENCHMARKS"] != nil {
     package.targets.append(
         .executableTarget(
@@ -177,13 +177,14 @@ if Context.environment["KEYGATE_BENCHMARKS"] != nil {
     )
     package.targets.append(
         .executableTarget(
-            name: "KeygateMetricsCost",
+            name: "KeygateHotPathCost",
             dependencies: [
+                "KeygateCore",
                 "KeygateServer",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
-            path: "Benchmarks/MetricsCost",
+            path: "Benchmarks/HotPathCost",
             swiftSettings: swiftSettings
         )
     )

@@ -29,6 +29,10 @@ public struct KeygateConfiguration: Sendable {
     public var sessionCacheMaxAge: TimeInterval
     /// How many sessions the cache holds at most (`session.cacheSize`, ``SessionCache/defaultMaxEntries``).
     public var sessionCacheSize: Int
+    /// Whether a server counts API usage (`usage.enabled`).
+    public var usageEnabled = true
+    /// How often a server writes the API usage it counted (`usage.flushSeconds`); what a crash can lose.
+    public var usageFlushInterval: Duration = .seconds(60)
     /// Count request limits in the database (every instance) rather than in memory; nil: on for PostgreSQL.
     public var sharedRateCounters: Bool?
     /// HTTP settings: address, TLS, proxies, limits.

@@ -22,6 +22,8 @@ public struct KeygateSystem: Sendable {
     public let logger: Logger
     /// Reads the master keyring again (``KeyringService``); nil: the keyring is fixed.
     let reloadKeyring: (@Sendable () throws -> MasterKeyring)?
+    /// How often the usage counted in memory is written (``UsageFlushService``).
+    let usageFlushInterval: Duration
 
     /// Opens (and migrates) the database and assembles the use cases.
     /// - Parameter serving: a server keeps checked sessions in memory when the configuration allows it; a one-shot
@@ -47,7 +49,9 @@ public struct KeygateSystem: Sendable {
                 cipher: try KeyCipher(keyring: MasterKeyring(primary: configuration.masterKey, previous: configuration.previousMasterKeys)),
                 hasher: hasher, settings: configuration.session,
                 loginThrottle: throttle, dummyPasswordHash: try await hasher.hash(PasswordPolicy.generate()), sessionCache: cache,
-                metrics: exporter.map { KeygateMetrics(factory: $0.factory) } ?? .disabled, now: configuration.now)
+                metrics: exporter.map { KeygateMetrics(factory: $0.factory) } ?? .disabled,
+                usageMeter: serving && configuration.usageEnabled ? UsageMeter() : nil,
+                now: configuration.now)
             try await keygate.checkMasterKeyOpensStoredKeys()
             var settings = configuration.server
             // Several instances share a PostgreSQL database, so its request limits are counted there; a single SQLite
@@ -55,11 +59,14 @@ public struct KeygateSystem: Sendable {
             if configuration.sharedRateCounters ?? (db.dialectName == "postgresql") {
                 settings.rateCounters = SQLWindowCounters(db: db)
             }
+            settings.usageFlushSeconds = Int(configuration.usageFlushInterval.components.seconds)
             if let exporter {
                 settings.metrics.http = HTTPMetrics(factory: exporter.factory)
                 settings.metrics.scrape = { [keygate] in await exporter.scrape(keygate: keygate) }
             }
-            return KeygateSystem(keygate: keygate, database: db, settings: settings, logger: logger, reloadKeyring: configuration.reloadKeyring)
+            return KeygateSystem(
+                keygate: keygate, database: db, settings: settings, logger: logger, reloadKeyring: configuration.reloadKeyring,
+                usageFlushInterval: configuration.usageFlushInterval)
         } catch {
             try? await db.shutdown()
             throw error
@@ -70,8 +77,8 @@ public struct KeygateSystem: Sendable {
     public func router() -> Router<KeygateRequestContext> { buildRouter(keygate: keygate, settings: settings) }
 
     /// The whole server: the router, TLS, and the services that must live as long as it does (the change watcher
-    /// that keeps the session cache honest, the keyring's reload and heartbeat, housekeeping, and the database, closed
-    /// last).
+    /// that keeps the session cache honest, the keyring's reload and heartbeat, the usage flush, housekeeping, and the
+    /// database, closed last).
     public func application(
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
@@ -80,6 +87,7 @@ public struct KeygateSystem: Sendable {
             services: [
                 DatabaseService(db: database), ChangeWatcher(db: database, logger: logger),
                 KeyringService(keygate: keygate, reload: reloadKeyring, logger: logger),
+                UsageFlushService(keygate: keygate, interval: usageFlushInterval, logger: logger),
             ], onServerRunning: onServerRunning)
     }
 

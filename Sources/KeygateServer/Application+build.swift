@@ -44,6 +44,8 @@ public struct ServerSettings: Sendable {
     public var browserLimits: (perSecond: Int, perMinute: Int)
     /// What the server measures and where it serves `GET /metrics`.
     public var metrics: MetricsSettings = MetricsSettings()
+    /// How often the usage counted in memory is written (shown beside the usage figures, which lag by up to this).
+    public var usageFlushSeconds = 60
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil,

@@ -22,6 +22,15 @@ enum Output {
         if json { printJSON(value) } else { print(text()) }
     }
 
+    /// Rows under a header, each column as wide as its widest cell.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        return ([header] + rows).map { row in
+            row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                .trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n")
+    }
+
     static func iso(_ date: Date?) -> String {
         guard let date else { return "-" }
         return ISO8601DateFormatter().string(from: date)

@@ -49,6 +49,7 @@ struct CommonOptions: ParsableArguments {
 /// | `ratelimit.shared` | `true` on PostgreSQL, `false` on SQLite: count request limits in the database |
 /// | `ratelimit.<get|write|delete>.<perSecond|perMinute|perHour>` | from the preset |
 /// | `metrics.enabled`, `metrics.host`, `metrics.port` | `true`, `127.0.0.1`, none: `GET /metrics` on the main port; a port moves it to a listener of its own (see ``MetricsSettings``) |
+/// | `usage.enabled`, `usage.flushSeconds` | `true`, `60` (serve only): count API usage in memory and write it this often; what a crash can lose |
 /// | `log.level` | `info` |
 /// | `log.format` | `text` (`json`: one JSON object per line) |
 struct Runtime {
@@ -138,6 +139,8 @@ struct Runtime {
             sessionCache: config.bool(forKey: "session.cache", default: true),
             sessionCacheSize: max(1, config.int(forKey: "session.cacheSize", default: SessionCache.defaultMaxEntries)),
             sharedRateCounters: config.bool(forKey: "ratelimit.shared"), server: server)
+        configuration.usageEnabled = config.bool(forKey: "usage.enabled", default: true)
+        configuration.usageFlushInterval = .seconds(max(1, config.int(forKey: "usage.flushSeconds", default: 60)))
         if let keyFile {
             configuration.previousMasterKeys = try readKeyring(file: keyFile).previous
             configuration.reloadKeyring = { try readKeyring(file: keyFile) }

@@ -164,3 +164,37 @@ struct PrometheusText {
         samples.first { $0.name == name && $0.labels == labels }?.value
     }
 }
+
+/// API usage through the router: counted per admin and key version on each session-checked request, written by a
+/// flush, shown on the API Key Management page.
+@Suite struct UsageTests {
+    @Test func requestsAreCountedPerAdminAndKeyVersionAndShownAfterAFlush() async throws {
+        try await withServer { harness, client in
+            let viewer = try await harness.addAdmin("viewer", access: .readOnly)
+            let root = try await client.login(harness)
+            let other = try await client.login(harness, user: "viewer")
+            for _ in 0..<4 { #expect(try await client.send(.get, "/api/v1/apiKeys", session: root).status == .ok) }
+            for _ in 0..<2 { #expect(try await client.send(.get, "/api/v1/auth", session: other).status == .ok) }
+            // A rotation: root's session moves to key version 2, viewer's ends (refused: not a session-checked request).
+            let keyID = try #require(try await client.send(.get, "/api/v1/apiKeys", session: root).array.first?["id"] as? Int)
+            #expect(try await client.send(.post, "/api/v1/apiKeys/\(keyID)/regenerate", session: root).status == .ok)
+            #expect(try await client.send(.get, "/api/v1/apiKeys", session: other).status == .unauthorized)
+            for _ in 0..<3 { #expect(try await client.send(.get, "/api/v1/apiKeys", session: root).status == .ok) }
+            // Nothing is in the database before a flush; everything after it.
+            #expect(try await harness.keygate.usageReport(orgID: harness.orgID, days: 7).period == 0)
+            try await harness.keygate.flushUsage()
+            let report = try await harness.keygate.usageReport(orgID: harness.orgID, days: 7)
+            #expect(report.today == 11 && report.period == 11)
+            #expect(report.admins.map(\.loginName) == ["root", viewer] && report.admins.map(\.today) == [9, 2])
+            // Version 1: root's 4 lists, the list that read the id and the regenerate itself (checked before it rotated),
+            // and viewer's 2 checks; version 2: root's 3 lists after.
+            #expect(report.byDay.map(\.keyVersion) == [1, 2] && report.byDay.map(\.requests) == [8, 3])
+            #expect(try await harness.keygate.flushUsage() == 0)
+
+            let portal = try await PortalTests.signIn(client, login: "root")
+            let page = try await client.send(.get, "/portal/orgs/\(harness.orgID)/keys", headers: [.cookie: "kg_portal=\(portal)"])
+            #expect(page.text.contains(#"<strong id="usage-today">11</strong>"#))
+            #expect(page.text.contains("<td data-label=\"Admin\">root</td><td data-label=\"Today\">9</td>"))
+        }
+    }
+}

@@ -283,6 +283,34 @@ struct StoreContractTests {
         }
     }
 
+    @Test("usage: flushes add to the stored counts; a period reads only its days", arguments: Backend.available)
+    func usage(_ backend: Backend) async throws {
+        try await withStore(backend) { _, store in
+            let org = try await provision(store).organization.id
+            try await store.addUsage([
+                UsageCount(orgID: org, adminID: 1, day: 100, keyVersion: 1, requests: 5),
+                UsageCount(orgID: org, adminID: 2, day: 101, keyVersion: 1, requests: 2),
+                UsageCount(orgID: org + 1, adminID: 3, day: 101, keyVersion: 1, requests: 9),
+            ])
+            // A second flush (another instance's, or the next interval's) adds to the same row.
+            try await store.addUsage([
+                UsageCount(orgID: org, adminID: 1, day: 100, keyVersion: 1, requests: 3),
+                UsageCount(orgID: org, adminID: 1, day: 100, keyVersion: 2, requests: 1),
+            ])
+            try await store.addUsage([])
+            #expect(
+                try await store.usage(orgID: org, fromDay: 100, toDay: 101) == [
+                    UsageCount(orgID: org, adminID: 1, day: 100, keyVersion: 1, requests: 8),
+                    UsageCount(orgID: org, adminID: 1, day: 100, keyVersion: 2, requests: 1),
+                    UsageCount(orgID: org, adminID: 2, day: 101, keyVersion: 1, requests: 2),
+                ])
+            #expect(try await store.usage(orgID: org, fromDay: 101, toDay: 200).map(\.requests) == [2])
+            // Many rows in one flush (several multi-row statements).
+            try await store.addUsage((0..<450).map { UsageCount(orgID: org, adminID: Int64($0), day: 300, keyVersion: 1, requests: 1) })
+            #expect(try await store.usage(orgID: org, fromDay: 300, toDay: 300).count == 450)
+        }
+    }
+
     @Test("housekeeping removes idle sessions per kind, ended grace and old replay digests", arguments: Backend.available)
     func expiry(_ backend: Backend) async throws {
         try await withStore(backend) { db, store in

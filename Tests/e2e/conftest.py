@@ -112,7 +112,8 @@ def keygate():
     tls = _write_test_ca(directory)
     database = str(directory / "data" / "keygate.sqlite")
     # The fuzzers send hundreds of portal requests a second from one address: above the portal's default limit.
-    env = dict(os.environ, KEYGATE_SECURITY_BCRYPT_COST="8", KEYGATE_LOG_LEVEL="trace",
+    # Usage is written every second here (60 by default), so that tests read it without waiting a minute.
+    env = dict(os.environ, KEYGATE_SECURITY_BCRYPT_COST="8", KEYGATE_LOG_LEVEL="trace", KEYGATE_USAGE_FLUSH_SECONDS="1",
                KEYGATE_PORTAL_REQUESTS_PER_SECOND="100000", KEYGATE_PORTAL_REQUESTS_PER_MINUTE="1000000")
     process = subprocess.Popen(
         [keygate_binary(), "serve", "--port", "0", "--database", database, "--tls-cert", str(tls["cert"]),

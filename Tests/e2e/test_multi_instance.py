@@ -423,3 +423,19 @@ def test_master_key_rotation_with_two_instances_under_load_loses_no_request(clus
     status = cluster.cli("master-key", "status")
     assert status["storedKeys"] == {out["keyId"]: 40}
     assert sorted(s["sealsWith"] for s in status["servers"]) == [out["keyId"]] * 2
+
+
+def test_usage_counted_on_two_instances_sums_exactly(cluster, tenant):
+    """Each instance counts the requests it served and adds them to the shared rows on its flush."""
+    a = cluster.start(KEYGATE_USAGE_FLUSH_SECONDS="1")
+    b = cluster.start(KEYGATE_USAGE_FLUSH_SECONDS="1")
+    session_a, _ = login(a, tenant)
+    session_b, _ = login(b, tenant)
+    for _ in range(13):
+        assert call(a, "GET", "/apiKeys", session_a).status_code == 200
+    for _ in range(8):
+        assert call(b, "GET", "/apiKeys", session_b).status_code == 200
+        assert call(b, "GET", "/apiKeys", session_a).status_code == 200
+    time.sleep(2.5)
+    report = cluster.cli("usage", "--org", "Acme")
+    assert report["today"] == 29 and report["admins"][0]["loginName"] == "root"

@@ -159,6 +159,20 @@ def test_sign_in_reveal_and_copy_the_key(keygate, org, driver):
     assert copied == org["api_key"]
 
 
+def test_the_usage_panel_shows_requests_per_admin_after_a_flush(keygate, org, driver):
+    session = api_session(keygate, org, org["api_key"])
+    for _ in range(9):
+        assert api(keygate, "GET", "/apiKeys", session).status_code == 200
+    time.sleep(2.5)  # the shared server writes its counts every second (conftest.py)
+    sign_in(driver, keygate.base, org["username"])
+    assert driver.find_element(By.ID, "usage-today").text == "9"
+    assert driver.find_element(By.ID, "usage-week").text == "9"
+    cells = [td.text for td in driver.find_elements(By.CSS_SELECTOR, "#usage-table tbody td")]
+    assert cells == [org["username"], "9", "9"]
+    driver.execute_script("document.getElementById('usage').scrollIntoView()")
+    shot(driver, "usage-panel")
+
+
 def test_edit_refuses_a_bad_value_then_a_good_one_ends_old_sessions_and_the_sdk_logs_in_with_it(keygate, org, driver,
                                                                                                    monkeypatch):
     old_session = api_session(keygate, org, org["api_key"])

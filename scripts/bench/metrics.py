@@ -1,4 +1,4 @@
-"""Metrics on vs off on the hot path; see scripts/bench/metrics."""
+"""Metrics (and usage counting) on vs off on the hot path; see scripts/bench/metrics."""
 
 import os
 import statistics
@@ -27,7 +27,8 @@ def cpu_seconds(pid):
 
 
 try:
-    servers = {"metrics on": server("on", {}), "metrics off": server("off", {"KEYGATE_METRICS_ENABLED": "false"})}
+    servers = {"metrics on": server("on", {}), "metrics off": server("off", {"KEYGATE_METRICS_ENABLED": "false"}),
+               "both off": server("bare", {"KEYGATE_METRICS_ENABLED": "false", "KEYGATE_USAGE_ENABLED": "false"})}
     with urllib.request.urlopen(servers["metrics on"][0] + "/metrics") as response:
         assert response.status == 200
     try:
@@ -41,7 +42,7 @@ try:
     cpu = {name: [] for name in servers}
     for round_ in range(ROUNDS):
         # Alternate which goes first, so neither always runs on a warmer (or hotter) machine.
-        order = list(servers) if round_ % 2 == 0 else list(reversed(servers))
+        order = list(servers) if round_ % 2 == 0 else list(reversed(servers))  # who goes first alternates
         for name in order:
             base, session, pid = servers[name]
             before = cpu_seconds(pid)
@@ -61,5 +62,9 @@ try:
     print(f"median per-round cost of metrics: {100 * (1 - statistics.median(ratios)):+.1f} % of throughput")
     c_on, c_off = statistics.median(cpu["metrics on"]), statistics.median(cpu["metrics off"])
     print(f"server CPU per request (median): metrics on {c_on:.2f} µs, off {c_off:.2f} µs: {100 * (c_on - c_off) / c_off:+.1f} %")
+    # Metrics and usage counting (both on, the default) against neither.
+    both = [a / b for a, b in zip(results["metrics on"], results["both off"])]
+    print("per-round (metrics + usage)/(neither): " + " ".join(f"{r:.3f}" for r in both))
+    print(f"median per-round cost of metrics and usage together: {100 * (1 - statistics.median(both)):+.1f} % of throughput")
 finally:
     benchlib.stop_all()

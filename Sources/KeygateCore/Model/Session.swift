@@ -92,14 +92,20 @@ public struct Principal: Sendable, Hashable {
     public var channel: SessionChannel
     /// The organization's key as the session check read it (nil when the principal was built without one).
     public var key: SealedAPIKey?
+    /// The key version the API session was made with (or moved to by a rotation); nil for portal sessions.
+    public var sessionKeyVersion: Int64?
 
-    public init(tokenHash: String, orgID: Int64, admin: Admin, role: Role, channel: SessionChannel, key: SealedAPIKey? = nil) {
+    public init(
+        tokenHash: String, orgID: Int64, admin: Admin, role: Role, channel: SessionChannel, key: SealedAPIKey? = nil,
+        sessionKeyVersion: Int64? = nil
+    ) {
         self.tokenHash = tokenHash
         self.orgID = orgID
         self.admin = admin
         self.role = role
         self.channel = channel
         self.key = key
+        self.sessionKeyVersion = sessionKeyVersion
     }
 
     /// The actor recorded on changes this caller makes.

@@ -29,7 +29,7 @@ public enum SessionRules {
         }
         return Principal(
             tokenHash: session.tokenHash, orgID: session.orgID, admin: snapshot.admin, role: snapshot.role,
-            channel: .api(session.kind), key: snapshot.key)
+            channel: .api(session.kind), key: snapshot.key, sessionKeyVersion: session.keyVersion)
     }
 
     /// Whether a login timestamp (epoch milliseconds as a decimal string) is inside the window around `now`.

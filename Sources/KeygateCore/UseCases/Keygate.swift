@@ -28,6 +28,8 @@ public struct Keygate: Sendable {
     public let sessionCache: SessionCache?
     /// What the use cases count (logins, sessions, key changes, lockouts, browser sign-ins).
     public let metrics: KeygateMetrics
+    /// API usage counted in memory until flushed (servers only; nil: not counted).
+    public let usageMeter: UsageMeter?
     /// A hash of a random password with the production cost, verified when no admin matches so a failed login
     /// takes the same time whatever was wrong.
     let dummyPasswordHash: String
@@ -35,9 +37,10 @@ public struct Keygate: Sendable {
     public init(
         store: any KeygateStore, cipher: KeyCipher, hasher: any PasswordHasher, settings: SessionSettings = .init(),
         loginThrottle: LoginThrottle = LoginThrottle(), dummyPasswordHash: String, sessionCache: SessionCache? = nil,
-        metrics: KeygateMetrics = .disabled, now: @escaping @Sendable () -> Date = { Date() }
+        metrics: KeygateMetrics = .disabled, usageMeter: UsageMeter? = nil, now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.metrics = metrics
+        self.usageMeter = usageMeter
         self.sessionCache = sessionCache
         self.store = store
         self.cipher = cipher

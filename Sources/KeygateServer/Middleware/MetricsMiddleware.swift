@@ -40,7 +40,7 @@ public final class HTTPMetrics: Sendable {
     /// Records nothing.
     public static let disabled = HTTPMetrics(factory: NOOPMetricsHandler.instance)
 
-    /// Counts and times one answered request (public for the cost probe in `Benchmarks/MetricsCost`).
+    /// Counts and times one answered request (public for the cost probe in `Benchmarks/HotPathCost`).
     public func record(route: String?, method: HTTPRequest.Method, status: HTTPResponse.Status, duration: Duration) {
         // The router names a request no route matched `NotFound`; here it is `unmatched`, like a missing name.
         let key = SeriesKey(

@@ -18,7 +18,10 @@ struct SessionMiddleware: RouterMiddleware {
         next: (Request, KeygateRequestContext) async throws -> Response
     ) async throws -> Response {
         var context = context
-        context.principal = try await authenticate(request.sessionTokens)
+        let principal = try await authenticate(request.sessionTokens)
+        context.principal = principal
+        // Every session-checked request counts as usage (in memory; flushed by the server's usage service).
+        keygate.recordUsage(principal)
         return try await next(request, context)
     }
 

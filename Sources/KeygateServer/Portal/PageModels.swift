@@ -1,4 +1,5 @@
 import Foundation
+import KeygateCore
 import Mustache
 
 /// The view model of one page: stored properties whose names are the template's variables, so a misspelt field in
@@ -99,6 +100,19 @@ struct SignInPage: PageModel {
     var loginName: String?
 }
 
+/// One admin's API requests on the usage panels.
+struct UsageRow {
+    let name: String
+    let today: Int64
+    let week: Int64
+
+    init(_ usage: UsageReport.AdminUsage) {
+        self.name = usage.loginName ?? "#\(usage.adminID) (deleted)"
+        self.today = usage.today
+        self.week = usage.period
+    }
+}
+
 struct KeysPage: PageModel {
     var chrome: PortalChrome
     var title = "API Key Management"
@@ -137,6 +151,12 @@ struct KeysPage: PageModel {
     var editValue: String?
     var addValue: String?
     var applyValue: String?
+    /// API requests today and in the last 7 days, per admin (``UsageRow``), as the servers flushed them.
+    var usageToday: Int64 = 0
+    var usageWeek: Int64 = 0
+    var usageAdmins: [UsageRow] = []
+    var hasUsage = false
+    var usageFlush = "minute"
 
     struct Column {
         let name: String
@@ -335,4 +355,8 @@ struct ConsoleOrganizationPage: PageModel {
     var sessions: Int?
     var done: String?
     var events: [EventRow]
+    var usageToday: Int64 = 0
+    var usageWeek: Int64 = 0
+    var usageAdmins: [UsageRow] = []
+    var hasUsage = false
 }

@@ -178,6 +178,17 @@ struct PortalController {
             allColumns: (columns + KeyColumn.allCases.filter { !columns.contains($0) }).map {
                 KeysPage.ColumnChoice(name: $0.rawValue, title: $0.title, shown: columns.contains($0))
             })
+        let usage = try await keygate.usageReport(orgID: orgID, days: 7)
+        page.usageToday = usage.today
+        page.usageWeek = usage.period
+        page.usageAdmins = usage.admins.map(UsageRow.init)
+        page.hasUsage = !usage.admins.isEmpty
+        page.usageFlush =
+            switch settings.usageFlushSeconds {
+            case 1: "second"
+            case 60: "minute"
+            default: "\(settings.usageFlushSeconds) seconds"
+            }
         if let key = keys.first {
             page.hasKey = true
             page.keyID = key.id

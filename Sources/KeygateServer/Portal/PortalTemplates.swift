@@ -133,6 +133,21 @@ enum PortalTemplates {
           {{/hasKey}}
         </section>
 
+        <section class="card" aria-labelledby="usage-heading" id="usage">
+          <h2 id="usage-heading">API usage</h2>
+          <p><strong id="usage-today">{{usageToday}}</strong> requests today, <strong id="usage-week">{{usageWeek}}</strong> in the last 7 days <span class="muted">(UTC; servers write their counts every {{usageFlush}})</span>.</p>
+          {{#hasUsage}}
+          <div class="table-wrap">
+          <table id="usage-table">
+            <thead><tr><th scope="col">Admin</th><th scope="col">Today</th><th scope="col">Last 7 days</th></tr></thead>
+            <tbody>
+              {{#usageAdmins}}<tr><td data-label="Admin">{{name}}</td><td data-label="Today">{{today}}</td><td data-label="Last 7 days">{{week}}</td></tr>{{/usageAdmins}}
+            </tbody>
+          </table>
+          </div>
+          {{/hasUsage}}
+        </section>
+
         {{#multiOrg}}{{#canWriteAny}}
         <section class="card" aria-labelledby="apply-heading">
           <h2 id="apply-heading">One key for all your organizations</h2>

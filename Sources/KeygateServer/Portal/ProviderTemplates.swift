@@ -100,6 +100,16 @@ enum ProviderTemplates {
           {{/hasKey}}
           {{^hasKey}}<p id="key-status">No key: the organization's admins can add one.</p>{{/hasKey}}
         </section>
+        <section class="card" aria-labelledby="usage-heading" id="usage">
+          <h2 id="usage-heading">API usage</h2>
+          <p><strong id="usage-today">{{usageToday}}</strong> requests today, <strong id="usage-week">{{usageWeek}}</strong> in the last 7 days (UTC).</p>
+          {{#hasUsage}}
+          <div class="table-wrap"><table id="usage-table">
+            <thead><tr><th scope="col">Admin</th><th scope="col">Today</th><th scope="col">Last 7 days</th></tr></thead>
+            <tbody>{{#usageAdmins}}<tr><td data-label="Admin">{{name}}</td><td data-label="Today">{{today}}</td><td data-label="Last 7 days">{{week}}</td></tr>{{/usageAdmins}}</tbody>
+          </table></div>
+          {{/hasUsage}}
+        </section>
         <section class="card" aria-labelledby="audit-heading">
           <h2 id="audit-heading">Audit trail</h2>
           <div class="table-wrap">
