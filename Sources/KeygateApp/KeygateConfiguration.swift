@@ -29,6 +29,8 @@ public struct KeygateConfiguration: Sendable {
     public var sessionCacheMaxAge: TimeInterval
     /// How many sessions the cache holds at most (`session.cacheSize`, ``SessionCache/defaultMaxEntries``).
     public var sessionCacheSize: Int
+    /// Webhook targets, timeouts, retries (`webhooks.*`, see ``WebhookSettings``).
+    public var webhooks = WebhookSettings()
     /// Whether a server counts API usage (`usage.enabled`).
     public var usageEnabled = true
     /// How often a server writes the API usage it counted (`usage.flushSeconds`); what a crash can lose.

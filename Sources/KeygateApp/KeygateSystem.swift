@@ -50,7 +50,7 @@ public struct KeygateSystem: Sendable {
                 hasher: hasher, settings: configuration.session,
                 loginThrottle: throttle, dummyPasswordHash: try await hasher.hash(PasswordPolicy.generate()), sessionCache: cache,
                 metrics: exporter.map { KeygateMetrics(factory: $0.factory) } ?? .disabled,
-                usageMeter: serving && configuration.usageEnabled ? UsageMeter() : nil,
+                usageMeter: serving && configuration.usageEnabled ? UsageMeter() : nil, webhooks: configuration.webhooks,
                 now: configuration.now)
             try await keygate.checkMasterKeyOpensStoredKeys()
             var settings = configuration.server
@@ -88,6 +88,7 @@ public struct KeygateSystem: Sendable {
                 DatabaseService(db: database), ChangeWatcher(db: database, logger: logger),
                 KeyringService(keygate: keygate, reload: reloadKeyring, logger: logger),
                 UsageFlushService(keygate: keygate, interval: usageFlushInterval, logger: logger),
+                WebhookDeliveryService(keygate: keygate, logger: logger),
             ], onServerRunning: onServerRunning)
     }
 

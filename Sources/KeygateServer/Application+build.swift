@@ -122,6 +122,7 @@ public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<Ke
     auth.addSessionRoutes(to: api)
     APIKeyController(keygate: keygate).addRoutes(to: api)
     AdminController(keygate: keygate).addRoutes(to: api)
+    WebhookController(keygate: keygate).addRoutes(to: api)
     status.addSessionRoutes(to: api)
 
     PortalController(keygate: keygate, views: views, settings: settings).addRoutes(to: router)

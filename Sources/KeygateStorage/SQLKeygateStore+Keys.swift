@@ -120,8 +120,12 @@ extension SQLKeygateStore: KeyStore {
                 ).run()
             }
             let detail = ended > 0 ? "\(change.auditDetail); \(ended) session(s) ended" : change.auditDetail
-            try await Self.insertAudit(
-                sql, AuditEvent(orgID: change.orgID, at: change.at, actor: actor, action: change.auditAction, detail: detail))
+            let audit = AuditEvent(orgID: change.orgID, at: change.at, actor: actor, action: change.auditAction, detail: detail)
+            try await Self.insertAudit(sql, audit)
+            if ended > 0, case .rotate = change.sessionEffect {
+                try await Self.enqueueWebhookEvent(
+                    sql, orgID: change.orgID, type: .sessionsEndedByRotation, audit: audit, data: ["count": .int(Int64(ended))])
+            }
             return KeyChangeResult(key: result, endedSessions: ended)
         }
     }

@@ -126,7 +126,10 @@ extension SQLKeygateStore {
             conflict: "the organization already has an API key")
     }
 
+    /// Writes an audit event and, in the same transaction, the webhook events it stands for (the outbox: see
+    /// ``WebhookStore``).
     static func insertAudit(_ sql: any SQLDatabase, _ event: AuditEvent) async throws {
+        try await enqueueWebhookEvents(sql, for: event)
         try await sql.raw(
             """
             INSERT INTO audit_events (org_id, at, actor_kind, actor_id, actor_name, action, detail)

@@ -162,7 +162,8 @@ struct MasterKeyCommand: AsyncParsableCommand {
         let previousFile: String?
 
         var text: String {
-            "all \(storedKeys) stored keys open with master key \(keyId) alone (\(resealed) re-sealed now, \(alreadyCurrent) already were). "
+            "all \(storedKeys) stored keys and webhook secrets open with master key \(keyId) alone (\(resealed) re-sealed now, "
+                + "\(alreadyCurrent) already were). "
                 + "The previous key is no longer needed: delete \(previousFile ?? "KEYGATE_MASTER_KEY_PREVIOUS") on every host "
                 + "(servers drop it within 2 s)."
         }

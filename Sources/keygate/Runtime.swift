@@ -50,6 +50,8 @@ struct CommonOptions: ParsableArguments {
 /// | `ratelimit.<get|write|delete>.<perSecond|perMinute|perHour>` | from the preset |
 /// | `metrics.enabled`, `metrics.host`, `metrics.port` | `true`, `127.0.0.1`, none: `GET /metrics` on the main port; a port moves it to a listener of its own (see ``MetricsSettings``) |
 /// | `usage.enabled`, `usage.flushSeconds` | `true`, `60` (serve only): count API usage in memory and write it this often; what a crash can lose |
+/// | `webhooks.allowHTTP`, `webhooks.allowPrivateTargets` | `false`, `false`: targets must be https and public (see ``WebhookSettings``) |
+/// | `webhooks.timeoutSeconds`, `webhooks.retryBaseSeconds`, `webhooks.retryHours`, `webhooks.secretOverlapHours` | `10`, `30`, `24`, `24` |
 /// | `log.level` | `info` |
 /// | `log.format` | `text` (`json`: one JSON object per line) |
 struct Runtime {
@@ -140,6 +142,14 @@ struct Runtime {
             sessionCacheSize: max(1, config.int(forKey: "session.cacheSize", default: SessionCache.defaultMaxEntries)),
             sharedRateCounters: config.bool(forKey: "ratelimit.shared"), server: server)
         configuration.usageEnabled = config.bool(forKey: "usage.enabled", default: true)
+        configuration.webhooks = WebhookSettings(
+            policy: .init(
+                allowHTTP: config.bool(forKey: "webhooks.allowHTTP", default: false),
+                allowPrivate: config.bool(forKey: "webhooks.allowPrivateTargets", default: false)),
+            timeout: TimeInterval(max(1, config.int(forKey: "webhooks.timeoutSeconds", default: 10))),
+            retryBase: TimeInterval(max(1, config.int(forKey: "webhooks.retryBaseSeconds", default: 30))),
+            giveUpAfter: TimeInterval(max(1, config.int(forKey: "webhooks.retryHours", default: 24)) * 3600),
+            secretOverlap: TimeInterval(max(0, config.int(forKey: "webhooks.secretOverlapHours", default: 24)) * 3600))
         configuration.usageFlushInterval = .seconds(max(1, config.int(forKey: "usage.flushSeconds", default: 60)))
         if let keyFile {
             configuration.previousMasterKeys = try readKeyring(file: keyFile).previous

@@ -126,3 +126,50 @@ struct PasswordPolicyTests {
         for _ in 0..<200 { try PasswordPolicy.validate(PasswordPolicy.generate()) }
     }
 }
+
+@Suite("Webhook rules")
+struct WebhookRulesTests {
+    @Test("targets: https and public by default; the operator's settings allow http and private addresses")
+    func targets() throws {
+        let strict = WebhookRules.TargetPolicy()
+        #expect(try WebhookRules.validateURL(" https://hooks.example.com/k?x=1 ", policy: strict) == "https://hooks.example.com/k?x=1")
+        for url in [
+            "http://hooks.example.com/k", "https://127.0.0.1/k", "https://10.0.0.8/k", "https://172.20.1.1/k", "https://192.168.1.1/k",
+            "https://169.254.169.254/latest", "https://[::1]/k", "https://[fd00::1]/k", "https://[fe80::1]/k", "https://[::ffff:127.0.0.1]/k",
+            "https://100.64.0.1/k", "https://0.0.0.0/k", "https://localhost/k", "https://api.localhost/k", "https://u:p@example.com/k",
+            "https://example.com/k#frag", "ftp://example.com/k", "example.com/k", "https:///k", "https://" + String(repeating: "a", count: 2100),
+        ] {
+            #expect(throws: KeygateError.self, "\(url)") { try WebhookRules.validateURL(url, policy: strict) }
+        }
+        #expect(try WebhookRules.validateURL("https://8.8.8.8/k", policy: strict) == "https://8.8.8.8/k")
+        #expect(try WebhookRules.validateURL("https://[2001:db8::1]/k", policy: strict) == "https://[2001:db8::1]/k")
+        let lab = WebhookRules.TargetPolicy(allowHTTP: true, allowPrivate: true)
+        #expect(try WebhookRules.validateURL("http://127.0.0.1:9000/hook", policy: lab) == "http://127.0.0.1:9000/hook")
+        #expect(InternalAddress.check("hooks.example.com") == nil)
+    }
+
+    @Test("the signature is HMAC-SHA256 over t.body, one v1 per secret (a known answer)")
+    func signature() {
+        let body = Array(#"{"id":"evt_1"}"#.utf8)
+        let header = WebhookRules.signature(secrets: ["whsec_test"], timestamp: 1_795_833_600, body: body)
+        #expect(header == "t=1795833600,v1=" + Self.reference)
+        let two = WebhookRules.signature(secrets: ["whsec_test", "whsec_old"], timestamp: 1_795_833_600, body: body)
+        #expect(two.hasPrefix(header + ",v1=") && two.split(separator: ",").count == 3)
+    }
+
+    /// Computed independently, with Python's `hmac.new(b"whsec_test", b'1795833600.{"id":"evt_1"}', hashlib.sha256)`.
+    static let reference = "227403da28a1e49aab7d38b8e493be6a8bf8fc4d45ad7543fb29c2344b8b831d"
+
+    @Test("retries double from the base, at most an hour apart, and stop after the retry period")
+    func backoff() {
+        let event = Date(timeIntervalSince1970: 1_000_000)
+        let next = { (attempts: Int, now: Date) in
+            WebhookRules.nextAttempt(after: attempts, eventAt: event, now: now, base: 30, giveUpAfter: 86_400)
+        }
+        #expect(next(1, event) == event.addingTimeInterval(30))
+        #expect(next(2, event) == event.addingTimeInterval(60))
+        #expect(next(5, event) == event.addingTimeInterval(480))
+        #expect(next(20, event) == event.addingTimeInterval(3600))
+        #expect(next(3, event.addingTimeInterval(86_300)) == nil)
+    }
+}

@@ -6,6 +6,8 @@ import KeygateCore
 import KeygateServer
 import Testing
 
+@testable import KeygateApp
+
 /// The OpenAPI document against the routes really served, the `405` for a known path's unknown method, and the
 /// Prometheus scrape after a scripted workload.
 @Suite struct OperabilityTests {
@@ -196,5 +198,16 @@ struct PrometheusText {
             #expect(page.text.contains(#"<strong id="usage-today">11</strong>"#))
             #expect(page.text.contains("<td data-label=\"Admin\">root</td><td data-label=\"Today\">9</td>"))
         }
+    }
+}
+
+/// The webhook sender's SSRF guard at delivery time: the names a target resolves to are checked before connecting.
+@Suite struct WebhookTargetGuardTests {
+    @Test func aNameThatResolvesToLoopbackIsRefusedBeforeAnyConnection() async throws {
+        await #expect(throws: KeygateError.self) { try await HTTPWebhookSender.refuseInternal("localhost") }
+        await #expect(throws: KeygateError.self) { try await HTTPWebhookSender.refuseInternal("127.0.0.1") }
+        await #expect(throws: KeygateError.self) { try await HTTPWebhookSender.refuseInternal("::1") }
+        await #expect(throws: KeygateError.self) { try await HTTPWebhookSender.refuseInternal("no-such-host.invalid") }
+        try await HTTPWebhookSender.refuseInternal("93.184.215.14")  // a public literal needs no lookup
     }
 }

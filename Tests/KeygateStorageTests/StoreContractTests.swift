@@ -311,6 +311,78 @@ struct StoreContractTests {
         }
     }
 
+    @Test(
+        "webhooks: an audited change enqueues its event in the same transaction; claims are leased; outcomes; retry; prune",
+        arguments: Backend.available)
+    func webhookOutbox(_ backend: Backend) async throws {
+        try await withStore(backend) { _, store in
+            let org = try await provision(store)
+            let orgID = org.organization.id
+            let all = try await store.insertWebhookEndpoint(
+                WebhookEndpoint(id: 0, orgID: orgID, url: "https://a.example/h", events: WebhookEventType.subscribable, enabled: true, createdAt: t0),
+                sealedSecret: "v2:k:s1", audit: audit(org))
+            let keysOnly = try await store.insertWebhookEndpoint(
+                WebhookEndpoint(id: 0, orgID: orgID, url: "https://b.example/h", events: [.keyDeleted], enabled: true, createdAt: t0),
+                sealedSecret: "v2:k:s2", audit: audit(org))
+            var off = try await store.insertWebhookEndpoint(
+                WebhookEndpoint(id: 0, orgID: orgID, url: "https://c.example/h", events: WebhookEventType.subscribable, enabled: true, createdAt: t0),
+                sealedSecret: "v2:k:s3", audit: audit(org))
+            off.enabled = false
+            try await store.updateWebhookEndpoint(off, audit: audit(org))
+
+            // A key edit (audited): one event, delivered to the endpoint that subscribes to it, not to the disabled one.
+            let change = KeyChange(
+                orgID: orgID, operation: .replace(sealedValue: "v2:k:new", expectedVersion: 1), sessionEffect: .none,
+                actor: .provider(name: "p"), at: t0, auditAction: "key.edited", auditDetail: "edited")
+            _ = try await store.applyKeyChange(change)
+            // A change that fails (a stale version) rolls its event back with it.
+            await #expect(throws: KeygateError.self) { _ = try await store.applyKeyChange(change) }
+            #expect(try await store.webhookDeliveries(endpointID: all.id, limit: 10).map(\.eventType) == [.keyEdited])
+            #expect(try await store.webhookDeliveries(endpointID: keysOnly.id, limit: 10).isEmpty)
+            #expect(try await store.webhookDeliveries(endpointID: off.id, limit: 10).isEmpty)
+
+            // Claimed under a lease: a second claim before it ends gets nothing; the attempt is counted.
+            let jobs = try await store.claimWebhookDeliveries(now: t0, leaseUntil: t0.addingTimeInterval(40), limit: 10)
+            #expect(jobs.map(\.url) == ["https://a.example/h"] && jobs[0].attempt == 1 && jobs[0].eventType == .keyEdited)
+            #expect(jobs[0].payload.contains(#""type":"key.edited""#) && !jobs[0].payload.contains("v2:k:new"))
+            #expect(try await store.claimWebhookDeliveries(now: t0.addingTimeInterval(10), leaseUntil: t0.addingTimeInterval(50), limit: 10).isEmpty)
+            // A lease that ran out (a server died mid-send) is claimed again: at least once.
+            let again = try await store.claimWebhookDeliveries(now: t0.addingTimeInterval(41), leaseUntil: t0.addingTimeInterval(90), limit: 10)
+            #expect(again.map(\.deliveryID) == jobs.map(\.deliveryID) && again[0].attempt == 2)
+            try await store.completeWebhookDelivery(
+                id: again[0].deliveryID,
+                outcome: WebhookAttempt(
+                    at: t0.addingTimeInterval(42), statusCode: 500, error: "500", durationMs: 3, delivered: false, nextAttemptAt: nil))
+            var log = try await store.webhookDeliveries(endpointID: all.id, limit: 10)
+            #expect(log[0].status == .failed && log[0].attempts == 2 && log[0].lastStatusCode == 500)
+            #expect(
+                try await store.claimWebhookDeliveries(now: t0.addingTimeInterval(100), leaseUntil: t0.addingTimeInterval(140), limit: 10).isEmpty)
+            // A manual retry makes it due; delivered ones are not sent again.
+            #expect(try await store.retryWebhookDelivery(endpointID: all.id, id: log[0].id, at: t0.addingTimeInterval(200)))
+            let retried = try await store.claimWebhookDeliveries(now: t0.addingTimeInterval(200), leaseUntil: t0.addingTimeInterval(240), limit: 10)
+            try await store.completeWebhookDelivery(
+                id: retried[0].deliveryID,
+                outcome: WebhookAttempt(
+                    at: t0.addingTimeInterval(201), statusCode: 204, error: nil, durationMs: 2, delivered: true, nextAttemptAt: nil))
+            log = try await store.webhookDeliveries(endpointID: all.id, limit: 10)
+            #expect(log[0].status == .delivered && log[0].attempts == 3)
+            #expect(!(try await store.retryWebhookDelivery(endpointID: all.id, id: log[0].id, at: t0.addingTimeInterval(300))))
+            #expect(!(try await store.retryWebhookDelivery(endpointID: keysOnly.id, id: log[0].id, at: t0.addingTimeInterval(300))))
+
+            // Secrets: a roll keeps the old one signing until its time; pruning forgets finished deliveries.
+            try await store.rollWebhookSecret(
+                orgID: orgID, id: all.id, sealedSecret: "v2:k:s1b", previousUntil: t0.addingTimeInterval(3600), audit: audit(org))
+            #expect(try await store.webhookSecrets(endpointID: all.id, at: t0) == ["v2:k:s1b", "v2:k:s1"])
+            #expect(try await store.webhookSecrets(endpointID: all.id, at: t0.addingTimeInterval(3601)) == ["v2:k:s1b"])
+            #expect(try await store.pruneWebhookLog(before: t0.addingTimeInterval(100)) == 0)
+            #expect(try await store.pruneWebhookLog(before: t0.addingTimeInterval(1000)) == 1)
+            #expect(try await store.webhookDeliveries(endpointID: all.id, limit: 10).isEmpty)
+            #expect(try await store.deleteWebhookEndpoint(orgID: orgID, id: all.id, audit: audit(org)))
+            #expect(!(try await store.deleteWebhookEndpoint(orgID: orgID, id: all.id, audit: audit(org))))
+            #expect(try await store.webhookEndpoints(orgID: orgID).map(\.id) == [keysOnly.id, off.id])
+        }
+    }
+
     @Test("housekeeping removes idle sessions per kind, ended grace and old replay digests", arguments: Backend.available)
     func expiry(_ backend: Backend) async throws {
         try await withStore(backend) { db, store in

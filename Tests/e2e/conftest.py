@@ -113,7 +113,9 @@ def keygate():
     database = str(directory / "data" / "keygate.sqlite")
     # The fuzzers send hundreds of portal requests a second from one address: above the portal's default limit.
     # Usage is written every second here (60 by default), so that tests read it without waiting a minute.
+    # Webhook receivers in the tests listen on loopback over plain HTTP: allowed here only.
     env = dict(os.environ, KEYGATE_SECURITY_BCRYPT_COST="8", KEYGATE_LOG_LEVEL="trace", KEYGATE_USAGE_FLUSH_SECONDS="1",
+               KEYGATE_WEBHOOKS_ALLOW_HTTP="true", KEYGATE_WEBHOOKS_ALLOW_PRIVATE_TARGETS="true", KEYGATE_WEBHOOKS_RETRY_BASE_SECONDS="1",
                KEYGATE_PORTAL_REQUESTS_PER_SECOND="100000", KEYGATE_PORTAL_REQUESTS_PER_MINUTE="1000000")
     process = subprocess.Popen(
         [keygate_binary(), "serve", "--port", "0", "--database", database, "--tls-cert", str(tls["cert"]),

@@ -439,3 +439,30 @@ def test_usage_counted_on_two_instances_sums_exactly(cluster, tenant):
     time.sleep(2.5)
     report = cluster.cli("usage", "--org", "Acme")
     assert report["today"] == 29 and report["admins"][0]["loginName"] == "root"
+
+
+def test_webhooks_from_two_instances_lose_no_event_and_never_send_one_attempt_twice_at_once(cluster, tenant):
+    """Both instances deliver from the same outbox; the receiver answers slowly (to widen any window) and records
+    overlapping requests for one event."""
+    from test_webhooks import Receiver
+    receiver = Receiver()
+    receiver.delay = 0.2
+    env = {"KEYGATE_WEBHOOKS_ALLOW_HTTP": "true", "KEYGATE_WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true"}
+    a, b = cluster.start(**env), cluster.start(**env)
+    try:
+        session, _ = login(a, tenant)
+        created = call(a, "POST", "/webhooks", session, json={"url": receiver.url, "events": ["key.regenerated"]})
+        assert created.status_code == 200, created.text
+        key_id = call(a, "GET", "/apiKeys", session).json()[0]["id"]
+        for i in range(20):
+            # The caller's session moves to each new key, so one session drives every rotation, on both instances.
+            assert call(a if i % 2 else b, "POST", f"/apiKeys/{key_id}/regenerate", session).status_code == 200
+        deadline = time.time() + 60
+        while time.time() < deadline and len(receiver.requests) < 20:
+            time.sleep(0.2)
+        time.sleep(2)
+        ids = [r["headers"]["keygate-event-id"] for r in receiver.requests]
+        assert len(set(ids)) == 20 and len(ids) == 20, len(ids)
+        assert receiver.overlaps == []
+    finally:
+        receiver.close()

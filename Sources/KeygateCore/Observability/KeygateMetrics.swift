@@ -87,7 +87,18 @@ public struct KeygateMetrics: Sendable {
         }
     }
 
+    /// How a webhook delivery attempt ended.
+    public enum WebhookAttemptOutcome: String, Sendable, CaseIterable {
+        /// A 2xx answer.
+        case delivered
+        /// No 2xx; tried again later.
+        case retry
+        /// No 2xx, and the retry period is over: given up.
+        case failed
+    }
+
     private let logins: [LoginOutcome: Counter]
+    private let webhookAttempts: [WebhookAttemptOutcome: Counter]
     private let created: [SessionKind: Counter]
     private let ended: [SessionEndReason: Counter]
     private let keyChanges: [KeyChangeKind: Counter]
@@ -110,6 +121,7 @@ public struct KeygateMetrics: Sendable {
         ended = counters("keygate_sessions_ended_total", "reason", SessionEndReason.self)
         keyChanges = counters("keygate_key_changes_total", "kind", KeyChangeKind.self)
         lockouts = counters("keygate_login_lockouts_total", "scope", LockoutScope.self)
+        webhookAttempts = counters("keygate_webhook_attempts_total", "outcome", WebhookAttemptOutcome.self)
         signIns = Dictionary(
             uniqueKeysWithValues: SignInSurface.allCases.map {
                 ($0, counters("keygate_browser_sign_ins_total", "outcome", SignInOutcome.self, extra: [("surface", $0.rawValue)]))
@@ -131,6 +143,8 @@ public struct KeygateMetrics: Sendable {
     public func keyChanged(_ kind: KeyChangeKind) { keyChanges[kind]?.increment() }
     /// Counts a lockout that began: a failed attempt filled a budget.
     public func lockout(_ scope: LockoutScope) { lockouts[scope]?.increment() }
+    /// Counts a webhook delivery attempt.
+    public func webhookAttempt(_ outcome: WebhookAttemptOutcome) { webhookAttempts[outcome]?.increment() }
     /// Counts a portal or console sign-in.
     public func signIn(_ surface: SignInSurface, _ outcome: SignInOutcome) { signIns[surface]?[outcome]?.increment() }
 }

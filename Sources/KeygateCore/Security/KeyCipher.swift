@@ -116,6 +116,25 @@ public struct KeyCipher: Sendable {
 
     private static func aad(_ orgID: Int64) -> Data { Data("keygate.apikey.org:\(orgID)".utf8) }
 
+    /// Seals another secret (a webhook endpoint's signing secret) with the primary key, bound to `context` (for
+    /// example `webhook:<endpoint id>`) as authenticated data. Same format as keys, so a rotation re-seals it alike.
+    public func seal(secret: String, context: String) throws -> String {
+        let (id, key) = ring.state.withLock { ($0.primaryID, $0.keys[$0.primaryID]!) }
+        let box = try AES.GCM.seal(Data(secret.utf8), using: key, authenticating: Data("keygate.secret:\(context)".utf8))
+        guard let combined = box.combined else { throw KeygateError.invalidInput("cannot seal secret") }
+        return "v2:\(id):" + combined.base64EncodedString()
+    }
+
+    /// Opens a secret sealed by ``seal(secret:context:)``, with any key of the ring (or only `keyID`).
+    public func openSecret(_ sealed: String, context: String, onlyWith keyID: String? = nil) throws -> String {
+        guard let id = Self.keyID(ofSealed: sealed), keyID == nil || keyID == id, let key = ring.state.withLock({ $0.keys[id] }) else {
+            throw KeyCipherError.unknownKey
+        }
+        guard let data = Data(base64Encoded: String(sealed.dropFirst(3 + id.count + 1))) else { throw KeyCipherError.unreadable }
+        let clear = try AES.GCM.open(try AES.GCM.SealedBox(combined: data), using: key, authenticating: Data("keygate.secret:\(context)".utf8))
+        return String(decoding: clear, as: UTF8.self)
+    }
+
     private static func hexBytes(_ hex: String) -> [UInt8]? {
         var bytes: [UInt8] = []
         var iterator = hex.utf8.makeIterator()

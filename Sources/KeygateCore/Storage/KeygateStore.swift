@@ -12,7 +12,7 @@ import Foundation
 /// snapshot depends on: ``touchSession(tokenHash:at:)`` (a cache may safely miss it, see ``SessionCache``) and
 /// the portal's own sessions and preferences.
 public typealias KeygateStore = OrganizationStore & KeyStore & SessionStore & RoleStore & AdminStore & PortalStore & OperatorStore
-    & AuditStore & InstanceStore & UsageStore
+    & AuditStore & InstanceStore & UsageStore & WebhookStore
 
 /// An admin to create along with an organization.
 public struct NewAdmin: Sendable {

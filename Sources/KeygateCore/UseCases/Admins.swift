@@ -153,7 +153,17 @@ extension Keygate {
         }
         if let disabled = draft.disabled { admin.disabled = disabled }
         let endSessions = admin.disabled || draft.password != nil
-        let action = draft.disabled == true && !current.disabled ? "admin.disabled" : "admin.updated"
+        // Distinct actions for what webhooks report (admin.disabled / enabled / password_changed).
+        let action =
+            if draft.disabled == true && !current.disabled {
+                "admin.disabled"
+            } else if draft.disabled == false && current.disabled {
+                "admin.enabled"
+            } else if draft.password != nil {
+                "admin.password_reset"
+            } else {
+                "admin.updated"
+            }
         let ended = try await adminStorage.updateAdmin(
             admin, endSessions: endSessions, keepSession: keepSession,
             audit: AuditEvent(orgID: admin.orgID, at: now(), actor: actor, action: action, detail: "admin \(admin.loginName)"))

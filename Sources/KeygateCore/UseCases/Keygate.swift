@@ -30,6 +30,8 @@ public struct Keygate: Sendable {
     public let metrics: KeygateMetrics
     /// API usage counted in memory until flushed (servers only; nil: not counted).
     public let usageMeter: UsageMeter?
+    /// Webhook targets, timeouts and retries.
+    public let webhooks: WebhookSettings
     /// A hash of a random password with the production cost, verified when no admin matches so a failed login
     /// takes the same time whatever was wrong.
     let dummyPasswordHash: String
@@ -37,9 +39,11 @@ public struct Keygate: Sendable {
     public init(
         store: any KeygateStore, cipher: KeyCipher, hasher: any PasswordHasher, settings: SessionSettings = .init(),
         loginThrottle: LoginThrottle = LoginThrottle(), dummyPasswordHash: String, sessionCache: SessionCache? = nil,
-        metrics: KeygateMetrics = .disabled, usageMeter: UsageMeter? = nil, now: @escaping @Sendable () -> Date = { Date() }
+        metrics: KeygateMetrics = .disabled, usageMeter: UsageMeter? = nil, webhooks: WebhookSettings = .init(),
+        now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.metrics = metrics
+        self.webhooks = webhooks
         self.usageMeter = usageMeter
         self.sessionCache = sessionCache
         self.store = store

@@ -53,13 +53,29 @@ extension Keygate {
         try await instanceStorage.instances(seenSince: now().addingTimeInterval(-Self.instanceLiveness))
     }
 
-    /// Stored keys by the id of the master key that sealed them (`v1` for values sealed before key ids existed).
+    /// Stored keys and webhook secrets by the id of the master key that sealed them (`v1` for values sealed before key
+    /// ids existed).
     public func storedKeyCensus(batch: Int = 1000) async throws -> [String: Int] {
         var census: [String: Int] = [:]
         try await forEachStoredKeyPage(batch: batch) { page in
             for key in page { census[KeyCipher.keyID(ofSealed: key.value) ?? "v1", default: 0] += 1 }
         }
+        try await forEachWebhookSecret(batch: batch) { sealed, _, _, _ in census[KeyCipher.keyID(ofSealed: sealed) ?? "v1", default: 0] += 1 }
         return census
+    }
+
+    /// Every sealed webhook secret (current and previous) with its endpoint, organization and which one it is.
+    private func forEachWebhookSecret(batch: Int, _ body: (String, Int64, Int64, Bool) async throws -> Void) async throws {
+        var after: Int64 = 0
+        while true {
+            let page = try await webhookSecretStorage.sealedWebhookSecrets(afterID: after, limit: batch)
+            guard let last = page.last else { return }
+            for row in page {
+                try await body(row.current, row.endpointID, row.orgID, false)
+                if let previous = row.previous { try await body(previous, row.endpointID, row.orgID, true) }
+            }
+            after = last.endpointID
+        }
     }
 
     /// The organizations whose stored key opens with no key of this process's keyring (a wrong key file), at most 20.
@@ -68,11 +84,14 @@ extension Keygate {
         try await forEachStoredKeyPage(batch: batch) { page in
             for key in page where failing.count < 20 && (try? cipher.open(key.value, orgID: key.orgID)) == nil { failing.append(key.orgID) }
         }
+        try await forEachWebhookSecret(batch: batch) { sealed, _, orgID, _ in
+            if failing.count < 20, (try? cipher.openSecret(sealed, context: "webhook:\(orgID)")) == nil { failing.append(orgID) }
+        }
         return failing
     }
 
-    /// One pass over every stored key: each one not sealed under the primary key is opened with the keyring and sealed
-    /// again under the primary key, `batch` rows per transaction. Safe to interrupt and to run again: a pass only
+    /// One pass over every stored key, then every webhook signing secret: each one not sealed under the primary key is
+    /// opened with the keyring and sealed again under the primary key, `batch` rows per transaction. Safe to interrupt and to run again: a pass only
     /// replaces a row that still holds what it read, and skips rows already under the primary key.
     public func resealStoredKeys(batch: Int = 500, progress: (ResealProgress) -> Void = { _ in }) async throws -> ResealProgress {
         var state = ResealProgress()
@@ -93,6 +112,23 @@ extension Keygate {
             state.changedMeanwhile += changes.count - replaced
             progress(state)
         }
+        // Webhook signing secrets are sealed under the master key too.
+        var secretChanges: [WebhookSecretReseal] = []
+        try await forEachWebhookSecret(batch: batch) { sealed, endpointID, orgID, previous in
+            state.seen += 1
+            if KeyCipher.keyID(ofSealed: sealed) == primary {
+                state.current += 1
+                return
+            }
+            let secret = try cipher.openSecret(sealed, context: "webhook:\(orgID)")
+            secretChanges.append(
+                WebhookSecretReseal(
+                    endpointID: endpointID, previous: previous, from: sealed, to: try cipher.seal(secret: secret, context: "webhook:\(orgID)")))
+        }
+        let replaced = try await webhookSecretStorage.resealWebhookSecrets(secretChanges)
+        state.resealed += replaced
+        state.changedMeanwhile += secretChanges.count - replaced
+        progress(state)
         return state
     }
 
@@ -107,6 +143,14 @@ extension Keygate {
                 } else if result.failing.count < 20 {
                     result.failing.append(key.orgID)
                 }
+            }
+        }
+        try await forEachWebhookSecret(batch: batch) { sealed, _, orgID, _ in
+            result.total += 1
+            if (try? cipher.openSecret(sealed, context: "webhook:\(orgID)", onlyWith: keyID)) != nil {
+                result.verified += 1
+            } else if result.failing.count < 20 {
+                result.failing.append(orgID)
             }
         }
         return result
@@ -127,4 +171,5 @@ extension Keygate {
     /// What this concept needs of storage: the stored keys and the servers' heartbeats.
     private var keyStorage: any KeyStore { store }
     private var instanceStorage: any InstanceStore { store }
+    private var webhookSecretStorage: any WebhookStore { store }
 }

@@ -47,13 +47,14 @@ struct PortalChrome {
     var navAdmins = false
     var navRoles = false
     var navAudit = false
+    var navWebhooks = false
     /// The organization the tabs link to.
     var orgID: Int64?
     /// The document title's suffix: the portal's pages are not the console's.
     let console = false
 
     /// The tab to mark current on an organization page.
-    enum Tab { case keys, admins, roles, audit }
+    enum Tab { case keys, admins, roles, audit, webhooks }
 
     /// Shows the tabs for `orgID` with `tab` current.
     mutating func showTabs(orgID: Int64, current tab: Tab) {
@@ -64,6 +65,7 @@ struct PortalChrome {
         case .admins: navAdmins = true
         case .roles: navRoles = true
         case .audit: navAudit = true
+        case .webhooks: navWebhooks = true
         }
     }
 }
@@ -288,6 +290,46 @@ struct RolesPage: PageModel {
         let fixed: Bool
         let levelLabel: String
         let levels: [Choice]
+    }
+}
+
+struct WebhooksPage: PageModel {
+    var chrome: PortalChrome
+    var title = "Webhooks"
+    var orgID: Int64
+    var orgName: String
+    var canWrite: Bool
+    var endpoints: [Endpoint]
+    var hasEndpoints: Bool
+    var eventChoices: [Choice]
+    var done: String?
+    var pageError: String?
+    /// A secret shown this once (after creating or rolling), with the endpoint it belongs to.
+    var secret: String?
+    var secretEndpoint: Int64?
+    var formURL: String?
+
+    struct Endpoint {
+        let id: Int64
+        let url: String
+        let events: String
+        let enabled: Bool
+        let created: String
+        let overlapUntil: String?
+        let deliveries: [Delivery]
+        let hasDeliveries: Bool
+    }
+
+    struct Delivery {
+        let id: Int64
+        let endpointID: Int64
+        let eventType: String
+        let status: String
+        let attempts: Int
+        let nextTry: String
+        let response: String
+        let time: String
+        let retryable: Bool
     }
 }
 

@@ -35,6 +35,7 @@ struct PortalController {
         organization.get("roles", use: rolesPage)
         organization.post("roles", use: createRole)
         organization.post("roles/{id}", use: changeRole)
+        addWebhookRoutes(to: organization)
     }
 
     // MARK: Sessions

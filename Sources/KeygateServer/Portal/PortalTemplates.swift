@@ -5,7 +5,8 @@ enum PortalTemplates {
         "document": document, "head": head, "foot": foot, "signin": signin, "keys": keys, "message": message, "applied": applied,
         "audit": audit, "admins": admins, "roles": roles,
         "phead": ProviderTemplates.head, "provider-signin": ProviderTemplates.signin, "provider-orgs": ProviderTemplates.orgs,
-        "provider-org": ProviderTemplates.org, "provider-created": ProviderTemplates.created, "provider-message": ProviderTemplates.message,
+        "webhooks": PortalTemplates.webhooks, "provider-org": ProviderTemplates.org, "provider-created": ProviderTemplates.created,
+        "provider-message": ProviderTemplates.message,
     ]
 
     /// The document's start, shared by the portal's and the console's headers.
@@ -49,6 +50,7 @@ enum PortalTemplates {
           <a href="/portal/orgs/{{orgID}}/admins"{{#navAdmins}} aria-current="page"{{/navAdmins}}>Admins</a>
           <a href="/portal/orgs/{{orgID}}/roles"{{#navRoles}} aria-current="page"{{/navRoles}}>Roles</a>
           <a href="/portal/orgs/{{orgID}}/audit"{{#navAudit}} aria-current="page"{{/navAudit}}>Audit</a>
+          <a href="/portal/orgs/{{orgID}}/webhooks"{{#navWebhooks}} aria-current="page"{{/navWebhooks}}>Webhooks</a>
         </nav>
         {{/nav}}
         <main id="main">
@@ -347,6 +349,61 @@ enum PortalTemplates {
             {{#formError}}<p class="error span" role="alert" id="admin-error">{{formError}}</p>{{/formError}}
             <input type="hidden" name="csrf" value="{{csrf}}">
             <div class="span"><button type="submit" class="primary" id="create-admin">Add admin</button></div>
+          </form>
+        </section>
+        {{/canWrite}}
+        {{> foot}}
+        """#
+
+    static let webhooks = #"""
+        {{> head}}
+        <h1>Webhooks</h1>
+        <p class="sub">{{orgName}}: signed notices of key and admin changes, POSTed to your endpoints. Each carries <code>Keygate-Signature: t=…,v1=…</code> (HMAC-SHA256 of <code>t.body</code> with the endpoint's secret) and <code>Keygate-Event-Id</code>; failed deliveries are retried with growing delays for 24 hours.</p>
+        {{#done}}<p class="notice" role="status" id="done">{{done}}</p>{{/done}}
+        {{#pageError}}<p class="error" role="alert" id="page-error">{{pageError}}</p>{{/pageError}}
+        {{#secret}}<div class="notice" role="status" id="secret-notice"><p><strong>Signing secret for endpoint {{secretEndpoint}}</strong>, shown this once: copy it now.</p>
+          <p class="key"><code id="webhook-secret">{{secret}}</code> <button type="button" data-copy="webhook-secret" aria-label="Copy the secret">Copy</button></p></div>{{/secret}}
+        {{^hasEndpoints}}<section class="card"><p id="no-endpoints">No webhook endpoints yet.</p></section>{{/hasEndpoints}}
+        {{#endpoints}}
+        <section class="card" aria-labelledby="endpoint-{{id}}" data-endpoint="{{id}}">
+          <div class="section-head">
+            <h2 id="endpoint-{{id}}"><code>{{url}}</code></h2>
+            <span class="muted">{{#enabled}}Enabled{{/enabled}}{{^enabled}}Disabled{{/enabled}}</span>
+          </div>
+          <p class="muted">Events: {{events}}. Added {{created}}.{{#overlapUntil}} The previous secret also signs until {{overlapUntil}}.{{/overlapUntil}}</p>
+          {{#canWrite}}
+          <div class="actions">
+            <form method="post" action="/portal/orgs/{{orgID}}/webhooks/{{id}}/test" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="test-{{id}}">Send test event</button></form>
+            <form method="post" action="/portal/orgs/{{orgID}}/webhooks/{{id}}/roll" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="roll-{{id}}">Roll secret</button></form>
+            <form method="post" action="/portal/orgs/{{orgID}}/webhooks/{{id}}/toggle" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="toggle-{{id}}">{{#enabled}}Disable{{/enabled}}{{^enabled}}Enable{{/enabled}}</button></form>
+            <form method="post" action="/portal/orgs/{{orgID}}/webhooks/{{id}}/delete" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="danger" id="delete-{{id}}">Delete</button></form>
+          </div>
+          {{/canWrite}}
+          <h3>Deliveries</h3>
+          {{#hasDeliveries}}
+          <div class="table-wrap">
+          <table id="deliveries-{{id}}">
+            <thead><tr><th scope="col">Event</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Next try</th><th scope="col">Response</th><th scope="col">Time</th>{{#canWrite}}<th scope="col"><span class="visually-hidden">Retry</span></th>{{/canWrite}}</tr></thead>
+            <tbody>
+            {{#deliveries}}<tr data-delivery="{{id}}"><td data-label="Event">{{eventType}}</td><td data-label="Status">{{status}}</td><td data-label="Attempts">{{attempts}}</td><td data-label="Next try">{{nextTry}}</td><td data-label="Response">{{response}}</td><td data-label="Time">{{time}}</td>
+              {{#canWrite}}<td>{{#retryable}}<form method="post" action="/portal/orgs/{{orgID}}/webhooks/{{endpointID}}/deliveries/{{id}}/retry" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="retry-{{id}}">Retry</button></form>{{/retryable}}</td>{{/canWrite}}</tr>{{/deliveries}}
+            </tbody>
+          </table>
+          </div>
+          {{/hasDeliveries}}
+          {{^hasDeliveries}}<p class="muted">Nothing sent yet.</p>{{/hasDeliveries}}
+        </section>
+        {{/endpoints}}
+        {{#canWrite}}
+        <section class="card" aria-labelledby="new-webhook-heading">
+          <h2 id="new-webhook-heading">Add an endpoint</h2>
+          <form method="post" action="/portal/orgs/{{orgID}}/webhooks" class="grid">
+            <label for="webhook-url">URL</label><input id="webhook-url" name="url" type="url" required maxlength="2048" placeholder="https://hooks.example.com/keygate" value="{{formURL}}">
+            <fieldset class="span"><legend>Events (none ticked: all)</legend>
+              {{#eventChoices}}<label class="check"><input type="checkbox" name="event.{{value}}" value="on"{{#selected}} checked{{/selected}}> {{label}}</label>{{/eventChoices}}
+            </fieldset>
+            <input type="hidden" name="csrf" value="{{csrf}}">
+            <div class="span"><button type="submit" class="primary" id="create-webhook">Add endpoint</button></div>
           </form>
         </section>
         {{/canWrite}}

@@ -22,6 +22,7 @@ struct HousekeepingService: Service, CustomStringConvertible {
                     do {
                         let removed = try await keygate.pruneExpired()
                         try await keygate.pruneInstances()
+                        try await keygate.pruneWebhookLog()
                         try await rateCounters.prune(now: keygate.now())
                         if removed > 0 { logger.debug("expired sessions removed", metadata: ["count": "\(removed)"]) }
                     } catch {

@@ -169,6 +169,28 @@ public enum Migrations {
                 """
             ]
         },
+        // Lifecycle webhooks (issue 12): endpoints with sealed signing secrets, the events (an outbox written in the
+        // transaction of the change), and one delivery per event and endpoint, claimed under a lease.
+        Migration(version: 11, name: "lifecycle webhooks: endpoints, events, deliveries") { d in
+            [
+                """
+                CREATE TABLE webhook_endpoints (id \(idColumn(d)), org_id BIGINT NOT NULL, url TEXT NOT NULL, events TEXT NOT NULL,
+                  enabled INTEGER NOT NULL, secret TEXT NOT NULL, previous_secret TEXT, previous_until BIGINT, created_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX webhook_endpoints_org ON webhook_endpoints (org_id)",
+                """
+                CREATE TABLE webhook_events (id TEXT PRIMARY KEY, org_id BIGINT NOT NULL, type TEXT NOT NULL, payload TEXT NOT NULL,
+                  created_at BIGINT NOT NULL)
+                """,
+                """
+                CREATE TABLE webhook_deliveries (id \(idColumn(d)), endpoint_id BIGINT NOT NULL, event_id TEXT NOT NULL,
+                  status TEXT NOT NULL, attempts INTEGER NOT NULL, next_attempt_at BIGINT, locked_until BIGINT NOT NULL,
+                  last_attempt_at BIGINT, last_status INTEGER, last_error TEXT, last_duration_ms INTEGER, created_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at)",
+                "CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id)",
+            ]
+        },
     ]
 
     /// The highest version this build knows.

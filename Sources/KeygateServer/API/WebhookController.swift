@@ -1,0 +1,127 @@
+import Foundation
+import Hummingbird
+import KeygateCore
+
+/// `/webhooks`: Keygate's own routes for an organization's lifecycle webhooks (Zscaler's API has none). Reading needs
+/// `READ_ONLY` on API key management, changing needs `READ_WRITE`, like the key itself.
+struct WebhookController {
+    let keygate: Keygate
+
+    func addRoutes(to group: RouterGroup<APIContext>) {
+        group.get("webhooks") { _, context in try jsonResponse(try await keygate.webhookEndpoints(context.principal).map { EndpointDTO($0) }) }
+        group.post("webhooks") { request, context in
+            let body = try await JSONBody.read(request, context: context)
+            try body.allowOnly(["url", "events", "enabled"])
+            let (endpoint, secret) = try await keygate.createWebhookEndpoint(
+                context.principal, url: try body.requiredString("url"), events: try Self.events(body), enabled: try body.bool("enabled") ?? true)
+            return try jsonResponse(EndpointDTO(endpoint, secret: secret))
+        }
+        group.get("webhooks/{id}") { request, context in
+            try jsonResponse(EndpointDTO(try await keygate.webhookEndpoint(context.principal, id: try request.pathID(context, "webhook"))))
+        }
+        group.put("webhooks/{id}") { request, context in
+            let id = try request.pathID(context, "webhook")
+            let body = try await JSONBody.read(request, context: context)
+            try body.allowOnly(["url", "events", "enabled", "id", "createdAt", "previousSecretValidUntil"])
+            if let bodyID = try body.integer("id"), bodyID != id { throw KeygateError.invalidInput("id in the body differs from the path") }
+            _ = try body.integer("createdAt")
+            _ = try body.integer("previousSecretValidUntil")
+            let endpoint = try await keygate.updateWebhookEndpoint(
+                context.principal, id: id, url: try body.string("url"), events: try Self.events(body), enabled: try body.bool("enabled"))
+            return try jsonResponse(EndpointDTO(endpoint))
+        }
+        group.delete("webhooks/{id}") { request, context in
+            try await keygate.deleteWebhookEndpoint(context.principal, id: try request.pathID(context, "webhook"))
+            return noContent()
+        }
+        group.post("webhooks/{id}/rollSecret") { request, context in
+            let id = try request.pathID(context, "webhook")
+            try await JSONBody.read(request, context: context).allowOnly([])
+            let (endpoint, secret) = try await keygate.rollWebhookSecret(context.principal, id: id)
+            return try jsonResponse(EndpointDTO(endpoint, secret: secret))
+        }
+        group.post("webhooks/{id}/test") { request, context in
+            let id = try request.pathID(context, "webhook")
+            try await JSONBody.read(request, context: context).allowOnly([])
+            return try jsonResponse(["deliveryId": try await keygate.sendTestWebhook(context.principal, id: id)])
+        }
+        group.get("webhooks/{id}/deliveries") { request, context in
+            let deliveries = try await keygate.webhookDeliveries(context.principal, id: try request.pathID(context, "webhook"))
+            return try jsonResponse(deliveries.map(DeliveryDTO.init))
+        }
+        group.post("webhooks/{id}/deliveries/{deliveryId}/retry") { request, context in
+            let id = try request.pathID(context, "webhook")
+            guard let text = context.parameters.get("deliveryId"), let delivery = Int64(text), delivery > 0 else {
+                throw KeygateError.notFound("delivery not found")
+            }
+            try await JSONBody.read(request, context: context).allowOnly([])
+            try await keygate.retryWebhookDelivery(context.principal, endpointID: id, deliveryID: delivery)
+            return noContent()
+        }
+    }
+
+    /// `events`: an array of event type names; nil when absent (all types on create, unchanged on update).
+    static func events(_ body: JSONBody) throws -> [WebhookEventType]? {
+        switch body.fields["events"] {
+        case .none, .null: return nil
+        case .array(let values):
+            return try values.map {
+                guard case .string(let name) = $0, let type = WebhookEventType(rawValue: name), type != .test else {
+                    throw KeygateError.invalidInput(
+                        "events must name event types: \(WebhookEventType.subscribable.map(\.rawValue).joined(separator: ", "))")
+                }
+                return type
+            }
+        default: throw KeygateError.invalidInput("events must be an array of event type names")
+        }
+    }
+
+    /// An endpoint; `secret` only in the answer that makes or rolls it.
+    struct EndpointDTO: Encodable {
+        let id: Int64
+        let url: String
+        let events: [String]
+        let enabled: Bool
+        let createdAt: Int64
+        let previousSecretValidUntil: Int64?
+        let secret: String?
+
+        init(_ endpoint: WebhookEndpoint, secret: String? = nil) {
+            self.id = endpoint.id
+            self.url = endpoint.url
+            self.events = endpoint.events.map(\.rawValue)
+            self.enabled = endpoint.enabled
+            self.createdAt = Int64(endpoint.createdAt.timeIntervalSince1970)
+            self.previousSecretValidUntil = endpoint.previousSecretUntil.map { Int64($0.timeIntervalSince1970) }
+            self.secret = secret
+        }
+    }
+
+    struct DeliveryDTO: Encodable {
+        let id: Int64
+        let eventId: String
+        let eventType: String
+        let status: String
+        let attempts: Int
+        let nextAttemptAt: Int64?
+        let lastAttemptAt: Int64?
+        let lastStatusCode: Int?
+        let lastError: String?
+        let lastDurationMs: Int?
+        let createdAt: Int64
+
+        init(_ d: WebhookDelivery) {
+            self.id = d.id
+            self.eventId = d.eventID
+            self.eventType = d.eventType.rawValue
+            self.status = d.status.rawValue
+            self.attempts = d.attempts
+            self.nextAttemptAt = d.status == .pending ? d.nextAttemptAt.map { Int64($0.timeIntervalSince1970) } : nil
+            self.lastAttemptAt = d.lastAttemptAt.map { Int64($0.timeIntervalSince1970) }
+            self.lastStatusCode = d.lastStatusCode
+            self.lastError = d.lastError
+            self.lastDurationMs = d.lastDurationMs
+            self.createdAt = Int64(d.createdAt.timeIntervalSince1970)
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Hummingbird
+import KeygateCore
+
+// The Webhooks page of an organization: endpoints with their delivery logs; add, send a test event, roll the secret,
+// enable or disable, delete, retry a delivery. Key readers see it; key writers change it (as with the key).
+
+extension PortalController {
+    func addWebhookRoutes(to organization: RouterGroup<PortalContext>) {
+        organization.get("webhooks", use: webhooksPage)
+        organization.post("webhooks", use: createWebhook)
+        organization.post("webhooks/{id}/{action}", use: webhookAction)
+        organization.post("webhooks/{id}/deliveries/{deliveryID}/retry", use: retryWebhook)
+    }
+
+    @Sendable func webhooksPage(_ request: Request, context: PortalContext) async throws -> Response {
+        var done: String?
+        switch request.uri.queryParameters["done"] {
+        case "test": done = "A test event is on its way; its delivery shows below."
+        case "toggled": done = "The endpoint was saved."
+        case "deleted": done = "The endpoint and its delivery log were deleted."
+        case "retry": done = "The delivery will be tried again now."
+        default: break
+        }
+        return try await renderWebhooks(request, context: context) { $0.done = done }
+    }
+
+    func renderWebhooks(
+        _ request: Request, context: PortalContext, status: HTTPResponse.Status = .ok, adjust: (inout WebhooksPage) -> Void
+    ) async throws -> Response {
+        let (visit, snapshot) = (context.visit, context.session)
+        let frame = try organizationChrome(visit, snapshot, request: request, tab: .webhooks)
+        let principal = snapshot.principal
+        var endpoints: [WebhooksPage.Endpoint] = []
+        for endpoint in try await keygate.webhookEndpoints(principal) {
+            let deliveries = try await keygate.webhookDeliveries(principal, id: endpoint.id, limit: 20).map { d in
+                WebhooksPage.Delivery(
+                    id: d.id, endpointID: endpoint.id, eventType: d.eventType.rawValue, status: d.status.rawValue.capitalized,
+                    attempts: d.attempts, nextTry: d.status == .pending ? d.nextAttemptAt.map(Self.iso) ?? "-" : "-",
+                    response: d.lastStatusCode.map(String.init) ?? d.lastError ?? "-",
+                    time: d.lastDurationMs.map { "\($0) ms" } ?? "-", retryable: d.status != .delivered)
+            }
+            endpoints.append(
+                WebhooksPage.Endpoint(
+                    id: endpoint.id, url: endpoint.url,
+                    events: endpoint.events.count == WebhookEventType.subscribable.count
+                        ? "all" : endpoint.events.map(\.rawValue).joined(separator: ", "),
+                    enabled: endpoint.enabled, created: Self.iso(endpoint.createdAt),
+                    overlapUntil: endpoint.previousSecretUntil.flatMap { $0 > keygate.now() ? Self.iso($0) : nil }, deliveries: deliveries,
+                    hasDeliveries: !deliveries.isEmpty))
+        }
+        var page = WebhooksPage(
+            chrome: frame, orgID: snapshot.session.orgID, orgName: snapshot.organizationName,
+            canWrite: snapshot.role.apiKeyAccess.grants(.readWrite), endpoints: endpoints, hasEndpoints: !endpoints.isEmpty,
+            eventChoices: WebhookEventType.subscribable.map { Choice(value: $0.rawValue, label: $0.rawValue, selected: false) })
+        adjust(&page)
+        return views.page("webhooks", page, status: status)
+    }
+
+    @Sendable func createWebhook(_ request: Request, context: PortalContext) async throws -> Response {
+        let form = try await checkedForm(request, context: context)
+        let events = WebhookEventType.subscribable.filter { form["event.\($0.rawValue)"] == "on" }
+        do {
+            let (endpoint, secret) = try await keygate.createWebhookEndpoint(context.session.principal, url: form["url"] ?? "", events: events)
+            return try await renderWebhooks(request, context: context) { page in
+                page.done = "The endpoint was added."
+                page.secret = secret
+                page.secretEndpoint = endpoint.id
+            }
+        } catch let error as KeygateError {
+            return try await renderWebhooks(request, context: context, status: error.http.status) { page in
+                page.pageError = error.http.message
+                page.formURL = form["url"]
+            }
+        }
+    }
+
+    @Sendable func webhookAction(_ request: Request, context: PortalContext) async throws -> Response {
+        _ = try await checkedForm(request, context: context)
+        let principal = context.session.principal
+        guard let id = context.parameters.get("id", as: Int64.self) else { throw KeygateError.notFound("no such webhook") }
+        let base = "/portal/orgs/\(context.session.session.orgID)/webhooks"
+        switch context.parameters.get("action") {
+        case "test":
+            _ = try await keygate.sendTestWebhook(principal, id: id)
+            return PortalViews.redirect(base + "?done=test")
+        case "roll":
+            let (_, secret) = try await keygate.rollWebhookSecret(principal, id: id)
+            return try await renderWebhooks(request, context: context) { page in
+                page.done = "The secret was rolled; the previous one keeps signing for a while, so receivers can switch."
+                page.secret = secret
+                page.secretEndpoint = id
+            }
+        case "toggle":
+            let endpoint = try await keygate.webhookEndpoint(principal, id: id)
+            _ = try await keygate.updateWebhookEndpoint(principal, id: id, url: nil, events: nil, enabled: !endpoint.enabled)
+            return PortalViews.redirect(base + "?done=toggled")
+        case "delete":
+            try await keygate.deleteWebhookEndpoint(principal, id: id)
+            return PortalViews.redirect(base + "?done=deleted")
+        default:
+            throw KeygateError.notFound("no such action")
+        }
+    }
+
+    @Sendable func retryWebhook(_ request: Request, context: PortalContext) async throws -> Response {
+        _ = try await checkedForm(request, context: context)
+        guard let id = context.parameters.get("id", as: Int64.self), let delivery = context.parameters.get("deliveryID", as: Int64.self) else {
+            throw KeygateError.notFound("no such delivery")
+        }
+        try await keygate.retryWebhookDelivery(context.session.principal, endpointID: id, deliveryID: delivery)
+        return PortalViews.redirect("/portal/orgs/\(context.session.session.orgID)/webhooks?done=retry")
+    }
+}
