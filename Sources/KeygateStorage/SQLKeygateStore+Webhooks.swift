@@ -126,6 +126,16 @@ extension SQLKeygateStore: WebhookStore {
     }
 
     public func claimWebhookDeliveries(now: Date, leaseUntil: Date, limit: Int) async throws -> [WebhookJob] {
+        // A read first: most rounds find nothing due, and then take no write lock (SQLite has one writer).
+        let due = try await db.read { sql in
+            try await sql.raw(
+                """
+                SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= \(bind: now.millis)
+                  AND locked_until <= \(bind: now.millis) LIMIT 1
+                """
+            ).first()
+        }
+        guard due != nil else { return [] }
         let skipLocked: SQLQueryString = db.dialectName == "postgresql" ? " FOR UPDATE SKIP LOCKED" : ""
         return try await db.transaction(announcing: .nothing) { sql in
             let claimed = try await sql.raw(

@@ -206,7 +206,7 @@ def test_the_webhooks_page_adds_an_endpoint_shows_its_secret_once_and_logs_signe
             driver.get(driver.current_url.split("?")[0])
             return [[td.text for td in tr.find_elements(By.TAG_NAME, "td")] for tr in
                     driver.find_elements(By.CSS_SELECTOR, f"#deliveries-{endpoint} tbody tr")]
-        wait(driver, lambda _: any(r[0] == "webhook.test" and r[4] == "500" for r in rows()), timeout=20)
+        wait(driver, lambda _: any(r[0] == "webhook.test" and r[5] == "500" for r in rows()), timeout=20)
         receiver.status = 200
         retry = driver.find_element(By.CSS_SELECTOR, f"#deliveries-{endpoint} tbody tr button[id^=retry-]")
         navigate(driver, retry.click)

@@ -326,6 +326,7 @@ struct WebhooksPage: PageModel {
         let eventType: String
         let status: String
         let attempts: Int
+        let lastTry: String
         let nextTry: String
         let response: String
         let time: String

@@ -36,7 +36,8 @@ extension PortalController {
             let deliveries = try await keygate.webhookDeliveries(principal, id: endpoint.id, limit: 20).map { d in
                 WebhooksPage.Delivery(
                     id: d.id, endpointID: endpoint.id, eventType: d.eventType.rawValue, status: d.status.rawValue.capitalized,
-                    attempts: d.attempts, nextTry: d.status == .pending ? d.nextAttemptAt.map(Self.iso) ?? "-" : "-",
+                    attempts: d.attempts, lastTry: d.lastAttemptAt.map(Self.iso) ?? "-",
+                    nextTry: d.status == .pending ? d.nextAttemptAt.map(Self.iso) ?? "-" : "-",
                     response: d.lastStatusCode.map(String.init) ?? d.lastError ?? "-",
                     time: d.lastDurationMs.map { "\($0) ms" } ?? "-", retryable: d.status != .delivered)
             }

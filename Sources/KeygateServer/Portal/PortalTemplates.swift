@@ -383,9 +383,9 @@ enum PortalTemplates {
           {{#hasDeliveries}}
           <div class="table-wrap">
           <table id="deliveries-{{id}}">
-            <thead><tr><th scope="col">Event</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Next try</th><th scope="col">Response</th><th scope="col">Time</th>{{#canWrite}}<th scope="col"><span class="visually-hidden">Retry</span></th>{{/canWrite}}</tr></thead>
+            <thead><tr><th scope="col">Event</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Last try</th><th scope="col">Next try</th><th scope="col">Response</th><th scope="col">Time</th>{{#canWrite}}<th scope="col"><span class="visually-hidden">Retry</span></th>{{/canWrite}}</tr></thead>
             <tbody>
-            {{#deliveries}}<tr data-delivery="{{id}}"><td data-label="Event">{{eventType}}</td><td data-label="Status">{{status}}</td><td data-label="Attempts">{{attempts}}</td><td data-label="Next try">{{nextTry}}</td><td data-label="Response">{{response}}</td><td data-label="Time">{{time}}</td>
+            {{#deliveries}}<tr data-delivery="{{id}}"><td data-label="Event">{{eventType}}</td><td data-label="Status">{{status}}</td><td data-label="Attempts">{{attempts}}</td><td data-label="Last try">{{lastTry}}</td><td data-label="Next try">{{nextTry}}</td><td data-label="Response">{{response}}</td><td data-label="Time">{{time}}</td>
               {{#canWrite}}<td>{{#retryable}}<form method="post" action="/portal/orgs/{{orgID}}/webhooks/{{endpointID}}/deliveries/{{id}}/retry" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="retry-{{id}}">Retry</button></form>{{/retryable}}</td>{{/canWrite}}</tr>{{/deliveries}}
             </tbody>
           </table>
