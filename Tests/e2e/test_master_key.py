@@ -12,7 +12,7 @@ import time
 import requests
 
 from conftest import keygate_binary
-from go_client import obfuscate
+import legacy_api
 from plain_server import PlainServer
 
 PASSWORD = "Rotate!passw0rd"
@@ -32,9 +32,7 @@ def import_orgs(server, count, prefix):
 
 
 def login(base, username, key):
-    timestamp = str(int(time.time() * 1000))
-    body = {"apiKey": obfuscate(key, timestamp), "username": username, "password": PASSWORD, "timestamp": timestamp}
-    response = requests.post(base + "/api/v1/auth", json=body, timeout=30)
+    response = legacy_api.login(base, username, key, PASSWORD)
     return response.cookies.get("JSESSIONID"), response
 
 
@@ -51,7 +49,6 @@ class Load:
         base = self.bases[index % len(self.bases)]
         username, key = self.orgs[index]
         while not self.stop.is_set():
-            time.sleep(0.002)  # a fresh login timestamp each round (replays are refused)
             session, response = login(base, username, key)
             if response.status_code != 200:
                 self.failures.append(("login", response.status_code, response.text))

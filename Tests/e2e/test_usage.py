@@ -11,19 +11,14 @@ import time
 import requests
 
 from conftest import keygate_binary
-from go_client import obfuscate
+import legacy_api
 from plain_server import PlainServer
 
 PASSWORD = "Usage!passw0rd"
 
 
 def login(base, user, key):
-    time.sleep(0.002)
-    timestamp = str(int(time.time() * 1000))
-    response = requests.post(base + "/api/v1/auth", timeout=30, json={
-        "apiKey": obfuscate(key, timestamp), "username": user, "password": PASSWORD, "timestamp": timestamp})
-    assert response.status_code == 200, response.text
-    return response.cookies["JSESSIONID"]
+    return legacy_api.session(base, user, key, PASSWORD)
 
 
 def get(base, path, session):

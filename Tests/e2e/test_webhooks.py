@@ -9,14 +9,13 @@ import http.server
 import json
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
 
 import requests
 
-from go_client import obfuscate
+import legacy_api
 from plain_server import PlainServer
 
 PASSWORD = "Hooks!passw0rd"
@@ -81,12 +80,7 @@ def wait_for(condition, timeout=20):
 
 
 def login(base, user, key):
-    time.sleep(0.002)
-    timestamp = str(int(time.time() * 1000))
-    response = requests.post(base + "/api/v1/auth", timeout=30, json={
-        "apiKey": obfuscate(key, timestamp), "username": user, "password": PASSWORD, "timestamp": timestamp})
-    assert response.status_code == 200, response.text
-    return response.cookies["JSESSIONID"]
+    return legacy_api.session(base, user, key, PASSWORD)
 
 
 def api(base, method, path, session, **kwargs):
