@@ -7,9 +7,10 @@ import SQLKit
 /// Rows keep their ids, so foreign keys hold and sealed keys (bound to their organization id) still open with the
 /// same master key. Tables are copied parents first, in id order, in batches of `batchSize`, each batch in one
 /// transaction; after the copy, PostgreSQL's identity sequences are moved past the copied ids. Sessions, replay
-/// digests and counters are copied too, so live API sessions survive the move.
+/// digests and counters are copied too, so live API sessions survive the move, and so are the usage figures and the
+/// webhook endpoints, events and deliveries (a pending delivery is sent by the new database's servers).
 public enum DataCopier {
-    enum Kind { case int, text, optionalInt }
+    enum Kind { case int, text, optionalInt, optionalText }
 
     /// The tables in dependency order with their columns.
     static let tables: [(name: String, order: String, columns: [(String, Kind)])] = [
@@ -61,6 +62,27 @@ public enum DataCopier {
             "provider_operators", "id",
             [("id", .int), ("login_name", .text), ("login_key", .text), ("password_hash", .text), ("disabled", .int), ("created_at", .int)]
         ),
+        // Server heartbeats (`instances`) are not copied: the servers on the new database report their own.
+        (
+            "usage_daily", "org_id, day, admin_id, key_version",
+            [("org_id", .int), ("day", .int), ("admin_id", .int), ("key_version", .int), ("requests", .int)]
+        ),
+        (
+            "webhook_endpoints", "id",
+            [
+                ("id", .int), ("org_id", .int), ("url", .text), ("events", .text), ("enabled", .int), ("secret", .text),
+                ("previous_secret", .optionalText), ("previous_until", .optionalInt), ("created_at", .int),
+            ]
+        ),
+        ("webhook_events", "id", [("id", .text), ("org_id", .int), ("type", .text), ("payload", .text), ("created_at", .int)]),
+        (
+            "webhook_deliveries", "id",
+            [
+                ("id", .int), ("endpoint_id", .int), ("event_id", .text), ("status", .text), ("attempts", .int), ("next_attempt_at", .optionalInt),
+                ("locked_until", .int), ("last_attempt_at", .optionalInt), ("last_status", .optionalInt), ("last_error", .optionalText),
+                ("last_duration_ms", .optionalInt), ("created_at", .int),
+            ]
+        ),
     ]
 
     /// One table's outcome: rows in the source and in the target after the copy.
@@ -101,7 +123,7 @@ public enum DataCopier {
             }
         }
         if target.dialectName == "postgresql" {
-            for table in tables where table.order == "id" {
+            for table in tables where table.order == "id" && table.columns.first?.1 == .int {
                 try await target.transaction(announcing: .everything) { sql in
                     try await sql.raw(
                         """
@@ -134,6 +156,7 @@ public enum DataCopier {
             case .int: query = query + "\(bind: try row.decode(column: name, as: Int64.self))"
             case .text: query = query + "\(bind: try row.decode(column: name, as: String.self))"
             case .optionalInt: query = query + "\(bind: try row.decode(column: name, as: Int64?.self))"
+            case .optionalText: query = query + "\(bind: try row.decode(column: name, as: String?.self))"
             }
         }
         try await sql.raw(query + ")").run()
