@@ -17,12 +17,15 @@ import ServiceLifecycle
 struct HTTPWebhookSender: WebhookSender {
     let client: HTTPClient
     let policy: WebhookRules.TargetPolicy
+    /// Where the guard's blocking `getaddrinfo` runs: a pool of its own, so that a slow resolver never holds the
+    /// shared pool that bcrypt and SQLite work on.
+    let resolverPool: NIOThreadPool
 
     func post(url: String, headers: [(String, String)], body: [UInt8], timeout: TimeInterval) async -> (statusCode: Int?, error: String?) {
         do {
             _ = try WebhookRules.validateURL(url, policy: policy)
             if !policy.allowPrivate, let host = URLComponents(string: url)?.host {
-                try await Self.refuseInternal(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")))
+                try await Self.refuseInternal(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), on: resolverPool)
             }
             var request = HTTPClientRequest(url: url)
             request.method = .POST
@@ -40,12 +43,12 @@ struct HTTPWebhookSender: WebhookSender {
     }
 
     /// Resolves `host` and throws when any of its addresses is internal.
-    static func refuseInternal(_ host: String) async throws {
+    static func refuseInternal(_ host: String, on pool: NIOThreadPool = .singleton) async throws {
         if let literal = InternalAddress.check(host) {
             if literal { throw KeygateError.invalidInput("the target is a loopback, link-local or private address") }
             return
         }
-        let addresses = try await NIOThreadPool.singleton.runIfActive { () -> [[UInt8]] in
+        let addresses = try await pool.runIfActive { () -> [[UInt8]] in
             var hints = addrinfo()
             hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
             var result: UnsafeMutablePointer<addrinfo>?
@@ -88,7 +91,9 @@ public struct WebhookDeliveryService: Service, CustomStringConvertible {
         var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
         configuration.timeout = .init(connect: .seconds(5))
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let sender = HTTPWebhookSender(client: client, policy: keygate.webhooks.policy)
+        let resolverPool = NIOThreadPool(numberOfThreads: 2)
+        resolverPool.start()
+        let sender = HTTPWebhookSender(client: client, policy: keygate.webhooks.policy, resolverPool: resolverPool)
         do {
             try await cancelWhenGracefulShutdown {
                 while true {
@@ -103,5 +108,6 @@ public struct WebhookDeliveryService: Service, CustomStringConvertible {
             }
         } catch is CancellationError {}
         try? await client.shutdown()
+        try? await resolverPool.shutdownGracefully()
     }
 }
