@@ -23,8 +23,9 @@ extension SQLKeygateStore: KeyStore {
 
     public func resealKeys(_ changes: [KeyReseal]) async throws -> Int {
         guard !changes.isEmpty else { return 0 }
-        // Cached session snapshots carry the sealed text: announced, so none outlives the old key in memory.
-        return try await db.transaction(announcing: .everything) { sql in
+        // Cached session snapshots carry the sealed text: each organization re-sealed is announced, so that none of its
+        // sessions keeps the old text in memory past the old key; other organizations' stay cached.
+        return try await db.transaction(announcingEach: changes.map { .organization(id: $0.orgID) }) { sql in
             var replaced = 0
             for change in changes {
                 let rows = try await sql.raw(

@@ -6,8 +6,15 @@ extension SQLKeygateStore: WebhookStore {
     // Webhook rows are no cached session's business: their own writes announce nothing. Events are enqueued from
     // `insertAudit`, inside whichever transaction writes the audit event (see WebhookStore).
 
-    public func insertWebhookEndpoint(_ endpoint: WebhookEndpoint, sealedSecret: String, audit: AuditEvent) async throws -> WebhookEndpoint {
-        try await db.transaction(announcing: .nothing) { sql in
+    public func insertWebhookEndpoint(
+        _ endpoint: WebhookEndpoint, sealedSecret: String, limit: Int, audit: AuditEvent
+    ) async throws -> WebhookEndpoint {
+        let lock: SQLQueryString = db.dialectName == "postgresql" ? " FOR UPDATE" : ""
+        return try await db.transaction(announcing: .nothing) { sql in
+            // SQLite runs one writer at a time; PostgreSQL waits here for another insert into the same organization.
+            _ = try await sql.raw("SELECT id FROM organizations WHERE id = \(bind: endpoint.orgID)\(lock)").first()
+            let existing = try await Self.count(sql, "SELECT COUNT(*) AS n FROM webhook_endpoints WHERE org_id = \(bind: endpoint.orgID)")
+            guard existing < limit else { throw KeygateError.conflict("an organization has at most \(limit) webhook endpoints") }
             let row = try await sql.raw(
                 """
                 INSERT INTO webhook_endpoints (org_id, url, events, enabled, secret, created_at)
@@ -119,7 +126,8 @@ extension SQLKeygateStore: WebhookStore {
             !(try await sql.raw(
                 """
                 UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = \(bind: now.millis), locked_until = 0
-                WHERE id = \(bind: id) AND endpoint_id = \(bind: endpointID) AND status <> 'delivered' RETURNING id
+                WHERE id = \(bind: id) AND endpoint_id = \(bind: endpointID) AND status <> 'delivered'
+                  AND locked_until <= \(bind: now.millis) RETURNING id
                 """
             ).all().isEmpty)
         }
@@ -171,7 +179,7 @@ extension SQLKeygateStore: WebhookStore {
         }
     }
 
-    public func completeWebhookDelivery(id: Int64, outcome: WebhookAttempt) async throws {
+    public func completeWebhookDelivery(id: Int64, attempt: Int, outcome: WebhookAttempt) async throws {
         let status: WebhookDelivery.Status = outcome.delivered ? .delivered : outcome.nextAttemptAt == nil ? .failed : .pending
         try await db.transaction(announcing: .nothing) { sql in
             try await sql.raw(
@@ -179,7 +187,7 @@ extension SQLKeygateStore: WebhookStore {
                 UPDATE webhook_deliveries SET status = \(bind: status.rawValue), next_attempt_at = \(bind: outcome.nextAttemptAt?.millis),
                   locked_until = 0, last_attempt_at = \(bind: outcome.at.millis), last_status = \(bind: outcome.statusCode),
                   last_error = \(bind: outcome.error.map { String($0.prefix(500)) }), last_duration_ms = \(bind: outcome.durationMs)
-                WHERE id = \(bind: id)
+                WHERE id = \(bind: id) AND attempts = \(bind: attempt)
                 """
             ).run()
         }

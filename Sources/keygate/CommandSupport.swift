@@ -40,3 +40,29 @@ func withRuntime(_ common: CommonOptions, creates: Bool = false, _ body: (Runtim
 
 /// The operator's name in audit records: `$USER` at the console.
 var operatorName: String { "provider:" + (ProcessInfo.processInfo.environment["USER"] ?? "cli") }
+
+/// Writes a master key file, mode 0600 from its first byte. `exclusive` never replaces a file: it returns false when
+/// one is there. Otherwise the file is replaced atomically (written beside it, synced, renamed), so a server re-reading
+/// it never sees half a key.
+/// - Returns: whether the file was written.
+@discardableResult
+func writeKeyFile(_ path: String, hex: String, exclusive: Bool) throws -> Bool {
+    let target = exclusive ? path : path + ".tmp-\(getpid())"
+    let fd = Glibc.open(target, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+    guard fd >= 0 else {
+        if exclusive && errno == EEXIST { return false }
+        throw OperatorError("cannot write \(target)")
+    }
+    let bytes = Array((hex + "\n").utf8)
+    let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+    let synced = fsync(fd) == 0
+    Glibc.close(fd)
+    guard written == bytes.count, synced else { throw OperatorError("cannot write \(target)") }
+    if !exclusive {
+        guard rename(target, path) == 0 else {
+            unlink(target)
+            throw OperatorError("cannot replace \(path)")
+        }
+    }
+    return true
+}

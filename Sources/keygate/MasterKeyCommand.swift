@@ -26,7 +26,7 @@ struct MasterKeyCommand: AsyncParsableCommand {
 
         func run() throws {
             let hex = KeyCipher.generateMasterKeyHex()
-            try writeKeyFile(out, hex: hex, exclusive: true)
+            guard try writeKeyFile(out, hex: hex, exclusive: true) else { throw OperatorError("cannot write \(out): it exists") }
             let id = MasterKeyring.keyID(of: try KeyCipher.parseMasterKey(hex))
             Output.emit(json, ["file": out, "keyId": id]) { "wrote a new master key to \(out) (key id \(id))" }
         }
@@ -166,25 +166,6 @@ struct MasterKeyCommand: AsyncParsableCommand {
                 + "\(alreadyCurrent) already were). "
                 + "The previous key is no longer needed: delete \(previousFile ?? "KEYGATE_MASTER_KEY_PREVIOUS") on every host "
                 + "(servers drop it within 2 s)."
-        }
-    }
-}
-
-/// Writes a master key file (mode 0600): `exclusive` refuses an existing file; otherwise the file is replaced
-/// atomically (written beside it, then renamed), so a server re-reading it never sees half a key.
-func writeKeyFile(_ path: String, hex: String, exclusive: Bool) throws {
-    let target = exclusive ? path : path + ".tmp-\(getpid())"
-    let fd = Glibc.open(target, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-    guard fd >= 0 else { throw OperatorError("cannot write \(target)\(errno == EEXIST ? ": it exists" : "")") }
-    let bytes = Array((hex + "\n").utf8)
-    let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-    let synced = fsync(fd) == 0
-    Glibc.close(fd)
-    guard written == bytes.count, synced else { throw OperatorError("cannot write \(target)") }
-    if !exclusive {
-        guard rename(target, path) == 0 else {
-            unlink(target)
-            throw OperatorError("cannot replace \(path)")
         }
     }
 }

@@ -219,17 +219,14 @@ struct Runtime {
         let directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let hex = KeyCipher.generateMasterKeyHex()
-        // O_EXCL: two processes starting on a new directory must not both write a key (the loser reads the winner's),
+        // Exclusive: two processes starting on a new directory must not both write a key (the loser reads the winner's),
         // and the file is 0600 from its first byte (no window in which it is readable by others).
-        let fd = Glibc.open(file, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        if fd < 0 {
-            if errno == EEXIST, let text = try? String(contentsOfFile: file, encoding: .utf8) { return try KeyCipher.parseMasterKey(text) }
-            throw ValidationError("cannot write the master key file \(file)")
+        guard try writeKeyFile(file, hex: hex, exclusive: true) else {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw ValidationError("cannot read the master key file \(file)")
+            }
+            return try KeyCipher.parseMasterKey(text)
         }
-        let bytes = Array((hex + "\n").utf8)
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        Glibc.close(fd)
-        guard written == bytes.count else { throw ValidationError("cannot write the master key file \(file)") }
         logger.notice(
             "generated a new master key; back it up: without it the stored API keys cannot be decrypted",
             metadata: ["file": "\(file)"])

@@ -2,6 +2,7 @@ import Foundation
 import KeygateCore
 import Logging
 import SQLKit
+import Synchronization
 import Testing
 
 @testable import KeygateStorage
@@ -251,18 +252,22 @@ struct StoreContractTests {
 
     @Test("master-key rotation: stored keys page by id, re-seal only where unchanged, heartbeats", arguments: Backend.available)
     func masterKeyRotationStorage(_ backend: Backend) async throws {
-        try await withStore(backend) { _, store in
+        try await withStore(backend) { db, store in
             let orgs = [try await provision(store, "A"), try await provision(store, "B"), try await provision(store, "C")]
             let all = try await store.sealedKeys(afterID: 0, limit: 10)
             #expect(all.map(\.orgID) == orgs.map(\.organization.id))
             #expect(try await store.sealedKeys(afterID: all[0].id, limit: 1).map(\.id) == [all[1].id])
             #expect(try await store.sealedKeys(afterID: all[2].id, limit: 10).isEmpty)
             // One row still holds what was read, one changed meanwhile (its `from` is stale): only the first is replaced.
+            // The organizations in the batch are announced, each alone; C's cached sessions are left alone.
+            let announced = Mutex<[ChangeFeed.Event]>([])
+            db.changes.subscribe { event in announced.withLock { $0.append(event) } }
             let replaced = try await store.resealKeys([
-                KeyReseal(id: all[0].id, from: all[0].value, to: "v2:new:A"),
-                KeyReseal(id: all[1].id, from: "v2:stale:B", to: "v2:new:B"),
+                KeyReseal(id: all[0].id, orgID: all[0].orgID, from: all[0].value, to: "v2:new:A"),
+                KeyReseal(id: all[1].id, orgID: all[1].orgID, from: "v2:stale:B", to: "v2:new:B"),
             ])
             #expect(replaced == 1)
+            #expect(announced.withLock { $0 } == [.changed(.organization(id: all[0].orgID)), .changed(.organization(id: all[1].orgID))])
             let after = try await store.sealedKeys(afterID: 0, limit: 10)
             #expect(after[0].value == "v2:new:A" && after[1].value == all[1].value)
             // The key's version and modification stay: a re-seal is not a key change.
@@ -320,15 +325,19 @@ struct StoreContractTests {
             let orgID = org.organization.id
             let all = try await store.insertWebhookEndpoint(
                 WebhookEndpoint(id: 0, orgID: orgID, url: "https://a.example/h", events: WebhookEventType.subscribable, enabled: true, createdAt: t0),
-                sealedSecret: "v2:k:s1", audit: audit(org))
+                sealedSecret: "v2:k:s1", limit: 3, audit: audit(org))
             let keysOnly = try await store.insertWebhookEndpoint(
                 WebhookEndpoint(id: 0, orgID: orgID, url: "https://b.example/h", events: [.keyDeleted], enabled: true, createdAt: t0),
-                sealedSecret: "v2:k:s2", audit: audit(org))
+                sealedSecret: "v2:k:s2", limit: 3, audit: audit(org))
             var off = try await store.insertWebhookEndpoint(
                 WebhookEndpoint(id: 0, orgID: orgID, url: "https://c.example/h", events: WebhookEventType.subscribable, enabled: true, createdAt: t0),
-                sealedSecret: "v2:k:s3", audit: audit(org))
+                sealedSecret: "v2:k:s3", limit: 3, audit: audit(org))
             off.enabled = false
             try await store.updateWebhookEndpoint(off, audit: audit(org))
+            // The organization's limit (3 here) holds inside the insert's transaction.
+            await #expect(throws: KeygateError.conflict("an organization has at most 3 webhook endpoints")) {
+                try await store.insertWebhookEndpoint(off, sealedSecret: "v2:k:s4", limit: 3, audit: audit(org))
+            }
 
             // A key edit (audited): one event, delivered to the endpoint that subscribes to it, not to the disabled one.
             let change = KeyChange(
@@ -349,8 +358,15 @@ struct StoreContractTests {
             // A lease that ran out (a server died mid-send) is claimed again: at least once.
             let again = try await store.claimWebhookDeliveries(now: t0.addingTimeInterval(41), leaseUntil: t0.addingTimeInterval(90), limit: 10)
             #expect(again.map(\.deliveryID) == jobs.map(\.deliveryID) && again[0].attempt == 2)
+            // While attempt 2 is being sent, no manual retry frees it, and attempt 1's late outcome changes nothing.
+            #expect(!(try await store.retryWebhookDelivery(endpointID: all.id, id: again[0].deliveryID, at: t0.addingTimeInterval(42))))
             try await store.completeWebhookDelivery(
-                id: again[0].deliveryID,
+                id: jobs[0].deliveryID, attempt: 1,
+                outcome: WebhookAttempt(
+                    at: t0.addingTimeInterval(42), statusCode: 200, error: nil, durationMs: 1, delivered: true, nextAttemptAt: nil))
+            #expect(try await store.webhookDeliveries(endpointID: all.id, limit: 10)[0].status == .pending)
+            try await store.completeWebhookDelivery(
+                id: again[0].deliveryID, attempt: 2,
                 outcome: WebhookAttempt(
                     at: t0.addingTimeInterval(42), statusCode: 500, error: "500", durationMs: 3, delivered: false, nextAttemptAt: nil))
             var log = try await store.webhookDeliveries(endpointID: all.id, limit: 10)
@@ -361,7 +377,7 @@ struct StoreContractTests {
             #expect(try await store.retryWebhookDelivery(endpointID: all.id, id: log[0].id, at: t0.addingTimeInterval(200)))
             let retried = try await store.claimWebhookDeliveries(now: t0.addingTimeInterval(200), leaseUntil: t0.addingTimeInterval(240), limit: 10)
             try await store.completeWebhookDelivery(
-                id: retried[0].deliveryID,
+                id: retried[0].deliveryID, attempt: retried[0].attempt,
                 outcome: WebhookAttempt(
                     at: t0.addingTimeInterval(201), statusCode: 204, error: nil, durationMs: 2, delivered: true, nextAttemptAt: nil))
             log = try await store.webhookDeliveries(endpointID: all.id, limit: 10)
@@ -380,6 +396,19 @@ struct StoreContractTests {
             #expect(try await store.deleteWebhookEndpoint(orgID: orgID, id: all.id, audit: audit(org)))
             #expect(!(try await store.deleteWebhookEndpoint(orgID: orgID, id: all.id, audit: audit(org))))
             #expect(try await store.webhookEndpoints(orgID: orgID).map(\.id) == [keysOnly.id, off.id])
+            // Six simultaneous inserts against a limit of 4 (2 exist): exactly two get in.
+            let results = await withTaskGroup(of: Bool.self) { group in
+                for i in 0..<6 {
+                    group.addTask {
+                        let draft = WebhookEndpoint(
+                            id: 0, orgID: orgID, url: "https://\(i).example/h", events: [.keyAdded], enabled: true, createdAt: t0)
+                        return (try? await store.insertWebhookEndpoint(draft, sealedSecret: "v2:k:x", limit: 4, audit: audit(org))) != nil
+                    }
+                }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(results.filter { $0 }.count == 2)
+            #expect(try await store.webhookEndpoints(orgID: orgID).count == 4)
         }
     }
 
@@ -620,7 +649,7 @@ struct StoreContractTests {
         let hook = try await sourceStore.insertWebhookEndpoint(
             WebhookEndpoint(
                 id: 0, orgID: orgs[4].organization.id, url: "https://h.example/k", events: [.keyRegenerated], enabled: true, createdAt: t0),
-            sealedSecret: "v2:k:one", audit: audit(orgs[4]))
+            sealedSecret: "v2:k:one", limit: 20, audit: audit(orgs[4]))
         try await sourceStore.rollWebhookSecret(
             orgID: orgs[4].organization.id, id: hook.id, sealedSecret: "v2:k:two", previousUntil: t0.addingTimeInterval(60), audit: audit(orgs[4]))
         _ = try await sourceStore.applyKeyChange(

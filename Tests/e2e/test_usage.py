@@ -70,6 +70,15 @@ def test_usage_matches_a_scripted_workload_exactly_after_a_flush_and_shows_on_th
                              headers={"Origin": base}, timeout=30)
         assert signed.status_code == 200, signed.status_code
         assert '<strong id="usage-today">48</strong>' in signed.text and '<strong id="usage-week">48</strong>' in signed.text
+
+        # The provider console's organization page shows the same figures.
+        operator = server.cli("provider", "create-operator", "--login", "ops-console")
+        console = requests.Session()
+        assert console.post(base + "/provider/signin", data={"loginName": "ops-console", "password": operator["password"]},
+                            headers={"Origin": base}, timeout=30).status_code == 200
+        org_id = next(o["id"] for o in server.cli("org", "list") if o["name"] == "Metered")
+        page = console.get(f"{base}/provider/orgs/{org_id}", timeout=30).text
+        assert '<strong id="usage-today">48</strong>' in page and re.search(r'<td data-label="Admin">bot@metered</td><td data-label="Today">14</td>', page)
     finally:
         server.close()
 

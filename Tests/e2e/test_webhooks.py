@@ -280,3 +280,34 @@ def test_a_slow_receiver_never_slows_an_api_request():
     finally:
         server.close()
         receiver.close()
+
+
+def test_every_key_and_admin_event_reaches_a_subscribed_endpoint_from_the_api_and_the_cli():
+    receiver, server = Receiver(), hooks_server()
+    try:
+        user, key = tenant(server)
+        session = login(server.base, user, key)
+        api(server.base, "POST", "/webhooks", session, json={"url": receiver.url})  # no events named: all of them
+        created = api(server.base, "POST", "/adminUsers", session, json={"loginName": "ann@hooked", "password": PASSWORD, "role": "Super Admin"})
+        assert created.status_code == 200, created.text
+        ann = created.json()["id"]
+        for change in ({"disabled": True}, {"disabled": False}, {"password": "Another!passw0rd"}):
+            assert api(server.base, "PUT", f"/adminUsers/{ann}", session, json=change).status_code == 200
+        # The provider's changes from the operator CLI are events too, delivered by the running server.
+        server.cli("key", "disable", "--org", "Hooked")
+        server.cli("key", "enable", "--org", "Hooked")
+        session = login(server.base, user, key)  # disabling ended the sessions
+        key_id = api(server.base, "GET", "/apiKeys", session).json()[0]["id"]
+        assert api(server.base, "DELETE", f"/apiKeys/{key_id}", session).status_code == 204
+        server.cli("key", "add", "--org", "Hooked")
+        expected = ["admin.created", "admin.disabled", "admin.enabled", "admin.password_changed", "key.disabled", "key.enabled",
+                    "key.deleted", "key.added"]
+        assert wait_for(lambda: len(receiver.requests) >= len(expected), timeout=30)
+        time.sleep(1.5)
+        received = sorted(r["headers"]["keygate-event-type"] for r in receiver.requests)
+        assert received == sorted(expected)
+        cli_event = json.loads(receiver.events("key.disabled")[0]["body"])
+        assert cli_event["actor"]["kind"] == "provider"
+    finally:
+        server.close()
+        receiver.close()

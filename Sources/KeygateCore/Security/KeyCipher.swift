@@ -70,70 +70,68 @@ public struct KeyCipher: Sendable {
 
     /// Seals `value` for organization `orgID` with the primary key.
     public func seal(_ value: APIKeyValue, orgID: Int64) throws -> String {
-        let (id, key) = ring.state.withLock { ($0.primaryID, $0.keys[$0.primaryID]!) }
-        let box = try AES.GCM.seal(Data(value.rawValue.utf8), using: key, authenticating: Self.aad(orgID))
-        guard let combined = box.combined else { throw KeygateError.invalidInput("cannot seal key") }
-        return "v2:\(id):" + combined.base64EncodedString()
+        try seal(Data(value.rawValue.utf8), aad: Self.aad(orgID))
     }
 
     /// Opens a value sealed by ``seal(_:orgID:)`` with any key of the ring.
     /// - Throws: when no key of the ring sealed it, the data was tampered with, or it belongs to another organization.
     public func open(_ sealed: String, orgID: Int64) throws -> APIKeyValue {
         if let value = memo.value(sealed: sealed, orgID: orgID) { return value }
-        let value = try openUncached(sealed, orgID: orgID)
+        let value = try APIKeyValue(validating: try open(sealed, aad: Self.aad(orgID), onlyWith: nil))
         memo.store(value, sealed: sealed, orgID: orgID)
         return value
     }
 
     /// Opens `sealed` with exactly the key `keyID` names in the ring (a rotation's verification: "opens with the new key").
     public func open(_ sealed: String, orgID: Int64, onlyWith keyID: String) throws -> APIKeyValue {
-        guard Self.keyID(ofSealed: sealed) == keyID, let key = ring.state.withLock({ $0.keys[keyID] }) else {
-            throw KeyCipherError.unknownKey
-        }
-        return try Self.open(payload: sealed.dropFirst(3 + keyID.count + 1), key: key, orgID: orgID)
+        try APIKeyValue(validating: try open(sealed, aad: Self.aad(orgID), onlyWith: keyID))
     }
-
-    private func openUncached(_ sealed: String, orgID: Int64) throws -> APIKeyValue {
-        let ring = self.ring.state.withLock { $0 }
-        if let id = Self.keyID(ofSealed: sealed) {
-            guard let key = ring.keys[id] else { throw KeyCipherError.unknownKey }
-            return try Self.open(payload: sealed.dropFirst(3 + id.count + 1), key: key, orgID: orgID)
-        }
-        guard sealed.hasPrefix("v1:") else { throw KeyCipherError.unreadable }
-        var lastError: any Error = KeyCipherError.unreadable
-        for id in ring.order {
-            do { return try Self.open(payload: sealed.dropFirst(3), key: ring.keys[id]!, orgID: orgID) } catch { lastError = error }
-        }
-        throw lastError
-    }
-
-    private static func open(payload: Substring, key: SymmetricKey, orgID: Int64) throws -> APIKeyValue {
-        guard let data = Data(base64Encoded: String(payload)) else { throw KeyCipherError.unreadable }
-        let box = try AES.GCM.SealedBox(combined: data)
-        let clear = try AES.GCM.open(box, using: key, authenticating: Self.aad(orgID))
-        return try APIKeyValue(validating: String(decoding: clear, as: UTF8.self))
-    }
-
-    private static func aad(_ orgID: Int64) -> Data { Data("keygate.apikey.org:\(orgID)".utf8) }
 
     /// Seals another secret (a webhook endpoint's signing secret) with the primary key, bound to `context` (for
-    /// example `webhook:<endpoint id>`) as authenticated data. Same format as keys, so a rotation re-seals it alike.
+    /// example `webhook:<organization id>`) as authenticated data. Same format as keys, so a rotation re-seals it alike.
     public func seal(secret: String, context: String) throws -> String {
-        let (id, key) = ring.state.withLock { ($0.primaryID, $0.keys[$0.primaryID]!) }
-        let box = try AES.GCM.seal(Data(secret.utf8), using: key, authenticating: Data("keygate.secret:\(context)".utf8))
-        guard let combined = box.combined else { throw KeygateError.invalidInput("cannot seal secret") }
-        return "v2:\(id):" + combined.base64EncodedString()
+        try seal(Data(secret.utf8), aad: Data("keygate.secret:\(context)".utf8))
     }
 
     /// Opens a secret sealed by ``seal(secret:context:)``, with any key of the ring (or only `keyID`).
     public func openSecret(_ sealed: String, context: String, onlyWith keyID: String? = nil) throws -> String {
-        guard let id = Self.keyID(ofSealed: sealed), keyID == nil || keyID == id, let key = ring.state.withLock({ $0.keys[id] }) else {
-            throw KeyCipherError.unknownKey
-        }
-        guard let data = Data(base64Encoded: String(sealed.dropFirst(3 + id.count + 1))) else { throw KeyCipherError.unreadable }
-        let clear = try AES.GCM.open(try AES.GCM.SealedBox(combined: data), using: key, authenticating: Data("keygate.secret:\(context)".utf8))
-        return String(decoding: clear, as: UTF8.self)
+        try open(sealed, aad: Data("keygate.secret:\(context)".utf8), onlyWith: keyID)
     }
+
+    /// `v2:<primary key id>:` + base64(AES-GCM of `clear` under the primary key, `aad` authenticated).
+    private func seal(_ clear: Data, aad: Data) throws -> String {
+        let (id, key) = ring.state.withLock { ($0.primaryID, $0.keys[$0.primaryID]!) }
+        guard let combined = try AES.GCM.seal(clear, using: key, authenticating: aad).combined else { throw KeyCipherError.unreadable }
+        return "v2:\(id):" + combined.base64EncodedString()
+    }
+
+    /// Opens a `v2:` value with the key it names (which must be `onlyWith` when given), or a `v1:` value (no key
+    /// id; sealed before rotation existed) by trying each key of the ring, the sealing key first.
+    private func open(_ sealed: String, aad: Data, onlyWith required: String?) throws -> String {
+        let ring = self.ring.state.withLock { $0 }
+        let candidates: [(key: SymmetricKey, payload: Substring)]
+        if let id = Self.keyID(ofSealed: sealed) {
+            guard required == nil || required == id, let key = ring.keys[id] else { throw KeyCipherError.unknownKey }
+            candidates = [(key, sealed.dropFirst(3 + id.count + 1))]
+        } else {
+            guard required == nil else { throw KeyCipherError.unknownKey }
+            guard sealed.hasPrefix("v1:") else { throw KeyCipherError.unreadable }
+            candidates = ring.order.map { (ring.keys[$0]!, sealed.dropFirst(3)) }
+        }
+        var lastError: any Error = KeyCipherError.unreadable
+        for (key, payload) in candidates {
+            guard let data = Data(base64Encoded: String(payload)) else { throw KeyCipherError.unreadable }
+            do {
+                let clear = try AES.GCM.open(try AES.GCM.SealedBox(combined: data), using: key, authenticating: aad)
+                return String(decoding: clear, as: UTF8.self)
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    private static func aad(_ orgID: Int64) -> Data { Data("keygate.apikey.org:\(orgID)".utf8) }
 
     private static func hexBytes(_ hex: String) -> [UInt8]? {
         var bytes: [UInt8] = []

@@ -25,13 +25,16 @@ public protocol KeyStore: Sendable {
 public struct KeyReseal: Sendable {
     /// The key row.
     public var id: Int64
+    /// Its organization (whose cached sessions hold the sealed text).
+    public var orgID: Int64
     /// The sealed value it must still hold.
     public var from: String
     /// The value sealed under the new master key.
     public var to: String
 
-    public init(id: Int64, from: String, to: String) {
+    public init(id: Int64, orgID: Int64, from: String, to: String) {
         self.id = id
+        self.orgID = orgID
         self.from = from
         self.to = to
     }

@@ -7,8 +7,10 @@ import Foundation
 /// as a webhook event, with one pending delivery per enabled endpoint of the organization that subscribes to it, in
 /// the transaction that writes the audit event. So a change and its events commit together or not at all.
 public protocol WebhookStore: Sendable {
-    /// Inserts an endpoint with its sealed secret. - Returns: the endpoint with its id.
-    func insertWebhookEndpoint(_ endpoint: WebhookEndpoint, sealedSecret: String, audit: AuditEvent) async throws -> WebhookEndpoint
+    /// Inserts an endpoint with its sealed secret, unless the organization has `limit` already (counted in the same
+    /// transaction, the organization's row locked, so simultaneous inserts cannot pass the limit together).
+    /// - Returns: the endpoint with its id. - Throws: ``KeygateError/conflict(_:)`` at the limit.
+    func insertWebhookEndpoint(_ endpoint: WebhookEndpoint, sealedSecret: String, limit: Int, audit: AuditEvent) async throws -> WebhookEndpoint
     /// The organization's endpoints, oldest first.
     func webhookEndpoints(orgID: Int64) async throws -> [WebhookEndpoint]
     /// One endpoint of the organization; nil when there is none with that id.
@@ -25,13 +27,16 @@ public protocol WebhookStore: Sendable {
     func enqueueWebhookTest(endpoint: WebhookEndpoint, payload: String, eventID: String, at now: Date) async throws -> Int64
     /// The endpoint's latest deliveries, newest first.
     func webhookDeliveries(endpointID: Int64, limit: Int) async throws -> [WebhookDelivery]
-    /// Makes a delivery due now again (a failed or pending one). - Returns: whether it was found.
+    /// Makes a delivery due now again: a failed or pending one that no server is sending now (its lease has ended).
+    /// - Returns: whether there was one.
     func retryWebhookDelivery(endpointID: Int64, id: Int64, at now: Date) async throws -> Bool
     /// Claims up to `limit` due deliveries for this process until `leaseUntil` and counts an attempt for each: no other
     /// process claims them before the lease ends (PostgreSQL `FOR UPDATE SKIP LOCKED`; SQLite has one writer).
     func claimWebhookDeliveries(now: Date, leaseUntil: Date, limit: Int) async throws -> [WebhookJob]
-    /// Records an attempt's outcome: delivered, or due again at `nextAttemptAt`, or failed when that is nil.
-    func completeWebhookDelivery(id: Int64, outcome: WebhookAttempt) async throws
+    /// Records attempt number `attempt`'s outcome: delivered, or due again at `nextAttemptAt`, or failed when that is
+    /// nil. Nothing is recorded when the delivery has been claimed again meanwhile (this attempt's lease ran out): the
+    /// newer attempt's outcome is the one that counts.
+    func completeWebhookDelivery(id: Int64, attempt: Int, outcome: WebhookAttempt) async throws
     /// Deletes finished deliveries (delivered or failed) last touched before `before`, and events none refers to any
     /// more. - Returns: the deliveries deleted.
     func pruneWebhookLog(before: Date) async throws -> Int

@@ -103,7 +103,7 @@ extension Keygate {
                     state.current += 1
                 } else {
                     let value = try cipher.open(key.value, orgID: key.orgID)
-                    changes.append(KeyReseal(id: key.id, from: key.value, to: try cipher.seal(value, orgID: key.orgID)))
+                    changes.append(KeyReseal(id: key.id, orgID: key.orgID, from: key.value, to: try cipher.seal(value, orgID: key.orgID)))
                 }
             }
             let replaced = try await keyStorage.resealKeys(changes)

@@ -53,7 +53,10 @@ extension Keygate {
         return endpoint
     }
 
-    /// Registers an endpoint. Requires `READ_WRITE`. At most 20 per organization.
+    /// Endpoints an organization may have.
+    public static let maxWebhookEndpoints = 20
+
+    /// Registers an endpoint. Requires `READ_WRITE`. At most ``maxWebhookEndpoints`` per organization.
     /// - Parameter events: the types to receive; nil or empty: all of them.
     /// - Returns: the endpoint and its signing secret, which is shown this once (stored sealed).
     public func createWebhookEndpoint(_ principal: Principal, url: String, events: [WebhookEventType]?, enabled: Bool = true) async throws -> (
@@ -61,16 +64,14 @@ extension Keygate {
     ) {
         try principal.require(.readWrite)
         let url = try WebhookRules.validateURL(url, policy: webhooks.policy)
-        guard try await webhookStorage.webhookEndpoints(orgID: principal.orgID).count < 20 else {
-            throw KeygateError.conflict("an organization has at most 20 webhook endpoints")
-        }
         let secret = WebhookRules.newSecret()
         let draft = WebhookEndpoint(
             id: 0, orgID: principal.orgID, url: url, events: Self.eventTypes(events), enabled: enabled, createdAt: now())
         // Sealed with a context naming the organization: the endpoint id is not known before the insert.
         let sealed = try cipher.seal(secret: secret, context: "webhook:\(principal.orgID)")
         let endpoint = try await webhookStorage.insertWebhookEndpoint(
-            draft, sealedSecret: sealed, audit: webhookAudit(principal, "webhook.created", "webhook endpoint \(url)"))
+            draft, sealedSecret: sealed, limit: Self.maxWebhookEndpoints, audit: webhookAudit(principal, "webhook.created", "webhook endpoint \(url)")
+        )
         return (endpoint, secret)
     }
 
@@ -134,7 +135,7 @@ extension Keygate {
         _ = try await webhookEndpoint(principal, id: endpointID)
         try principal.require(.readWrite)
         guard try await webhookStorage.retryWebhookDelivery(endpointID: endpointID, id: deliveryID, at: now()) else {
-            throw KeygateError.notFound("no delivery \(deliveryID) to retry (a delivered event is not sent again)")
+            throw KeygateError.notFound("no delivery \(deliveryID) to retry (a delivered one, or one being sent now, is not sent again)")
         }
     }
 
@@ -180,7 +181,7 @@ extension Keygate {
                 : WebhookRules.nextAttempt(
                     after: job.attempt, eventAt: job.eventAt, now: at, base: webhooks.retryBase, giveUpAfter: webhooks.giveUpAfter))
         // A failure to record leaves the lease to expire: the attempt is made again (at least once).
-        try? await webhookStorage.completeWebhookDelivery(id: job.deliveryID, outcome: outcome)
+        try? await webhookStorage.completeWebhookDelivery(id: job.deliveryID, attempt: job.attempt, outcome: outcome)
         metrics.webhookAttempt(delivered ? .delivered : outcome.nextAttemptAt == nil ? .failed : .retry)
     }
 

@@ -125,9 +125,10 @@ extension Request {
         }
     }
 
-    /// The path id parameter as a positive integer, or a 404 (an id that cannot exist names no resource).
-    func pathID(_ context: some RequestContext, _ what: String) throws -> Int64 {
-        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
+    /// The path id parameter (`{id}`, or `parameter`) as a positive integer, or a 404 (an id that cannot exist names
+    /// no resource).
+    func pathID(_ context: some RequestContext, _ what: String, parameter: String = "id") throws -> Int64 {
+        guard let text = context.parameters.get(parameter), let id = Int64(text), id > 0 else {
             throw KeygateError.notFound("\(what) not found")
         }
         return id

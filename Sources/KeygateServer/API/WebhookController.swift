@@ -51,9 +51,7 @@ struct WebhookController {
         }
         group.post("webhooks/{id}/deliveries/{deliveryId}/retry") { request, context in
             let id = try request.pathID(context, "webhook")
-            guard let text = context.parameters.get("deliveryId"), let delivery = Int64(text), delivery > 0 else {
-                throw KeygateError.notFound("delivery not found")
-            }
+            let delivery = try request.pathID(context, "delivery", parameter: "deliveryId")
             try await JSONBody.read(request, context: context).allowOnly([])
             try await keygate.retryWebhookDelivery(context.principal, endpointID: id, deliveryID: delivery)
             return noContent()

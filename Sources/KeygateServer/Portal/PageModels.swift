@@ -102,16 +102,25 @@ struct SignInPage: PageModel {
     var loginName: String?
 }
 
-/// One admin's API requests on the usage panels.
-struct UsageRow {
-    let name: String
+/// The usage panel of the API Key Management page and the console's organization page: requests today and in the
+/// last 7 days, per admin, as the servers flushed them.
+struct UsagePanel {
     let today: Int64
     let week: Int64
+    let admins: [Row]
+    let hasAdmins: Bool
 
-    init(_ usage: UsageReport.AdminUsage) {
-        self.name = usage.loginName ?? "#\(usage.adminID) (deleted)"
-        self.today = usage.today
-        self.week = usage.period
+    struct Row {
+        let name: String
+        let today: Int64
+        let week: Int64
+    }
+
+    init(_ report: UsageReport) {
+        self.today = report.today
+        self.week = report.period
+        self.admins = report.admins.map { Row(name: $0.loginName ?? "#\($0.adminID) (deleted)", today: $0.today, week: $0.period) }
+        self.hasAdmins = !admins.isEmpty
     }
 }
 
@@ -154,10 +163,8 @@ struct KeysPage: PageModel {
     var addValue: String?
     var applyValue: String?
     /// API requests today and in the last 7 days, per admin (``UsageRow``), as the servers flushed them.
-    var usageToday: Int64 = 0
-    var usageWeek: Int64 = 0
-    var usageAdmins: [UsageRow] = []
-    var hasUsage = false
+    var usage: UsagePanel?
+    /// How often servers write their counts ("minute", "30 seconds"): the figures lag by up to this.
     var usageFlush = "minute"
 
     struct Column {
@@ -398,8 +405,5 @@ struct ConsoleOrganizationPage: PageModel {
     var sessions: Int?
     var done: String?
     var events: [EventRow]
-    var usageToday: Int64 = 0
-    var usageWeek: Int64 = 0
-    var usageAdmins: [UsageRow] = []
-    var hasUsage = false
+    var usage: UsagePanel?
 }

@@ -92,9 +92,9 @@ extension PortalController {
                 page.secret = secret
                 page.secretEndpoint = id
             }
-        case "toggle":
-            let endpoint = try await keygate.webhookEndpoint(principal, id: id)
-            _ = try await keygate.updateWebhookEndpoint(principal, id: id, url: nil, events: nil, enabled: !endpoint.enabled)
+        case let action? where action == "enable" || action == "disable":
+            // The state asked for, not a flip of the one read: two clicks from two pages cannot undo each other.
+            _ = try await keygate.updateWebhookEndpoint(principal, id: id, url: nil, events: nil, enabled: action == "enable")
             return PortalViews.redirect(base + "?done=toggled")
         case "delete":
             try await keygate.deleteWebhookEndpoint(principal, id: id)

@@ -179,11 +179,7 @@ struct PortalController {
             allColumns: (columns + KeyColumn.allCases.filter { !columns.contains($0) }).map {
                 KeysPage.ColumnChoice(name: $0.rawValue, title: $0.title, shown: columns.contains($0))
             })
-        let usage = try await keygate.usageReport(orgID: orgID, days: 7)
-        page.usageToday = usage.today
-        page.usageWeek = usage.period
-        page.usageAdmins = usage.admins.map(UsageRow.init)
-        page.hasUsage = !usage.admins.isEmpty
+        page.usage = UsagePanel(try await keygate.usageReport(orgID: orgID, days: 7))
         page.usageFlush =
             switch settings.usageFlushSeconds {
             case 1: "second"

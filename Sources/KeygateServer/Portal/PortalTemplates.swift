@@ -137,17 +137,19 @@ enum PortalTemplates {
 
         <section class="card" aria-labelledby="usage-heading" id="usage">
           <h2 id="usage-heading">API usage</h2>
-          <p><strong id="usage-today">{{usageToday}}</strong> requests today, <strong id="usage-week">{{usageWeek}}</strong> in the last 7 days <span class="muted">(UTC; servers write their counts every {{usageFlush}})</span>.</p>
-          {{#hasUsage}}
+          {{#usage}}
+          <p><strong id="usage-today">{{today}}</strong> requests today, <strong id="usage-week">{{week}}</strong> in the last 7 days <span class="muted">(UTC; servers write their counts every {{usageFlush}})</span>.</p>
+          {{#hasAdmins}}
           <div class="table-wrap">
           <table id="usage-table">
             <thead><tr><th scope="col">Admin</th><th scope="col">Today</th><th scope="col">Last 7 days</th></tr></thead>
             <tbody>
-              {{#usageAdmins}}<tr><td data-label="Admin">{{name}}</td><td data-label="Today">{{today}}</td><td data-label="Last 7 days">{{week}}</td></tr>{{/usageAdmins}}
+              {{#admins}}<tr><td data-label="Admin">{{name}}</td><td data-label="Today">{{today}}</td><td data-label="Last 7 days">{{week}}</td></tr>{{/admins}}
             </tbody>
           </table>
           </div>
-          {{/hasUsage}}
+          {{/hasAdmins}}
+          {{/usage}}
         </section>
 
         {{#multiOrg}}{{#canWriteAny}}
@@ -375,7 +377,7 @@ enum PortalTemplates {
           <div class="actions">
             <form method="post" action="/portal/orgs/{{orgID}}/webhooks/{{id}}/test" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="test-{{id}}">Send test event</button></form>
             <form method="post" action="/portal/orgs/{{orgID}}/webhooks/{{id}}/roll" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="roll-{{id}}">Roll secret</button></form>
-            <form method="post" action="/portal/orgs/{{orgID}}/webhooks/{{id}}/toggle" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="toggle-{{id}}">{{#enabled}}Disable{{/enabled}}{{^enabled}}Enable{{/enabled}}</button></form>
+            <form method="post" action="/portal/orgs/{{orgID}}/webhooks/{{id}}/{{#enabled}}disable{{/enabled}}{{^enabled}}enable{{/enabled}}" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" id="toggle-{{id}}">{{#enabled}}Disable{{/enabled}}{{^enabled}}Enable{{/enabled}}</button></form>
             <form method="post" action="/portal/orgs/{{orgID}}/webhooks/{{id}}/delete" class="inline"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit" class="danger" id="delete-{{id}}">Delete</button></form>
           </div>
           {{/canWrite}}

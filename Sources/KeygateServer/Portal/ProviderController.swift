@@ -158,11 +158,7 @@ struct ProviderController {
             page.modifiedOn = key.lastModifiedAt.formatted(.iso8601)
             page.sessions = try await keygate.liveSessionCount(orgID: org.id)
         }
-        let usage = try await keygate.usageReport(orgID: org.id, days: 7)
-        page.usageToday = usage.today
-        page.usageWeek = usage.period
-        page.usageAdmins = usage.admins.map(UsageRow.init)
-        page.hasUsage = !usage.admins.isEmpty
+        page.usage = UsagePanel(try await keygate.usageReport(orgID: org.id, days: 7))
         if let done = request.uri.queryParameters["done"] {
             page.done = done == "disabled" ? "The key was disabled; its sessions ended." : "The key was enabled."
         }

@@ -102,13 +102,15 @@ enum ProviderTemplates {
         </section>
         <section class="card" aria-labelledby="usage-heading" id="usage">
           <h2 id="usage-heading">API usage</h2>
-          <p><strong id="usage-today">{{usageToday}}</strong> requests today, <strong id="usage-week">{{usageWeek}}</strong> in the last 7 days (UTC).</p>
-          {{#hasUsage}}
+          {{#usage}}
+          <p><strong id="usage-today">{{today}}</strong> requests today, <strong id="usage-week">{{week}}</strong> in the last 7 days (UTC).</p>
+          {{#hasAdmins}}
           <div class="table-wrap"><table id="usage-table">
             <thead><tr><th scope="col">Admin</th><th scope="col">Today</th><th scope="col">Last 7 days</th></tr></thead>
-            <tbody>{{#usageAdmins}}<tr><td data-label="Admin">{{name}}</td><td data-label="Today">{{today}}</td><td data-label="Last 7 days">{{week}}</td></tr>{{/usageAdmins}}</tbody>
+            <tbody>{{#admins}}<tr><td data-label="Admin">{{name}}</td><td data-label="Today">{{today}}</td><td data-label="Last 7 days">{{week}}</td></tr>{{/admins}}</tbody>
           </table></div>
-          {{/hasUsage}}
+          {{/hasAdmins}}
+          {{/usage}}
         </section>
         <section class="card" aria-labelledby="audit-heading">
           <h2 id="audit-heading">Audit trail</h2>

@@ -13,11 +13,11 @@ public protocol DatabaseHandle: Sendable {
     func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs `body` in one transaction; commits when it returns, rolls back when it throws.
     ///
-    /// `announcing` names what the transaction can change for cached session snapshots (see ``ChangeScope``).
-    /// Unless it is ``ChangeScope/nothing`` it is announced: to other processes in the same transaction
+    /// `scopes` name what the transaction can change for cached session snapshots (see ``ChangeScope``), each
+    /// announced (an empty list, or ``ChangeScope/nothing``, announces nothing): to other processes in the same transaction
     /// (PostgreSQL `pg_notify`, or a row in the SQLite change log), and to this process's ``changes`` right after
     /// `COMMIT`, before this returns.
-    func transaction<T: Sendable>(announcing: ChangeScope, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    func transaction<T: Sendable>(announcingEach scopes: [ChangeScope], _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// This process's change feed.
     var changes: ChangeFeed { get }
     /// How many connections store calls may use at once (the pool's size).
@@ -50,16 +50,23 @@ func runTransaction<T: Sendable>(
     }
 }
 
+extension DatabaseHandle {
+    /// One transaction announcing one scope (most writes change one thing).
+    public func transaction<T: Sendable>(announcing scope: ChangeScope, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await transaction(announcingEach: [scope], body)
+    }
+}
+
 extension ChangeFeed {
     /// Runs a transaction and, when it announces, tells this process's caches right after it returns, whether
     /// it committed or failed: whether a failed `COMMIT` landed is unknown, and invalidating is always safe.
-    func afterTransaction<T: Sendable>(announcing scope: ChangeScope, _ transaction: () async throws -> T) async throws -> T {
+    func afterTransaction<T: Sendable>(announcing scopes: [ChangeScope], _ transaction: () async throws -> T) async throws -> T {
         do {
             let value = try await transaction()
-            if scope != .nothing { publish(.changed(scope)) }
+            for scope in scopes where scope != .nothing { publish(.changed(scope)) }
             return value
         } catch {
-            if scope != .nothing { publish(.changed(scope)) }
+            for scope in scopes where scope != .nothing { publish(.changed(scope)) }
             throw error
         }
     }

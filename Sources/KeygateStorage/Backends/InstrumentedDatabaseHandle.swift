@@ -38,8 +38,10 @@ public final class InstrumentedDatabaseHandle: DatabaseHandle {
         try await measured(readTimer) { try await base.read(body) }
     }
 
-    public func transaction<T: Sendable>(announcing scope: ChangeScope, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await measured(transactionTimer) { try await base.transaction(announcing: scope, body) }
+    public func transaction<T: Sendable>(
+        announcingEach scopes: [ChangeScope], _ body: @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        try await measured(transactionTimer) { try await base.transaction(announcingEach: scopes, body) }
     }
 
     public func watchChanges() async throws { try await base.watchChanges() }

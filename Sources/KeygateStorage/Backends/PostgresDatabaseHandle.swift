@@ -103,14 +103,15 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
         try await client.withConnection { connection in try await body(Self.sql(connection)) }
     }
 
-    public func transaction<T: Sendable>(announcing scope: ChangeScope, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let notify = scope != .nothing && announcesChanges
-        let payload = "\(instanceID) \(scope.wire)"
-        return try await changes.afterTransaction(announcing: scope) {
+    public func transaction<T: Sendable>(
+        announcingEach scopes: [ChangeScope], _ body: @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        let payloads = announcesChanges ? scopes.filter { $0 != .nothing }.map { "\(instanceID) \($0.wire)" } : []
+        return try await changes.afterTransaction(announcing: scopes) {
             try await client.withConnection { connection in
                 try await runTransaction(on: Self.sql(connection), begin: "BEGIN", logger: logger) { sql in
                     let value = try await body(sql)
-                    if notify { try await sql.raw("SELECT pg_notify('keygate_changes', \(bind: payload))").run() }
+                    for payload in payloads { try await sql.raw("SELECT pg_notify('keygate_changes', \(bind: payload))").run() }
                     return value
                 }
             }

@@ -134,17 +134,20 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
         return try await body(Self.sql(readers[index % readers.count]))
     }
 
-    public func transaction<T: Sendable>(announcing scope: ChangeScope, _ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await changes.afterTransaction(announcing: scope) {
+    public func transaction<T: Sendable>(
+        announcingEach scopes: [ChangeScope], _ body: @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        try await changes.afterTransaction(announcing: scopes) {
             try await writeLock.withLock {
                 try await runTransaction(on: Self.sql(writer), begin: "BEGIN IMMEDIATE", logger: logger) { sql in
                     let value = try await body(sql)
-                    guard scope != .nothing else { return value }
-                    let seq = try await sql.raw(
-                        "INSERT INTO change_log (origin, scope) VALUES (\(bind: instanceID), \(bind: scope.wire)) RETURNING seq"
-                    ).first()?.decode(column: "seq", as: Int64.self)
-                    if let seq, seq % 256 == 0 {
-                        try await sql.raw("DELETE FROM change_log WHERE seq <= \(bind: seq - Self.logRetention)").run()
+                    for scope in scopes where scope != .nothing {
+                        let seq = try await sql.raw(
+                            "INSERT INTO change_log (origin, scope) VALUES (\(bind: instanceID), \(bind: scope.wire)) RETURNING seq"
+                        ).first()?.decode(column: "seq", as: Int64.self)
+                        if let seq, seq % 256 == 0 {
+                            try await sql.raw("DELETE FROM change_log WHERE seq <= \(bind: seq - Self.logRetention)").run()
+                        }
                     }
                     return value
                 }
