@@ -153,6 +153,7 @@ let package = Package(
                 "KeygatePasswords",
                 "KeygateServer",
                 "KeygateApp",
+                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -34,7 +34,7 @@ public struct KeygateSystem: Sendable {
         let exporter = serving && configuration.server.metrics.placement != .off ? PrometheusExporter() : nil
         let (db, store) = try await Storage.open(url: configuration.database, logger: logger, metrics: exporter?.factory)
         do {
-            let hasher = BcryptPasswordHasher(cost: UInt8(clamping: configuration.bcryptCost))
+            let hasher = BcryptPasswordHasher(cost: configuration.bcryptCost)
             // Login lockouts are counted in the database on every backend: they hold on every instance and survive
             // a restart, and only sign-ins (bcrypt-bound anyway) touch them.
             let throttle = LoginThrottle(limits: configuration.loginLimits, counters: SQLWindowCounters(db: db))
@@ -48,7 +48,7 @@ public struct KeygateSystem: Sendable {
                 store: store,
                 cipher: try KeyCipher(keyring: MasterKeyring(primary: configuration.masterKey, previous: configuration.previousMasterKeys)),
                 hasher: hasher, settings: configuration.session,
-                loginThrottle: throttle, dummyPasswordHash: try await hasher.hash(PasswordPolicy.generate()), sessionCache: cache,
+                loginThrottle: throttle, decoys: try await PasswordDecoys.make(hasher: hasher), sessionCache: cache,
                 metrics: exporter.map { KeygateMetrics(factory: $0.factory) } ?? .disabled,
                 usageMeter: serving && configuration.usageEnabled ? UsageMeter() : nil, webhooks: configuration.webhooks,
                 now: configuration.now)

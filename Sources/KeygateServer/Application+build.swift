@@ -14,7 +14,9 @@ import ServiceLifecycle
 /// `port` (8080), `tls.cert` and `tls.key` (PEM paths; both or neither), `proxy.trusted` (false: believe
 /// `X-Forwarded-Proto` from any peer), `proxy.trustedAddresses` (none: addresses and CIDR ranges of proxies whose
 /// `Forwarded`/`X-Forwarded-For` name the client, see ``TrustedProxies``), `ratelimit.*` (see ``RateLimiter``),
-/// `server.idleTimeoutSeconds` (30), `server.maxConnections` (4096), `portal.requestsPerSecond` (20) and
+/// `proxy.clientHeader` (`x-forwarded-for`, or `forwarded`: the one header a trusted proxy names the client in),
+/// `server.allowedHosts` (none: `Host` names the portal may show in the API base URL without `publicUrl`, see
+/// ``apiBaseURL(authority:secure:)``), `server.idleTimeoutSeconds` (30), `server.maxConnections` (4096), `portal.requestsPerSecond` (20) and
 /// `portal.requestsPerMinute` (600) per client address for `/portal` and `/provider`.
 public struct ServerSettings: Sendable {
     public var host: String
@@ -31,8 +33,11 @@ public struct ServerSettings: Sendable {
     public var rateCounters: any WindowCounters
     /// How often idle sessions are purged.
     public var housekeepingInterval: Duration
-    /// The externally visible base URL (no trailing slash), shown on the portal; nil: from each request's `Host`.
+    /// The externally visible base URL (no trailing slash), shown on the portal; nil: see ``apiBaseURL(authority:secure:)``.
     public var publicURL: String?
+    /// Host names (`name` or `name:port`, lower-case) whose `Host` header the portal may show in the API base URL
+    /// when ``publicURL`` is not set (`server.allowedHosts`, comma-separated).
+    public var allowedHosts: Set<String> = []
     /// Proxies whose forwarding headers name the client.
     public var trustedProxies: TrustedProxies
     /// A connection that sends nothing (no complete request head, or nothing after an answer) for this long is
@@ -67,6 +72,21 @@ public struct ServerSettings: Sendable {
         self.rateLimits = rateLimits
         self.rateCounters = rateCounters
         self.housekeepingInterval = housekeepingInterval
+    }
+
+    /// The API base URL the portal shows: ``publicURL`` when set; else the request's `Host` when it names this server
+    /// (one of ``allowedHosts``, the listen address, or `localhost`/`127.0.0.1`/`[::1]` on the listen port when the
+    /// server listens on loopback or on every address); else the listen address. A `Host` header is chosen by the
+    /// client, so it never reaches the page unchecked: a forged one cannot make the page show another server.
+    public func apiBaseURL(authority: String?, secure: Bool) -> String {
+        if let publicURL { return publicURL + "/api/v1" }
+        let listen = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        var known = allowedHosts.union([listen.lowercased()])
+        if ["127.0.0.1", "::1", "localhost", "0.0.0.0", "::"].contains(host) {
+            known.formUnion(["localhost:\(port)", "127.0.0.1:\(port)", "[::1]:\(port)"])
+        }
+        let chosen = authority.map { $0.lowercased() }.flatMap { known.contains($0) ? $0 : nil } ?? listen
+        return (secure ? "https" : "http") + "://" + chosen + "/api/v1"
     }
 
     /// Whether the server speaks TLS.

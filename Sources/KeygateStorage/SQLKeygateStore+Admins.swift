@@ -85,6 +85,18 @@ extension SQLKeygateStore: AdminStore {
     }
 
     @discardableResult
+    public func replacePasswordHash(adminID: Int64, orgID: Int64, from old: String, to new: String) async throws -> Bool {
+        try await db.transaction(announcing: .admin(id: adminID)) { sql in
+            let rows = try await sql.raw(
+                """
+                UPDATE admins SET password_hash = \(bind: new)
+                WHERE id = \(bind: adminID) AND org_id = \(bind: orgID) AND password_hash = \(bind: old) RETURNING id
+                """
+            ).all()
+            return !rows.isEmpty
+        }
+    }
+
     public func updateAdmin(_ admin: Admin, endSessions: Bool, keepSession: String?, audit: AuditEvent) async throws -> Int {
         try await db.transaction(announcing: .admin(id: admin.id)) { sql in
             try await Self.checkLoginName(sql, admin)

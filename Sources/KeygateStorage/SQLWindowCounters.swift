@@ -4,8 +4,9 @@ import SQLKit
 
 /// ``WindowCounters`` in the database, shared by every instance: a limit holds once, not once per instance.
 ///
-/// `acquire` upserts each bucket with `ON CONFLICT … DO UPDATE … RETURNING count` in one transaction; the row
-/// lock serializes concurrent requests on every instance, so the count is exact. When any bucket went past its
+/// `acquire` upserts each bucket with `ON CONFLICT … DO UPDATE … RETURNING count` in one transaction (and reads a
+/// sliding bucket's previous window); the row lock serializes concurrent requests on every instance, so the count is
+/// exact. When any bucket went past its
 /// budget the increments are undone in the same transaction, so a refused request costs nothing. Counter writes
 /// announce nothing: no session snapshot depends on them.
 public struct SQLWindowCounters: WindowCounters {
@@ -18,8 +19,16 @@ public struct SQLWindowCounters: WindowCounters {
         try await db.transaction(announcing: .nothing) { sql in
             var full: CounterBucket?
             for bucket in buckets {
+                // The upsert takes the current window's row lock first, so concurrent attempts on every instance
+                // read the previous window's count one after another.
                 let count = try await Self.upsert(sql, bucket)
-                if count > bucket.budget && full == nil { full = bucket }
+                var previous = 0
+                if let previousKey = bucket.previousKey {
+                    previous =
+                        try await sql.raw("SELECT count FROM window_counters WHERE bucket = \(bind: previousKey)").first()?
+                        .decode(column: "count", as: Int.self) ?? 0
+                }
+                if bucket.estimate(previous: previous, current: count) > bucket.budget && full == nil { full = bucket }
             }
             if full != nil {
                 for bucket in buckets {
@@ -42,12 +51,12 @@ public struct SQLWindowCounters: WindowCounters {
         }
     }
 
-    public func recordSuccess(release: [CounterBucket], forget: String, remember: String, until: Date) async throws {
+    public func recordSuccess(release: [CounterBucket], forget: [String], remember: String, until: Date) async throws {
         try await db.transaction(announcing: .nothing) { sql in
-            for bucket in release where bucket.key != forget {
+            for bucket in release where !forget.contains(bucket.key) {
                 try await sql.raw("UPDATE window_counters SET count = count - 1 WHERE bucket = \(bind: bucket.key) AND count > 0").run()
             }
-            try await sql.raw("DELETE FROM window_counters WHERE bucket = \(bind: forget)").run()
+            for key in forget { try await sql.raw("DELETE FROM window_counters WHERE bucket = \(bind: key)").run() }
             try await sql.raw(
                 """
                 INSERT INTO window_counters (bucket, count, expires_at) VALUES (\(bind: remember), 1, \(bind: until.millis))

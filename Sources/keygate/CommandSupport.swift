@@ -66,3 +66,26 @@ func writeKeyFile(_ path: String, hex: String, exclusive: Bool) throws -> Bool {
     }
     return true
 }
+
+/// Reads a master key file, refusing one that others may read or anyone but its owner (and group) may write, as
+/// OpenSSH refuses a private key file others can read: a key copied off a shared host opens every stored API key.
+/// Group read is allowed (`root:keygate 0640` for a service group); world access or group write is not.
+/// - Returns: the file's text, or nil when there is no such file.
+/// - Throws: ``OperatorError`` naming the file, its mode and the `chmod` that fixes it; a file that cannot be read.
+func readMasterKeyFile(_ path: String) throws -> String? {
+    var info = stat()
+    guard stat(path, &info) == 0 else {
+        if errno == ENOENT { return nil }
+        throw OperatorError("cannot read the master key file \(path)")
+    }
+    let mode = info.st_mode & 0o777
+    if mode & 0o027 != 0 {
+        throw OperatorError(
+            "the master key file \(path) is \(mode & 0o007 != 0 ? "accessible to every user" : "writable by its group") (mode "
+                + "\(String(mode, radix: 8))): run `chmod 600 \(path)`; Keygate does not use a master key others can read or replace")
+    }
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        throw OperatorError("cannot read the master key file \(path)")
+    }
+    return text
+}

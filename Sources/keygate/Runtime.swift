@@ -72,11 +72,11 @@ struct Runtime {
     }
 
     /// The process's logger: human-readable lines by default, one JSON object per line with `log.format=json`
-    /// (``JSONLogHandler``). Every other logger (each request's, the database driver's) derives from it.
+    /// (``JSONLogHandler``); both escape what could forge a line or a field (``LogText``). Every other logger (each request's, the database driver's) derives from it.
     static func makeLogger(_ config: ConfigReader, label: String = "keygate") -> Logger {
         var logger =
             config.string(forKey: "log.format", default: "text") == "json"
-            ? Logger(label: label, factory: { JSONLogHandler(label: $0) }) : Logger(label: label)
+            ? Logger(label: label, factory: { JSONLogHandler(label: $0) }) : Logger(label: label, factory: { TextLogHandler(label: $0) })
         logger.logLevel = Logger.Level(rawValue: config.string(forKey: "log.level", default: "info")) ?? .info
         return logger
     }
@@ -172,11 +172,11 @@ struct Runtime {
     /// The keyring a key file names: the file's key seals, and `<file>.previous`, when there, still opens (the key a
     /// rotation moves away from; see `keygate master-key rotate`).
     static func readKeyring(file: String) throws -> MasterKeyring {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+        guard let text = try readMasterKeyFile(file) else {
             throw ValidationError("cannot read the master key file \(file)")
         }
         var ring = MasterKeyring(primary: try KeyCipher.parseMasterKey(text))
-        if let previous = try? String(contentsOfFile: file + ".previous", encoding: .utf8) {
+        if let previous = try readMasterKeyFile(file + ".previous") {
             ring.previous = [try KeyCipher.parseMasterKey(previous)]
         }
         return ring
@@ -199,11 +199,8 @@ struct Runtime {
             return try KeyCipher.parseMasterKey(inline)
         }
         let file = masterKeyFile(config, database: database) ?? "./keygate-data/master.key"
-        if let text = try? String(contentsOfFile: file, encoding: .utf8) {
+        if let text = try readMasterKeyFile(file) {
             return try KeyCipher.parseMasterKey(text)
-        }
-        guard !FileManager.default.fileExists(atPath: file) else {
-            throw ValidationError("cannot read the master key file \(file)")
         }
         if database.hasPrefix("postgres") {
             throw OperatorError(
@@ -222,7 +219,7 @@ struct Runtime {
         // Exclusive: two processes starting on a new directory must not both write a key (the loser reads the winner's),
         // and the file is 0600 from its first byte (no window in which it is readable by others).
         guard try writeKeyFile(file, hex: hex, exclusive: true) else {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            guard let text = try readMasterKeyFile(file) else {
                 throw ValidationError("cannot read the master key file \(file)")
             }
             return try KeyCipher.parseMasterKey(text)

@@ -72,7 +72,13 @@ struct Serve: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("port must be 0-65535") }
         let publicURL = config.string(forKey: "publicUrl").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         let proxies: TrustedProxies
-        do { proxies = try TrustedProxies(parsing: config.string(forKey: "proxy.trustedAddresses", default: "")) } catch {
+        let clientHeaderName = config.string(forKey: "proxy.clientHeader", default: TrustedProxies.ClientHeader.xForwardedFor.rawValue)
+        guard let clientHeader = TrustedProxies.ClientHeader(rawValue: clientHeaderName.lowercased()) else {
+            throw ValidationError("proxy.clientHeader must be x-forwarded-for or forwarded")
+        }
+        do {
+            proxies = try TrustedProxies(parsing: config.string(forKey: "proxy.trustedAddresses", default: ""), header: clientHeader)
+        } catch {
             throw ValidationError("\(error)")
         }
         let idle = config.int(forKey: "server.idleTimeoutSeconds", default: 30)
@@ -86,6 +92,11 @@ struct Serve: AsyncParsableCommand {
             browserLimits: (
                 config.int(forKey: "portal.requestsPerSecond", default: 20), config.int(forKey: "portal.requestsPerMinute", default: 600)
             ))
+        settings.allowedHosts = Set(
+            config.string(forKey: "server.allowedHosts", default: "").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            }
+            .filter { !$0.isEmpty })
         settings.metrics.placement = try metricsPlacement(config, mainPort: port)
         return settings
     }

@@ -172,8 +172,8 @@ struct RoleTests {
     @Test("principals need the right access")
     func principal() {
         let p = Principal(tokenHash: "h", orgID: 1, admin: Fixture.admin(), role: Fixture.role(.readOnly), channel: .api(.ztw))
-        #expect(throws: Never.self) { try p.require(.readOnly) }
-        #expect(throws: KeygateError.self) { try p.require(.readWrite) }
+        #expect(throws: Never.self) { try p.require(.viewKey) }
+        #expect(throws: KeygateError.self) { try p.require(.changeKey) }
     }
 }
 
@@ -182,15 +182,52 @@ struct LoginThrottleTests {
     /// A time at the start of a minute, so 60-second windows line up with the test's arithmetic.
     let t = Date(timeIntervalSince1970: 1_795_749_060)
 
-    @Test("locks a (login, address) pair after its failures until the window ends; other addresses are not stopped")
+    @Test("locks a (login, address) pair after its failures until they slide out of the window; other addresses are not stopped")
     func perPair() async throws {
         let throttle = LoginThrottle(limits: .init(perPair: 3, perAddress: 100, perLoginName: 100, window: 60))
         for _ in 0..<3 { _ = try await throttle.reserve(loginName: "Ann", address: "1.1.1.1", now: t) }
-        await #expect(throws: KeygateError.loginLocked(retryAfterSeconds: 50)) {
+        // 3 failures at t: at t+10 the next fits once they count for no more than 2, at t+80 (weight 2/3 in the next window).
+        await #expect(throws: KeygateError.loginLocked(retryAfterSeconds: 70)) {
             _ = try await throttle.reserve(loginName: "ANN", address: "1.1.1.1", now: t.addingTimeInterval(10))
         }
         _ = try await throttle.reserve(loginName: "ann", address: "2.2.2.2", now: t.addingTimeInterval(10))
-        _ = try await throttle.reserve(loginName: "ann", address: "1.1.1.1", now: t.addingTimeInterval(60))
+        // A fixed window would have let this one through: the failures are not yet a window old.
+        await #expect(throws: KeygateError.self) {
+            _ = try await throttle.reserve(loginName: "ann", address: "1.1.1.1", now: t.addingTimeInterval(60))
+        }
+        _ = try await throttle.reserve(loginName: "ann", address: "1.1.1.1", now: t.addingTimeInterval(80))
+    }
+
+    @Test("across a window boundary no more than the budget fits in any window's length (the fixed-window double spend)")
+    func boundary() async throws {
+        let throttle = LoginThrottle(limits: .init(perPair: 5, perAddress: 100, perLoginName: 100, window: 60))
+        // 5 failures in the last second of one fixed window, then as many as fit in the first seconds of the next.
+        for _ in 0..<5 { _ = try await throttle.reserve(loginName: "ann", address: "1.1.1.1", now: t.addingTimeInterval(59)) }
+        var admitted = 0
+        for second in 60..<119 {
+            if (try? await throttle.reserve(loginName: "ann", address: "1.1.1.1", now: t.addingTimeInterval(Double(second)))) != nil { admitted += 1 }
+        }
+        // Fixed windows admitted 5 more at t+60 (10 in two seconds). Sliding: none until the first ones lose weight,
+        // and over the 60 s after the burst at most the budget again as it decays.
+        #expect(admitted <= 5, "admitted \(admitted) in the minute after a full burst")
+        await #expect(throws: KeygateError.self) {
+            _ = try await throttle.reserve(loginName: "ann", address: "1.1.1.1", now: t.addingTimeInterval(60))
+        }
+    }
+
+    @Test("the sliding estimate and the wait until the next attempt fits")
+    func slidingArithmetic() {
+        let bucket = CounterBucket.sliding("x", length: 60, budget: 5, now: t.addingTimeInterval(15))
+        #expect(bucket.key == "x|\(Int(t.timeIntervalSince1970))" && bucket.previousKey == "x|\(Int(t.timeIntervalSince1970) - 60)")
+        #expect(bucket.previousWeight == 0.75)
+        #expect(bucket.estimate(previous: 4, current: 1) == 4)  // 1 + floor(3.0)
+        #expect(bucket.estimate(previous: 5, current: 2) == 5)  // 2 + floor(3.75)
+        // Full: previous 5, current 2, budget 5: one more fits when 5 * w + 2 <= 4, i.e. w <= 0.4, at 36 s into the window.
+        #expect(bucket.secondsUntilFree(previous: 5, current: 2) == 21)
+        // The current window alone is full: into the next window until its 5 count for at most 4 (12 s in).
+        #expect(bucket.secondsUntilFree(previous: 0, current: 5) == 45 + 12)
+        let fixed = CounterBucket.window("x", length: 60, budget: 5, now: t.addingTimeInterval(15))
+        #expect(fixed.previousKey == nil && fixed.estimate(previous: 9, current: 3) == 3 && fixed.secondsUntilFree(previous: 0, current: 5) == 45)
     }
 
     @Test("a success gives its reservation back, clears the pair and makes the address familiar")

@@ -346,13 +346,47 @@ struct TrustedProxyTests {
         #expect(proxies.clientAddress(peer: "10.0.0.5", headers: xff) == "203.0.113.7")
         #expect(proxies.clientAddress(peer: "198.51.100.9", headers: xff) == "198.51.100.9", "an untrusted peer's header is ignored")
         let forwarded: HTTPFields = [HTTPField.Name("Forwarded")!: #"for=192.0.2.60;proto=https, for="[2001:db8::1]:4711""#]
-        #expect(proxies.clientAddress(peer: "::1", headers: forwarded) == "2001:db8::1")
+        let forwardedProxies = try TrustedProxies(parsing: "10.0.0.0/8, 127.0.0.1, ::1", header: .forwarded)
+        #expect(forwardedProxies.clientAddress(peer: "::1", headers: forwarded) == "2001:db8::1")
+        #expect(proxies.clientAddress(peer: "::1", headers: forwarded) == "::1", "the header not configured is ignored")
         #expect(proxies.clientAddress(peer: "127.0.0.1", headers: [:]) == "127.0.0.1")
         let allProxies: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "10.9.9.9"]
         #expect(proxies.clientAddress(peer: "10.0.0.5", headers: allProxies) == "10.9.9.9")
         #expect(throws: (any Error).self) { try TrustedProxies(parsing: "10.0.0.0/33") }
         #expect(throws: (any Error).self) { try TrustedProxies(parsing: "example.com") }
         #expect(!TrustedProxies.none.trusts("127.0.0.1"))
+    }
+
+    @Test("only the configured header names the client: a client's own Forwarded cannot pick its address")
+    func oneHeader() throws {
+        let proxies = try TrustedProxies(parsing: "127.0.0.1")
+        // nginx's default: it appends X-Forwarded-For and passes the client's Forwarded through untouched.
+        for forged in ["for=198.51.100.1", "for=198.51.100.2", #"for="[2001:db8::7]""#] {
+            let headers: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "203.0.113.9", HTTPField.Name("Forwarded")!: forged]
+            #expect(proxies.clientAddress(peer: "127.0.0.1", headers: headers) == "203.0.113.9")
+        }
+        let forwardedOnly = try TrustedProxies(parsing: "127.0.0.1", header: .forwarded)
+        let both: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "198.51.100.1", HTTPField.Name("Forwarded")!: "for=203.0.113.9"]
+        #expect(forwardedOnly.clientAddress(peer: "127.0.0.1", headers: both) == "203.0.113.9")
+    }
+
+    @Test("a hop that is not an address counts as the proxy that wrote it, never as text")
+    func notAnAddress() throws {
+        let forwarded = try TrustedProxies(parsing: "127.0.0.1, 10.0.0.0/8", header: .forwarded)
+        let cases: [String] = [
+            "for=unknown", "for=_hidden", #"for="_gazonk""#, #"for="free text of any kind, sixty-four characters long enough to count""#,
+            "for=", "proto=https",
+        ]
+        for value in cases {
+            let headers: HTTPFields = [HTTPField.Name("Forwarded")!: value]
+            #expect(forwarded.clientAddress(peer: "10.1.1.1", headers: headers) == "10.1.1.1", "\(value)")
+        }
+        // Behind two proxies: the inner one reported an obfuscated client, so the client is that proxy.
+        let chain: HTTPFields = [HTTPField.Name("Forwarded")!: "for=_abc, for=10.2.2.2"]
+        #expect(forwarded.clientAddress(peer: "127.0.0.1", headers: chain) == "10.2.2.2")
+        let xff = try TrustedProxies(parsing: "127.0.0.1")
+        let junk: HTTPFields = [HTTPField.Name("X-Forwarded-For")!: "admin client=1.2.3.4"]
+        #expect(xff.clientAddress(peer: "127.0.0.1", headers: junk) == "127.0.0.1")
     }
 
     @Test("database URLs lose their password wherever they are printed")

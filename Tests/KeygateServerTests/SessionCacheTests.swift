@@ -40,7 +40,7 @@ struct SessionCacheHTTPTests {
             #expect(harness.cache.counts.hits == hits + 1, "the session is being served from memory")
 
             let (cliDB, cliStore) = try await KeygateStorage.Storage.open(url: harness.path, logger: .init(label: "cli"))
-            let cli = Keygate(store: cliStore, cipher: harness.keygate.cipher, hasher: harness.keygate.hasher, dummyPasswordHash: "x")
+            let cli = Keygate(store: cliStore, cipher: harness.keygate.cipher, hasher: harness.keygate.hasher, decoys: harness.keygate.decoys)
             _ = try await cli.providerSetKeyEnabled(orgID: harness.orgID, enabled: false, operator: "cli")
             let changed = ContinuousClock.now
             // The test clock stands still, so the cache's maxAge backstop cannot be what ends this session: only the

@@ -615,13 +615,39 @@ struct StoreContractTests {
             // A success: one unit back to "h" (and none below zero for "z"), "m" forgotten, the marker "k" set and
             // extended.
             let z = CounterBucket(key: "z", budget: 5, expiresAt: t0.addingTimeInterval(60))
-            try await counters.recordSuccess(release: [minute, hour, z], forget: "m", remember: "k", until: t0.addingTimeInterval(600))
-            try await counters.recordSuccess(release: [], forget: "none", remember: "k", until: t0.addingTimeInterval(900))
+            try await counters.recordSuccess(release: [minute, hour, z], forget: ["m"], remember: "k", until: t0.addingTimeInterval(600))
+            try await counters.recordSuccess(release: [], forget: ["none"], remember: "k", until: t0.addingTimeInterval(900))
             #expect(try await counters.counts(["m", "h", "z", "k"]) == ["m": 0, "h": 4, "z": 0, "k": 1])
             try await counters.prune(now: t0.addingTimeInterval(700))
             #expect(try await counters.counts(["h", "k"]) == ["h": 4, "k": 1], "the marker's expiry moved to 900")
             try await counters.prune(now: t0.addingTimeInterval(3601))
             #expect(try await counters.counts(["h", "k"]) == ["h": 0, "k": 0])
+        }
+    }
+
+    @Test(
+        "sliding window counters: the previous window counts by its weight, exactly under concurrency, on every backend",
+        arguments: Backend.available)
+    func slidingWindowCounters(_ backend: Backend) async throws {
+        try await withStore(backend) { db, _ in
+            let counters = SQLWindowCounters(db: db)
+            let start = Date(timeIntervalSince1970: 1_795_749_000)
+            // 4 in the window [start, start+60).
+            let first = CounterBucket.sliding("lf|p|ann|1.1.1.1", length: 60, budget: 5, now: start.addingTimeInterval(50))
+            for _ in 0..<4 { #expect(try await counters.acquire([first]) == nil) }
+            // 15 s into the next window the 4 still count for floor(4 * 0.75) = 3: of 20 simultaneous attempts, 2 fit.
+            let next = CounterBucket.sliding("lf|p|ann|1.1.1.1", length: 60, budget: 5, now: start.addingTimeInterval(75))
+            let granted = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<20 { group.addTask { (try? await counters.acquire([next])) == .some(nil) } }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(granted == 2)
+            #expect(try await counters.counts(next.keys) == [next.key: 2, next.previousKey!: 4])
+            // A success forgets both windows of the pair.
+            try await counters.recordSuccess(release: [next], forget: next.keys, remember: "lk|ann|1.1.1.1", until: start.addingTimeInterval(999))
+            #expect(try await counters.counts(next.keys) == [next.key: 0, next.previousKey!: 0])
+            // Rows live through the next window, where they are the previous one.
+            #expect(next.expiresAt == start.addingTimeInterval(180))
         }
     }
 

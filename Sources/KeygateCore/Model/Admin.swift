@@ -45,12 +45,16 @@ public struct Admin: Sendable, Hashable {
         }
     }
 
+    /// Characters no name may hold: C0 and C1 controls, format characters (bidi overrides and isolates, zero-width
+    /// joiners), and line breaks (CR, LF, NEL, U+2028, U+2029).
+    static let forbiddenInNames = CharacterSet.controlCharacters.union(.newlines)
+
     /// Checks a display name or e-mail: at most 254 printable characters.
     public static func validateText(_ value: String, field: String, required: Bool) throws {
         if required && value.trimmingCharacters(in: .whitespaces).isEmpty {
             throw KeygateError.invalidInput("\(field) is required")
         }
-        guard value.count <= 254, value.unicodeScalars.allSatisfy({ !CharacterSet.controlCharacters.contains($0) })
+        guard value.count <= 254, value.unicodeScalars.allSatisfy({ !forbiddenInNames.contains($0) })
         else {
             throw KeygateError.invalidInput("\(field) must be at most 254 printable characters")
         }
@@ -97,8 +101,16 @@ public enum PasswordPolicy {
 
 /// Hashes and verifies passwords. Implemented outside Core (bcrypt, run off the event loop).
 public protocol PasswordHasher: Sendable {
-    /// A salted hash of `password`.
+    /// The cost (work factor, log2 of the rounds) new hashes get.
+    var cost: Int { get }
+    /// The lowest cost this hasher makes.
+    var minimumCost: Int { get }
+    /// A salted hash of `password` at ``cost``.
     func hash(_ password: String) async throws -> String
+    /// A salted hash of `password` at `cost` (decoys, ``PasswordDecoys``).
+    func hash(_ password: String, cost: Int) async throws -> String
     /// Whether `password` matches `hash`; takes the same time whether or not it does.
     func verify(_ password: String, against hash: String) async throws -> Bool
+    /// The cost `hash` was made with, or nil when it is not a hash this hasher reads.
+    func cost(of hash: String) -> Int?
 }

@@ -44,7 +44,7 @@ public struct Role: Sendable, Hashable {
     public var orgID: Int64
     /// Unique name within the organization.
     public var name: String
-    /// Zscaler's rank field (0-7); kept for clients, not enforced.
+    /// Zscaler's rank (0-7, 0 the highest): nobody creates, changes or grants a role ranked above their own (``AccessRules``).
     public var rank: Int
     /// Zscaler's role type; reported back as given.
     public var roleType: String
@@ -73,9 +73,6 @@ public struct Role: Sendable, Hashable {
     public var apiKeyAccess: FeatureAccess { featurePermissions[Self.apiKeyManagement] ?? .none }
     /// The role's access to admin accounts (missing means `NONE`).
     public var adminAccess: FeatureAccess { featurePermissions[Self.adminAccountAccess] ?? .none }
-
-    /// Whether this role ranks above `other`. Zscaler's ranks run from 0 (highest, Super Admin) to 7.
-    public func ranksAbove(_ other: Role) -> Bool { rank < other.rank }
 
     /// The role type as a client on `channel` expects it: ZIA clients know ZIA types (`ORG_ADMIN`), not the Cloud &
     /// Branch Connector one every Keygate role is stored with; a type a caller set explicitly is reported as set.
@@ -116,11 +113,13 @@ public struct Role: Sendable, Hashable {
         return out
     }
 
-    /// Checks a role name: 1-100 characters, not blank.
+    /// Checks a role name as other names are checked (``Admin/validateText(_:field:required:)``: no control,
+    /// format, bidi or line-separator characters), 1-100 characters, with no space at either end, so neither a CSV
+    /// row split nor a look-alike such as "Super Admin " can be made.
     public static func validateName(_ name: String) throws {
-        let trimmed = name.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty, name.count <= 100 else {
-            throw KeygateError.invalidInput("role name must be 1-100 characters")
+        try Admin.validateText(name, field: "role name", required: true)
+        guard name.count <= 100, name.trimmingCharacters(in: .whitespaces) == name else {
+            throw KeygateError.invalidInput("role name must be 1-100 characters with no space at either end")
         }
     }
 }

@@ -111,13 +111,6 @@ public struct Principal: Sendable, Hashable {
     /// The actor recorded on changes this caller makes.
     public var actor: ChangeActor { .admin(id: admin.id, name: admin.userName) }
 
-    /// Throws ``KeygateError/forbidden(_:)`` unless the role grants `access` to API key management.
-    public func require(_ access: FeatureAccess) throws {
-        guard role.apiKeyAccess.grants(access) else {
-            throw KeygateError.forbidden(
-                access == .readWrite
-                    ? "your role grants read-only access to API key management"
-                    : "your role grants no access to API key management")
-        }
-    }
+    /// Throws ``KeygateError/forbidden(_:)`` unless the role grants what `action` needs (``AccessRules``).
+    public func require(_ action: AccessRules.Action) throws { try AccessRules.check(role, action) }
 }

@@ -7,7 +7,8 @@ import Foundation
 /// an attempt first takes one unit of every budget it falls under with ``WindowCounters/acquire(_:)`` (atomic, in the
 /// database, so it holds across instances); a success gives the unit back, a failure keeps it.
 ///
-/// The budgets, per fixed window (15 minutes by default), and why (anchor: Auth0 blocks the login *and address*
+/// The budgets, per sliding window (the last 15 minutes by default, ``CounterBucket/sliding(_:length:budget:now:)``:
+/// no more than the budget fits across a boundary of the underlying fixed windows), and why (anchor: Auth0 blocks the login *and address*
 /// pair, not the login, so a stranger cannot lock a named admin out):
 /// - **pair** (login name, client address): 5. The ordinary lockout; it only ever stops that address.
 /// - **address**: 20, over all login names (one address spraying many names).
@@ -50,6 +51,7 @@ public struct LoginThrottle: Sendable {
         let buckets: [CounterBucket]
         let familiarKey: String
         let pairKey: String
+        let previousPairKey: String?
     }
 
     /// The longest login name any sign-in form accepts; longer ones are refused as input before any counting,
@@ -73,29 +75,32 @@ public struct LoginThrottle: Sendable {
         let length = Int(limits.window)
         let familiarKey = "lk|\(name)|\(address)"
         let familiar = (try await counters.counts([familiarKey])[familiarKey] ?? 0) > 0
-        let pair = CounterBucket.window("lf|p|\(name)|\(address)", length: length, budget: limits.perPair, now: now)
-        var buckets = [pair, CounterBucket.window("lf|a|\(address)", length: length, budget: limits.perAddress, now: now)]
-        if !familiar { buckets.append(CounterBucket.window("lf|n|\(name)", length: length, budget: limits.perLoginName, now: now)) }
+        let pair = CounterBucket.sliding("lf|p|\(name)|\(address)", length: length, budget: limits.perPair, now: now)
+        var buckets = [pair, CounterBucket.sliding("lf|a|\(address)", length: length, budget: limits.perAddress, now: now)]
+        if !familiar { buckets.append(CounterBucket.sliding("lf|n|\(name)", length: length, budget: limits.perLoginName, now: now)) }
         if let full = try await counters.acquire(buckets) {
-            throw KeygateError.loginLocked(retryAfterSeconds: max(1, Int(full.expiresAt.timeIntervalSince(now).rounded(.up))))
+            let counts = try await counters.counts(full.keys)
+            let retry = full.secondsUntilFree(previous: full.previousKey.flatMap { counts[$0] } ?? 0, current: counts[full.key] ?? 0)
+            throw KeygateError.loginLocked(retryAfterSeconds: retry)
         }
-        return Reservation(buckets: buckets, familiarKey: familiarKey, pairKey: pair.key)
+        return Reservation(buckets: buckets, familiarKey: familiarKey, pairKey: pair.key, previousPairKey: pair.previousKey)
     }
 
-    /// The password was right: gives the attempt back, forgets the pair's failures, and makes the address familiar,
-    /// in one write.
+    /// The password was right: gives the attempt back, forgets the pair's failures (this window's; the previous
+    /// window's count is forgotten as the pair's key of that window), and makes the address familiar, in one write.
     public func succeeded(_ reservation: Reservation, now: Date) async throws {
         try await counters.recordSuccess(
-            release: reservation.buckets, forget: reservation.pairKey, remember: reservation.familiarKey,
-            until: now.addingTimeInterval(limits.familiarFor))
+            release: reservation.buckets, forget: [reservation.pairKey] + (reservation.previousPairKey.map { [$0] } ?? []),
+            remember: reservation.familiarKey, until: now.addingTimeInterval(limits.familiarFor))
     }
 
     /// The budgets a failed attempt's reservation filled (each is a lockout that began with it). Two simultaneous
     /// failures that fill the same budget may both report it; the figure is for dashboards, not decisions.
     public func filledScopes(_ reservation: Reservation) async throws -> [KeygateMetrics.LockoutScope] {
-        let counts = try await counters.counts(reservation.buckets.map(\.key))
+        let counts = try await counters.counts(reservation.buckets.flatMap(\.keys))
         return reservation.buckets.compactMap { bucket in
-            guard let count = counts[bucket.key], count == bucket.budget else { return nil }
+            let estimate = bucket.estimate(previous: bucket.previousKey.flatMap { counts[$0] } ?? 0, current: counts[bucket.key] ?? 0)
+            guard estimate == bucket.budget else { return nil }
             switch bucket.key.prefix(5) {
             case "lf|p|": return .pair
             case "lf|a|": return .address
@@ -132,27 +137,45 @@ public struct LoginThrottle: Sendable {
         public var locked: Bool { failures >= budget }
     }
 
-    /// The failure windows that have not ended, most failures first.
+    /// The failure windows still counting at `now`, most failures first: each scope's sliding-window estimate, the
+    /// figure a new attempt is measured against.
     public func failureWindows(now: Date) async throws -> [FailureWindow] {
-        try await counters.entries(prefix: "lf|", now: now).compactMap { entry in
-            // Keys: lf|p|<login>|<address>|<start>, lf|a|<address>|<start>, lf|n|<login>|<start>. Login names hold no `|`.
-            var parts = entry.key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count >= 4 else { return nil }
-            parts.removeLast()
+        let entries = try await counters.entries(prefix: "lf|", now: now)
+        let counts = Dictionary(entries.map { ($0.key, $0.count) }, uniquingKeysWith: +)
+        // Keys: lf|p|<login>|<address>|<start>, lf|a|<address>|<start>, lf|n|<login>|<start>. Login names hold no `|`.
+        let scopes = Set(
+            entries.compactMap { entry -> String? in
+                guard let bar = entry.key.lastIndex(of: "|") else { return nil }
+                return String(entry.key[..<bar])
+            })
+        let length = Int(limits.window)
+        return scopes.compactMap { scope -> FailureWindow? in
+            let parts = scope.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count >= 3 else { return nil }
+            let budget =
+                switch parts[1] {
+                case "p": limits.perPair
+                case "a": limits.perAddress
+                default: limits.perLoginName
+                }
+            let bucket = CounterBucket.sliding(scope, length: length, budget: budget, now: now)
+            let current = counts[bucket.key] ?? 0
+            let failures = bucket.estimate(previous: bucket.previousKey.flatMap { counts[$0] } ?? 0, current: current)
+            guard failures > 0 else { return nil }
+            // The last counted failure stops counting when its window has slid past.
+            let endsAt = current > 0 ? bucket.expiresAt : bucket.expiresAt.addingTimeInterval(-bucket.length)
             switch parts[1] {
             case "p":
-                let login = parts[2]
                 return FailureWindow(
-                    scope: "pair", loginName: login, address: parts.dropFirst(3).joined(separator: "|"), failures: entry.count,
-                    budget: limits.perPair, endsAt: entry.expiresAt)
+                    scope: "pair", loginName: parts[2], address: parts.dropFirst(3).joined(separator: "|"), failures: failures, budget: budget,
+                    endsAt: endsAt)
             case "a":
                 return FailureWindow(
-                    scope: "address", address: parts.dropFirst(2).joined(separator: "|"), failures: entry.count, budget: limits.perAddress,
-                    endsAt: entry.expiresAt)
+                    scope: "address", address: parts.dropFirst(2).joined(separator: "|"), failures: failures, budget: budget, endsAt: endsAt)
             case "n":
-                return FailureWindow(scope: "login", loginName: parts[2], failures: entry.count, budget: limits.perLoginName, endsAt: entry.expiresAt)
+                return FailureWindow(scope: "login", loginName: parts[2], failures: failures, budget: budget, endsAt: endsAt)
             default: return nil
             }
-        }.sorted { ($0.failures, $0.scope) > ($1.failures, $1.scope) }
+        }.sorted { ($0.failures, $0.scope, $0.loginName ?? "", $0.address ?? "") > ($1.failures, $1.scope, $1.loginName ?? "", $1.address ?? "") }
     }
 }

@@ -33,6 +33,11 @@ public protocol AdminStore: Sendable {
     /// - Returns: the API sessions ended.
     @discardableResult
     func updateAdmin(_ admin: Admin, endSessions: Bool, keepSession: String?, audit: AuditEvent) async throws -> Int
+    /// Replaces an admin's password hash with `new` if it is still `old` (a cost upgrade after a sign-in: no audit
+    /// event, no session ends).
+    /// - Returns: whether it was replaced.
+    @discardableResult
+    func replacePasswordHash(adminID: Int64, orgID: Int64, from old: String, to new: String) async throws -> Bool
     /// Deletes an admin and their sessions.
     /// - Returns: the API sessions ended.
     @discardableResult

@@ -32,15 +32,15 @@ public struct AdminDraft: Sendable {
 }
 
 extension Keygate {
-    /// The organization's admins. Requires `READ_ONLY`.
+    /// The organization's admins. Requires ``AccessRules/Action/viewAdmins``.
     public func listAdmins(_ principal: Principal) async throws -> [Admin] {
-        try principal.require(.readOnly)
+        try principal.require(.viewAdmins)
         return try await adminStorage.admins(orgID: principal.orgID)
     }
 
-    /// One admin. Requires `READ_ONLY`.
+    /// One admin. Requires ``AccessRules/Action/viewAdmins``.
     public func admin(_ principal: Principal, id: Int64) async throws -> Admin {
-        try principal.require(.readOnly)
+        try principal.require(.viewAdmins)
         guard let admin = try await adminStorage.admin(orgID: principal.orgID, id: id) else {
             throw KeygateError.notFound("admin \(id) not found")
         }
@@ -82,24 +82,21 @@ extension Keygate {
             admin, audit: AuditEvent(orgID: orgID, at: now(), actor: actor, action: "admin.created", detail: "admin \(loginName)"))
     }
 
-    /// The rule for every change an admin makes to admin accounts, so that no role can take over a stronger one:
-    /// - the caller's role must manage API keys (`APIKEY_MANAGEMENT` `READ_WRITE`) *and* admin accounts
-    ///   (`ADMIN_ACCT_ACCESS` `READ_WRITE`, Zscaler's `adminAcctAccess`; Super Admin has both);
-    /// - the admin changed, and any role given, must not rank above the caller's role (rank 0 is the highest).
-    /// The provider (CLI, console) is not bound by it.
+    /// The rule for every change an admin makes to another admin account (``AccessRules/checkAdminChange(caller:targetRole:newRole:)``):
+    /// the caller's role must allow ``AccessRules/Action/manageAdmins``, and both the role the admin holds and any
+    /// role given must lie within the caller's (ranked no higher, granting nothing more), so no role can take over a
+    /// stronger one. The provider (CLI, console) is not bound by it.
     func requireAdminManagement(_ principal: Principal, target: Admin?, newRoleID: Int64?) async throws {
-        try principal.require(.readWrite)
-        guard principal.role.adminAccess == .readWrite else {
-            throw KeygateError.forbidden("your role does not allow managing admins (adminAcctAccess READ_WRITE)")
-        }
-        for roleID in [target?.roleID, newRoleID].compactMap({ $0 }) {
-            guard let role = try await adminStorage.role(orgID: principal.orgID, id: roleID) else {
-                throw KeygateError.invalidInput("role \(roleID) does not exist")
+        try principal.require(.manageAdmins)
+        func role(_ id: Int64) async throws -> Role {
+            guard let role = try await adminStorage.role(orgID: principal.orgID, id: id) else {
+                throw KeygateError.invalidInput("role \(id) does not exist")
             }
-            if role.ranksAbove(principal.role) {
-                throw KeygateError.forbidden("the \(role.name) role ranks above yours: you cannot manage its admins or grant it")
-            }
+            return role
         }
+        let targetRole: Role? = if let target { try await role(target.roleID) } else { nil }
+        let newRole: Role? = if let newRoleID { try await role(newRoleID) } else { nil }
+        try AccessRules.checkAdminChange(caller: principal.role, targetRole: targetRole, newRole: newRole)
     }
 
     /// Updates an admin. Disabling, a new password or a new role ends that admin's sessions; an admin cannot
@@ -108,7 +105,7 @@ extension Keygate {
     /// One's own password changes only through ``changePassword(_:userName:oldPassword:newPassword:clientAddress:)``,
     /// which asks for the current one: a stolen session must not be enough to take the account over.
     public func updateAdmin(_ principal: Principal, id: Int64, draft: AdminDraft) async throws -> Admin {
-        try principal.require(.readWrite)
+        try principal.require(id == principal.admin.id ? .manageOwnAccount : .manageAdmins)
         let current = try await admin(principal, id: id)
         if id == principal.admin.id, draft.password != nil {
             throw KeygateError.forbidden("change your own password with passwordChange, which asks for the current one")
@@ -173,7 +170,7 @@ extension Keygate {
 
     /// Deletes an admin (not oneself) and their sessions.
     public func deleteAdmin(_ principal: Principal, id: Int64) async throws {
-        try principal.require(.readWrite)
+        try principal.require(.manageAdmins)
         guard id != principal.admin.id else { throw KeygateError.conflict("you cannot delete yourself") }
         let admin = try await admin(principal, id: id)
         try await requireAdminManagement(principal, target: admin, newRoleID: nil)
@@ -189,6 +186,7 @@ extension Keygate {
     public func changePassword(
         _ principal: Principal, userName: String, oldPassword: String, newPassword: String, clientAddress: String
     ) async throws {
+        try principal.require(.manageOwnAccount)
         guard userName.lowercased() == principal.admin.loginName.lowercased() else {
             throw KeygateError.forbidden("you can change only your own password")
         }

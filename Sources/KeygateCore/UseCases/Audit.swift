@@ -8,10 +8,10 @@ extension Keygate {
         try await auditStorage.auditEvents(orgID: orgID, actionPrefix: actionPrefix, limit: max(1, min(limit, 10_000)))
     }
 
-    /// The caller's organization's audit trail, newest first, optionally one kind only. Requires `READ_ONLY`.
+    /// The caller's organization's audit trail, newest first, optionally one kind only. Requires ``AccessRules/Action/viewAudit``.
     /// - Throws: ``KeygateError/invalidInput(_:)`` for an unknown kind.
     public func auditTrail(_ principal: Principal, type: String?, limit: Int = 500) async throws -> [AuditEvent] {
-        try principal.require(.readOnly)
+        try principal.require(.viewAudit)
         if let type, !Self.auditTypes.contains(type) {
             throw KeygateError.invalidInput("type must be one of \(Self.auditTypes.joined(separator: ", "))")
         }

@@ -11,13 +11,14 @@ extension Keygate {
         return columns
     }
 
-    /// Saves the admin's key-table columns.
+    /// Saves the caller's key-table columns. Requires ``AccessRules/Action/manageOwnAccount``.
     /// - Throws: ``KeygateError/invalidInput(_:)`` for an unknown, repeated or empty choice (nothing saved).
     @discardableResult
-    public func setKeyColumns(adminID: Int64, choice: String) async throws -> [KeyColumn] {
+    public func setKeyColumns(_ principal: Principal, choice: String) async throws -> [KeyColumn] {
+        try principal.require(.manageOwnAccount)
         let columns = try KeyColumn.parse(choice)
         try await preferenceStorage.setAdminPreference(
-            adminID: adminID, name: KeyColumn.preferenceName, value: columns.map(\.rawValue).joined(separator: ","))
+            adminID: principal.admin.id, name: KeyColumn.preferenceName, value: columns.map(\.rawValue).joined(separator: ","))
         return columns
     }
 }

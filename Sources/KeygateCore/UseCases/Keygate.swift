@@ -32,13 +32,13 @@ public struct Keygate: Sendable {
     public let usageMeter: UsageMeter?
     /// Webhook targets, timeouts and retries.
     public let webhooks: WebhookSettings
-    /// A hash of a random password with the production cost, verified when no admin matches so a failed login
-    /// takes the same time whatever was wrong.
-    let dummyPasswordHash: String
+    /// Decoy hashes that make every sign-in check cost one verification at the configured cost, whether or not the
+    /// account exists and whatever its hash's cost (``PasswordDecoys``).
+    public let decoys: PasswordDecoys
 
     public init(
         store: any KeygateStore, cipher: KeyCipher, hasher: any PasswordHasher, settings: SessionSettings = .init(),
-        loginThrottle: LoginThrottle = LoginThrottle(), dummyPasswordHash: String, sessionCache: SessionCache? = nil,
+        loginThrottle: LoginThrottle = LoginThrottle(), decoys: PasswordDecoys, sessionCache: SessionCache? = nil,
         metrics: KeygateMetrics = .disabled, usageMeter: UsageMeter? = nil, webhooks: WebhookSettings = .init(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
@@ -51,7 +51,7 @@ public struct Keygate: Sendable {
         self.hasher = hasher
         self.settings = settings
         self.loginThrottle = loginThrottle
-        self.dummyPasswordHash = dummyPasswordHash
+        self.decoys = decoys
         self.now = now
     }
 

@@ -4,9 +4,9 @@ import Foundation
 // provider's), one key applied to several organizations, and what a rotation does to the sessions.
 
 extension Keygate {
-    /// The organization's keys (zero or one). Requires `READ_ONLY`.
+    /// The organization's keys (zero or one). Requires ``AccessRules/Action/viewKey``.
     public func listKeys(_ principal: Principal) async throws -> [APIKey] {
-        try principal.require(.readOnly)
+        try principal.require(.viewKey)
         guard let sealed = try await principalKey(principal) else { return [] }
         return [try open(sealed)]
     }
@@ -17,9 +17,9 @@ extension Keygate {
         return try await keyStorage.sealedKey(orgID: principal.orgID)
     }
 
-    /// One key by id. Requires `READ_ONLY`.
+    /// One key by id. Requires ``AccessRules/Action/viewKey``.
     public func key(_ principal: Principal, id: Int64) async throws -> APIKey {
-        try principal.require(.readOnly)
+        try principal.require(.viewKey)
         guard let sealed = try await principalKey(principal), sealed.id == id else {
             throw KeygateError.notFound("API key \(id) not found")
         }
@@ -32,9 +32,9 @@ extension Keygate {
         return try open(sealed)
     }
 
-    /// Adds a key when the organization has none: the caller's string, or a random one. Requires `READ_WRITE`.
+    /// Adds a key when the organization has none: the caller's string, or a random one. Requires ``AccessRules/Action/changeKey``.
     public func addKey(_ principal: Principal, value: String?) async throws -> APIKey {
-        try principal.require(.readWrite)
+        try principal.require(.changeKey)
         return try await addKey(orgID: principal.orgID, value: value, actor: principal.actor)
     }
 
@@ -50,27 +50,27 @@ extension Keygate {
         return try open(sealed)
     }
 
-    /// Edits the key to the caller's string (12 alphanumerics, not the current). Requires `READ_WRITE`.
+    /// Edits the key to the caller's string (12 alphanumerics, not the current). Requires ``AccessRules/Action/changeKey``.
     public func editKey(_ principal: Principal, id: Int64, newValue: String) async throws -> (APIKey, Int) {
-        try principal.require(.readWrite)
+        try principal.require(.changeKey)
         let current = try KeyRules.checkAdminMayChange(current: try await currentKey(orgID: principal.orgID), id: id)
         let value = try KeyRules.validateEdit(newValue: newValue, current: current)
         return try await rotate(current: current, to: value, actor: principal.actor, caller: principal.tokenHash, action: "key.edited")
     }
 
-    /// Replaces the key with a random one. Requires `READ_WRITE`.
+    /// Replaces the key with a random one. Requires ``AccessRules/Action/changeKey``.
     public func regenerateKey(_ principal: Principal, id: Int64) async throws -> (APIKey, Int) {
-        try principal.require(.readWrite)
+        try principal.require(.changeKey)
         let current = try KeyRules.checkAdminMayChange(current: try await currentKey(orgID: principal.orgID), id: id)
         return try await rotate(
             current: current, to: KeyRules.regenerated(current: current), actor: principal.actor,
             caller: principal.tokenHash, action: "key.regenerated")
     }
 
-    /// Deletes the key; every session of the organization ends, the caller's too. Requires `READ_WRITE`.
+    /// Deletes the key; every session of the organization ends, the caller's too. Requires ``AccessRules/Action/changeKey``.
     /// - Returns: the number of sessions ended.
     public func deleteKey(_ principal: Principal, id: Int64) async throws -> Int {
-        try principal.require(.readWrite)
+        try principal.require(.changeKey)
         let current = try KeyRules.checkAdminMayChange(current: try await currentKey(orgID: principal.orgID), id: id)
         let result = try await applyKeyChange(
             KeyChange(
@@ -150,7 +150,7 @@ extension Keygate {
         var outcomes: [KeyApplyOutcome] = []
         for principal in principals {
             do {
-                try principal.require(.readWrite)
+                try principal.require(.changeKey)
                 if let key = try await listKeys(principal).first {
                     if key.value.rawValue == value {
                         outcomes.append(.unchanged)

@@ -38,7 +38,7 @@ extension Keygate {
         let throttleName = "provider:" + loginName
         let reservation = try await loginThrottle.reserve(loginName: throttleName, address: clientAddress, now: now)
         let op = try await operatorStorage.providerOperator(loginName: loginName)
-        let ok = try await hasher.verify(password, against: op?.passwordHash ?? dummyPasswordHash)
+        let ok = try await verifySignInPassword(password, storedHash: op?.passwordHash)
         guard ok, let op else {
             await countLockouts(reservation, now: now)
             throw KeygateError.invalidCredentials

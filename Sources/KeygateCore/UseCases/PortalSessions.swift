@@ -54,13 +54,14 @@ extension Keygate {
         try Self.validateSignInInput(loginName: loginName, password: password)
         let reservation = try await loginThrottle.reserve(loginName: loginName, address: clientAddress, now: now)
         let candidate = try await portalStorage.loginCandidates(loginName: loginName).first
-        let passwordOK = try await hasher.verify(password, against: candidate?.admin.passwordHash ?? dummyPasswordHash)
+        let passwordOK = try await verifySignInPassword(password, storedHash: candidate?.admin.passwordHash)
         guard passwordOK, let candidate else {
             await countLockouts(reservation, now: now)
             throw KeygateError.invalidCredentials
         }
         try await loginThrottle.succeeded(reservation, now: now)
         guard !candidate.admin.disabled else { throw KeygateError.adminDisabled }
+        await upgradePasswordHashIfNeeded(candidate.admin, password: password)
 
         let token = Secrets.newSessionToken()
         let orgID = candidate.admin.orgID

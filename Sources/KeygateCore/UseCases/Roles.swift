@@ -28,15 +28,15 @@ public struct RoleDraft: Sendable {
 }
 
 extension Keygate {
-    /// The organization's roles. Requires `READ_ONLY`.
+    /// The organization's roles. Requires ``AccessRules/Action/viewRoles``.
     public func listRoles(_ principal: Principal) async throws -> [Role] {
-        try principal.require(.readOnly)
+        try principal.require(.viewRoles)
         return try await roleStorage.roles(orgID: principal.orgID)
     }
 
-    /// One role. Requires `READ_ONLY`.
+    /// One role. Requires ``AccessRules/Action/viewRoles``.
     public func role(_ principal: Principal, id: Int64) async throws -> Role {
-        try principal.require(.readOnly)
+        try principal.require(.viewRoles)
         guard let role = try await roleStorage.role(orgID: principal.orgID, id: id) else {
             throw KeygateError.notFound("role \(id) not found")
         }
@@ -54,41 +54,55 @@ extension Keygate {
         return role
     }
 
-    /// Creates a role. Requires `READ_WRITE`.
+    /// Creates a role. Requires ``AccessRules/Action/manageRoles``, and the role must lie within the caller's
+    /// (``AccessRules/checkRoleChange(caller:current:proposed:)``).
     public func createRole(_ principal: Principal, draft: RoleDraft) async throws -> Role {
-        try principal.require(.readWrite)
+        try principal.require(.manageRoles)
         guard let name = draft.name else { throw KeygateError.invalidInput("name is required") }
         try Role.validateName(name)
         let role = Role(
             id: 0, orgID: principal.orgID, name: name, rank: try Self.validRank(draft.rank ?? 7),
-            roleType: draft.roleType ?? Role.defaultRoleType, featurePermissions: draft.featurePermissions ?? [:],
+            roleType: try Self.validRoleType(draft.roleType ?? Role.defaultRoleType), featurePermissions: draft.featurePermissions ?? [:],
             isNonEditable: false, isAuditor: draft.isAuditor ?? false)
+        try AccessRules.checkRoleChange(caller: principal.role, current: nil, proposed: role)
         return try await roleStorage.insertRole(role, audit: audit(principal, "role.created", "role \(name)"))
     }
 
-    /// Updates a role; live sessions of its admins follow the new permissions on their next request.
+    /// Updates a role; live sessions of its admins follow the new permissions on their next request. Requires
+    /// ``AccessRules/Action/manageRoles``; the role before and after must lie within the caller's, and it must not be
+    /// the caller's own role or the Super Admin role.
     public func updateRole(_ principal: Principal, id: Int64, draft: RoleDraft) async throws -> Role {
-        try principal.require(.readWrite)
-        var role = try await self.role(principal, id: id)
-        guard !role.isNonEditable else { throw KeygateError.forbidden("the \(role.name) role cannot be edited") }
+        try principal.require(.manageRoles)
+        let current = try await self.role(principal, id: id)
+        try AccessRules.checkRoleChange(caller: principal.role, current: current, proposed: nil)
+        var role = current
         if let name = draft.name {
             try Role.validateName(name)
             role.name = name
         }
         if let rank = draft.rank { role.rank = try Self.validRank(rank) }
-        if let type = draft.roleType { role.roleType = type }
+        if let type = draft.roleType { role.roleType = try Self.validRoleType(type) }
         if let isAuditor = draft.isAuditor { role.isAuditor = isAuditor }
         if let permissions = draft.featurePermissions { role.featurePermissions.merge(permissions) { $1 } }
+        try AccessRules.checkRoleChange(caller: principal.role, current: current, proposed: role)
         try await roleStorage.updateRole(role, audit: audit(principal, "role.updated", "role \(role.id)"))
         return role
     }
 
-    /// Deletes a role that no admin holds.
+    /// Deletes a role that no admin holds. Requires ``AccessRules/Action/manageRoles``; the role must lie within the
+    /// caller's and not be their own or the Super Admin role.
     public func deleteRole(_ principal: Principal, id: Int64) async throws {
-        try principal.require(.readWrite)
+        try principal.require(.manageRoles)
         let role = try await self.role(principal, id: id)
-        guard !role.isNonEditable else { throw KeygateError.forbidden("the \(role.name) role cannot be deleted") }
+        try AccessRules.checkRoleChange(caller: principal.role, current: role, proposed: nil)
         try await roleStorage.deleteRole(orgID: principal.orgID, id: id, audit: audit(principal, "role.deleted", "role \(id)"))
+    }
+
+    /// A role type as stored and reported back: printable, at most 64 characters.
+    private static func validRoleType(_ type: String) throws -> String {
+        try Admin.validateText(type, field: "roleType", required: true)
+        guard type.count <= 64 else { throw KeygateError.invalidInput("roleType must be at most 64 characters") }
+        return type
     }
 
     private static func validRank(_ rank: Int) throws -> Int {

@@ -84,8 +84,7 @@ extension Keygate {
             let ok = KeyObfuscation.matches(presented: request.apiKey, key: key, timestamp: request.timestamp)
             if ok && matched == nil { matched = (candidate, sealed) }
         }
-        let hash = matched?.0.admin.passwordHash ?? dummyPasswordHash
-        let passwordOK = try await hasher.verify(request.password, against: hash)
+        let passwordOK = try await verifySignInPassword(request.password, storedHash: matched?.0.admin.passwordHash)
 
         guard fresh, passwordOK, let (candidate, key) = matched else { throw KeygateError.invalidCredentials }
         guard !candidate.admin.disabled else { throw KeygateError.adminDisabled }
@@ -109,6 +108,7 @@ extension Keygate {
         // A replay keeps its reservation: it counts as a failed guess.
         guard created else { throw LoginReplayed() }
         try await loginThrottle.succeeded(reservation, now: now)
+        await upgradePasswordHashIfNeeded(candidate.admin, password: request.password)
         return token
     }
 

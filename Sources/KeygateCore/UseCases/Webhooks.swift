@@ -38,15 +38,15 @@ public protocol WebhookSender: Sendable {
 }
 
 extension Keygate {
-    /// The organization's endpoints. Requires `READ_ONLY`.
+    /// The organization's endpoints. Requires ``AccessRules/Action/viewWebhooks``.
     public func webhookEndpoints(_ principal: Principal) async throws -> [WebhookEndpoint] {
-        try principal.require(.readOnly)
+        try principal.require(.viewWebhooks)
         return try await webhookStorage.webhookEndpoints(orgID: principal.orgID)
     }
 
-    /// One endpoint. Requires `READ_ONLY`.
+    /// One endpoint. Requires ``AccessRules/Action/viewWebhooks``.
     public func webhookEndpoint(_ principal: Principal, id: Int64) async throws -> WebhookEndpoint {
-        try principal.require(.readOnly)
+        try principal.require(.viewWebhooks)
         guard let endpoint = try await webhookStorage.webhookEndpoint(orgID: principal.orgID, id: id) else {
             throw KeygateError.notFound("webhook \(id) not found")
         }
@@ -56,13 +56,13 @@ extension Keygate {
     /// Endpoints an organization may have.
     public static let maxWebhookEndpoints = 20
 
-    /// Registers an endpoint. Requires `READ_WRITE`. At most ``maxWebhookEndpoints`` per organization.
+    /// Registers an endpoint. Requires ``AccessRules/Action/manageWebhooks``. At most ``maxWebhookEndpoints`` per organization.
     /// - Parameter events: the types to receive; nil or empty: all of them.
     /// - Returns: the endpoint and its signing secret, which is shown this once (stored sealed).
     public func createWebhookEndpoint(_ principal: Principal, url: String, events: [WebhookEventType]?, enabled: Bool = true) async throws -> (
         WebhookEndpoint, secret: String
     ) {
-        try principal.require(.readWrite)
+        try principal.require(.manageWebhooks)
         let url = try WebhookRules.validateURL(url, policy: webhooks.policy)
         let secret = WebhookRules.newSecret()
         let draft = WebhookEndpoint(
@@ -75,12 +75,12 @@ extension Keygate {
         return (endpoint, secret)
     }
 
-    /// Changes an endpoint's URL, event types or enabled flag. Requires `READ_WRITE`.
+    /// Changes an endpoint's URL, event types or enabled flag. Requires ``AccessRules/Action/manageWebhooks``.
     public func updateWebhookEndpoint(
         _ principal: Principal, id: Int64, url: String?, events: [WebhookEventType]?, enabled: Bool?
     ) async throws -> WebhookEndpoint {
         var endpoint = try await webhookEndpoint(principal, id: id)
-        try principal.require(.readWrite)
+        try principal.require(.manageWebhooks)
         if let url { endpoint.url = try WebhookRules.validateURL(url, policy: webhooks.policy) }
         if let events { endpoint.events = Self.eventTypes(events) }
         if let enabled { endpoint.enabled = enabled }
@@ -88,9 +88,9 @@ extension Keygate {
         return endpoint
     }
 
-    /// Deletes an endpoint and its delivery log. Requires `READ_WRITE`.
+    /// Deletes an endpoint and its delivery log. Requires ``AccessRules/Action/manageWebhooks``.
     public func deleteWebhookEndpoint(_ principal: Principal, id: Int64) async throws {
-        try principal.require(.readWrite)
+        try principal.require(.manageWebhooks)
         guard
             try await webhookStorage.deleteWebhookEndpoint(
                 orgID: principal.orgID, id: id, audit: webhookAudit(principal, "webhook.deleted", "webhook endpoint \(id)"))
@@ -100,10 +100,10 @@ extension Keygate {
     }
 
     /// Rolls the signing secret: the new one is returned (shown once); the old one keeps signing next to it for
-    /// ``WebhookSettings/secretOverlap``, so receivers can switch without losing an event. Requires `READ_WRITE`.
+    /// ``WebhookSettings/secretOverlap``, so receivers can switch without losing an event. Requires ``AccessRules/Action/manageWebhooks``.
     public func rollWebhookSecret(_ principal: Principal, id: Int64) async throws -> (WebhookEndpoint, secret: String) {
         _ = try await webhookEndpoint(principal, id: id)
-        try principal.require(.readWrite)
+        try principal.require(.manageWebhooks)
         let secret = WebhookRules.newSecret()
         try await webhookStorage.rollWebhookSecret(
             orgID: principal.orgID, id: id, sealedSecret: try cipher.seal(secret: secret, context: "webhook:\(principal.orgID)"),
@@ -112,11 +112,11 @@ extension Keygate {
         return (try await webhookEndpoint(principal, id: id), secret)
     }
 
-    /// Enqueues a `webhook.test` event for one endpoint (enabled or not). Requires `READ_WRITE`.
+    /// Enqueues a `webhook.test` event for one endpoint (enabled or not). Requires ``AccessRules/Action/manageWebhooks``.
     /// - Returns: the delivery's id.
     public func sendTestWebhook(_ principal: Principal, id: Int64) async throws -> Int64 {
         let endpoint = try await webhookEndpoint(principal, id: id)
-        try principal.require(.readWrite)
+        try principal.require(.manageWebhooks)
         let eventID = WebhookPayload.newEventID()
         let payload = WebhookPayload.json(
             id: eventID, type: .test, at: now(), orgID: principal.orgID, actor: principal.actor,
@@ -124,16 +124,16 @@ extension Keygate {
         return try await webhookStorage.enqueueWebhookTest(endpoint: endpoint, payload: payload, eventID: eventID, at: now())
     }
 
-    /// The endpoint's latest deliveries (at most 100), newest first. Requires `READ_ONLY`.
+    /// The endpoint's latest deliveries (at most 100), newest first. Requires ``AccessRules/Action/viewWebhooks``.
     public func webhookDeliveries(_ principal: Principal, id: Int64, limit: Int = 50) async throws -> [WebhookDelivery] {
         _ = try await webhookEndpoint(principal, id: id)
         return try await webhookStorage.webhookDeliveries(endpointID: id, limit: max(1, min(limit, 100)))
     }
 
-    /// Makes a failed (or pending) delivery due now. Requires `READ_WRITE`.
+    /// Makes a failed (or pending) delivery due now. Requires ``AccessRules/Action/manageWebhooks``.
     public func retryWebhookDelivery(_ principal: Principal, endpointID: Int64, deliveryID: Int64) async throws {
         _ = try await webhookEndpoint(principal, id: endpointID)
-        try principal.require(.readWrite)
+        try principal.require(.manageWebhooks)
         guard try await webhookStorage.retryWebhookDelivery(endpointID: endpointID, id: deliveryID, at: now()) else {
             throw KeygateError.notFound("no delivery \(deliveryID) to retry (a delivered one, or one being sent now, is not sent again)")
         }

@@ -53,13 +53,62 @@ struct JSONBody: Sendable {
             throw HTTPError(.unsupportedMediaType, message: "the request body must be JSON with Content-Type: application/json")
         }
         let value: JSONValue
+        let bytes = Array(buffer.readableBytesView)
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(buffer.readableBytesView))
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
         } catch {
             throw KeygateError.invalidInput("the request body is not valid JSON")
         }
+        if let name = Self.repeatedMember(bytes) {
+            throw KeygateError.invalidInput("the request body names \(name.prefix(64)) twice in one object")
+        }
         guard case .object(let fields) = value else { throw KeygateError.invalidInput("the request body must be a JSON object") }
         return JSONBody(fields: fields)
+    }
+
+    /// The first member name repeated within one object of `bytes` (valid JSON), or nil.
+    ///
+    /// Parsers disagree on which of `{"userName":"a","userName":"b"}` wins (Foundation keeps one, a proxy or a
+    /// log pipeline another), so a body with a repeated member is refused rather than read one way here and another
+    /// way elsewhere. Names are compared after unescaping (`"a"` and `"\u0061"` are the same member).
+    static func repeatedMember(_ bytes: [UInt8]) -> String? {
+        // One entry per open container: the names seen so far for an object, nil for an array.
+        var stack: [(names: Set<String>, isObject: Bool, expectingName: Bool)] = []
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "{"): stack.append(([], true, true))
+            case UInt8(ascii: "["): stack.append(([], false, false))
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = stack.popLast()
+            case UInt8(ascii: ","): if !stack.isEmpty, stack[stack.count - 1].isObject { stack[stack.count - 1].expectingName = true }
+            case UInt8(ascii: ":"): if !stack.isEmpty { stack[stack.count - 1].expectingName = false }
+            case UInt8(ascii: "\""):
+                let start = index
+                var escaped = false
+                index += 1
+                while index < bytes.count {
+                    if bytes[index] == UInt8(ascii: "\\") {
+                        escaped = true
+                        index += 2
+                        continue
+                    }
+                    if bytes[index] == UInt8(ascii: "\"") { break }
+                    index += 1
+                }
+                if let top = stack.last, top.isObject, top.expectingName {
+                    let literal = bytes[start...min(index, bytes.count - 1)]
+                    let name =
+                        escaped
+                        ? (try? JSONDecoder().decode(String.self, from: Data(literal))) ?? String(decoding: literal, as: UTF8.self)
+                        : String(decoding: literal.dropFirst().dropLast(), as: UTF8.self)
+                    if stack[stack.count - 1].names.insert(name).inserted == false { return name }
+                }
+            default: break
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// Refuses fields outside `allowed` (unknown fields are an error, never silently dropped).

@@ -31,7 +31,7 @@ extension PortalController {
         let events = try await keygate.auditTrail(snapshot.principal, type: type, limit: 200)
         let page = AuditPage(
             chrome: frame, orgID: snapshot.session.orgID, orgName: snapshot.organizationName,
-            canWrite: snapshot.role.apiKeyAccess.grants(.readWrite), type: type ?? "",
+            canWrite: AccessRules.allows(snapshot.role, .changeKey), type: type ?? "",
             types: Keygate.auditTypes.map { Choice(value: $0, label: $0.capitalized, selected: $0 == type) },
             events: events.map { EventRow(iso: Self.iso($0.at), actor: $0.actor.name, action: $0.action, detail: $0.detail) })
         return views.page("audit", page)
@@ -81,13 +81,16 @@ extension PortalController {
                 id: admin.id, login: admin.loginName, name: admin.userName, email: admin.email, role: names[admin.roleID] ?? "#\(admin.roleID)",
                 status: admin.disabled ? "Disabled" : "Enabled", toggle: admin.disabled ? "enable" : "disable",
                 toggleLabel: admin.disabled ? "Enable" : "Disable", isSelf: admin.id == snapshot.admin.id,
-                roleOptions: roles.map { AdminsPage.RoleOption(id: $0.id, name: $0.name, selected: $0.id == admin.roleID) })
+                roleOptions: roles.filter { $0.id == admin.roleID || AccessRules.contains(snapshot.role, $0) }.map {
+                    AdminsPage.RoleOption(id: $0.id, name: $0.name, selected: $0.id == admin.roleID)
+                })
         }
-        // The forms show only to a role that may manage admins; the use cases refuse the others anyway.
-        let canManage = snapshot.role.apiKeyAccess.grants(.readWrite) && snapshot.role.adminAccess == .readWrite
+        // The forms show only to a role that may manage admins, and offer only the roles it may grant; the use cases
+        // refuse the others anyway (``AccessRules``).
+        let canManage = AccessRules.allows(snapshot.role, .manageAdmins)
         var page = AdminsPage(
             chrome: frame, orgID: snapshot.session.orgID, orgName: snapshot.organizationName, canWrite: canManage,
-            roles: roles.map { AdminsPage.RoleOption(id: $0.id, name: $0.name) }, admins: admins)
+            roles: roles.filter { AccessRules.contains(snapshot.role, $0) }.map { AdminsPage.RoleOption(id: $0.id, name: $0.name) }, admins: admins)
         adjust(&page)
         return views.page("admins", page, status: status)
     }
@@ -152,11 +155,12 @@ extension PortalController {
     @Sendable func rolesPage(_ request: Request, context: PortalContext) async throws -> Response {
         let (visit, snapshot) = (context.visit, context.session)
         let frame = try organizationChrome(visit, snapshot, request: request, tab: .roles)
-        let canWrite = snapshot.role.apiKeyAccess.grants(.readWrite)
+        let canWrite = AccessRules.allows(snapshot.role, .manageRoles)
         let roles = try await keygate.listRoles(snapshot.principal).map { role in
             let level = role.apiKeyAccess
+            let editable = (try? AccessRules.checkRoleChange(caller: snapshot.role, current: role, proposed: nil)) != nil
             return RolesPage.Row(
-                id: role.id, name: role.name, editable: canWrite && !role.isNonEditable, fixed: role.isNonEditable,
+                id: role.id, name: role.name, editable: editable, fixed: role.isNonEditable,
                 levelLabel: Self.levels.first { $0.0 == level }?.1 ?? level.rawValue,
                 levels: Self.levels.map { Choice(value: $0.0.rawValue, label: $0.1, selected: $0.0 == level) })
         }

@@ -52,7 +52,7 @@ extension PortalController {
         }
         var page = WebhooksPage(
             chrome: frame, orgID: snapshot.session.orgID, orgName: snapshot.organizationName,
-            canWrite: snapshot.role.apiKeyAccess.grants(.readWrite), endpoints: endpoints, hasEndpoints: !endpoints.isEmpty,
+            canWrite: AccessRules.allows(snapshot.role, .manageWebhooks), endpoints: endpoints, hasEndpoints: !endpoints.isEmpty,
             eventChoices: WebhookEventType.subscribable.map { Choice(value: $0.rawValue, label: $0.rawValue, selected: false) })
         adjust(&page)
         return views.page("webhooks", page, status: status)

@@ -164,7 +164,7 @@ struct PortalController {
                 heading: "No access", text: "Your role in \(snapshot.organizationName) grants no access to API key management.",
                 status: .forbidden, chrome: frame)
         }
-        let canWrite = access.grants(.readWrite)
+        let canWrite = AccessRules.allows(snapshot.role, .changeKey)
         let keys = try await keygate.listKeys(snapshot.principal)
         let sessions = try await keygate.liveSessionCount(orgID: orgID)
         let sessionText = sessions == 1 ? "1 live API session will end." : "\(sessions) live API sessions will end."
@@ -172,7 +172,7 @@ struct PortalController {
         var page = KeysPage(
             chrome: frame, orgID: orgID, orgName: snapshot.organizationName, baseURL: baseURL(request, context), canWrite: canWrite,
             readOnly: !canWrite, multiOrg: visit.sessions.count > 1,
-            canWriteAny: visit.sessions.contains { $0.snapshot.role.apiKeyAccess.grants(.readWrite) }, sessionsEnd: sessionText,
+            canWriteAny: visit.sessions.contains { AccessRules.allows($0.snapshot.role, .changeKey) }, sessionsEnd: sessionText,
             sessionsEndCap: sessionText.prefix(1).uppercased() + sessionText.dropFirst(),
             columns: columns.map { KeysPage.Column(name: $0.rawValue, title: $0.title) },
             columnChoice: columns.map(\.rawValue).joined(separator: ","),
@@ -223,11 +223,9 @@ struct PortalController {
 
     static func iso(_ date: Date) -> String { date.formatted(.iso8601) }
 
-    /// The API's base URL as clients should use it: `publicUrl` when configured, else this request's origin.
+    /// The API's base URL as clients should use it (``ServerSettings/apiBaseURL(authority:secure:)``).
     func baseURL(_ request: Request, _ context: some KeygateContext) -> String {
-        if let configured = settings.publicURL { return configured + "/api/v1" }
-        let host = request.head.authority ?? "\(settings.host):\(settings.port)"
-        return (secure(request, context) ? "https" : "http") + "://" + host + "/api/v1"
+        settings.apiBaseURL(authority: request.head.authority, secure: secure(request, context))
     }
 
     // MARK: Actions
@@ -236,7 +234,7 @@ struct PortalController {
         let form = try await checkedForm(request, context: context)
         let (visit, snapshot) = (context.visit, context.session)
         let principal = snapshot.principal
-        try principal.require(.readWrite)
+        try principal.require(.changeKey)
         let orgID = snapshot.session.orgID
         let action = context.parameters.get("action") ?? ""
         let value = form["keyValue"] ?? ""
@@ -280,7 +278,7 @@ struct PortalController {
         let form = try await checkedForm(request, context: context)
         let (visit, snapshot) = (context.visit, context.session)
         do {
-            try await keygate.setKeyColumns(adminID: snapshot.admin.id, choice: form["columns"] ?? "")
+            try await keygate.setKeyColumns(snapshot.principal, choice: form["columns"] ?? "")
         } catch let error as KeygateError {
             guard case .invalidInput(let message) = error else { throw error }
             return try await renderKeys(visit, snapshot, request: request, context: context, status: .badRequest) { page in
