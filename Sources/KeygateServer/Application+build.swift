@@ -76,7 +76,7 @@ public struct ServerSettings: Sendable {
 
     /// The API base URL the portal shows: ``publicURL`` when set; else the request's `Host` when it names this server
     /// (one of ``allowedHosts``, the listen address, or `localhost`/`127.0.0.1`/`[::1]` on the listen port when the
-    /// server listens on loopback or on every address); else the listen address. A `Host` header is chosen by the
+    /// server listens on loopback or on every address; with port 0, on any port); else the listen address. A `Host` header is chosen by the
     /// client, so it never reaches the page unchecked: a forged one cannot make the page show another server.
     public func apiBaseURL(authority: String?, secure: Bool) -> String {
         if let publicURL { return publicURL + "/api/v1" }
@@ -85,7 +85,14 @@ public struct ServerSettings: Sendable {
         if ["127.0.0.1", "::1", "localhost", "0.0.0.0", "::"].contains(host) {
             known.formUnion(["localhost:\(port)", "127.0.0.1:\(port)", "[::1]:\(port)"])
         }
-        let chosen = authority.map { $0.lowercased() }.flatMap { known.contains($0) ? $0 : nil } ?? listen
+        // Port 0 lets the system pick the port, which these settings never learn: the listen host on any port.
+        let matches = { (candidate: String) -> Bool in
+            if known.contains(candidate) { return true }
+            guard self.port == 0, let colon = candidate.lastIndex(of: ":"), candidate[candidate.index(after: colon)...].allSatisfy(\.isNumber)
+            else { return false }
+            return known.contains(candidate[...colon] + "0")
+        }
+        let chosen = authority.map { $0.lowercased() }.flatMap { matches($0) ? $0 : nil } ?? listen
         return (secure ? "https" : "http") + "://" + chosen + "/api/v1"
     }
 

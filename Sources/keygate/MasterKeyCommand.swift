@@ -58,7 +58,7 @@ struct MasterKeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard batch > 0, waitSeconds >= 0 else { throw ValidationError("--batch must be positive, --wait-seconds not negative") }
-            guard let text = try? String(contentsOfFile: newKeyFile, encoding: .utf8) else {
+            guard let text = try readMasterKeyFile(newKeyFile) else {
                 throw OperatorError("cannot read the new master key file \(newKeyFile)")
             }
             let newKey: [UInt8]

@@ -34,6 +34,8 @@ struct CommonOptions: ParsableArguments {
 /// | `host`, `port` | `127.0.0.1`, `8080` |
 /// | `tls.cert`, `tls.key` | none (plain HTTP) |
 /// | `proxy.trusted` | `false` |
+/// | `proxy.clientHeader` | `x-forwarded-for` (or `forwarded`): the one header a trusted proxy names the client in |
+/// | `server.allowedHosts` | none: `Host` values the portal may show in the API base URL without `publicUrl` |
 /// | `publicUrl` | derived from host, port and TLS |
 /// | `security.bcryptCost` | `12` |
 /// | `session.ztwIdleSeconds`, `session.ziaIdleSeconds` | `1800`, `300` |

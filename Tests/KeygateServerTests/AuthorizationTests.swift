@@ -123,6 +123,9 @@ struct AuthorizationTests {
         settings.allowedHosts = ["keygate.example.com"]
         #expect(settings.apiBaseURL(authority: "Keygate.Example.com", secure: true) == "https://keygate.example.com/api/v1")
         #expect(settings.apiBaseURL(authority: "keygate.example.com.evil.example", secure: true) == "https://0.0.0.0:8080/api/v1")
+        let anyPort = ServerSettings(host: "127.0.0.1", port: 0)
+        #expect(anyPort.apiBaseURL(authority: "127.0.0.1:40515", secure: false) == "http://127.0.0.1:40515/api/v1")
+        #expect(anyPort.apiBaseURL(authority: "evil.example:40515", secure: false) == "http://127.0.0.1:0/api/v1")
         settings.publicURL = "https://api.example.com"
         #expect(settings.apiBaseURL(authority: "keygate.example.com", secure: true) == "https://api.example.com/api/v1")
     }

@@ -15,9 +15,24 @@ def run(keygate, *args, stdin=None):
 def test_a_wrong_master_key_is_refused_before_anything_runs(keygate, tmp_path):
     wrong = tmp_path / "wrong.key"
     wrong.write_text("11" * 32 + "\n")
+    wrong.chmod(0o600)
     result = run(keygate, "org", "list", "--master-key-file", str(wrong))
     assert result.returncode != 0
     assert "master key does not open" in result.stderr
+
+
+def test_a_master_key_file_others_can_read_or_replace_is_refused(keygate, tmp_path):
+    """As OpenSSH refuses a private key others can read: nothing runs, and the message says how to fix it."""
+    key = tmp_path / "shared.key"
+    key.write_text(keygate.env.get("KEYGATE_MASTER_KEY", "22" * 32) + "\n")
+    for mode in (0o644, 0o606, 0o620):
+        key.chmod(mode)
+        result = run(keygate, "org", "list", "--master-key-file", str(key))
+        assert result.returncode == 1, (oct(mode), result.stderr)
+        assert f"chmod 600 {key}" in result.stderr and oct(mode)[2:] in result.stderr, result.stderr
+    key.chmod(0o640)  # group read is allowed (root:keygate 0640); the key is then judged on its merits
+    result = run(keygate, "org", "list", "--master-key-file", str(key))
+    assert "chmod" not in result.stderr, result.stderr
 
 
 def test_cli_errors_are_clear_and_change_nothing(keygate, org):
@@ -65,6 +80,7 @@ def test_a_typo_in_the_database_path_creates_nothing(tmp_path):
 def test_an_unreachable_postgresql_is_one_line_and_leaves_no_master_key_behind(tmp_path):
     key = tmp_path / "master.key"
     key.write_text("ab" * 32 + "\n")
+    key.chmod(0o600)
     url = "postgres://keygate:s3cret@127.0.0.1:1/keygate?connectTimeout=2"
     result = operator(tmp_path, "org", "list", "--database", url, "--master-key-file", str(key))
     assert result.returncode == 1

@@ -131,8 +131,34 @@ def test_behind_a_trusted_proxy_strangers_cannot_lock_out_the_admin_and_guesses_
         assert server.login(headers=home).status_code == 200
         # A new address for this login is held to the bound while the attack lasts.
         assert server.login(headers={"X-Forwarded-For": "192.0.2.44"}).status_code == 403
-        # Forwarded (RFC 7239) is read too.
-        assert server.login(headers={"Forwarded": "for=198.51.100.7"}).status_code == 200
+        # Only X-Forwarded-For (proxy.clientHeader's default) names the client: a Forwarded header the client wrote
+        # itself, passed through by the proxy, is ignored, so this is the proxy's own (new) address.
+        assert server.login(headers={"Forwarded": "for=198.51.100.7"}).status_code == 403
+    finally:
+        server.close()
+
+
+def test_behind_a_proxy_that_appends_x_forwarded_for_a_forged_forwarded_header_changes_nothing():
+    """nginx's default: X-Forwarded-For appended, a client's Forwarded passed through. Seven failures with a new
+    Forwarded each still lock the (login, address) pair after five, and the address recorded is the real one."""
+    server = Server(KEYGATE_PROXY_TRUSTED_ADDRESSES="127.0.0.1/32")
+    try:
+        statuses = [server.login(password="Wrong!passw0rd",
+                                 headers={"X-Forwarded-For": "203.0.113.9", "Forwarded": f"for=198.51.100.{i}"}).status_code
+                    for i in range(7)]
+        assert statuses == [400] * 5 + [403] * 2, statuses
+        addresses = {f.get("address") for f in server.cli("login-failures") if f["scope"] == "pair"}
+        assert addresses == {"203.0.113.9"}, addresses
+    finally:
+        server.close()
+    # An operator whose proxies write RFC 7239 picks it; then X-Forwarded-For is the header ignored, and a for= that
+    # is not an address counts as the proxy's.
+    server = Server(KEYGATE_PROXY_TRUSTED_ADDRESSES="127.0.0.1/32", KEYGATE_PROXY_CLIENT_HEADER="forwarded")
+    try:
+        server.login(password="Wrong!passw0rd", headers={"Forwarded": "for=198.51.100.7", "X-Forwarded-For": "6.6.6.6"})
+        server.login(password="Wrong!passw0rd", headers={"Forwarded": 'for="admin client=1.2.3.4"'})
+        addresses = {f.get("address") for f in server.cli("login-failures") if f["scope"] == "pair"}
+        assert addresses == {"198.51.100.7", "127.0.0.1"}, addresses
     finally:
         server.close()
 

@@ -100,6 +100,7 @@ def test_rotation_under_load_loses_no_request_and_leaves_no_row_under_the_old_ke
         master = server.directory / "master.key"
         old_copy = server.directory / "old.key"
         old_copy.write_text(master.read_text())
+        old_copy.chmod(0o600)
         old_id = status(server)["sealsWith"]
         new_key = server.directory / "new.key"
         generated = json.loads(generate(new_key).stdout)

@@ -53,7 +53,8 @@ class Cluster:
         self.name = name
         self.url = urllib.parse.urlunsplit(parts._replace(path="/" + name))
         self.master_key = os.path.join(self.dir, "master.key")
-        with open(self.master_key, "w") as f:
+        # Private to its owner, as Keygate requires of a key file (as `umask 077; openssl rand -hex 32` makes it).
+        with open(os.open(self.master_key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
             f.write(os.urandom(32).hex() + "\n")
         self.env = dict(os.environ, KEYGATE_SECURITY_BCRYPT_COST="6", KEYGATE_RATELIMIT_PRESET="off",
                         KEYGATE_LOG_LEVEL="warning")

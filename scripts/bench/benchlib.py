@@ -24,7 +24,7 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 PG = os.environ.get("KEYGATE_TEST_POSTGRES_URL", "")
 WORK = tempfile.mkdtemp(prefix="keygate-bench-")
 MASTER = os.path.join(WORK, "master.key")
-with open(MASTER, "w") as f:
+with open(os.open(MASTER, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:  # Keygate refuses a key others can read
     f.write(os.urandom(32).hex())
 PROCESSES = []
 
