@@ -64,18 +64,26 @@ private func writeLine(_ line: String) {
     }
 }
 
-/// `log.format=text` (the default): one human-readable line per event on standard error,
-/// `<ts> <level> <label> : key=value key="a value" [<source>] <message>`, metadata sorted by key. Values are quoted
-/// and escaped (``LogText``), so a login name such as `a client=203.0.113.9` stays one field. The metadata is only
+/// Keygate's log handler: one line per event on standard error, in the `log.format` chosen. The metadata is only
 /// rendered when a line is written.
-public struct TextLogHandler: LogHandler {
+public struct KeygateLogHandler: LogHandler {
+    /// How a line is written.
+    public enum Format: Sendable {
+        /// ``TextLogHandler``.
+        case text
+        /// ``JSONLogHandler``.
+        case json
+    }
+
     let label: String
+    let format: Format
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
 
-    public init(label: String, metadataProvider: Logger.MetadataProvider? = nil) {
+    public init(label: String, format: Format, metadataProvider: Logger.MetadataProvider? = nil) {
         self.label = label
+        self.format = format
         self.metadataProvider = metadataProvider
     }
 
@@ -85,9 +93,20 @@ public struct TextLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        writeLine(Self.line(event: event, label: label, metadata: mergedMetadata(metadata, metadataProvider, event.metadata)))
+        let metadata = mergedMetadata(metadata, metadataProvider, event.metadata)
+        let line: String? =
+            switch format {
+            case .text: TextLogHandler.line(event: event, label: label, metadata: metadata)
+            case .json: JSONLogHandler.line(event: event, label: label, metadata: metadata)
+            }
+        if let line { writeLine(line) }
     }
+}
 
+/// `log.format=text` (the default): `<ts> <level> <label> : key=value key="a value" [<source>] <message>`, metadata
+/// sorted by key. Values are quoted and escaped (``LogText``), so a login name such as `a client=203.0.113.9` stays
+/// one field.
+public enum TextLogHandler {
     /// The line for one event (without the newline).
     public static func line(event: LogEvent, label: String, metadata: Logger.Metadata, at date: Date = Date()) -> String {
         var fields = metadata.sorted { $0.key < $1.key }.map { "\(LogText.escaped($0.key))=\(LogText.fieldValue("\($0.value)"))" }
@@ -98,33 +117,11 @@ public struct TextLogHandler: LogHandler {
     }
 }
 
-/// `log.format=json`: one JSON object per line on standard error, for log shippers. Keys: `ts` (ISO 8601, UTC, with
-/// milliseconds), `level`, `label`, `message`, `source`, then the metadata (a request's lines carry `request_id`),
-/// each value as a string (nested metadata as its text), escaped as in ``LogText`` before JSON's own escaping. Keys
-/// are sorted so lines are stable.
-public struct JSONLogHandler: LogHandler {
-    let label: String
-    public var logLevel: Logger.Level = .info
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
-
-    public init(label: String, metadataProvider: Logger.MetadataProvider? = nil) {
-        self.label = label
-        self.metadataProvider = metadataProvider
-    }
-
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    public func log(event: LogEvent) {
-        guard let line = Self.line(event: event, label: label, metadata: mergedMetadata(metadata, metadataProvider, event.metadata)) else {
-            return
-        }
-        writeLine(line)
-    }
-
+/// `log.format=json`: one JSON object per line, for log shippers. Keys: `ts` (ISO 8601, UTC, with milliseconds),
+/// `level`, `label`, `message`, `source`, then the metadata (a request's lines carry `request_id`), each value as a
+/// string (nested metadata as its text), escaped as in ``LogText`` before JSON's own escaping. Keys are sorted so
+/// lines are stable.
+public enum JSONLogHandler {
     /// The line for one event (without the newline).
     public static func line(event: LogEvent, label: String, metadata: Logger.Metadata, at date: Date = Date()) -> String? {
         var fields: [String: String] = [:]

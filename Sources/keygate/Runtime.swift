@@ -78,7 +78,8 @@ struct Runtime {
     static func makeLogger(_ config: ConfigReader, label: String = "keygate") -> Logger {
         var logger =
             config.string(forKey: "log.format", default: "text") == "json"
-            ? Logger(label: label, factory: { JSONLogHandler(label: $0) }) : Logger(label: label, factory: { TextLogHandler(label: $0) })
+            ? Logger(label: label, factory: { KeygateLogHandler(label: $0, format: .json) })
+            : Logger(label: label, factory: { KeygateLogHandler(label: $0, format: .text) })
         logger.logLevel = Logger.Level(rawValue: config.string(forKey: "log.level", default: "info")) ?? .info
         return logger
     }
