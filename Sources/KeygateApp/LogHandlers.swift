@@ -40,7 +40,7 @@ public enum LogText {
     /// empty or holds a space, `=` or `"`, so no value can add a field.
     public static func fieldValue(_ text: String) -> String {
         let escaped = escaped(text)
-        guard escaped.isEmpty || escaped.contains(where: { $0 == " " || $0 == "=" || $0 == "\"" || $0.isWhitespace }) else { return escaped }
+        guard escaped.isEmpty || escaped.contains(where: { $0 == "=" || $0 == "\"" || $0.isWhitespace }) else { return escaped }
         return "\"" + escaped.replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 }

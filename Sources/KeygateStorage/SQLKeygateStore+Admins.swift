@@ -20,8 +20,9 @@ extension SQLKeygateStore: RoleStore {
         }
     }
 
-    public func insertRole(_ role: Role, audit: AuditEvent) async throws -> Role {
+    public func insertRole(_ role: Role, audit: AuditEvent, basis: AuthorizationBasis) async throws -> Role {
         try await db.transaction(announcing: .nothing) { sql in
+            try await Self.check(sql, basis, orgID: role.orgID)
             var inserted = role
             inserted.id = try await Self.insertRole(sql, role)
             try await Self.insertAudit(sql, audit)
@@ -29,8 +30,9 @@ extension SQLKeygateStore: RoleStore {
         }
     }
 
-    public func updateRole(_ role: Role, audit: AuditEvent) async throws {
+    public func updateRole(_ role: Role, audit: AuditEvent, basis: AuthorizationBasis) async throws {
         try await db.transaction(announcing: .organization(id: role.orgID)) { sql in
+            try await Self.check(sql, basis, orgID: role.orgID)
             try await Self.checkRoleName(sql, role)
             do {
                 try await sql.raw(
@@ -47,8 +49,9 @@ extension SQLKeygateStore: RoleStore {
         }
     }
 
-    public func deleteRole(orgID: Int64, id: Int64, audit: AuditEvent) async throws {
+    public func deleteRole(orgID: Int64, id: Int64, audit: AuditEvent, basis: AuthorizationBasis) async throws {
         try await db.transaction(announcing: .organization(id: orgID)) { sql in
+            try await Self.check(sql, basis, orgID: orgID)
             let holders = try await Self.count(sql, "SELECT COUNT(*) AS n FROM admins WHERE role_id = \(bind: id)")
             guard holders == 0 else { throw KeygateError.conflict("the role is assigned to \(holders) admin(s)") }
             try await sql.raw("DELETE FROM roles WHERE id = \(bind: id) AND org_id = \(bind: orgID)").run()
@@ -75,8 +78,9 @@ extension SQLKeygateStore: AdminStore {
         }
     }
 
-    public func insertAdmin(_ admin: Admin, audit: AuditEvent) async throws -> Admin {
+    public func insertAdmin(_ admin: Admin, audit: AuditEvent, basis: AuthorizationBasis) async throws -> Admin {
         try await db.transaction(announcing: .nothing) { sql in
+            try await Self.check(sql, basis, orgID: admin.orgID)
             var inserted = admin
             inserted.id = try await Self.insertAdmin(sql, admin)
             try await Self.insertAudit(sql, audit)
@@ -97,8 +101,11 @@ extension SQLKeygateStore: AdminStore {
         }
     }
 
-    public func updateAdmin(_ admin: Admin, endSessions: Bool, keepSession: String?, audit: AuditEvent) async throws -> Int {
+    public func updateAdmin(
+        _ admin: Admin, endSessions: Bool, keepSession: String?, audit: AuditEvent, basis: AuthorizationBasis
+    ) async throws -> Int {
         try await db.transaction(announcing: .admin(id: admin.id)) { sql in
+            try await Self.check(sql, basis, orgID: admin.orgID)
             try await Self.checkLoginName(sql, admin)
             do {
                 try await sql.raw(
@@ -130,8 +137,9 @@ extension SQLKeygateStore: AdminStore {
     }
 
     @discardableResult
-    public func deleteAdmin(orgID: Int64, id: Int64, audit: AuditEvent) async throws -> Int {
+    public func deleteAdmin(orgID: Int64, id: Int64, audit: AuditEvent, basis: AuthorizationBasis) async throws -> Int {
         try await db.transaction(announcing: .admin(id: id)) { sql in
+            try await Self.check(sql, basis, orgID: orgID)
             // Scoped to the organization like the admin row: an id from elsewhere ends nothing.
             let ended = try await Self.count(
                 sql, "SELECT COUNT(*) AS n FROM sessions WHERE admin_id = \(bind: id) AND org_id = \(bind: orgID)")
@@ -139,6 +147,39 @@ extension SQLKeygateStore: AdminStore {
             try await sql.raw("DELETE FROM admins WHERE id = \(bind: id) AND org_id = \(bind: orgID)").run()
             try await Self.insertAudit(sql, audit)
             return ended
+        }
+    }
+}
+
+// MARK: Authorization basis
+
+extension SQLKeygateStore {
+    /// Checks, first in a change's transaction, that what the rules decided on still holds (``AuthorizationBasis``).
+    /// Each row is read with a no-op `UPDATE … RETURNING`, which takes its row lock on PostgreSQL (SQLite's writer
+    /// lock is already held, `BEGIN IMMEDIATE`), so no other change to it commits before this transaction ends.
+    /// - Throws: ``KeygateError/editLockNotAvailable`` when a role's rank or permissions, or the admin's role, disabled
+    ///   flag or password hash, changed.
+    static func check(_ sql: any SQLDatabase, _ basis: AuthorizationBasis, orgID: Int64) async throws {
+        var seen: Set<Int64> = []
+        for role in basis.roles where seen.insert(role.id).inserted {
+            let row = try await sql.raw(
+                "UPDATE roles SET rank = rank WHERE id = \(bind: role.id) AND org_id = \(bind: orgID) RETURNING rank, permissions"
+            ).first()
+            guard let row, try row.decode(column: "rank", as: Int.self) == role.rank,
+                decodePermissions(try row.decode(column: "permissions", as: String.self)) == role.featurePermissions
+            else { throw KeygateError.editLockNotAvailable }
+        }
+        if let admin = basis.admin {
+            let row = try await sql.raw(
+                """
+                UPDATE admins SET role_id = role_id WHERE id = \(bind: admin.id) AND org_id = \(bind: orgID)
+                RETURNING role_id, disabled, password_hash
+                """
+            ).first()
+            guard let row, try row.decode(column: "role_id", as: Int64.self) == admin.roleID,
+                try row.decode(column: "disabled", as: Int.self) == (admin.disabled ? 1 : 0),
+                try row.decode(column: "password_hash", as: String.self) == admin.passwordHash
+            else { throw KeygateError.editLockNotAvailable }
         }
     }
 }

@@ -87,6 +87,51 @@ struct AuthorizationTests {
         }
     }
 
+    @Test("rights read before a simultaneous demotion are not enough: the write finds the basis changed (409 EDIT_LOCK)")
+    func staleRights() async throws {
+        try await withServer { harness, client in
+            let roleID = try await Self.roleAndAdmin(harness, role: "Admin Manager", rank: 5, apiKey: .readWrite, admin: .readWrite, login: "mona")
+            // The rights as a session check read them (or a cached snapshot still holds them, within its 2 s bound)...
+            let mona = try await harness.keygate.authenticate(token: Substring(try await client.login(harness, user: "mona")))
+            // ...then the Super Admin takes admin access away before the change commits.
+            var demoted = try #require(try await harness.keygate.roles(orgID: harness.orgID).first { $0.id == roleID })
+            demoted.featurePermissions[Role.adminAccountAccess] = FeatureAccess.none
+            try await harness.store.updateRole(
+                demoted,
+                audit: AuditEvent(orgID: harness.orgID, at: harness.clock.now, actor: .provider(name: "t"), action: "role.updated", detail: ""))
+            let before = try await harness.keygate.roles(orgID: harness.orgID)
+            await #expect(throws: KeygateError.editLockNotAvailable) {
+                _ = try await harness.keygate.createRole(mona, draft: RoleDraft(name: "Late", rank: 6))
+            }
+            let dana = try await harness.keygate.createAdmin(
+                orgID: harness.orgID, draft: AdminDraft(loginName: "dana", roleID: demoted.id, password: Harness.password),
+                actor: .provider(name: "t"))
+            await #expect(throws: KeygateError.editLockNotAvailable) {
+                _ = try await harness.keygate.updateAdmin(mona, id: dana.id, draft: AdminDraft(password: "Taken0ver!pass"))
+            }
+            #expect(try await harness.keygate.roles(orgID: harness.orgID) == before)
+            #expect(try await harness.keygate.admins(orgID: harness.orgID).first { $0.id == dana.id }?.passwordHash == dana.passwordHash)
+        }
+    }
+
+    @Test("role names with line breaks, bidi controls or a space at an end are refused over the API and the portal")
+    func roleNames() async throws {
+        try await withServer { harness, client in
+            let root = try await client.login(harness)
+            let before = try await harness.keygate.roles(orgID: harness.orgID)
+            for name in ["Ops\r\nx,y", "Super Admin ", "\u{202E}nimdA repuS", "a\u{2028}b"] {
+                let response = try await client.send(.post, "/api/v1/adminRoles", session: root, json: ["name": name])
+                #expect(response.status == .badRequest && response.code == "INVALID_INPUT_ARGUMENT", "\(name.debugDescription)")
+            }
+            let cookie = try await PortalTests.signIn(client)
+            let refused = try await client.form(
+                .post, "/portal/orgs/\(harness.orgID)/roles",
+                ["name": "Super Admin ", "level": "READ_ONLY", "csrf": Secrets.sha256Hex("keygate-portal-csrf\u{0}" + cookie)], cookie: cookie)
+            #expect(refused.status == .badRequest)
+            #expect(try await harness.keygate.roles(orgID: harness.orgID) == before)
+        }
+    }
+
     @Test("a request body that names a member twice is refused and changes nothing")
     func repeatedMembers() async throws {
         try await withServer { harness, client in

@@ -75,6 +75,14 @@ func withStore(_ backend: Backend, _ body: (any DatabaseHandle, SQLKeygateStore)
 
 let t0 = Date(timeIntervalSince1970: 1_795_749_071)
 
+/// Sends `count` simultaneous ``WindowCounters/acquire(_:)`` calls; returns how many were counted.
+func simultaneousAcquires(_ counters: some WindowCounters, _ buckets: [CounterBucket], count: Int) async -> Int {
+    await withTaskGroup(of: Bool.self) { group in
+        for _ in 0..<count { group.addTask { (try? await counters.acquire(buckets)) == .some(nil) } }
+        return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+    }
+}
+
 /// Provisions an organization with a key whose sealed text is `sealed-<org>`.
 func provision(_ store: SQLKeygateStore, _ name: String = "Acme", key: Bool = true) async throws -> ProvisionedOrganization {
     try await store.createOrganization(
@@ -462,6 +470,110 @@ struct StoreContractTests {
         }
     }
 
+    @Test(
+        "an authorization basis that changed before the write fails it with EDIT_LOCK and changes nothing; one that holds lets it through",
+        arguments: Backend.available)
+    func authorizationBasis(_ backend: Backend) async throws {
+        try await withStore(backend) { db, store in
+            let org = try await provision(store)
+            let orgID = org.organization.id
+            let caller = try await store.insertRole(
+                Role(id: 0, orgID: orgID, name: "Managers", rank: 5, featurePermissions: ["APIKEY_MANAGEMENT": .readWrite]), audit: audit(org))
+            let target = try await store.insertRole(
+                Role(id: 0, orgID: orgID, name: "Spare", featurePermissions: ["APIKEY_MANAGEMENT": .readOnly]), audit: audit(org))
+            let dana = try await store.insertAdmin(
+                Admin(
+                    id: 0, orgID: orgID, loginName: "dana", userName: "Dana", email: "", roleID: target.id, passwordHash: "h1", disabled: false,
+                    createdAt: t0), audit: audit(org))
+            func rows() async throws -> [String] {
+                try await db.read { sql in
+                    try await sql.raw("SELECT name, rank, permissions FROM roles WHERE org_id = \(bind: orgID) ORDER BY id").all().map {
+                        "\(try $0.decode(column: "name", as: String.self)) \(try $0.decode(column: "rank", as: Int.self)) "
+                            + (try $0.decode(column: "permissions", as: String.self))
+                    }
+                        + (try await sql.raw(
+                            "SELECT login_name, role_id, disabled, password_hash FROM admins WHERE org_id = \(bind: orgID) ORDER BY id"
+                        )
+                        .all().map {
+                            "\(try $0.decode(column: "login_name", as: String.self)) \(try $0.decode(column: "role_id", as: Int64.self)) "
+                                + "\(try $0.decode(column: "disabled", as: Int.self)) \(try $0.decode(column: "password_hash", as: String.self))"
+                        })
+                }
+            }
+            // Meanwhile the caller was demoted, the target role raised, Dana moved to Super Admin.
+            var demoted = caller
+            demoted.rank = 7
+            try await store.updateRole(demoted, audit: audit(org))
+            var raised = target
+            raised.rank = 0
+            try await store.updateRole(raised, audit: audit(org))
+            var promoted = dana
+            promoted.roleID = org.role.id
+            try await store.updateAdmin(promoted, endSessions: false, keepSession: nil, audit: audit(org))
+            let before = try await rows()
+            var reset = dana
+            reset.passwordHash = "attacker"
+            let stale: [(String, () async throws -> Void)] = [
+                (
+                    "insert role, caller demoted",
+                    {
+                        _ = try await store.insertRole(
+                            Role(id: 0, orgID: orgID, name: "New", featurePermissions: [:]), audit: audit(org),
+                            basis: AuthorizationBasis(roles: [caller]))
+                    }
+                ),
+                (
+                    "update role, role raised",
+                    {
+                        try await store.updateRole(target, audit: audit(org), basis: AuthorizationBasis(roles: [demoted, target]))
+                    }
+                ),
+                (
+                    "delete role, role raised",
+                    {
+                        try await store.deleteRole(
+                            orgID: orgID, id: target.id, audit: audit(org), basis: AuthorizationBasis(roles: [demoted, target]))
+                    }
+                ),
+                (
+                    "reset an admin promoted meanwhile",
+                    {
+                        try await store.updateAdmin(
+                            reset, endSessions: true, keepSession: nil, audit: audit(org), basis: AuthorizationBasis(roles: [demoted], admin: dana))
+                    }
+                ),
+                (
+                    "delete an admin promoted meanwhile",
+                    {
+                        try await store.deleteAdmin(
+                            orgID: orgID, id: dana.id, audit: audit(org), basis: AuthorizationBasis(roles: [demoted], admin: dana))
+                    }
+                ),
+                (
+                    "insert an admin with a role raised meanwhile",
+                    {
+                        var sock = dana
+                        sock.loginName = "sock"
+                        _ = try await store.insertAdmin(sock, audit: audit(org), basis: AuthorizationBasis(roles: [demoted, target]))
+                    }
+                ),
+            ]
+            for (what, write) in stale {
+                await #expect(throws: KeygateError.editLockNotAvailable, "\(what)") { try await write() }
+                #expect(try await rows() == before, "\(what) changed something")
+            }
+            // The same writes on what is really stored go through.
+            var renamed = raised
+            renamed.name = "Spare 2"
+            try await store.updateRole(renamed, audit: audit(org), basis: AuthorizationBasis(roles: [demoted, raised]))
+            var resetNow = promoted
+            resetNow.passwordHash = "h2"
+            try await store.updateAdmin(
+                resetNow, endSessions: false, keepSession: nil, audit: audit(org), basis: AuthorizationBasis(roles: [demoted], admin: promoted))
+            #expect(try await rows() != before)
+        }
+    }
+
     @Test("admins: login names unique across organizations case-insensitively, session effects on update and delete", arguments: Backend.available)
     func admins(_ backend: Backend) async throws {
         try await withStore(backend) { _, store in
@@ -606,10 +718,7 @@ struct StoreContractTests {
             let counters = SQLWindowCounters(db: db)
             let minute = CounterBucket(key: "m", budget: 5, expiresAt: t0.addingTimeInterval(60))
             let hour = CounterBucket(key: "h", budget: 100, expiresAt: t0.addingTimeInterval(3600))
-            let granted = await withTaskGroup(of: Bool.self) { group in
-                for _ in 0..<20 { group.addTask { (try? await counters.acquire([minute, hour])) == .some(nil) } }
-                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
-            }
+            let granted = await simultaneousAcquires(counters, [minute, hour], count: 20)
             #expect(granted == 5)
             #expect(try await counters.counts(["m", "h", "none"]) == ["m": 5, "h": 5, "none": 0])
             // A success: one unit back to "h" (and none below zero for "z"), "m" forgotten, the marker "k" set and
@@ -637,10 +746,7 @@ struct StoreContractTests {
             for _ in 0..<4 { #expect(try await counters.acquire([first]) == nil) }
             // 15 s into the next window the 4 still count for floor(4 * 0.75) = 3: of 20 simultaneous attempts, 2 fit.
             let next = CounterBucket.sliding("lf|p|ann|1.1.1.1", length: 60, budget: 5, now: start.addingTimeInterval(75))
-            let granted = await withTaskGroup(of: Bool.self) { group in
-                for _ in 0..<20 { group.addTask { (try? await counters.acquire([next])) == .some(nil) } }
-                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
-            }
+            let granted = await simultaneousAcquires(counters, [next], count: 20)
             #expect(granted == 2)
             #expect(try await counters.counts(next.keys) == [next.key: 2, next.previousKey!: 4])
             // A success forgets both windows of the pair.

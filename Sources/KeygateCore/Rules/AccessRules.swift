@@ -81,9 +81,18 @@ public enum AccessRules {
     }
 
     /// Whether `inner` lies within `outer`: ranked no higher, and no governed feature above `outer`'s level.
-    public static func contains(_ outer: Role, _ inner: Role) -> Bool {
-        inner.rank >= outer.rank
-            && governedFeatures.allSatisfy { (outer.featurePermissions[$0] ?? .none).grants(inner.featurePermissions[$0] ?? .none) }
+    public static func contains(_ outer: Role, _ inner: Role) -> Bool { excess(of: inner, over: outer) == nil }
+
+    /// Why `inner` does not lie within `outer`, as the end of a sentence ("ranks above yours …"), or nil when it does.
+    static func excess(of inner: Role, over outer: Role) -> String? {
+        if inner.rank < outer.rank { return "ranks above yours (rank \(outer.rank); 0 is the highest)" }
+        for feature in governedFeatures {
+            let wanted = inner.featurePermissions[feature] ?? .none
+            if !(outer.featurePermissions[feature] ?? .none).grants(wanted) {
+                return "grants \(feature) \(wanted.rawValue), which your role does not"
+            }
+        }
+        return nil
     }
 
     /// The check for creating (`current` nil), changing, or deleting (`proposed` nil) a role as `caller`.
@@ -95,20 +104,10 @@ public enum AccessRules {
                 throw KeygateError.forbidden("the \(current.name) role can be changed only by the provider")
             }
             guard current.id != caller.id else { throw KeygateError.forbidden("you cannot change or delete the role you hold") }
-            guard contains(caller, current) else {
-                throw KeygateError.forbidden("the \(current.name) role ranks above yours or grants more than yours")
-            }
+            if let excess = excess(of: current, over: caller) { throw KeygateError.forbidden("the \(current.name) role \(excess)") }
         }
-        if let proposed {
-            guard proposed.rank >= caller.rank else {
-                throw KeygateError.forbidden("a role cannot rank above yours (rank \(caller.rank); 0 is the highest)")
-            }
-            for feature in governedFeatures {
-                let wanted = proposed.featurePermissions[feature] ?? .none
-                guard (caller.featurePermissions[feature] ?? .none).grants(wanted) else {
-                    throw KeygateError.forbidden("a role cannot grant \(feature) \(wanted.rawValue): your role does not")
-                }
-            }
+        if let proposed, let excess = excess(of: proposed, over: caller) {
+            throw KeygateError.forbidden("a role cannot be made that \(excess)")
         }
     }
 
@@ -117,11 +116,11 @@ public enum AccessRules {
     /// - Throws: ``KeygateError/forbidden(_:)`` with the rule that refuses it.
     public static func checkAdminChange(caller: Role, targetRole: Role?, newRole: Role?) throws {
         try check(caller, .manageAdmins)
-        if let targetRole, !contains(caller, targetRole) {
-            throw KeygateError.forbidden("the \(targetRole.name) role ranks above yours or grants more: you cannot manage its admins")
+        if let targetRole, let excess = excess(of: targetRole, over: caller) {
+            throw KeygateError.forbidden("the \(targetRole.name) role \(excess): you cannot manage its admins")
         }
-        if let newRole, !contains(caller, newRole) {
-            throw KeygateError.forbidden("the \(newRole.name) role ranks above yours or grants more: you cannot grant it")
+        if let newRole, let excess = excess(of: newRole, over: caller) {
+            throw KeygateError.forbidden("the \(newRole.name) role \(excess): you cannot grant it")
         }
     }
 }

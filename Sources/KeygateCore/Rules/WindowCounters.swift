@@ -67,7 +67,8 @@ public struct CounterBucket: Sendable, Hashable {
     /// Seconds from now until one more unit fits the budget, given the previous and current counts (at least 1).
     public func secondsUntilFree(previous: Int, current: Int) -> Int {
         let remaining = length - elapsed
-        guard previousKey != nil else { return max(1, Int(remaining.rounded(.up))) }
+        // A budget of 0 (a limit switched to "never") frees nothing: the end of the next window, as a bound.
+        guard previousKey != nil, budget > 0 else { return max(1, Int((remaining + (previousKey == nil ? 0 : length)).rounded(.up))) }
         let room = Double(budget - 1)
         let wait: Double
         if Double(current) <= room {

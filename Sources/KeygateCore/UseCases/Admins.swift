@@ -58,12 +58,12 @@ extension Keygate {
 
     /// Creates an admin. Requires admin management (``requireAdminManagement(_:target:newRoleID:)``).
     public func createAdmin(_ principal: Principal, draft: AdminDraft) async throws -> Admin {
-        try await requireAdminManagement(principal, target: nil, newRoleID: draft.roleID)
-        return try await createAdmin(orgID: principal.orgID, draft: draft, actor: principal.actor)
+        let basis = try await requireAdminManagement(principal, target: nil, newRoleID: draft.roleID)
+        return try await createAdmin(orgID: principal.orgID, draft: draft, actor: principal.actor, basis: basis)
     }
 
-    /// Creates an admin as `actor` (an admin, or the provider from the CLI).
-    public func createAdmin(orgID: Int64, draft: AdminDraft, actor: ChangeActor) async throws -> Admin {
+    /// Creates an admin as `actor` (an admin, or the provider from the CLI), if `basis` still holds.
+    public func createAdmin(orgID: Int64, draft: AdminDraft, actor: ChangeActor, basis: AuthorizationBasis = .none) async throws -> Admin {
         guard let loginName = draft.loginName else { throw KeygateError.invalidInput("loginName is required") }
         guard let password = draft.password else { throw KeygateError.invalidInput("password is required") }
         guard let roleID = draft.roleID else { throw KeygateError.invalidInput("role is required") }
@@ -79,14 +79,17 @@ extension Keygate {
             id: 0, orgID: orgID, loginName: loginName, userName: userName, email: draft.email ?? "", roleID: roleID,
             passwordHash: try await hasher.hash(password), disabled: draft.disabled ?? false, createdAt: now())
         return try await adminStorage.insertAdmin(
-            admin, audit: AuditEvent(orgID: orgID, at: now(), actor: actor, action: "admin.created", detail: "admin \(loginName)"))
+            admin, audit: AuditEvent(orgID: orgID, at: now(), actor: actor, action: "admin.created", detail: "admin \(loginName)"),
+            basis: basis)
     }
 
     /// The rule for every change an admin makes to another admin account (``AccessRules/checkAdminChange(caller:targetRole:newRole:)``):
     /// the caller's role must allow ``AccessRules/Action/manageAdmins``, and both the role the admin holds and any
     /// role given must lie within the caller's (ranked no higher, granting nothing more), so no role can take over a
     /// stronger one. The provider (CLI, console) is not bound by it.
-    func requireAdminManagement(_ principal: Principal, target: Admin?, newRoleID: Int64?) async throws {
+    /// - Returns: what the decision read (the caller's role, the target's, the one given, the target): the write must
+    ///   find it unchanged.
+    func requireAdminManagement(_ principal: Principal, target: Admin?, newRoleID: Int64?) async throws -> AuthorizationBasis {
         try principal.require(.manageAdmins)
         func role(_ id: Int64) async throws -> Role {
             guard let role = try await adminStorage.role(orgID: principal.orgID, id: id) else {
@@ -97,6 +100,7 @@ extension Keygate {
         let targetRole: Role? = if let target { try await role(target.roleID) } else { nil }
         let newRole: Role? = if let newRoleID { try await role(newRoleID) } else { nil }
         try AccessRules.checkAdminChange(caller: principal.role, targetRole: targetRole, newRole: newRole)
+        return AuthorizationBasis(roles: [principal.role] + [targetRole, newRole].compactMap { $0 }, admin: target)
     }
 
     /// Updates an admin. Disabling, a new password or a new role ends that admin's sessions; an admin cannot
@@ -114,17 +118,23 @@ extension Keygate {
             throw KeygateError.conflict("you cannot disable yourself or change your own role")
         }
         // One's own name and e-mail need no admin management (role, disabling and password are refused above).
+        var basis = AuthorizationBasis(roles: [principal.role])
         if id != principal.admin.id {
-            try await requireAdminManagement(principal, target: current, newRoleID: draft.roleID.flatMap { $0 == current.roleID ? nil : $0 })
+            basis = try await requireAdminManagement(
+                principal, target: current, newRoleID: draft.roleID.flatMap { $0 == current.roleID ? nil : $0 })
         }
         // An admin's own change (e.g. a new password) keeps the session that made it, as `passwordChange` does.
         let keep = id == principal.admin.id ? principal.tokenHash : nil
-        return try await updateAdmin(current: current, draft: draft, actor: principal.actor, keepSession: keep)
+        return try await updateAdmin(current: current, draft: draft, actor: principal.actor, keepSession: keep, basis: basis)
     }
 
     /// Updates an admin as `actor` (also used by the CLI). Disabling or a new password ends the admin's sessions,
-    /// all but `keepSession`.
-    public func updateAdmin(current: Admin, draft: AdminDraft, actor: ChangeActor, keepSession: String? = nil) async throws -> Admin {
+    /// all but `keepSession`. The row is written as `current` with the draft applied, so it is written only while
+    /// the stored admin still has `current`'s role, disabled flag and password hash (and `basis`'s roles are
+    /// unchanged): a simultaneous disable or demotion is never undone by this write.
+    public func updateAdmin(
+        current: Admin, draft: AdminDraft, actor: ChangeActor, keepSession: String? = nil, basis: AuthorizationBasis = .none
+    ) async throws -> Admin {
         var admin = current
         if let loginName = draft.loginName {
             try Admin.validateLoginName(loginName)
@@ -163,7 +173,8 @@ extension Keygate {
             }
         let ended = try await adminStorage.updateAdmin(
             admin, endSessions: endSessions, keepSession: keepSession,
-            audit: AuditEvent(orgID: admin.orgID, at: now(), actor: actor, action: action, detail: "admin \(admin.loginName)"))
+            audit: AuditEvent(orgID: admin.orgID, at: now(), actor: actor, action: action, detail: "admin \(admin.loginName)"),
+            basis: AuthorizationBasis(roles: basis.roles, admin: current))
         metrics.sessionsEnded(.adminChanged, count: ended)
         return admin
     }
@@ -173,9 +184,9 @@ extension Keygate {
         try principal.require(.manageAdmins)
         guard id != principal.admin.id else { throw KeygateError.conflict("you cannot delete yourself") }
         let admin = try await admin(principal, id: id)
-        try await requireAdminManagement(principal, target: admin, newRoleID: nil)
+        let basis = try await requireAdminManagement(principal, target: admin, newRoleID: nil)
         let ended = try await adminStorage.deleteAdmin(
-            orgID: principal.orgID, id: id, audit: audit(principal, "admin.deleted", "admin \(admin.loginName)"))
+            orgID: principal.orgID, id: id, audit: audit(principal, "admin.deleted", "admin \(admin.loginName)"), basis: basis)
         metrics.sessionsEnded(.adminChanged, count: ended)
     }
 
@@ -203,7 +214,8 @@ extension Keygate {
         var admin = principal.admin
         admin.passwordHash = try await hasher.hash(newPassword)
         let ended = try await adminStorage.updateAdmin(
-            admin, endSessions: true, keepSession: principal.tokenHash, audit: audit(principal, "admin.password_changed", "own password"))
+            admin, endSessions: true, keepSession: principal.tokenHash, audit: audit(principal, "admin.password_changed", "own password"),
+            basis: AuthorizationBasis(roles: [], admin: principal.admin))
         metrics.sessionsEnded(.adminChanged, count: ended)
     }
 

@@ -65,7 +65,8 @@ extension Keygate {
             roleType: try Self.validRoleType(draft.roleType ?? Role.defaultRoleType), featurePermissions: draft.featurePermissions ?? [:],
             isNonEditable: false, isAuditor: draft.isAuditor ?? false)
         try AccessRules.checkRoleChange(caller: principal.role, current: nil, proposed: role)
-        return try await roleStorage.insertRole(role, audit: audit(principal, "role.created", "role \(name)"))
+        return try await roleStorage.insertRole(
+            role, audit: audit(principal, "role.created", "role \(name)"), basis: AuthorizationBasis(roles: [principal.role]))
     }
 
     /// Updates a role; live sessions of its admins follow the new permissions on their next request. Requires
@@ -85,7 +86,8 @@ extension Keygate {
         if let isAuditor = draft.isAuditor { role.isAuditor = isAuditor }
         if let permissions = draft.featurePermissions { role.featurePermissions.merge(permissions) { $1 } }
         try AccessRules.checkRoleChange(caller: principal.role, current: current, proposed: role)
-        try await roleStorage.updateRole(role, audit: audit(principal, "role.updated", "role \(role.id)"))
+        try await roleStorage.updateRole(
+            role, audit: audit(principal, "role.updated", "role \(role.id)"), basis: AuthorizationBasis(roles: [principal.role, current]))
         return role
     }
 
@@ -95,7 +97,9 @@ extension Keygate {
         try principal.require(.manageRoles)
         let role = try await self.role(principal, id: id)
         try AccessRules.checkRoleChange(caller: principal.role, current: role, proposed: nil)
-        try await roleStorage.deleteRole(orgID: principal.orgID, id: id, audit: audit(principal, "role.deleted", "role \(id)"))
+        try await roleStorage.deleteRole(
+            orgID: principal.orgID, id: id, audit: audit(principal, "role.deleted", "role \(id)"),
+            basis: AuthorizationBasis(roles: [principal.role, role]))
     }
 
     /// A role type as stored and reported back: printable, at most 64 characters.
