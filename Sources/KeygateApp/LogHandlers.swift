@@ -107,11 +107,14 @@ public struct KeygateLogHandler: LogHandler {
 /// sorted by key. Values are quoted and escaped (``LogText``), so a login name such as `a client=203.0.113.9` stays
 /// one field.
 public enum TextLogHandler {
+    /// ISO 8601 in UTC with milliseconds and the zone: `2026-12-04T12:56:38.965Z`.
+    static let timestamp = Date.ISO8601FormatStyle().year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)
+
     /// The line for one event (without the newline).
     public static func line(event: LogEvent, label: String, metadata: Logger.Metadata, at date: Date = Date()) -> String {
         var fields = metadata.sorted { $0.key < $1.key }.map { "\(LogText.escaped($0.key))=\(LogText.fieldValue("\($0.value)"))" }
         if let error = event.error { fields.append("error=\(LogText.fieldValue("\(error)"))") }
-        let ts = date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        let ts = date.formatted(Self.timestamp)
         let meta = fields.isEmpty ? "" : " " + fields.joined(separator: " ")
         return "\(ts) \(event.level) \(label) :\(meta) [\(event.source)] \(LogText.escaped("\(event.message)"))"
     }
@@ -122,12 +125,15 @@ public enum TextLogHandler {
 /// string (nested metadata as its text), escaped as in ``LogText`` before JSON's own escaping. Keys are sorted so
 /// lines are stable.
 public enum JSONLogHandler {
+    /// As ``TextLogHandler``'s.
+    static let timestamp = TextLogHandler.timestamp
+
     /// The line for one event (without the newline).
     public static func line(event: LogEvent, label: String, metadata: Logger.Metadata, at date: Date = Date()) -> String? {
         var fields: [String: String] = [:]
         for (key, value) in metadata { fields[LogText.escaped(key)] = LogText.escaped("\(value)") }
         if let error = event.error { fields["error"] = LogText.escaped("\(error)") }
-        fields["ts"] = date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        fields["ts"] = date.formatted(Self.timestamp)
         fields["level"] = event.level.rawValue
         fields["label"] = label
         fields["message"] = LogText.escaped("\(event.message)")

@@ -213,6 +213,8 @@ struct AuthorizationTests {
         #expect(!json.unicodeScalars.contains { [0x0A, 0x85, 0x9B, 0x2028, 0x202E].contains($0.value) }, "\(json)")
         let decoded = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String])
         #expect(decoded["login"] == #"admin@demo client=203.0.113.9 outcome=success\u{85}\u{9B}31m\u{2028}\u{202E}x\u{A}y"#)
+        #expect(text.hasSuffix("Z notice keygate : " + text.split(separator: " : ", maxSplits: 1)[1]), "the time carries its zone: \(text)")
+        #expect((decoded["ts"] ?? "").hasSuffix("Z"))
         #expect(LogText.fieldValue("plain") == "plain" && LogText.fieldValue("") == "\"\"" && LogText.fieldValue(#"a"b"#) == #""a\"b""#)
     }
 }

@@ -117,14 +117,13 @@ def test_failed_logins_are_logged_without_secrets_and_listed_by_the_cli(server):
 
 def test_a_login_name_cannot_forge_log_fields_or_lines(server):
     """The issue's name: `admin@demo client=203.0.113.9 outcome=success`, plus a line break, NEL and a bidi override."""
-    hostile = "admin@demo client=203.0.113.9 outcome=success\n2026-01-01 notice keygate : forged\u0085\u202e"
+    hostile = "admin@demo client=203.0.113.9 outcome=success\nforged\u0085\u202e"
     assert server.login(username=hostile, password="Wrong!passw0rd").status_code == 400
     time.sleep(0.5)
     lines = [line for line in server.log.read_text().splitlines() if "admin@demo client=" in line]
     assert len(lines) == 1, lines
     line = lines[0]
-    assert ('login="admin@demo client=203.0.113.9 outcome=success\\u{A}2026-01-01 notice keygate : forged\\u{85}\\u{202E}"'
-            in line), line
+    assert 'login="admin@demo client=203.0.113.9 outcome=success\\u{A}forged\\u{85}\\u{202E}"' in line, line
     assert " client=127.0.0.1 " in line and " outcome=invalid " in line
     assert not any(ch in line for ch in "\u0085\u202e\u2028"), line
     assert "forged" not in "".join(l for l in server.log.read_text().splitlines() if "admin@demo client=" not in l)
