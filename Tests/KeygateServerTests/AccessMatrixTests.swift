@@ -83,6 +83,7 @@ struct AccessMatrixTests {
 
     /// Sends the row's request as `who` and checks the status, and that Acme changed (an allowed change) or did not.
     static func check(_ row: Row, _ recipe: Recipe, as who: Who, in world: World, changes: Bool) async throws {
+        try await recipe.setup?(world)
         let before = try await world.digest()
         let response = try await world.send(recipe, as: who)
         #expect(
@@ -108,6 +109,8 @@ struct Recipe: Sendable {
     let body: Body
     /// Signs in, out or checks a session: what it writes is the caller's own session (and its audit line).
     var isSessionOnly = false
+    /// Arranges what the request needs (as the provider) before the state is read.
+    var setup: (@Sendable (World) async throws -> Void)?
 
     var readOnly: Bool { method == .get }
 
@@ -213,6 +216,24 @@ struct Recipe: Sendable {
             "portal.webhook.create": .portal(
                 "/portal/orgs/{orgID}/webhooks", "/portal/orgs/{org}/webhooks", form: ["url": hook, "event.key.regenerated": "on"]),
             "portal.webhook.disable": .portal("/portal/orgs/{orgID}/webhooks/{id}/{action}", "/portal/orgs/{org}/webhooks/{webhook}/disable"),
+            "portal.webhook.enable": .portal("/portal/orgs/{orgID}/webhooks/{id}/{action}", "/portal/orgs/{org}/webhooks/{webhook}/enable"),
+            "portal.webhook.test": .portal("/portal/orgs/{orgID}/webhooks/{id}/{action}", "/portal/orgs/{org}/webhooks/{webhook}/test"),
+            "portal.webhook.roll": .portal("/portal/orgs/{orgID}/webhooks/{id}/{action}", "/portal/orgs/{org}/webhooks/{webhook}/roll"),
+            "portal.webhook.delete": .portal("/portal/orgs/{orgID}/webhooks/{id}/{action}", "/portal/orgs/{org}/webhooks/{webhook}/delete"),
+            "portal.admin.enable": {
+                var recipe = Recipe.portal("/portal/orgs/{orgID}/admins/{id}", "/portal/orgs/{org}/admins/{dana}", form: ["action": "enable"])
+                recipe.setup = { world in
+                    let keygate = world.harness.keygate
+                    let dana = try #require(try await keygate.admins(orgID: world.harness.orgID).first { $0.loginName == "dana" })
+                    if !dana.disabled {
+                        _ = try await keygate.updateAdmin(current: dana, draft: AdminDraft(disabled: true), actor: .provider(name: "test"))
+                    }
+                }
+                return recipe
+            }(),
+            "portal.admin.edit": .portal(
+                "/portal/orgs/{orgID}/admins/{id}", "/portal/orgs/{org}/admins/{dana}",
+                form: ["action": "edit", "userName": "Dana D.", "email": "dana@example.com"]),
             "portal.webhook.retry": .portal(
                 "/portal/orgs/{orgID}/webhooks/{id}/deliveries/{deliveryID}/retry",
                 "/portal/orgs/{org}/webhooks/{webhook}/deliveries/{delivery}/retry"),
@@ -244,6 +265,16 @@ struct Recipe: Sendable {
         all["portal.key.edit"] = Recipe(
             method: .post, route: "/portal/orgs/{orgID}/keys/{action}", path: "/portal/orgs/{org}/keys/edit",
             body: .form { world, _ in ["keyValue": "Portal0Key12", "id": "\(world.ids["key"]!)"] })
+        all["portal.key.regenerate"] = Recipe(
+            method: .post, route: "/portal/orgs/{orgID}/keys/{action}", path: "/portal/orgs/{org}/keys/regenerate",
+            body: .form { world, _ in ["id": "\(world.ids["key"]!)"] })
+        all["portal.key.delete"] = Recipe(
+            method: .post, route: "/portal/orgs/{orgID}/keys/{action}", path: "/portal/orgs/{org}/keys/delete",
+            body: .form { world, _ in ["id": "\(world.ids["key"]!)"] })
+        all["portal.key.add"] = .portal("/portal/orgs/{orgID}/keys/{action}", "/portal/orgs/{org}/keys/add", form: ["keyValue": "Added0Key123"])
+        all["portal.admin.edit.own"] = Recipe(
+            method: .post, route: "/portal/orgs/{orgID}/admins/{id}", path: "/portal/orgs/{org}/admins/{self}",
+            body: .form { _, _ in ["action": "edit", "userName": "Me Myself", "email": "me@example.com"] })
         all["portal.admin.create"] = Recipe(
             method: .post, route: "/portal/orgs/{orgID}/admins", path: "/portal/orgs/{org}/admins",
             body: .form { world, _ in ["loginName": "newbie", "password": Harness.password, "roleID": "\(world.ids["readonlyRole"]!)"] })
@@ -264,6 +295,8 @@ struct World: Sendable {
     let logins: [AccessMatrixTests.Who: String]
     let apiSessions: [AccessMatrixTests.Who: String]
     let portalCookies: [AccessMatrixTests.Who: String]
+    /// Each principal's own admin id (`{self}` in a path).
+    let adminIDs: [AccessMatrixTests.Who: Int64]
 
     static func make(_ harness: Harness, _ client: any TestClientProtocol) async throws -> World {
         let keygate = harness.keygate
@@ -318,7 +351,12 @@ struct World: Sendable {
             "readonlyRole": readonlyRole.id, "spareRole": spareRole.id, "root": harness.org.admin.id, "dana": dana.id,
             "webhook": endpoint.id, "delivery": delivery, "org": orgID,
         ]
-        return World(harness: harness, client: client, ids: ids, logins: logins, apiSessions: apiSessions, portalCookies: portalCookies)
+        var adminIDs: [AccessMatrixTests.Who: Int64] = [.other: bravo.admin.id]
+        for admin in try await keygate.admins(orgID: orgID) {
+            if let who = logins.first(where: { $0.value == admin.loginName })?.key { adminIDs[who] = admin.id }
+        }
+        return World(
+            harness: harness, client: client, ids: ids, logins: logins, apiSessions: apiSessions, portalCookies: portalCookies, adminIDs: adminIDs)
     }
 
     /// A login body for the read-only admin with Acme's current key.
@@ -327,7 +365,7 @@ struct World: Sendable {
     }
 
     func send(_ recipe: Recipe, as who: AccessMatrixTests.Who) async throws -> TestResponse {
-        var path = recipe.path
+        var path = recipe.path.replacingOccurrences(of: "{self}", with: "\(adminIDs[who] ?? 0)")
         for (name, id) in ids { path = path.replacingOccurrences(of: "{\(name)}", with: "\(id)") }
         var cookies: [String] = []
         if let session = apiSessions[who] { cookies.append("JSESSIONID=\(session)") }
