@@ -78,8 +78,12 @@ public struct KeygateLogHandler: LogHandler {
     let label: String
     let format: Format
     public var logLevel: Logger.Level = .info
-    public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
+    /// The first key set on a handler without metadata is kept here, not in ``dictionary``: Hummingbird gives every
+    /// request's logger its `hb.request.id`, and a dictionary made for it cost an allocation per request whether or
+    /// not a line was ever written (issue 19).
+    private var single: (key: String, value: Logger.Metadata.Value)?
+    private var dictionary: Logger.Metadata = [:]
 
     public init(label: String, format: Format, metadataProvider: Logger.MetadataProvider? = nil) {
         self.label = label
@@ -87,9 +91,30 @@ public struct KeygateLogHandler: LogHandler {
         self.metadataProvider = metadataProvider
     }
 
+    public var metadata: Logger.Metadata {
+        get {
+            guard let single else { return dictionary }
+            var merged = dictionary
+            merged[single.key] = single.value
+            return merged
+        }
+        set {
+            single = nil
+            dictionary = newValue
+        }
+    }
+
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
+        get { single?.key == key ? single?.value : dictionary[key] }
+        set {
+            if let held = single, held.key == key {
+                single = newValue.map { (key, $0) }
+            } else if single == nil, dictionary.isEmpty, let newValue {
+                single = (key, newValue)
+            } else {
+                dictionary[key] = newValue
+            }
+        }
     }
 
     public func log(event: LogEvent) {

@@ -113,18 +113,14 @@ public struct ServerSettings: Sendable {
 public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<KeygateRequestContext> {
     let router = Router(context: KeygateRequestContext.self)
     let views = PortalViews()
-    router.add(middleware: RequestIDMiddleware())
-    router.add(middleware: MetricsMiddleware(metrics: settings.metrics.http))
-    router.add(middleware: SecurityHeadersMiddleware(servesTLS: settings.servesTLS))
     let routeTable = RouteTable()
-    router.add(middleware: MethodNotAllowedMiddleware(table: routeTable))
-    router.add(middleware: APIErrorMiddleware())
-    router.add(middleware: BrowserAreaErrorMiddleware(views: views))
-    router.add(middleware: ClientAddressMiddleware(proxies: settings.trustedProxies))
     router.add(
-        middleware: BrowserAreaLimitMiddleware(
-            counters: InMemoryWindowCounters(), perSecond: settings.browserLimits.perSecond, perMinute: settings.browserLimits.perMinute,
-            now: keygate.now, metrics: settings.metrics.http))
+        middleware: EdgeMiddleware(
+            metrics: settings.metrics.http, servesTLS: settings.servesTLS, routes: routeTable, proxies: settings.trustedProxies,
+            browserLimit: BrowserAreaLimit(
+                counters: InMemoryWindowCounters(), perSecond: settings.browserLimits.perSecond,
+                perMinute: settings.browserLimits.perMinute, now: keygate.now, metrics: settings.metrics.http),
+            browserErrors: BrowserAreaErrors(views: views)))
 
     let auth = LegacyAuthController(keygate: keygate, settings: settings)
     let status = StatusController(keygate: keygate)
@@ -140,12 +136,12 @@ public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<Ke
 
     // Behind the session check every route's context is an ``APIContext``: the principal is there, not optional.
     let api = router.group("api/v1")
-        .add(middleware: SessionMiddleware(keygate: keygate))
-        .group(context: APIContext.self)
         .add(
-            middleware: RateLimitMiddleware(
-                limiter: RateLimiter(limits: settings.rateLimits, counters: settings.rateCounters), now: keygate.now,
-                metrics: settings.metrics.http))
+            middleware: SessionMiddleware(
+                keygate: keygate, limiter: RateLimiter(limits: settings.rateLimits, counters: settings.rateCounters), now: keygate.now,
+                metrics: settings.metrics.http)
+        )
+        .group(context: APIContext.self)
     auth.addSessionRoutes(to: api)
     APIKeyController(keygate: keygate).addRoutes(to: api)
     AdminController(keygate: keygate).addRoutes(to: api)

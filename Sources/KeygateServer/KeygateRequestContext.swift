@@ -8,31 +8,66 @@ import NIOCore
 public struct KeygateRequestContext: KeygateContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``SessionMiddleware`` on authenticated routes.
-    public var principal: Principal?
+    public var principal: Principal? {
+        get { sharedPrincipal?.value }
+        set { sharedPrincipal = newValue.map(Shared.init) }
+    }
     /// Set by ``PortalSessionMiddleware`` on a portal organization's pages.
-    var portal: PortalContext.Resolved?
-    /// The TCP peer's IP address, or `unknown`.
-    public let peerAddress: String
-    /// The client's address, which login limits key on: the peer, or behind a trusted proxy the address it
-    /// forwarded (``ClientAddressMiddleware``).
-    public var clientAddress: String
+    var portal: PortalContext.Resolved? {
+        get { sharedPortal?.value }
+        set { sharedPortal = newValue.map(Shared.init) }
+    }
+    public var addresses: RequestAddresses
+    /// Behind one reference each (see ``Shared``).
+    private(set) var sharedPrincipal: Shared<Principal>?
+    private var sharedPortal: Shared<PortalContext.Resolved>?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.peerAddress = source.channel.remoteAddress?.ipAddress ?? "unknown"
-        self.clientAddress = self.peerAddress
+        self.addresses = RequestAddresses(channel: source.channel)
     }
+}
+
+/// A value kept behind one reference. Hummingbird copies the request context into every layer a request passes (a
+/// middleware, a route group, the handler); with the principal (admin, role, key) stored inline, each copy retained
+/// every string in it, which showed in the hot path's profile. Immutable, hence `Sendable`.
+final class Shared<Value: Sendable>: Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// Where a request came from: the TCP peer, and the client a trusted proxy named (``EdgeMiddleware``, see
+/// ``TrustedProxies``). The text of an address is made when it is asked for (a login, an audit line, a portal
+/// limit), not for every request: most session-checked calls never need it.
+public struct RequestAddresses: Sendable {
+    /// The connection (its peer address is read, under the channel's lock, only when asked for).
+    let channel: any Channel
+    /// The client a trusted proxy named, when it is not the peer itself.
+    var forwarded: String?
+
+    init(channel: any Channel, forwarded: String? = nil) {
+        self.channel = channel
+        self.forwarded = forwarded
+    }
+
+    /// The TCP peer's IP address, or `unknown`.
+    public var peer: String { channel.remoteAddress?.ipAddress ?? "unknown" }
+    /// The client's address, which login limits key on: the peer, or behind a trusted proxy the address it forwarded.
+    public var client: String { forwarded ?? peer }
 }
 
 /// What every Keygate route's context offers, whichever it is: the client's address and the request limits.
 public protocol KeygateContext: RequestContext {
-    /// The TCP peer's IP address.
-    var peerAddress: String { get }
-    /// The client's address (behind a trusted proxy, the one it forwarded).
-    var clientAddress: String { get }
+    /// Where the request came from.
+    var addresses: RequestAddresses { get }
 }
 
 extension KeygateContext {
+    /// The TCP peer's IP address.
+    public var peerAddress: String { addresses.peer }
+    /// The client's address (behind a trusted proxy, the one it forwarded).
+    public var clientAddress: String { addresses.client }
+
     /// Request bodies above this many bytes are refused with 413 before they are parsed (every Keygate context).
     public var maxUploadSize: Int { 64 * 1024 }
 
@@ -63,15 +98,14 @@ extension KeygateContext {
 public struct APIContext: ChildRequestContext, KeygateContext {
     public var coreContext: CoreRequestContextStorage
     /// The caller.
-    public let principal: Principal
-    public let peerAddress: String
-    public let clientAddress: String
+    public var principal: Principal { shared.value }
+    public let addresses: RequestAddresses
+    private let shared: Shared<Principal>
 
     public init(context: KeygateRequestContext) throws {
-        guard let principal = context.principal else { throw KeygateError.sessionNotValid }
+        guard let shared = context.sharedPrincipal else { throw KeygateError.sessionNotValid }
         self.coreContext = context.coreContext
-        self.principal = principal
-        self.peerAddress = context.peerAddress
-        self.clientAddress = context.clientAddress
+        self.shared = shared
+        self.addresses = context.addresses
     }
 }

@@ -74,12 +74,13 @@ struct Runtime {
     }
 
     /// The process's logger: human-readable lines by default, one JSON object per line with `log.format=json`
-    /// (``JSONLogHandler``); both escape what could forge a line or a field (``LogText``). Every other logger (each request's, the database driver's) derives from it.
+    /// (``JSONLogHandler``); both escape what could forge a line or a field (``LogText``). Every other logger (each
+    /// request's, the database driver's) derives from it. A line written while a request is handled carries its id
+    /// (``RequestIDs/metadataProvider``).
     static func makeLogger(_ config: ConfigReader, label: String = "keygate") -> Logger {
-        var logger =
-            config.string(forKey: "log.format", default: "text") == "json"
-            ? Logger(label: label, factory: { KeygateLogHandler(label: $0, format: .json) })
-            : Logger(label: label, factory: { KeygateLogHandler(label: $0, format: .text) })
+        let format: KeygateLogHandler.Format = config.string(forKey: "log.format", default: "text") == "json" ? .json : .text
+        var logger = Logger(
+            label: label, factory: { KeygateLogHandler(label: $0, format: format, metadataProvider: RequestIDs.metadataProvider) })
         logger.logLevel = Logger.Level(rawValue: config.string(forKey: "log.level", default: "info")) ?? .info
         return logger
     }

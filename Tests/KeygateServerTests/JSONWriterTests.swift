@@ -1,5 +1,6 @@
 import Foundation
 import KeygateCore
+import NIOCore
 import Testing
 
 @testable import KeygateServer
@@ -18,7 +19,7 @@ struct JSONWriterTests {
             lastModifiedBy: .admin(id: 9, name: name), lastModifiedAt: Date(timeIntervalSince1970: 1_795_749_071.9), lastUsedAt: nil)
         for keys in [[], [APIKeyDTO(key)], [APIKeyDTO(key), APIKeyDTO(key)]] {
             let expected = try JSONEncoder.keygate.encode(keys)
-            #expect(String(decoding: APIKeyDTO.listJSON(keys), as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+            #expect(String(buffer: APIKeyDTO.listJSON(keys)) == String(decoding: expected, as: UTF8.self))
         }
     }
 }

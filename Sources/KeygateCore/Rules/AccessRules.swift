@@ -48,7 +48,13 @@ public enum AccessRules {
     public static let governedFeatures = [Role.apiKeyManagement, Role.adminAccountAccess]
 
     /// The levels of the governed features an action needs of the caller's role.
-    public static func requirement(_ action: Action) -> [String: FeatureAccess] {
+    public static func requirement(_ action: Action) -> [String: FeatureAccess] { requirements[action] ?? [:] }
+
+    /// ``requirement(_:)`` of every action, made once: every API call asks (a dictionary built per call showed in the
+    /// hot path's profile).
+    private static let requirements = Dictionary(uniqueKeysWithValues: Action.allCases.map { ($0, table($0)) })
+
+    private static func table(_ action: Action) -> [String: FeatureAccess] {
         switch action {
         case .viewKey, .viewAdmins, .viewRoles, .viewAudit, .viewWebhooks, .manageOwnAccount:
             [Role.apiKeyManagement: .readOnly]
@@ -61,7 +67,14 @@ public enum AccessRules {
 
     /// Whether `role` grants what `action` needs.
     public static func allows(_ role: Role, _ action: Action) -> Bool {
-        requirement(action).allSatisfy { feature, level in (role.featurePermissions[feature] ?? .none).grants(level) }
+        switch action {
+        // The one-feature actions, which every API call asks, read the one level directly (the same as the general
+        // case below, without walking a dictionary).
+        case .viewKey, .viewAdmins, .viewRoles, .viewAudit, .viewWebhooks, .manageOwnAccount: role.apiKeyAccess.grants(.readOnly)
+        case .changeKey, .manageWebhooks: role.apiKeyAccess.grants(.readWrite)
+        case .manageAdmins, .manageRoles:
+            requirement(action).allSatisfy { feature, level in (role.featurePermissions[feature] ?? .none).grants(level) }
+        }
     }
 
     /// Throws ``KeygateError/forbidden(_:)`` naming what is missing unless `role` grants what `action` needs.

@@ -7,22 +7,38 @@ public enum SessionRules {
     /// session may idle out up to this much earlier than the nominal timeout, never later.
     public static func touchInterval(idle: TimeInterval) -> TimeInterval { min(60, idle / 10) }
 
-    /// Decides whether a stored session may serve a request at `now`.
+    /// Decides whether a stored session may serve a request at `now`: ``checkClock(_:currentKeyVersion:now:settings:)``
+    /// then ``principal(for:)``.
     /// - Throws: ``KeygateError/sessionNotValid`` when it is idle too long, its admin is disabled, its key was
     ///   deleted, disabled or rotated past it (outside a grace period); ``KeygateError/forbidden(_:)`` when the
     ///   role no longer grants API access.
     public static func validate(_ snapshot: SessionSnapshot, now: Date, settings: SessionSettings) throws -> Principal {
-        let session = snapshot.session
+        try checkClock(snapshot.session, currentKeyVersion: snapshot.keyVersion, now: now, settings: settings)
+        return try principal(for: snapshot)
+    }
+
+    /// The part of the check that depends on the time: idle timeout, absolute lifetime, and the grace period of a
+    /// session whose key was rotated (`currentKeyVersion` is the key's version now).
+    /// - Throws: ``KeygateError/sessionNotValid``.
+    public static func checkClock(_ session: APISession, currentKeyVersion: Int64?, now: Date, settings: SessionSettings) throws {
         let idle = settings.idleTimeout(session.kind)
         guard now.timeIntervalSince(session.lastSeenAt) < idle, now.timeIntervalSince(session.createdAt) < settings.apiMaxLifetime else {
             throw KeygateError.sessionNotValid
         }
-        guard !snapshot.admin.disabled else { throw KeygateError.sessionNotValid }
-        guard let keyID = snapshot.keyID, let version = snapshot.keyVersion, snapshot.keyEnabled,
-            keyID == session.keyID
-        else { throw KeygateError.sessionNotValid }
-        if version != session.keyVersion {
+        if let currentKeyVersion, currentKeyVersion != session.keyVersion {
             guard let grace = session.graceUntil, now < grace else { throw KeygateError.sessionNotValid }
+        }
+    }
+
+    /// The part that depends only on the rows read: the admin enabled, the session's key there and enabled, the role
+    /// granting API access; the caller they make. The same for a snapshot whenever it is asked, so the
+    /// ``SessionCache`` works it out once per entry.
+    /// - Throws: ``KeygateError/sessionNotValid``; ``KeygateError/forbidden(_:)`` when the role grants no API access.
+    public static func principal(for snapshot: SessionSnapshot) throws -> Principal {
+        let session = snapshot.session
+        guard !snapshot.admin.disabled else { throw KeygateError.sessionNotValid }
+        guard let keyID = snapshot.keyID, snapshot.keyVersion != nil, snapshot.keyEnabled, keyID == session.keyID else {
+            throw KeygateError.sessionNotValid
         }
         guard snapshot.role.apiKeyAccess != .none else {
             throw KeygateError.forbidden("your role grants no access to API key management")

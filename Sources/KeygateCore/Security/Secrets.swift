@@ -11,28 +11,38 @@ public enum Secrets {
         return hex64(a) + hex64(b)
     }
 
-    /// Lower-case hex SHA-256 of `text`: how tokens are stored and looked up.
     /// SHA-256 of `bytes`, lower-case hex.
     public static func sha256Hex(bytes: [UInt8]) -> String { hex(SHA256.hash(data: bytes)) }
 
-    public static func sha256Hex(_ text: String) -> String {
+    /// Lower-case hex SHA-256 of `text`'s UTF-8: how tokens are stored and looked up (a cookie's `Substring` is
+    /// hashed where it lies, without a copy).
+    public static func sha256Hex(_ text: Substring) -> String {
         var text = text
-        let digest = text.withUTF8 { SHA256.hash(data: $0) }
-        return hex(digest)
+        return text.withUTF8 { hex(SHA256.hash(data: $0)) }
     }
 
-    /// Lower-case hex of `bytes`. Runs on every session check, so it writes the digits directly (formatting each
-    /// byte with `String(format:)` cost a quarter of the request's CPU).
-    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
+    /// Lower-case hex SHA-256 of `text`'s UTF-8.
+    public static func sha256Hex(_ text: String) -> String {
+        var text = text
+        return text.withUTF8 { hex(SHA256.hash(data: $0)) }
     }
+
+    /// Lower-case hex of `bytes`. Runs on every session check, so it writes the digits straight into the string's
+    /// storage (formatting each byte with `String(format:)` cost a quarter of the request's CPU).
+    public static func hex(_ bytes: some ContiguousBytes) -> String {
+        bytes.withUnsafeBytes { bytes in
+            String(unsafeUninitializedCapacity: 2 * bytes.count) { buffer in
+                for (i, byte) in bytes.enumerated() {
+                    buffer[2 * i] = hexDigit(byte >> 4)
+                    buffer[2 * i + 1] = hexDigit(byte & 0x0F)
+                }
+                return 2 * bytes.count
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? 0x30 + nibble : 0x57 + nibble }
 
     /// Whether `token` has the shape of a session token (so junk never reaches the database).
     public static func isWellFormedToken(_ token: Substring) -> Bool {

@@ -54,7 +54,7 @@ extension Keygate {
     /// - Throws: ``KeygateError/sessionNotValid`` for a malformed, unknown, idle or disabled one.
     public func operatorSession(token: Substring) async throws -> ProviderOperator {
         guard Secrets.isWellFormedToken(token) else { throw KeygateError.sessionNotValid }
-        let hash = Secrets.sha256Hex(String(token))
+        let hash = Secrets.sha256Hex(token)
         guard let (op, lastSeen, created) = try await operatorStorage.operatorSession(tokenHash: hash), !op.disabled else {
             throw KeygateError.sessionNotValid
         }
@@ -67,7 +67,7 @@ extension Keygate {
 
     /// Ends a console session (and purges idle ones).
     public func operatorSignOut(token: Substring) async throws {
-        let hashes = Secrets.isWellFormedToken(token) ? [Secrets.sha256Hex(String(token))] : []
+        let hashes = Secrets.isWellFormedToken(token) ? [Secrets.sha256Hex(token)] : []
         _ = try await operatorStorage.deleteOperatorSessions(tokenHashes: hashes, idleBefore: now().addingTimeInterval(-settings.portalIdle))
     }
 

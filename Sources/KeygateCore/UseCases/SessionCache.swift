@@ -36,6 +36,16 @@ public final class SessionCache: Sendable {
     private struct Entry {
         var snapshot: SessionSnapshot
         var fetchedAt: Date
+        /// ``SessionRules/principal(for:)`` of the snapshot, worked out when it was stored (nil: it refuses).
+        var principal: Principal?
+    }
+
+    /// What a hit hands the session check: the session row (for the clock and the last-seen write), the key's version
+    /// now, and the caller the snapshot makes, if it makes one.
+    public struct Hit: Sendable {
+        public let session: APISession
+        public let currentKeyVersion: Int64?
+        public let principal: Principal?
     }
 
     private struct State {
@@ -123,7 +133,15 @@ public final class SessionCache: Sendable {
     }
 
     /// The cached snapshot for `tokenHash`, if the cache is live and the entry is younger than ``maxAge``.
-    public func snapshot(tokenHash: String, now: Date) -> SessionSnapshot? {
+    public func snapshot(tokenHash: String, now: Date) -> SessionSnapshot? { entry(tokenHash: tokenHash, now: now)?.snapshot }
+
+    /// The session check's lookup: like ``snapshot(tokenHash:now:)``, without copying the whole snapshot out.
+    public func hit(tokenHash: String, now: Date) -> Hit? {
+        guard let entry = entry(tokenHash: tokenHash, now: now) else { return nil }
+        return Hit(session: entry.snapshot.session, currentKeyVersion: entry.snapshot.keyVersion, principal: entry.principal)
+    }
+
+    private func entry(tokenHash: String, now: Date) -> Entry? {
         state.withLock { state in
             guard state.live, let entry = state.entries[tokenHash] else {
                 state.misses += 1
@@ -136,7 +154,7 @@ public final class SessionCache: Sendable {
                 return nil
             }
             state.hits += 1
-            return entry.snapshot
+            return entry
         }
     }
 
@@ -152,7 +170,7 @@ public final class SessionCache: Sendable {
             if state.entries.count >= maxEntries, state.entries[hash] == nil, let victim = state.entries.keys.first {
                 state.remove(victim, invalidating: false)
             }
-            state.entries[hash] = Entry(snapshot: snapshot, fetchedAt: now)
+            state.entries[hash] = Entry(snapshot: snapshot, fetchedAt: now, principal: try? SessionRules.principal(for: snapshot))
             state.byOrganization[snapshot.session.orgID, default: []].insert(hash)
             state.byAdmin[snapshot.session.adminID, default: []].insert(hash)
         }

@@ -131,10 +131,10 @@ extension Keygate {
     /// - Throws: ``KeygateError/sessionNotValid`` for a missing, malformed, unknown or ended session.
     public func authenticate(token: Substring?) async throws -> Principal {
         guard let token, Secrets.isWellFormedToken(token) else { throw KeygateError.sessionNotValid }
-        let tokenHash = Secrets.sha256Hex(String(token))
+        let tokenHash = Secrets.sha256Hex(token)
         let now = self.now()
-        if let cached = sessionCache?.snapshot(tokenHash: tokenHash, now: now),
-            let principal = try? SessionRules.validate(cached, now: now, settings: settings)
+        if let cached = sessionCache?.hit(tokenHash: tokenHash, now: now), let principal = cached.principal,
+            (try? SessionRules.checkClock(cached.session, currentKeyVersion: cached.currentKeyVersion, now: now, settings: settings)) != nil
         {
             try await touchIfDue(cached.session, now: now)
             return principal
@@ -167,7 +167,7 @@ extension Keygate {
     @discardableResult
     public func logout(token: Substring?) async throws -> Bool {
         guard let token, Secrets.isWellFormedToken(token) else { return false }
-        let tokenHash = Secrets.sha256Hex(String(token))
+        let tokenHash = Secrets.sha256Hex(token)
         guard let snapshot = try await sessionStorage.sessionSnapshot(tokenHash: tokenHash) else { return false }
         let audit = AuditEvent(
             orgID: snapshot.session.orgID, at: now(), actor: .admin(id: snapshot.admin.id, name: snapshot.admin.userName),

@@ -23,7 +23,7 @@ struct APIKeyController {
         for name in ["includePartnerKey", "includePartnerKeys"] { _ = try request.booleanQuery(name) }
         let keys = try await keygate.listKeys(context.principal).map(APIKeyDTO.init)
         return Response(
-            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: APIKeyDTO.listJSON(keys))))
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: APIKeyDTO.listJSON(keys)))
     }
 
     @Sendable func get(_ request: Request, context: APIContext) async throws -> Response {

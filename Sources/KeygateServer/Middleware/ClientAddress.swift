@@ -148,21 +148,17 @@ public struct TrustedProxiesError: Error, CustomStringConvertible {
     public var description: String { "proxy.trustedAddresses: \(entry) is not an IP address or CIDR range" }
 }
 
-/// Sets ``KeygateRequestContext/clientAddress`` for every request (see ``TrustedProxies``), and refuses a request
-/// with more than one `Host` header (RFC 9112 §3.2: a server must answer 400), since the parts of a chain of proxies
-/// and this server could each read a different one.
-struct ClientAddressMiddleware: RouterMiddleware {
-    let proxies: TrustedProxies
-
-    func handle(
-        _ request: Request, context: KeygateRequestContext, next: (Request, KeygateRequestContext) async throws -> Response
-    ) async throws -> Response {
+extension TrustedProxies {
+    /// The client's address for `request` from `peer`, nil when it is the peer itself (no proxy is trusted, or the peer
+    /// is not one). Refuses a request with more than one `Host` header (RFC 9112 §3.2: a server must answer 400), since
+    /// the parts of a chain of proxies and this server could each read a different one. Applied by ``EdgeMiddleware``.
+    func forwardedClient(_ request: Request, peer: @autoclosure () -> String) throws -> String? {
         // The first `Host` became the request's authority; any left among the fields is a second one.
         guard request.headers[.host] == nil else { throw KeygateError.invalidInput("the request has more than one Host header") }
-        guard !proxies.isEmpty else { return try await next(request, context) }
-        var context = context
-        context.clientAddress = proxies.clientAddress(peer: context.peerAddress, headers: request.headers)
-        return try await next(request, context)
+        guard !isEmpty else { return nil }
+        let peer = peer()
+        let client = clientAddress(peer: peer, headers: request.headers)
+        return client == peer ? nil : client
     }
 }
 

@@ -30,6 +30,9 @@ public struct RateLimiter: Sendable {
         }
 
         var shortLabel: String { shortWindow == 1 ? "SECOND" : "MINUTE" }
+
+        /// Whether any budget applies (`ratelimit.preset=off` sets none).
+        var isLimited: Bool { short != nil || perHour != nil }
     }
 
     /// The three classes' limits.

@@ -3,25 +3,33 @@ import HTTPTypes
 import Hummingbird
 import KeygateCore
 
-/// Checks the caller's session on every API request and puts the principal in the context.
+/// Checks the caller's session on every API request, counts it as usage, applies the organization's request limits,
+/// and puts the principal in the context.
 ///
 /// The session id may arrive several times: the Go SDK re-logs in after a 401 and its cookie jar then sends the stale
 /// and the new id together (`Cookie: JSESSIONID=<stale>; JSESSIONID=<new>`, stale first), plus its own
 /// `JSessionID: <id>` request header. As Tomcat does, the first *valid* one wins (cookies in order, then the header);
 /// only ``KeygateError/sessionNotValid`` moves on to the next, and at most ``Request/maxSessionCandidates`` are
 /// tried, so a request cannot make the server check an unbounded number of ids.
+///
+/// The request limits are applied here rather than in a middleware of their own: they need the principal, and one
+/// layer less on every API call is measurable (issue 19).
 struct SessionMiddleware: RouterMiddleware {
     let keygate: Keygate
+    let limiter: RateLimiter
+    let now: @Sendable () -> Date
+    let metrics: HTTPMetrics
 
     func handle(
         _ request: Request, context: KeygateRequestContext,
         next: (Request, KeygateRequestContext) async throws -> Response
     ) async throws -> Response {
-        var context = context
         let principal = try await authenticate(request.sessionTokens)
-        context.principal = principal
         // Every session-checked request counts as usage (in memory; flushed by the server's usage service).
         keygate.recordUsage(principal)
+        try await limit(request.method, principal)
+        var context = context
+        context.principal = principal
         return try await next(request, context)
     }
 
@@ -35,6 +43,21 @@ struct SessionMiddleware: RouterMiddleware {
         }
         throw KeygateError.sessionNotValid
     }
+
+    /// The per-organization class limits (``RateLimiter``): GET and HEAD, DELETE, and every other method as a write.
+    private func limit(_ method: HTTPRequest.Method, _ principal: Principal) async throws {
+        let requestClass: RateLimiter.RequestClass =
+            switch method {
+            case .get, .head: .get
+            case .delete: .delete
+            default: .write
+            }
+        guard limiter.limits[requestClass].isLimited else { return }
+        if let refused = try await limiter.acquire(orgID: principal.orgID, class: requestClass, now: now()) {
+            metrics.rateLimited(requestClass.rawValue)
+            throw KeygateError.rateLimited(retryAfterSeconds: refused.retryAfter, limit: refused.label)
+        }
+    }
 }
 
 extension Request {
@@ -44,8 +67,10 @@ extension Request {
     /// Every JSESSIONID value from the `Cookie` header(s), in order, then the `JSessionID` request header's.
     var sessionTokens: [Substring] {
         var tokens = Cookies.values(self, named: "JSESSIONID", limit: Self.maxSessionCandidates)
-        if let header = headers[.jSessionID] { tokens.append(Substring(header.trimmingCharacters(in: .whitespaces))) }
-        return Array(tokens.prefix(Self.maxSessionCandidates))
+        if tokens.count < Self.maxSessionCandidates, let header = headers[.jSessionID] {
+            tokens.append(Substring(header.trimmingCharacters(in: .whitespaces)))
+        }
+        return tokens
     }
 }
 

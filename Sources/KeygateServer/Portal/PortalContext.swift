@@ -53,15 +53,13 @@ struct PortalContext: ChildRequestContext, KeygateContext {
     let visit: PortalVisit
     /// The session for the path's organization.
     let session: PortalSnapshot
-    let peerAddress: String
-    let clientAddress: String
+    let addresses: RequestAddresses
 
     init(context: KeygateRequestContext) throws {
         guard let resolved = context.portal else { throw KeygateError.sessionNotValid }
         self.coreContext = context.coreContext
         self.visit = resolved.visit
         self.session = resolved.session
-        self.peerAddress = context.peerAddress
-        self.clientAddress = context.clientAddress
+        self.addresses = context.addresses
     }
 }

@@ -63,41 +63,55 @@ struct PortalViews: Sendable {
     }
 }
 
-/// Turns any error on a portal route into an HTML page (never the API's JSON), with the same status mapping.
-/// An ended or missing session goes back to the sign-in page.
-struct PortalErrorMiddleware: RouterMiddleware {
-    let views: PortalViews
+/// Turns any error on a portal or console path into an HTML page (never the API's JSON), with the same status
+/// mapping: every request under `/portal` and `/provider`, an unknown path or method there too (route-group
+/// middleware would not see those: the router answers them before any group). Applied by ``EdgeMiddleware``.
+/// An ended or missing session goes back to the area's sign-in page.
+struct BrowserAreaErrors: Sendable {
     /// Where an ended session goes, where "back" leads, and the page template: the portal's or the console's.
-    var signInPath = "/portal/signin"
-    var home = "/portal"
-    var template = "message"
+    struct Area: Sendable {
+        var signInPath: String
+        var home: String
+        var template: String
 
-    func handle(
-        _ request: Request, context: KeygateRequestContext, next: (Request, KeygateRequestContext) async throws -> Response
-    ) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let error as KeygateError {
+        static let portal = Area(signInPath: "/portal/signin", home: "/portal", template: "message")
+        static let provider = Area(signInPath: "/provider/signin", home: "/provider", template: "provider-message")
+
+        /// The browser area `path` lies in, if any.
+        static func of(path: String) -> Area? {
+            if path == "/portal" || path.hasPrefix("/portal/") { return .portal }
+            if path == "/provider" || path.hasPrefix("/provider/") { return .provider }
+            return nil
+        }
+    }
+
+    let views: PortalViews
+
+    /// The page for `error` in `area`.
+    func page(for error: any Error, in area: Area, logger: Logger) -> Response {
+        switch error {
+        case let error as KeygateError:
             switch error {
             case .sessionNotValid:
-                return PortalViews.redirect(signInPath)
+                return PortalViews.redirect(area.signInPath)
             case .rateLimited(let seconds, _), .loginLocked(let seconds):
                 return views.message(
                     heading: "Too many attempts", text: "Wait \(seconds) seconds, then try again.", status: .tooManyRequests,
-                    link: (signInPath, "Sign in"), template: template)
+                    link: (area.signInPath, "Sign in"), template: area.template)
             default:
                 let (status, _, text) = error.http
-                return views.message(heading: Self.heading(status), text: text, status: status, link: (home, "Back"), template: template)
+                return views.message(
+                    heading: Self.heading(status), text: text, status: status, link: (area.home, "Back"), template: area.template)
             }
-        } catch let error as HTTPError {
+        case let error as HTTPError:
             return views.message(
                 heading: Self.heading(error.status), text: error.body ?? "The request could not be handled.", status: error.status,
-                template: template)
-        } catch {
-            context.logger.error("portal request failed", metadata: ["error": "\(String(reflecting: error))"])
+                template: area.template)
+        default:
+            logger.error("portal request failed", metadata: ["error": "\(String(reflecting: error))"])
             return views.message(
                 heading: "Something went wrong", text: "The server could not complete this request. Nothing was changed; try again.",
-                status: .serviceUnavailable, template: template)
+                status: .serviceUnavailable, template: area.template)
         }
     }
 
@@ -111,27 +125,5 @@ struct PortalErrorMiddleware: RouterMiddleware {
         case 413: "Too large"
         default: "Something went wrong"
         }
-    }
-}
-
-/// Routes every request under `/portal` and `/provider` through the matching ``PortalErrorMiddleware``, so that
-/// an unknown path or method there is an HTML page too (route-group middleware would not see those: the router
-/// answers them before any group). Added at the root, inside the API's JSON error middleware.
-struct BrowserAreaErrorMiddleware: RouterMiddleware {
-    let portal: PortalErrorMiddleware
-    let provider: PortalErrorMiddleware
-
-    init(views: PortalViews) {
-        self.portal = PortalErrorMiddleware(views: views)
-        self.provider = PortalErrorMiddleware(views: views, signInPath: "/provider/signin", home: "/provider", template: "provider-message")
-    }
-
-    func handle(
-        _ request: Request, context: KeygateRequestContext, next: (Request, KeygateRequestContext) async throws -> Response
-    ) async throws -> Response {
-        let path = request.uri.path
-        if path == "/portal" || path.hasPrefix("/portal/") { return try await portal.handle(request, context: context, next: next) }
-        if path == "/provider" || path.hasPrefix("/provider/") { return try await provider.handle(request, context: context, next: next) }
-        return try await next(request, context)
     }
 }

@@ -4,21 +4,12 @@ import Hummingbird
 import KeygateCore
 import Logging
 
-/// Turns every error into the legacy JSON error shape `{"code","message"}`: the one place errors meet HTTP.
+/// Turns every error into the legacy JSON error shape `{"code","message"}`: the one place errors meet HTTP (the
+/// portal's and console's pages have theirs in ``BrowserAreaErrors``). Applied by ``EdgeMiddleware``.
 ///
 /// Domain errors map by case; framework errors (unknown route, body too large) keep their status with a code
 /// derived from it; anything else is a 500 whose body says nothing about the cause (the cause is logged).
-public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
-
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch {
-            return Self.response(for: error, logger: context.logger)
-        }
-    }
-
+enum APIErrors {
     /// The response for `error`.
     static func response(for error: any Error, logger: Logger) -> Response {
         switch error {

@@ -72,22 +72,3 @@ public final class HTTPMetrics: Sendable {
         }
     }
 }
-
-/// Times every request and records it in ``HTTPMetrics`` once the inner middlewares have made it an answer (the
-/// error middlewares are inside, so a refused request is counted with the status the client saw).
-struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
-    let metrics: HTTPMetrics
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = ContinuousClock.now
-        do {
-            let response = try await next(request, context)
-            metrics.record(route: context.endpointPath, method: request.method, status: response.status, duration: .now - start)
-            return response
-        } catch {
-            let status = (error as? any HTTPResponseError)?.status ?? .internalServerError
-            metrics.record(route: context.endpointPath, method: request.method, status: status, duration: .now - start)
-            throw error
-        }
-    }
-}

@@ -37,22 +37,17 @@ final class RouteTable: Sendable {
     }
 }
 
-/// Answers a request for a path the API serves, with a method it does not, with 405 and an `Allow` header
-/// (RFC 9110 §15.5.6) instead of the router's 404: a client learns that the path is right and which methods it
-/// takes. The portal's and console's pages keep their 404 page.
-struct MethodNotAllowedMiddleware: RouterMiddleware {
-    let table: RouteTable
-
-    func handle(
-        _ request: Request, context: KeygateRequestContext, next: (Request, KeygateRequestContext) async throws -> Response
-    ) async throws -> Response {
-        let response = try await next(request, context)
-        guard response.status == .notFound, context.endpointPath == nil || context.endpointPath == "NotFound" else { return response }
+extension RouteTable {
+    /// A 404 for a path the API serves with another method becomes 405 with an `Allow` header (RFC 9110 §15.5.6):
+    /// a client learns that the path is right and which methods it takes. The portal's and console's pages keep
+    /// their 404 page. Applied by ``EdgeMiddleware`` to every answer.
+    func methodNotAllowed(_ response: Response, request: Request, matchedRoute: String?) -> Response {
+        guard response.status == .notFound, matchedRoute == nil || matchedRoute == "NotFound" else { return response }
         let path = request.uri.path
         guard !path.hasPrefix("/portal"), !path.hasPrefix("/provider") else { return response }
-        let allowed = table.methods(at: path)
+        let allowed = methods(at: path)
         guard !allowed.isEmpty else { return response }
-        var refused = APIErrorMiddleware<KeygateRequestContext>.json(
+        var refused = APIErrors.json(
             .methodNotAllowed, code: "METHOD_NOT_ALLOWED", message: "\(request.method.rawValue) is not served at this path")
         refused.headers[.allow] = allowed.joined(separator: ", ")
         return refused

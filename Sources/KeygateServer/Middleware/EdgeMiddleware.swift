@@ -1,0 +1,65 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import KeygateCore
+
+/// The one middleware every request passes through, outermost: what surrounds a request whatever it is.
+///
+/// In order, on the way in:
+/// 1. the request id (``RequestIDs``): the client's `X-Request-Id` when well-formed, else a new one, bound to the
+///    task for every log line;
+/// 2. the client's address behind a trusted proxy, and a 400 for a second `Host` header (``TrustedProxies``);
+/// 3. the browser areas' per-address limit (``BrowserAreaLimit``), for `/portal` and `/provider` only;
+///
+/// and on the way out, whatever happened inside:
+/// 4. an error becomes an answer: a page under `/portal` and `/provider` (``BrowserAreaErrors``), the legacy JSON
+///    shape everywhere else (``APIErrors``), so nothing leaves as a thrown error;
+/// 5. a 404 for a path the API serves with another method becomes a 405 (``RouteTable``);
+/// 6. headers every answer carries: `Cache-Control: no-store` unless a route set its own (the API's answers hold keys
+///    and session state, and no shared or browser cache may keep them), `Strict-Transport-Security` (one year) when
+///    Keygate serves TLS itself, and `X-Request-Id`;
+/// 7. the request is counted and timed in ``HTTPMetrics`` with the status the client sees.
+///
+/// Why one middleware and not seven: each Hummingbird middleware is a layer of async calls and a copy of the request
+/// context on every request, and the seven layers this replaces cost more than the framework's own work on the
+/// session-checked hot path (issue 19's profile). Each concern is still its own type or function, tested through the
+/// router; this type only puts them in order.
+struct EdgeMiddleware: RouterMiddleware {
+    let metrics: HTTPMetrics
+    let servesTLS: Bool
+    let routes: RouteTable
+    let proxies: TrustedProxies
+    let browserLimit: BrowserAreaLimit
+    let browserErrors: BrowserAreaErrors
+
+    func handle(
+        _ request: Request, context: KeygateRequestContext, next: (Request, KeygateRequestContext) async throws -> Response
+    ) async throws -> Response {
+        let start = ContinuousClock.now
+        let id = RequestIDs.id(from: request.headers[.xRequestID])
+        // The path is read only when the request may be in a browser area (every such path starts with `/p`).
+        let path = request.head.path?.utf8.dropFirst().first == UInt8(ascii: "p") ? request.uri.path : nil
+        var response = await RequestIDs.$current.withValue(id) {
+            do {
+                let forwarded = try proxies.forwardedClient(request, peer: context.peerAddress)
+                if let path, BrowserAreaLimit.applies(to: path) { try await browserLimit.admit(address: forwarded ?? context.clientAddress) }
+                guard let forwarded else { return try await next(request, context) }
+                var routed = context
+                routed.addresses.forwarded = forwarded
+                return try await next(request, routed)
+            } catch {
+                if let path, let area = BrowserAreaErrors.Area.of(path: path) {
+                    return browserErrors.page(for: error, in: area, logger: context.logger)
+                }
+                return APIErrors.response(for: error, logger: context.logger)
+            }
+        }
+        response = routes.methodNotAllowed(response, request: request, matchedRoute: context.endpointPath)
+        // Appended, not assigned: no answer carries these yet, and assigning scans for one to replace.
+        if !response.headers.contains(.cacheControl) { response.headers.append(HTTPField(name: .cacheControl, value: "no-store")) }
+        if servesTLS { response.headers[.strictTransportSecurity] = "max-age=31536000" }
+        response.headers.append(HTTPField(name: .xRequestID, value: id))
+        metrics.record(route: context.endpointPath, method: request.method, status: response.status, duration: .now - start)
+        return response
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import KeygateApp
+import KeygateCore
+import Logging
+import NIOCore
+import Synchronization
+import Testing
+
+@testable import KeygateServer
+
+/// The parts issue 19 rewrote for speed, held to what they did before: request ids, their log lines, and the cookie
+/// reader every API call goes through.
+@Suite("Hot path")
+struct HotPathTests {
+    /// A log handler that keeps every line's merged metadata (the handler's, the provider's, the event's).
+    struct CapturingHandler: LogHandler {
+        let lines: Lines
+        var logLevel: Logger.Level = .info
+        var metadata: Logger.Metadata = [:]
+        var metadataProvider: Logger.MetadataProvider? = RequestIDs.metadataProvider
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            var merged = metadata
+            merged.merge(metadataProvider?.get() ?? [:]) { $1 }
+            merged.merge(event.metadata ?? [:]) { $1 }
+            lines.box.withLock { $0.append(("\(event.message)", merged.mapValues { "\($0)" })) }
+        }
+    }
+
+    final class Lines: Sendable {
+        let box = Mutex<[(message: String, metadata: [String: String])]>([])
+    }
+
+    @Test("a line logged while a request is handled carries its id: the client's, or the one on the answer")
+    func logLinesCarryTheRequestID() async throws {
+        let (harness, router) = try await Harness.make()
+        let captured = Lines()
+        let app = Application(router: router, logger: Logger(label: "test") { _ in CapturingHandler(lines: captured) })
+        defer { Task { await harness.close() } }
+        let body = #"{"apiKey":"abcdefghijkl","username":"nobody@acme","password":"Wr0ng!pass","timestamp":"1700000000000"}"#
+        try await app.test(.router) { client in
+            let given = try await client.execute(
+                uri: "/api/v1/auth", method: .post, headers: [.contentType: "application/json", .xRequestID: "trace-4711.a:b_c"],
+                body: ByteBuffer(string: body))
+            #expect(given.status == .badRequest && given.headers[.xRequestID] == "trace-4711.a:b_c")
+            let made = try await client.execute(
+                uri: "/api/v1/auth", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+            let madeID = try #require(made.headers[.xRequestID])
+            let refusals = captured.box.withLock { $0.filter { $0.message == "login refused" } }
+            #expect(refusals.map { $0.metadata[RequestIDs.metadataKey] } == ["trace-4711.a:b_c", madeID])
+        }
+        #expect(RequestIDs.current == nil, "the id is bound to the request's task only")
+        #expect(RequestIDs.metadataProvider.get().isEmpty)
+    }
+
+    @Test("generated ids are 24 lower-case hex digits and do not repeat, across threads")
+    func generatedIDs() async {
+        let batches = await withTaskGroup(of: [String].self) { group in
+            for _ in 0..<4 { group.addTask { (0..<25_000).map { _ in RequestIDs.generate() } } }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let all = batches.flatMap { $0 }
+        #expect(all.count == 100_000 && Set(all).count == all.count)
+        #expect(all.allSatisfy { $0.utf8.count == 24 && $0.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } })
+        // Every hex digit shows up in every position: the bits are not stuck (a shifted or truncated word would be).
+        for position in 0..<24 {
+            let digits = Set(all.prefix(2_000).map { $0.utf8[$0.utf8.index($0.utf8.startIndex, offsetBy: position)] })
+            #expect(digits.count == 16, "position \(position)")
+        }
+    }
+
+    @Test("xoshiro256** matches the reference output for a known seed, and an all-zero seed still moves")
+    func generatorReference() {
+        // The reference implementation (prng.di.unimi.it/xoshiro256starstar.c) seeded with s = {1, 2, 3, 4}.
+        let generator = Xoshiro256(seed: (1, 2, 3, 4))
+        #expect((0..<3).map { _ in generator.next() } == [11_520, 0, 1_509_978_240])
+        let zero = Xoshiro256(seed: (0, 0, 0, 0))
+        #expect(Set((0..<8).map { _ in zero.next() }).count > 1)
+    }
+
+    @Test(
+        "the cookie reader finds every JSESSIONID in order, and nothing that only looks like one",
+        arguments: [
+            (["JSESSIONID=a; JSESSIONID=b"], ["a", "b"]),
+            (["other=1;JSESSIONID=a;  JSESSIONID=b ; x=2"], ["a", "b "]),
+            (["JSESSIONIDX=z; XJSESSIONID=y; JSESSIONID"], []),
+            (["JSESSIONID="], [""]),
+            (["a=1", "JSESSIONID=c"], ["c"]),
+            // Split on the `;` byte (RFC 6265 reads octets): a combining mark after it starts the next pair's name.
+            (["ä=ö; JSESSIONID=é;\u{301}JSESSIONID=d; JSESSIONID=e"], ["é", "e"]),
+            ([";;; ;"], []),
+        ])
+    func cookies(headers: [String], expected: [String]) {
+        var fields = HTTPFields()
+        for header in headers { fields.append(HTTPField(name: .cookie, value: header)) }
+        let request = Request(
+            head: HTTPRequest(method: .get, scheme: "http", authority: "k", path: "/", headerFields: fields), body: .init(buffer: ByteBuffer()))
+        #expect(Cookies.values(request, named: "JSESSIONID").map(String.init) == expected)
+        #expect(Cookies.values(request, named: "JSESSIONID", limit: 1).map(String.init) == Array(expected.prefix(1)))
+    }
+}
+
+@Suite("Log handler metadata")
+struct LogHandlerMetadataTests {
+    @Test("a key kept outside the dictionary reads, overwrites, removes and renders like any other")
+    func singleKey() {
+        var handler = KeygateLogHandler(label: "t", format: .text)
+        #expect(handler.metadata.isEmpty)
+        handler[metadataKey: "hb.request.id"] = "1"
+        #expect(handler[metadataKey: "hb.request.id"] == "1" && handler.metadata == ["hb.request.id": "1"])
+        handler[metadataKey: "hb.request.id"] = "2"
+        handler[metadataKey: "other"] = "x"
+        #expect(handler.metadata == ["hb.request.id": "2", "other": "x"])
+        #expect(handler[metadataKey: "other"] == "x")
+        handler[metadataKey: "hb.request.id"] = nil
+        #expect(handler.metadata == ["other": "x"] && handler[metadataKey: "hb.request.id"] == nil)
+        handler[metadataKey: "other"] = nil
+        handler[metadataKey: "again"] = "y"
+        #expect(handler.metadata == ["again": "y"])
+        handler.metadata = ["a": "1", "b": "2"]
+        #expect(handler.metadata == ["a": "1", "b": "2"] && handler[metadataKey: "again"] == nil)
+        let line = TextLogHandler.line(
+            event: LogEvent(level: .info, message: "m", metadata: nil, source: "s", file: "f", function: "g", line: 1),
+            label: "t", metadata: handler.metadata)
+        #expect(line.contains(" a=1 b=2 "))
+    }
+}
