@@ -46,7 +46,8 @@ public enum Secrets {
 
     /// Whether `token` has the shape of a session token (so junk never reaches the database).
     public static func isWellFormedToken(_ token: Substring) -> Bool {
-        token.utf8.count == 32 && token.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+        var token = token
+        return token.withUTF8 { bytes in bytes.count == 32 && bytes.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) } }
     }
 
     private static func hex64(_ v: UInt64) -> String {

@@ -136,7 +136,9 @@ extension Keygate {
         if let cached = sessionCache?.hit(tokenHash: tokenHash, now: now), let principal = cached.principal,
             (try? SessionRules.checkClock(cached.session, currentKeyVersion: cached.currentKeyVersion, now: now, settings: settings)) != nil
         {
-            try await touchIfDue(cached.session, now: now)
+            // Checked before the call: the write is due about once a minute, and an async call costs even when it
+            // does nothing (the hot path, issue 19).
+            if touchIsDue(cached.session, now: now) { try await touchIfDue(cached.session, now: now) }
             return principal
         }
         if sessionCache?.isUnknown(tokenHash: tokenHash) == true { throw KeygateError.sessionNotValid }
@@ -151,12 +153,16 @@ extension Keygate {
         return principal
     }
 
+    /// Whether the session's last-seen time is older than the touch interval.
+    private func touchIsDue(_ session: APISession, now: Date) -> Bool {
+        now.timeIntervalSince(session.lastSeenAt) >= SessionRules.touchInterval(idle: settings.idleTimeout(session.kind))
+    }
+
     /// Writes the session's last-seen time when the last write is older than the touch interval.
     /// - Returns: whether it wrote.
     @discardableResult
     private func touchIfDue(_ session: APISession, now: Date) async throws -> Bool {
-        let idle = settings.idleTimeout(session.kind)
-        guard now.timeIntervalSince(session.lastSeenAt) >= SessionRules.touchInterval(idle: idle) else { return false }
+        guard touchIsDue(session, now: now) else { return false }
         try await sessionStorage.touchSession(tokenHash: session.tokenHash, at: now)
         sessionCache?.touched(tokenHash: session.tokenHash, at: now)
         return true

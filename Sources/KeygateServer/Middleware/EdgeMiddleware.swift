@@ -20,8 +20,8 @@ import KeygateCore
 ///    Keygate serves TLS itself, and `X-Request-Id`;
 /// 7. the request is counted and timed in ``HTTPMetrics`` with the status the client sees.
 ///
-/// Why one middleware and not seven: each Hummingbird middleware is a layer of async calls and a copy of the request
-/// context on every request, and the seven layers this replaces cost more than the framework's own work on the
+/// Why one middleware and not eight: each Hummingbird middleware is a layer of async calls and a copy of the request
+/// context on every request, and the eight layers this replaces cost more than the framework's own work on the
 /// session-checked hot path (issue 19's profile). Each concern is still its own type or function, tested through the
 /// router; this type only puts them in order.
 struct EdgeMiddleware: RouterMiddleware {

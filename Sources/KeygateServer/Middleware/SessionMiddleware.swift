@@ -24,7 +24,10 @@ struct SessionMiddleware: RouterMiddleware {
         _ request: Request, context: KeygateRequestContext,
         next: (Request, KeygateRequestContext) async throws -> Response
     ) async throws -> Response {
-        let principal = try await authenticate(request.sessionTokens)
+        let tokens = request.sessionTokens
+        // The first id is almost always the one: tried without the loop's extra async call.
+        let principal: Principal
+        if tokens.count == 1 { principal = try await keygate.authenticate(token: tokens[0]) } else { principal = try await authenticate(tokens) }
         // Every session-checked request counts as usage (in memory; flushed by the server's usage service).
         keygate.recordUsage(principal)
         try await limit(request.method, principal)
