@@ -24,7 +24,7 @@ public struct KeygateRequestContext: KeygateContext {
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
-        self.addresses = RequestAddresses(channel: source.channel)
+        self.addresses = RequestAddresses(remote: source.channel.remoteAddress)
     }
 }
 
@@ -40,18 +40,19 @@ final class Shared<Value: Sendable>: Sendable {
 /// ``TrustedProxies``). The text of an address is made when it is asked for (a login, an audit line, a portal
 /// limit), not for every request: most session-checked calls never need it.
 public struct RequestAddresses: Sendable {
-    /// The connection (its peer address is read, under the channel's lock, only when asked for).
-    let channel: any Channel
+    /// The TCP peer, as the channel reported it when the request arrived (read then: a channel forgets its addresses
+    /// once closed, and a client that sends a login and hangs up must still be counted under its address).
+    let remote: SocketAddress?
     /// The client a trusted proxy named, when it is not the peer itself.
     var forwarded: String?
 
-    init(channel: any Channel, forwarded: String? = nil) {
-        self.channel = channel
+    init(remote: SocketAddress?, forwarded: String? = nil) {
+        self.remote = remote
         self.forwarded = forwarded
     }
 
     /// The TCP peer's IP address, or `unknown`.
-    public var peer: String { channel.remoteAddress?.ipAddress ?? "unknown" }
+    public var peer: String { remote?.ipAddress ?? "unknown" }
     /// The client's address, which login limits key on: the peer, or behind a trusted proxy the address it forwarded.
     public var client: String { forwarded ?? peer }
 }

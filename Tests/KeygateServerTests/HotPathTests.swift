@@ -57,17 +57,51 @@ struct HotPathTests {
             let refusals = captured.box.withLock { $0.filter { $0.message == "login refused" } }
             #expect(refusals.map { $0.metadata[RequestIDs.metadataKey] } == ["trace-4711.a:b_c", madeID])
         }
-        #expect(RequestIDs.current == nil, "the id is bound to the request's task only")
-        #expect(RequestIDs.metadataProvider.get().isEmpty)
     }
 
-    @Test("generated ids are 24 lower-case hex digits and do not repeat, across threads")
-    func generatedIDs() async {
-        let batches = await withTaskGroup(of: [String].self) { group in
-            for _ in 0..<4 { group.addTask { (0..<25_000).map { _ in RequestIDs.generate() } } }
-            return await group.reduce(into: []) { $0.append($1) }
+    @Test("the metadata provider adds request_id only while an id is bound, and the server's handler writes it")
+    func provider() {
+        #expect(RequestIDs.metadataProvider.get().isEmpty)
+        RequestIDs.$current.withValue("abc-1") {
+            #expect(RequestIDs.metadataProvider.get() == [RequestIDs.metadataKey: "abc-1"])
+            // What KeygateLogHandler merges for a line: its own metadata, then the provider's, then the event's.
+            var handler = KeygateLogHandler(label: "t", format: .json, metadataProvider: RequestIDs.metadataProvider)
+            handler[metadataKey: "hb.request.id"] = "h"
+            var merged = handler.metadata
+            merged.merge(handler.metadataProvider?.get() ?? [:]) { $1 }
+            let event = LogEvent(level: .notice, message: "m", metadata: nil, source: "s", file: "f", function: "g", line: 1)
+            let line = JSONLogHandler.line(event: event, label: "t", metadata: merged) ?? ""
+            #expect(line.contains(#""request_id":"abc-1""#) && line.contains(#""hb.request.id":"h""#), "\(line)")
         }
-        let all = batches.flatMap { $0 }
+        #expect(RequestIDs.metadataProvider.get().isEmpty, "the binding ends with its scope")
+    }
+
+    @Test("an absolute-form target or leading empty segments stay in the browser area the router serves: limited, in HTML")
+    func absoluteFormTarget() async throws {
+        try await withServer(browserLimits: (perSecond: 2, perMinute: 100)) { _, client in
+            var statuses: [HTTPResponse.Status] = []
+            for _ in 0..<3 { statuses.append(try await client.send(.get, "http://h:x/portal/signin").status) }
+            #expect(statuses == [.ok, .ok, .tooManyRequests])
+            for target in ["http://keygate.example/portal/signin", "//portal/signin", "//provider/signin"] {
+                let limited = try await client.send(.get, target)
+                #expect(limited.status == .tooManyRequests && limited.headers[.contentType]?.hasPrefix("text/html") == true, "\(target)")
+            }
+        }
+    }
+
+    @Test("generated ids are 24 lower-case hex digits and do not repeat, on four threads at once")
+    func generatedIDs() {
+        let batches = Mutex<[[String]]>([])
+        let threads = (0..<4).map { _ in
+            Thread {
+                let ids = (0..<25_000).map { _ in RequestIDs.generate() }
+                batches.withLock { $0.append(ids) }
+            }
+        }
+        threads.forEach { $0.start() }
+        let deadline = Date().addingTimeInterval(30)
+        while batches.withLock({ $0.count }) < 4, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        let all = batches.withLock { $0.flatMap { $0 } }
         #expect(all.count == 100_000 && Set(all).count == all.count)
         #expect(all.allSatisfy { $0.utf8.count == 24 && $0.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) } })
         // Every hex digit shows up in every position: the bits are not stuck (a shifted or truncated word would be).
@@ -81,7 +115,11 @@ struct HotPathTests {
     func generatorReference() {
         // The reference implementation (prng.di.unimi.it/xoshiro256starstar.c) seeded with s = {1, 2, 3, 4}.
         let generator = Xoshiro256(seed: (1, 2, 3, 4))
-        #expect((0..<3).map { _ in generator.next() } == [11_520, 0, 1_509_978_240])
+        #expect(
+            (0..<8).map { _ in generator.next() } == [
+                11_520, 0, 1_509_978_240, 1_215_971_899_390_074_240, 1_216_172_134_540_287_360, 607_988_272_756_665_600,
+                16_172_922_978_634_559_625, 8_476_171_486_693_032_832,
+            ])
         let zero = Xoshiro256(seed: (0, 0, 0, 0))
         #expect(Set((0..<8).map { _ in zero.next() }).count > 1)
     }

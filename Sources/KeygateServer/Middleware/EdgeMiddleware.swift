@@ -37,8 +37,11 @@ struct EdgeMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let start = ContinuousClock.now
         let id = RequestIDs.id(from: request.headers[.xRequestID])
-        // The path is read only when the request may be in a browser area (every such path starts with `/p`).
-        let path = request.head.path?.utf8.dropFirst().first == UInt8(ascii: "p") ? request.uri.path : nil
+        // The path as the router sees it: parsed (an absolute-form target keeps its scheme and host in the raw one),
+        // and with leading empty segments dropped (the router skips them: `//portal/signin` is the sign-in page). Kept
+        // only when it may be in a browser area (every such path starts with `/p`).
+        let parsed = request.uri.path.drop(while: { $0 == "/" })
+        let path = parsed.utf8.first == UInt8(ascii: "p") ? "/" + parsed : nil
         var response = await RequestIDs.$current.withValue(id) {
             do {
                 let forwarded = try proxies.forwardedClient(request, peer: context.peerAddress)

@@ -71,9 +71,10 @@ public enum RequestIDs {
 }
 
 /// xoshiro256** (Blackman and Vigna): a fast generator with 256 bits of state, seeded once per thread from the
-/// system's random source. Request ids need to be unique and hard to guess in bulk, not secret: nothing is
-/// authorized by one. One instance is only ever used by the thread that made it (``ThreadSpecificVariable``), hence
-/// `@unchecked Sendable`.
+/// system's random source. Request ids need to be unique, nothing more: they are neither secret nor unpredictable
+/// (a few ids from one thread reveal its state, and a client may send its own id anyway), and nothing is authorized
+/// by one. One instance is only ever used by the thread that made it (``ThreadSpecificVariable``; ``generate()`` does
+/// not suspend), hence `@unchecked Sendable`.
 final class Xoshiro256: @unchecked Sendable {
     private var s0, s1, s2, s3: UInt64
 
