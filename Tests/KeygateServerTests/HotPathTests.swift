@@ -89,6 +89,27 @@ struct HotPathTests {
         }
     }
 
+    @Test("the key list's JSON is reused only for equal keys; any changed field writes it anew; the cache stays bounded")
+    func renderedLists() throws {
+        func key(_ value: String, enabled: Bool = true, by name: String = "ann", at time: TimeInterval = 1_795_749_071) throws -> APIKeyDTO {
+            APIKeyDTO(
+                APIKey(
+                    id: 42, orgID: 7, value: try APIKeyValue(validating: value), version: 3, enabled: enabled,
+                    lastModifiedBy: .admin(id: 9, name: name), lastModifiedAt: Date(timeIntervalSince1970: time), lastUsedAt: nil))
+        }
+        let lists = RenderedKeyLists(limit: 2)
+        let variants = [
+            [try key("AbC123dEf456")], [try key("Zyx987wVu654")], [try key("Zyx987wVu654", enabled: false)],
+            [try key("Zyx987wVu654", enabled: false, by: "bob")], [try key("Zyx987wVu654", enabled: false, by: "bob", at: 1_795_749_999)], [],
+        ]
+        for keys in variants + variants.reversed() {
+            #expect(String(buffer: lists.json(orgID: 7, keys: keys)) == String(buffer: APIKeyDTO.listJSON(keys)))
+            #expect(String(buffer: lists.json(orgID: 7, keys: keys)) == String(buffer: APIKeyDTO.listJSON(keys)), "a hit")
+        }
+        for org in 1...5 { _ = lists.json(orgID: Int64(org), keys: variants[org % variants.count]) }
+        #expect(lists.count <= 2)
+    }
+
     @Test("generated ids are 24 lower-case hex digits and do not repeat, on four threads at once")
     func generatedIDs() {
         let batches = Mutex<[[String]]>([])

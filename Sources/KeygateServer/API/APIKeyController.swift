@@ -1,9 +1,11 @@
 import Hummingbird
 import KeygateCore
+import Synchronization
 
 /// `/apiKeys`: list, get, add, edit, regenerate, delete the organization's key.
 struct APIKeyController {
     let keygate: Keygate
+    let renderedLists = RenderedKeyLists()
 
     func addRoutes(to group: RouterGroup<APIContext>) {
         group.get("apiKeys", use: list)
@@ -21,9 +23,11 @@ struct APIKeyController {
     /// with no partner keys in Keygate, changes nothing.
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
         for name in ["includePartnerKey", "includePartnerKeys"] { _ = try request.booleanQuery(name) }
-        let keys = try await keygate.listKeys(context.principal).map(APIKeyDTO.init)
+        let principal = context.principal
+        let keys = try await keygate.listKeys(principal).map(APIKeyDTO.init)
         return Response(
-            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: APIKeyDTO.listJSON(keys)))
+            status: .ok, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: renderedLists.json(orgID: principal.orgID, keys: keys)))
     }
 
     @Sendable func get(_ request: Request, context: APIContext) async throws -> Response {
@@ -83,5 +87,32 @@ struct APIKeyController {
     @Sendable func delete(_ request: Request, context: APIContext) async throws -> Response {
         _ = try await keygate.deleteKey(context.principal, id: try request.pathID(context, "API key"))
         return noContent()
+    }
+}
+
+/// The JSON of `GET /apiKeys` as last written for each organization, answered again while the keys it shows are the
+/// same: that list is the whole answer of the hot path, and it changes only when the key does. The keys are compared
+/// field by field on every hit (the same fields give the same bytes), so a change is never answered stale; the cache
+/// only saves writing the bytes. Bounded like the session cache (an arbitrary entry makes room); it holds what
+/// ``KeyCipher``'s cache of opened keys already holds in memory, the key values, and nothing more.
+final class RenderedKeyLists: Sendable {
+    private let entries = Mutex<[Int64: (keys: [APIKeyDTO], json: ByteBuffer)]>([:])
+    /// Organizations remembered at most.
+    let limit: Int
+
+    init(limit: Int = SessionCache.defaultMaxEntries) { self.limit = max(1, limit) }
+
+    /// How many organizations' lists are remembered now.
+    var count: Int { entries.withLock { $0.count } }
+
+    /// The JSON of `keys`, organization `orgID`'s list: the remembered bytes when they were written for equal keys.
+    func json(orgID: Int64, keys: [APIKeyDTO]) -> ByteBuffer {
+        if let hit = entries.withLock({ $0[orgID] }), hit.keys == keys { return hit.json }
+        let json = APIKeyDTO.listJSON(keys)
+        entries.withLock { entries in
+            if entries.count >= limit, entries[orgID] == nil, let victim = entries.keys.first { entries[victim] = nil }
+            entries[orgID] = (keys, json)
+        }
+        return json
     }
 }

@@ -3,13 +3,13 @@ import Hummingbird
 import KeygateCore
 
 /// `{"id","name"}` references, as the legacy API writes them.
-struct RefDTO: Encodable {
+struct RefDTO: Encodable, Equatable, Sendable {
     let id: Int64
     let name: String
 }
 
 /// An API key as `GET /apiKeys` returns it.
-struct APIKeyDTO: Encodable {
+struct APIKeyDTO: Encodable, Equatable, Sendable {
     let id: Int64
     let keyValue: String
     let permissions: [String]
