@@ -42,34 +42,40 @@ struct HTTPWebhookSender: WebhookSender {
         }
     }
 
-    /// Resolves `host` and throws when any of its addresses is internal.
-    static func refuseInternal(_ host: String, on pool: NIOThreadPool = .singleton) async throws {
+    /// Resolves `host` (with `resolve`: the system's resolver, or a test's table) and throws when any of its
+    /// addresses is internal or it has none.
+    static func refuseInternal(
+        _ host: String, on pool: NIOThreadPool = .singleton, resolve: @escaping @Sendable (String) -> [[UInt8]] = systemAddresses
+    ) async throws {
         if let literal = InternalAddress.check(host) {
             if literal { throw KeygateError.invalidInput("the target is a loopback, link-local or private address") }
             return
         }
-        let addresses = try await pool.runIfActive { () -> [[UInt8]] in
-            var hints = addrinfo()
-            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-            var result: UnsafeMutablePointer<addrinfo>?
-            guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else { return [] }
-            defer { freeaddrinfo(first) }
-            var out: [[UInt8]] = []
-            var cursor: UnsafeMutablePointer<addrinfo>? = first
-            while let entry = cursor {
-                if entry.pointee.ai_family == AF_INET, let raw = entry.pointee.ai_addr {
-                    raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { out.append(withUnsafeBytes(of: $0.pointee.sin_addr) { Array($0) }) }
-                } else if entry.pointee.ai_family == AF_INET6, let raw = entry.pointee.ai_addr {
-                    raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { out.append(withUnsafeBytes(of: $0.pointee.sin6_addr) { Array($0) }) }
-                }
-                cursor = entry.pointee.ai_next
-            }
-            return out
-        }
+        let addresses = try await pool.runIfActive { resolve(host) }
         guard !addresses.isEmpty else { throw KeygateError.invalidInput("the target's host does not resolve") }
         if addresses.contains(where: InternalAddress.isInternal(bytes:)) {
             throw KeygateError.invalidInput("the target resolves to a loopback, link-local or private address")
         }
+    }
+
+    /// The IPv4 and IPv6 addresses `host` resolves to with `getaddrinfo` (blocking), as bytes; empty when it does not.
+    @Sendable static func systemAddresses(_ host: String) -> [[UInt8]] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else { return [] }
+        defer { freeaddrinfo(first) }
+        var out: [[UInt8]] = []
+        var cursor: UnsafeMutablePointer<addrinfo>? = first
+        while let entry = cursor {
+            if entry.pointee.ai_family == AF_INET, let raw = entry.pointee.ai_addr {
+                raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { out.append(withUnsafeBytes(of: $0.pointee.sin_addr) { Array($0) }) }
+            } else if entry.pointee.ai_family == AF_INET6, let raw = entry.pointee.ai_addr {
+                raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { out.append(withUnsafeBytes(of: $0.pointee.sin6_addr) { Array($0) }) }
+            }
+            cursor = entry.pointee.ai_next
+        }
+        return out
     }
 }
 

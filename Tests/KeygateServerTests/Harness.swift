@@ -56,7 +56,7 @@ struct Harness {
         let watcher = Task { try await ChangeWatcher(db: db, logger: Logger(label: "test")).run() }
         let keygate = system.keygate
         let cache = try #require(keygate.sessionCache)
-        while !cache.isLive { try await Task.sleep(for: .milliseconds(1)) }
+        try await eventually("the session cache serves", timeout: .seconds(10)) { cache.isLive }
         let org = try await keygate.provisionOrganization(name: "Acme", adminLogin: "root", password: password, operator: "test")
         let harness = Harness(
             keygate: keygate, store: store, db: db, clock: clock, org: org, path: path, directory: directory, watcher: watcher)
@@ -172,5 +172,22 @@ extension KeygateConfiguration {
         KeygateConfiguration(
             database: database, masterKey: Array(repeating: 7, count: 32), bcryptCost: 4, loginLimits: loginLimits,
             sessionCacheMaxAge: cacheMaxAge, server: server, now: { clock.now })
+    }
+}
+
+/// A wait that ended at its deadline: thrown by ``eventually(_:timeout:_:)``, which fails the test.
+struct WaitTimedOut: Error, CustomStringConvertible {
+    let what: String
+    let timeout: Duration
+    var description: String { "waited \(timeout) for \(what)" }
+}
+
+/// Polls `condition` every 2 ms until it holds. When `timeout` passes first it throws ``WaitTimedOut``, so a wait fails
+/// the test instead of hanging it.
+func eventually(_ what: String, timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
+    let start = ContinuousClock.now
+    while try await !condition() {
+        guard ContinuousClock.now - start < timeout else { throw WaitTimedOut(what: what, timeout: timeout) }
+        try await Task.sleep(for: .milliseconds(2))
     }
 }
