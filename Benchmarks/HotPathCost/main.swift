@@ -1,5 +1,5 @@
 // What the HTTP metrics and the usage count add to one session-checked request, measured without a network or a
-// noisy neighbour: the work MetricsMiddleware does per request (two clock reads, the series lookup under its lock, a
+// noisy neighbour: the metrics work EdgeMiddleware does per request (two clock reads, the series lookup under its lock, a
 // counter increment and a histogram observation into a real Prometheus registry), and UsageMeter.count (one
 // dictionary increment under a lock), each repeated millions of times on one thread and on two threads at once (the
 // server's two event loops contending). Run by scripts/bench/metrics.
