@@ -47,6 +47,7 @@ struct CommonOptions: ParsableArguments {
 /// | `login.maxFailuresPerPair`, `login.maxFailuresPerAddress`, `login.maxFailuresPerName`, `login.lockoutSeconds`, `login.familiarDays` | `5`, `20`, `20`, `900`, `30` (see ``LoginThrottle``) |
 /// | `session.maxLifetimeSeconds`, `portal.maxLifetimeSeconds` | `43200` each |
 /// | `proxy.trustedAddresses`, `server.idleTimeoutSeconds`, `server.maxConnections`, `portal.requestsPerSecond`, `portal.requestsPerMinute` | none, `30`, `4096`, `20`, `600` (see ``ServerSettings``) |
+/// | `server.shutdownGraceSeconds` | `10` (see `KeygateSystem.serve`) |
 /// | `ratelimit.preset` | `generous` (`zscaler`, `off`) |
 /// | `ratelimit.shared` | `true` on PostgreSQL, `false` on SQLite: count request limits in the database |
 /// | `ratelimit.<get|write|delete>.<perSecond|perMinute|perHour>` | from the preset |

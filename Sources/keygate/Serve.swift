@@ -50,8 +50,15 @@ struct Serve: AsyncParsableCommand {
                 let base = publicURL ?? "\(scheme)://\(settings.host == "0.0.0.0" ? "127.0.0.1" : settings.host):\(port)"
                 Self.printBanner(base: base, port: port, database: runtime.databasePath, demo: provisioned, json: json)
             })
-        try await app.runService()
+        try await KeygateSystem.serve(app, grace: .seconds(try Self.shutdownGraceSeconds(config)), logger: runtime.logger)
         await runtime.close()
+    }
+
+    /// `server.shutdownGraceSeconds` (default 10): how long SIGTERM waits for in-flight requests before cancelling them.
+    static func shutdownGraceSeconds(_ config: ConfigReader) throws -> Int {
+        let grace = config.int(forKey: "server.shutdownGraceSeconds", default: 10)
+        guard grace > 0 else { throw ValidationError("server.shutdownGraceSeconds must be positive") }
+        return grace
     }
 
     static func serverSettings(_ config: ConfigReader) throws -> ServerSettings {

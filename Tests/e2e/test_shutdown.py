@@ -1,0 +1,120 @@
+"""SIGTERM ends `keygate serve` within its bound whatever the database is doing (issue 20: background work under the
+service lifecycle; measured before: an instance whose database had gone away was still running 40 s after SIGTERM).
+
+The database is reached through a TCP proxy this test can freeze: frozen, it keeps every connection open and moves no
+byte, as a partition or a hung server does, so requests that need the database wait on it. SIGTERM must then end the
+process within `server.shutdownGraceSeconds` (graceful: in-flight requests may finish) plus the 5 s of cancellation
+that follow it, with exit status 0.
+"""
+
+import socket
+import threading
+import time
+import urllib.parse
+
+import pytest
+import requests
+
+from test_multi_instance import PG_URL, Cluster, login
+
+pytestmark = pytest.mark.skipif(not PG_URL, reason="needs KEYGATE_TEST_POSTGRES_URL (scripts/test sets it)")
+
+GRACE = 2  # server.shutdownGraceSeconds for the instance under test
+CANCELLATION = 5  # KeygateSystem.serve's cancellation bound after the grace
+
+
+class FreezableProxy:
+    """Forwards a loopback port to `target`; `frozen` set, it stops moving bytes in both directions."""
+
+    def __init__(self, target):
+        self.target = target
+        self.frozen = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets = []
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self.pump, args=(a, b), daemon=True).start()
+
+    def pump(self, source, sink):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                while self.frozen.is_set():
+                    time.sleep(0.01)
+                sink.sendall(data)
+        except OSError:
+            pass
+
+    def close(self):
+        self.frozen.clear()
+        self.listener.close()
+        for s in self.sockets:
+            try:
+                s.close()
+            except OSError:
+                pass
+
+
+def test_sigterm_ends_the_process_in_bounded_time_while_the_database_does_not_answer():
+    cluster = Cluster()
+    cluster.cli("migrate")
+    tenant_out = cluster.cli("org", "create", "Acme", "--admin", "root", "--password-stdin", stdin="Multi!passw0rd\n")
+    tenant = {"user": "root", "password": "Multi!passw0rd", "key": tenant_out["apiKey"]}
+    parts = urllib.parse.urlsplit(cluster.url)
+    proxy = FreezableProxy((parts.hostname, parts.port))
+    direct_url = cluster.url
+    cluster.url = urllib.parse.urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))
+    try:
+        instance = cluster.start(KEYGATE_SERVER_SHUTDOWN_GRACE_SECONDS=str(GRACE))
+        session, refused = login(instance, tenant)
+        assert session, refused.text
+        assert requests.get(instance["base"] + "/health", timeout=10).status_code == 200
+
+        # The database stops answering; requests that need it now wait.
+        proxy.frozen.set()
+        answers = []
+
+        def ask(path):
+            try:
+                answers.append(requests.get(instance["base"] + path, cookies={"JSESSIONID": "0" * 32}, timeout=60).status_code)
+            except requests.RequestException as error:
+                answers.append(type(error).__name__)
+
+        waiting = [threading.Thread(target=ask, args=(path,)) for path in ["/health", "/health", "/api/v1/apiKeys"]]
+        for t in waiting:
+            t.start()
+        time.sleep(1)
+        assert not answers, "the requests wait on the frozen database"
+
+        process = instance["process"]
+        sent = time.monotonic()
+        process.terminate()
+        try:
+            status = process.wait(timeout=GRACE + CANCELLATION + 10)
+        except Exception:
+            process.kill()
+            raise AssertionError("keygate serve was still running 17 s after SIGTERM")
+        took = time.monotonic() - sent
+        assert status == 0, status
+        assert took < GRACE + CANCELLATION + 3, took
+        for t in waiting:
+            t.join(timeout=30)
+        # A request still waiting when the grace ends is cancelled with its connection (no answer): never a 500. (Answering
+        # 503 within a bound of its own while the database is away is the day-two issue's work, not this test's.)
+        assert len(answers) == 3 and all(a in (200, 503, "ConnectionError") for a in answers), answers
+    finally:
+        proxy.close()
+        cluster.url = direct_url
+        cluster.close()
