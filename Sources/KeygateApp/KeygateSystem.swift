@@ -57,7 +57,7 @@ public struct KeygateSystem: Sendable {
             var settings = configuration.server
             // Several instances share a PostgreSQL database, so its request limits are counted there; a single SQLite
             // instance counts in memory (a database write per request would serialize SQLite's writer).
-            if configuration.sharedRateCounters ?? (db.dialectName == "postgresql") {
+            if configuration.sharedRateCounters ?? (db.kind == .postgresql) {
                 settings.rateCounters = SQLWindowCounters(db: db)
             }
             settings.usageFlushSeconds = Int(configuration.usageFlushInterval.components.seconds)

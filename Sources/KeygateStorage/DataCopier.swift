@@ -122,7 +122,7 @@ public enum DataCopier {
                 progress(table.name, copied, total)
             }
         }
-        if target.dialectName == "postgresql" {
+        if target.kind == .postgresql {
             for table in tables where table.order == "id" && table.columns.first?.1 == .int {
                 try await target.transaction(announcing: .everything) { sql in
                     try await sql.raw(

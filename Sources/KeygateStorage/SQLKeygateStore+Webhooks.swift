@@ -9,7 +9,7 @@ extension SQLKeygateStore: WebhookStore {
     public func insertWebhookEndpoint(
         _ endpoint: WebhookEndpoint, sealedSecret: String, limit: Int, audit: AuditEvent
     ) async throws -> WebhookEndpoint {
-        let lock: SQLQueryString = db.dialectName == "postgresql" ? " FOR UPDATE" : ""
+        let lock: SQLQueryString = db.kind == .postgresql ? " FOR UPDATE" : ""
         return try await db.transaction(announcing: .nothing) { sql in
             // SQLite runs one writer at a time; PostgreSQL waits here for another insert into the same organization.
             _ = try await sql.raw("SELECT id FROM organizations WHERE id = \(bind: endpoint.orgID)\(lock)").first()
@@ -144,7 +144,7 @@ extension SQLKeygateStore: WebhookStore {
             ).first()
         }
         guard due != nil else { return [] }
-        let skipLocked: SQLQueryString = db.dialectName == "postgresql" ? " FOR UPDATE SKIP LOCKED" : ""
+        let skipLocked: SQLQueryString = db.kind == .postgresql ? " FOR UPDATE SKIP LOCKED" : ""
         return try await db.transaction(announcing: .nothing) { sql in
             let claimed = try await sql.raw(
                 """

@@ -2,13 +2,22 @@ import KeygateCore
 import Logging
 import SQLKit
 
+/// The databases Keygate runs on.
+public enum DatabaseKind: String, Sendable, CaseIterable {
+    /// Embedded SQLite: one instance, the default.
+    case sqlite
+    /// PostgreSQL: several instances sharing one database.
+    case postgresql
+}
+
 /// A database the SQL store runs on: reads anywhere, writes in serialized transactions.
 ///
 /// The SQL store is written once against SQLKit; a backend only decides how connections are opened, pooled and
 /// how a transaction begins. SQLite is the embedded default; PostgreSQL plugs in behind the same protocol.
 public protocol DatabaseHandle: Sendable {
-    /// `sqlite` or `postgresql`: the few dialect-specific statements (id columns, transaction start) key on it.
-    var dialectName: String { get }
+    /// Which database this is: the few dialect-specific statements (id columns, row locks) and choices (where request
+    /// limits are counted) key on it.
+    var kind: DatabaseKind { get }
     /// Runs `body` outside a transaction (each statement sees committed data).
     func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Runs `body` in one transaction; commits when it returns, rolls back when it throws.

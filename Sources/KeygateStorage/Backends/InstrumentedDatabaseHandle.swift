@@ -29,7 +29,7 @@ public final class InstrumentedDatabaseHandle: DatabaseHandle {
         Meter(label: "keygate_db_pool_connections", factory: factory).set(base.poolSize)
     }
 
-    public var dialectName: String { base.dialectName }
+    public var kind: DatabaseKind { base.kind }
     public var changes: ChangeFeed { base.changes }
     public var announcesChanges: Bool { base.announcesChanges }
     public var poolSize: Int { base.poolSize }

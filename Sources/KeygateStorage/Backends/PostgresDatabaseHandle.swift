@@ -25,7 +25,7 @@ import SQLKit
 /// `sslmode` follows libpq: `disable`, `prefer` (default), `require` (encrypt, no certificate check),
 /// `verify-full` (encrypt and verify against the system roots, or `sslrootcert=PATH`).
 public final class PostgresDatabaseHandle: DatabaseHandle {
-    public let dialectName = "postgresql"
+    public let kind = DatabaseKind.postgresql
     public let changes = ChangeFeed()
     public let announcesChanges: Bool
     /// The pool's maximum connections (the URL's `pool`, default 20); the change watcher holds one of them.

@@ -32,7 +32,7 @@ import Synchronization
 /// and a checkpointer connection, on its own thread, runs a `PASSIVE` checkpoint every ``checkpointInterval``
 /// (it never waits for readers or writers, and writers never wait for it).
 public final class SQLiteDatabaseHandle: DatabaseHandle {
-    public let dialectName = "sqlite"
+    public let kind = DatabaseKind.sqlite
     public let changes = ChangeFeed()
     public let announcesChanges = true
     /// The writer and the readers (the checkpointer serves no store call).
