@@ -28,6 +28,7 @@ struct Serve: AsyncParsableCommand {
         if let tlsKey { flags["tls.key"] = .string(tlsKey) }
         let runtime = try await Runtime.open(common, extraFlags: flags, sessionCache: true, creates: true, server: Self.serverSettings)
         let config = runtime.config
+        let grace = try Self.shutdownGraceSeconds(config)  // checked before anything is provisioned or served
         let settings = runtime.system.settings
         let keygate = runtime.keygate
 
@@ -50,7 +51,7 @@ struct Serve: AsyncParsableCommand {
                 let base = publicURL ?? "\(scheme)://\(settings.host == "0.0.0.0" ? "127.0.0.1" : settings.host):\(port)"
                 Self.printBanner(base: base, port: port, database: runtime.databasePath, demo: provisioned, json: json)
             })
-        try await KeygateSystem.serve(app, grace: .seconds(try Self.shutdownGraceSeconds(config)), logger: runtime.logger)
+        try await KeygateSystem.serve(app, grace: .seconds(grace), logger: runtime.logger)
         await runtime.close()
     }
 
