@@ -118,13 +118,17 @@ public struct KeygateLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        if let line = line(for: event) { writeLine(line) }
+    }
+
+    /// The line `event` becomes (without the newline): this handler's metadata, its provider's (a request's id), then
+    /// the event's own.
+    public func line(for event: LogEvent) -> String? {
         let metadata = mergedMetadata(metadata, metadataProvider, event.metadata)
-        let line: String? =
-            switch format {
-            case .text: TextLogHandler.line(event: event, label: label, metadata: metadata)
-            case .json: JSONLogHandler.line(event: event, label: label, metadata: metadata)
-            }
-        if let line { writeLine(line) }
+        return switch format {
+        case .text: TextLogHandler.line(event: event, label: label, metadata: metadata)
+        case .json: JSONLogHandler.line(event: event, label: label, metadata: metadata)
+        }
     }
 }
 

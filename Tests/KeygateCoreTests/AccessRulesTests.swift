@@ -19,20 +19,6 @@ struct AccessRulesTests {
     let keyManager = role(id: 3, rank: 7, apiKey: .readWrite, name: "Key Manager")
     let readOnly = role(id: 4, rank: 7, apiKey: .readOnly, name: "Read Only Admin")
 
-    @Test("allows is exactly the requirement table, for every action and every level of both governed features")
-    func allowsFollowsTheTable() {
-        let levels: [FeatureAccess] = [.none, .readOnly, .readWrite]
-        for apiKey in levels {
-            for admin in levels {
-                let role = Self.role(id: 9, rank: 7, apiKey: apiKey, admin: admin)
-                for action in AccessRules.Action.allCases {
-                    let byTable = AccessRules.requirement(action).allSatisfy { (role.featurePermissions[$0.key] ?? .none).grants($0.value) }
-                    #expect(AccessRules.allows(role, action) == byTable, "\(action) with \(apiKey)/\(admin)")
-                }
-            }
-        }
-    }
-
     @Test("each action needs its levels of the governed features")
     func requirements() {
         #expect(AccessRules.allows(readOnly, .viewKey) && AccessRules.allows(readOnly, .viewRoles))

@@ -64,13 +64,12 @@ struct HotPathTests {
         #expect(RequestIDs.metadataProvider.get().isEmpty)
         RequestIDs.$current.withValue("abc-1") {
             #expect(RequestIDs.metadataProvider.get() == [RequestIDs.metadataKey: "abc-1"])
-            // What KeygateLogHandler merges for a line: its own metadata, then the provider's, then the event's.
+            // The server's handler, as `keygate serve` makes it (Runtime.makeLogger), writing a line of a request.
             var handler = KeygateLogHandler(label: "t", format: .json, metadataProvider: RequestIDs.metadataProvider)
             handler[metadataKey: "hb.request.id"] = "h"
-            var merged = handler.metadata
-            merged.merge(handler.metadataProvider?.get() ?? [:]) { $1 }
-            let event = LogEvent(level: .notice, message: "m", metadata: nil, source: "s", file: "f", function: "g", line: 1)
-            let line = JSONLogHandler.line(event: event, label: "t", metadata: merged) ?? ""
+            let event = LogEvent(level: .notice, message: "m", metadata: ["login": "x"], source: "s", file: "f", function: "g", line: 1)
+            let line = handler.line(for: event) ?? ""
+            #expect(line.contains(#""login":"x""#), "\(line)")
             #expect(line.contains(#""request_id":"abc-1""#) && line.contains(#""hb.request.id":"h""#), "\(line)")
         }
         #expect(RequestIDs.metadataProvider.get().isEmpty, "the binding ends with its scope")

@@ -27,11 +27,9 @@ import benchlib  # noqa: E402
 DEFAULTS = {"KEYGATE_LOG_LEVEL": "info"}  # benchlib quiets logs to warning; the hot path is measured as shipped
 
 
-def paced(url, session=None, connections=16, seconds=None):
+def paced(url, session=None, connections=16):
     env = {"KG_RATE": str(args.rate), "KG_CONNECTIONS": str(connections), "KG_SESSION": session or ""}
-    result = benchlib.wrk(url, connections=connections, script=os.path.join(benchlib.ROOT, "scripts", "bench", "paced.lua"),
-                          env=env)
-    return result
+    return benchlib.wrk(url, connections=connections, script=os.path.join(benchlib.ROOT, "scripts", "bench", "paced.lua"), env=env)
 
 
 try:

@@ -67,14 +67,7 @@ public enum AccessRules {
 
     /// Whether `role` grants what `action` needs.
     public static func allows(_ role: Role, _ action: Action) -> Bool {
-        switch action {
-        // The one-feature actions, which every API call asks, read the one level directly (the same as the general
-        // case below, without walking a dictionary).
-        case .viewKey, .viewAdmins, .viewRoles, .viewAudit, .viewWebhooks, .manageOwnAccount: role.apiKeyAccess.grants(.readOnly)
-        case .changeKey, .manageWebhooks: role.apiKeyAccess.grants(.readWrite)
-        case .manageAdmins, .manageRoles:
-            requirement(action).allSatisfy { feature, level in (role.featurePermissions[feature] ?? .none).grants(level) }
-        }
+        requirement(action).allSatisfy { feature, level in (role.featurePermissions[feature] ?? .none).grants(level) }
     }
 
     /// Throws ``KeygateError/forbidden(_:)`` naming what is missing unless `role` grants what `action` needs.

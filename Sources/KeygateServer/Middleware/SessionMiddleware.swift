@@ -24,10 +24,7 @@ struct SessionMiddleware: RouterMiddleware {
         _ request: Request, context: KeygateRequestContext,
         next: (Request, KeygateRequestContext) async throws -> Response
     ) async throws -> Response {
-        let tokens = request.sessionTokens
-        // The first id is almost always the one: tried without the loop's extra async call.
-        let principal: Principal
-        if tokens.count == 1 { principal = try await keygate.authenticate(token: tokens[0]) } else { principal = try await authenticate(tokens) }
+        let principal = try await authenticate(request.sessionTokens)
         // Every session-checked request counts as usage (in memory; flushed by the server's usage service).
         keygate.recordUsage(principal)
         try await limit(request.method, principal)
