@@ -5,7 +5,7 @@ import SQLKit
 // MARK: Audit
 
 extension SQLKeygateStore: AuditStore {
-    public func auditEvents(orgID: Int64, actionPrefix: String?, limit: Int) async throws -> [AuditEvent] {
+    public func auditEvents(orgID: Int64, actionPrefix: String?, limit: Int) async throws -> [AuditRecord] {
         try await db.read { sql in
             var query: SQLQueryString = "SELECT * FROM audit_events WHERE org_id = \(bind: orgID)"
             if let actionPrefix {
@@ -18,7 +18,7 @@ extension SQLKeygateStore: AuditStore {
                 let kind = try row.decode(column: "actor_kind", as: String.self)
                 let name = try row.decode(column: "actor_name", as: String.self)
                 let actorID = try row.decode(column: "actor_id", as: Int64?.self)
-                return AuditEvent(
+                return AuditRecord(
                     id: try row.decode(column: "id", as: Int64.self), orgID: orgID,
                     at: Date(millis: try row.decode(column: "at", as: Int64.self)),
                     actor: kind == "admin" ? .admin(id: actorID ?? 0, name: name) : .provider(name: name),

@@ -120,13 +120,7 @@ extension SQLKeygateStore: KeyStore {
                     "UPDATE sessions SET key_version = \(bind: result.version), grace_until = NULL WHERE token_hash = \(bind: caller)"
                 ).run()
             }
-            let detail = ended > 0 ? "\(change.auditDetail); \(ended) session(s) ended" : change.auditDetail
-            let audit = AuditEvent(orgID: change.orgID, at: change.at, actor: actor, action: change.auditAction, detail: detail)
-            try await Self.insertAudit(sql, audit)
-            if ended > 0, case .rotate = change.sessionEffect {
-                try await Self.enqueueWebhookEvent(
-                    sql, orgID: change.orgID, type: .sessionsEndedByRotation, audit: audit, data: ["count": .int(Int64(ended))])
-            }
+            try await Self.write(sql, change.record(endedSessions: ended))
             return KeyChangeResult(key: result, endedSessions: ended)
         }
     }

@@ -126,15 +126,20 @@ extension SQLKeygateStore {
             conflict: "the organization already has an API key")
     }
 
-    /// Writes an audit event and, in the same transaction, the webhook events it stands for (the outbox: see
-    /// ``WebhookStore``).
+    /// Writes an audit event and what it stands for (``AuditEvent/record``), in the caller's transaction.
     static func insertAudit(_ sql: any SQLDatabase, _ event: AuditEvent) async throws {
-        try await enqueueWebhookEvents(sql, for: event)
+        try await write(sql, event.record)
+    }
+
+    /// Writes a change's record as it is given: its audit row and its webhook events (the outbox: see ``WebhookStore``).
+    static func write(_ sql: any SQLDatabase, _ record: ChangeRecord) async throws {
+        for event in record.outbox { try await enqueue(sql, event) }
+        let event = record.audit
         try await sql.raw(
             """
             INSERT INTO audit_events (org_id, at, actor_kind, actor_id, actor_name, action, detail)
             VALUES (\(bind: event.orgID), \(bind: event.at.millis), \(bind: event.actor.kind), \(bind: event.actor.adminID),
-              \(bind: event.actor.name), \(bind: event.action), \(bind: event.detail))
+              \(bind: event.actor.name), \(bind: event.action.rawValue), \(bind: event.detail))
             """
         ).run()
     }

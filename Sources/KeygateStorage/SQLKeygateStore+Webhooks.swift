@@ -232,25 +232,15 @@ extension SQLKeygateStore: WebhookStore {
 
     // MARK: - The outbox
 
-    /// Called by `insertAudit`, in its transaction: an audit action that stands for a webhook event becomes one event
-    /// and a pending delivery per enabled endpoint of the organization subscribed to it.
-    static func enqueueWebhookEvents(_ sql: any SQLDatabase, for audit: AuditEvent) async throws {
-        guard let type = WebhookEventType(auditAction: audit.action) else { return }
-        try await enqueueWebhookEvent(sql, orgID: audit.orgID, type: type, audit: audit, data: ["summary": .string(audit.detail)])
-    }
-
-    /// Writes an event for every subscribed, enabled endpoint of the organization (nothing when there is none).
-    static func enqueueWebhookEvent(
-        _ sql: any SQLDatabase, orgID: Int64, type: WebhookEventType, audit: AuditEvent, data: [String: WebhookPayload.Value]
-    ) async throws {
-        let endpoints = try await sql.raw("SELECT id, events FROM webhook_endpoints WHERE org_id = \(bind: orgID) AND enabled = 1").all()
-        let subscribed = try endpoints.filter { try parseEvents(try $0.decode(column: "events", as: String.self)).contains(type) }
+    /// Writes `event` with a pending delivery for every subscribed, enabled endpoint of its organization, in the
+    /// caller's transaction; nothing when there is none.
+    static func enqueue(_ sql: any SQLDatabase, _ event: OutboxEvent) async throws {
+        let endpoints = try await sql.raw("SELECT id, events FROM webhook_endpoints WHERE org_id = \(bind: event.orgID) AND enabled = 1").all()
+        let subscribed = try endpoints.filter { try parseEvents(try $0.decode(column: "events", as: String.self)).contains(event.type) }
         guard !subscribed.isEmpty else { return }
-        let eventID = WebhookPayload.newEventID()
-        let payload = WebhookPayload.json(id: eventID, type: type, at: audit.at, orgID: orgID, actor: audit.actor, data: data)
-        try await insertWebhookEvent(sql, id: eventID, orgID: orgID, type: type, payload: payload, at: audit.at)
+        try await insertWebhookEvent(sql, id: event.id, orgID: event.orgID, type: event.type, payload: event.payload, at: event.at)
         for endpoint in subscribed {
-            _ = try await insertDelivery(sql, endpointID: try endpoint.decode(column: "id", as: Int64.self), eventID: eventID, at: audit.at)
+            _ = try await insertDelivery(sql, endpointID: try endpoint.decode(column: "id", as: Int64.self), eventID: event.id, at: event.at)
         }
     }
 

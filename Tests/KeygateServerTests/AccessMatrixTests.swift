@@ -307,7 +307,7 @@ struct World: Sendable {
                 Role(
                     id: 0, orgID: orgID, name: name, rank: rank,
                     featurePermissions: [Role.apiKeyManagement: apiKey, Role.adminAccountAccess: admin]),
-                audit: AuditEvent(orgID: orgID, at: harness.clock.now, actor: provider, action: "role.created", detail: name))
+                audit: AuditEvent(orgID: orgID, at: harness.clock.now, actor: provider, action: .roleCreated, detail: name))
         }
         let roles = try await keygate.roles(orgID: orgID)
         let superRole = try #require(roles.first { $0.isNonEditable })
@@ -345,7 +345,7 @@ struct World: Sendable {
         var lapsed = lapsedRole
         lapsed.featurePermissions[Role.apiKeyManagement] = FeatureAccess.none
         try await harness.store.updateRole(
-            lapsed, audit: AuditEvent(orgID: orgID, at: harness.clock.now, actor: provider, action: "role.updated", detail: ""))
+            lapsed, audit: AuditEvent(orgID: orgID, at: harness.clock.now, actor: provider, action: .roleUpdated, detail: ""))
         let ids: [String: Int64] = [
             "key": harness.org.key.id, "superRole": superRole.id, "managerRole": managerRole.id, "keysRole": keysRole.id,
             "readonlyRole": readonlyRole.id, "spareRole": spareRole.id, "root": harness.org.admin.id, "dana": dana.id,

@@ -24,7 +24,7 @@ struct AuthorizationTests {
             Role(
                 id: 0, orgID: harness.orgID, name: name, rank: rank,
                 featurePermissions: [Role.apiKeyManagement: apiKey, Role.adminAccountAccess: admin]),
-            audit: AuditEvent(orgID: harness.orgID, at: harness.clock.now, actor: .provider(name: "t"), action: "role.created", detail: ""))
+            audit: AuditEvent(orgID: harness.orgID, at: harness.clock.now, actor: .provider(name: "t"), action: .roleCreated, detail: ""))
         _ = try await harness.keygate.createAdmin(
             orgID: harness.orgID, draft: AdminDraft(loginName: login, roleID: role.id, password: Harness.password), actor: .provider(name: "t"))
         return role.id
@@ -98,7 +98,7 @@ struct AuthorizationTests {
             demoted.featurePermissions[Role.adminAccountAccess] = FeatureAccess.none
             try await harness.store.updateRole(
                 demoted,
-                audit: AuditEvent(orgID: harness.orgID, at: harness.clock.now, actor: .provider(name: "t"), action: "role.updated", detail: ""))
+                audit: AuditEvent(orgID: harness.orgID, at: harness.clock.now, actor: .provider(name: "t"), action: .roleUpdated, detail: ""))
             let before = try await harness.keygate.roles(orgID: harness.orgID)
             await #expect(throws: KeygateError.editLockNotAvailable) {
                 _ = try await harness.keygate.createRole(mona, draft: RoleDraft(name: "Late", rank: 6))

@@ -157,7 +157,7 @@ struct LoginDefenceTests {
             var role = try #require(try await harness.store.roles(orgID: harness.orgID).first { $0.name == "role-writer" })
             role.featurePermissions[Role.adminAccountAccess] = .readWrite
             try await harness.store.updateRole(
-                role, audit: AuditEvent(orgID: harness.orgID, at: harness.clock.now, actor: .provider(name: "t"), action: "role.updated", detail: ""))
+                role, audit: AuditEvent(orgID: harness.orgID, at: harness.clock.now, actor: .provider(name: "t"), action: .roleUpdated, detail: ""))
             let again = try await client.send(.put, "/api/v1/adminUsers/\(rootID)", session: writerSession, json: ["password": "Taken0ver!x"])
             #expect(again.status == .forbidden)
             let superID = try #require(try await harness.store.roles(orgID: harness.orgID).first { $0.isNonEditable }?.id)

@@ -82,7 +82,7 @@ struct Harness {
     func addAdmin(_ login: String, access: FeatureAccess) async throws -> String {
         let role = try await store.insertRole(
             Role(id: 0, orgID: orgID, name: "role-\(login)", featurePermissions: [Role.apiKeyManagement: access]),
-            audit: AuditEvent(orgID: orgID, at: clock.now, actor: .provider(name: "t"), action: "role.created", detail: ""))
+            audit: AuditEvent(orgID: orgID, at: clock.now, actor: .provider(name: "t"), action: .roleCreated, detail: ""))
         _ = try await keygate.createAdmin(
             orgID: orgID, draft: AdminDraft(loginName: login, roleID: role.id, password: Self.password), actor: .provider(name: "t"))
         return login

@@ -184,7 +184,7 @@ struct PortalTests {
             let delta = try await harness.keygate.provisionOrganization(
                 name: "Delta", adminLogin: "root.delta", password: Harness.password, operator: "test")
             let note = AuditEvent(
-                orgID: delta.organization.id, at: harness.clock.now, actor: .provider(name: "t"), action: "role.created", detail: "")
+                orgID: delta.organization.id, at: harness.clock.now, actor: .provider(name: "t"), action: .roleCreated, detail: "")
             let viewers = try await harness.store.insertRole(
                 Role(id: 0, orgID: delta.organization.id, name: "Viewers", featurePermissions: [Role.apiKeyManagement: .readOnly]), audit: note)
             var viewer = delta.admin
@@ -383,7 +383,7 @@ struct PortalOrganizationPagesTests {
             let other = try await PortalTests.signIn(client, login: "vera")
             _ = try await harness.store.updateRole(
                 Role(id: role.id, orgID: harness.orgID, name: role.name, featurePermissions: [Role.apiKeyManagement: .readOnly]),
-                audit: AuditEvent(orgID: harness.orgID, at: harness.clock.now, actor: .provider(name: "t"), action: "role.updated", detail: ""))
+                audit: AuditEvent(orgID: harness.orgID, at: harness.clock.now, actor: .provider(name: "t"), action: .roleUpdated, detail: ""))
             let readOnly = try await page(client, "/portal/orgs/\(harness.orgID)/roles", cookie: other)
             #expect(readOnly.status == .ok && !readOnly.text.contains("<select id=\"level-"))
             let refused = try await client.form(

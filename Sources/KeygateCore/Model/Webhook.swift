@@ -19,23 +19,6 @@ public enum WebhookEventType: String, Sendable, CaseIterable, Codable {
     /// Sent by "send test event"; never enqueued by a change.
     case test = "webhook.test"
 
-    /// The event an audit action stands for; nil for actions no webhook reports.
-    public init?(auditAction: String) {
-        switch auditAction {
-        case "key.added": self = .keyAdded
-        case "key.edited": self = .keyEdited
-        case "key.regenerated": self = .keyRegenerated
-        case "key.deleted": self = .keyDeleted
-        case "key.disabled": self = .keyDisabled
-        case "key.enabled": self = .keyEnabled
-        case "admin.created": self = .adminCreated
-        case "admin.disabled": self = .adminDisabled
-        case "admin.enabled": self = .adminEnabled
-        case "admin.password_changed", "admin.password_reset": self = .adminPasswordChanged
-        default: return nil
-        }
-    }
-
     /// The types an endpoint may subscribe to (every one but the test event, which goes to the endpoint asked).
     public static let subscribable: [WebhookEventType] = allCases.filter { $0 != .test }
 }

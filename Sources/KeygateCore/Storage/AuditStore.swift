@@ -6,7 +6,7 @@ import Foundation
 /// (one transaction each, change announcements) are ``KeygateStore``'s.
 public protocol AuditStore: Sendable {
     /// Newest first, at most `limit`, optionally only actions starting with `actionPrefix`.
-    func auditEvents(orgID: Int64, actionPrefix: String?, limit: Int) async throws -> [AuditEvent]
+    func auditEvents(orgID: Int64, actionPrefix: String?, limit: Int) async throws -> [AuditRecord]
     /// Appends one event on its own.
     func appendAudit(_ event: AuditEvent) async throws
 }

@@ -121,22 +121,35 @@ public struct KeyChange: Sendable {
     public var actor: ChangeActor
     /// When (Last Modified On).
     public var at: Date
-    /// The audit action (`key.added`, ...) and detail; the backend adds the number of sessions ended.
-    public var auditAction: String
-    /// Audit detail.
-    public var auditDetail: String
+    /// What it is, for the audit trail, the metrics and webhooks.
+    public var action: AuditAction
+    /// Audit detail, before ``record(endedSessions:)`` adds the number of sessions ended.
+    public var detail: String
 
     public init(
         orgID: Int64, operation: Operation, sessionEffect: SessionEffect, actor: ChangeActor, at: Date,
-        auditAction: String, auditDetail: String
+        action: AuditAction, detail: String
     ) {
         self.orgID = orgID
         self.operation = operation
         self.sessionEffect = sessionEffect
         self.actor = actor
         self.at = at
-        self.auditAction = auditAction
-        self.auditDetail = auditDetail
+        self.action = action
+        self.detail = detail
+    }
+
+    /// What the change writes besides the key and session rows, once the backend knows how many sessions it ended:
+    /// the audit row (the count added to its detail), the action's webhook event and, for a rotation that ended
+    /// sessions, a `sessions.ended_by_rotation` event with the count.
+    public func record(endedSessions ended: Int) -> ChangeRecord {
+        let audit = AuditEvent(
+            orgID: orgID, at: at, actor: actor, action: action, detail: ended > 0 ? "\(detail); \(ended) session(s) ended" : detail)
+        var record = audit.record
+        if ended > 0, case .rotate = sessionEffect {
+            record.outbox.append(OutboxEvent(of: audit, type: .sessionsEndedByRotation, data: ["count": .int(Int64(ended))]))
+        }
+        return record
     }
 }
 

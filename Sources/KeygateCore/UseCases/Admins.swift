@@ -79,7 +79,7 @@ extension Keygate {
             id: 0, orgID: orgID, loginName: loginName, userName: userName, email: draft.email ?? "", roleID: roleID,
             passwordHash: try await hasher.hash(password), disabled: draft.disabled ?? false, createdAt: now())
         return try await adminStorage.insertAdmin(
-            admin, audit: AuditEvent(orgID: orgID, at: now(), actor: actor, action: "admin.created", detail: "admin \(loginName)"),
+            admin, audit: AuditEvent(orgID: orgID, at: now(), actor: actor, action: .adminCreated, detail: "admin \(loginName)"),
             basis: basis)
     }
 
@@ -160,16 +160,16 @@ extension Keygate {
         }
         if let disabled = draft.disabled { admin.disabled = disabled }
         let endSessions = admin.disabled || draft.password != nil
-        // Distinct actions for what webhooks report (admin.disabled / enabled / password_changed).
-        let action =
+        // Distinct actions for what webhooks report (``AuditAction/webhookEvent``).
+        let action: AuditAction =
             if draft.disabled == true && !current.disabled {
-                "admin.disabled"
+                .adminDisabled
             } else if draft.disabled == false && current.disabled {
-                "admin.enabled"
+                .adminEnabled
             } else if draft.password != nil {
-                "admin.password_reset"
+                .adminPasswordReset
             } else {
-                "admin.updated"
+                .adminUpdated
             }
         let ended = try await adminStorage.updateAdmin(
             admin, endSessions: endSessions, keepSession: keepSession,
@@ -186,7 +186,7 @@ extension Keygate {
         let admin = try await admin(principal, id: id)
         let basis = try await requireAdminManagement(principal, target: admin, newRoleID: nil)
         let ended = try await adminStorage.deleteAdmin(
-            orgID: principal.orgID, id: id, audit: audit(principal, "admin.deleted", "admin \(admin.loginName)"), basis: basis)
+            orgID: principal.orgID, id: id, audit: audit(principal, .adminDeleted, "admin \(admin.loginName)"), basis: basis)
         metrics.sessionsEnded(.adminChanged, count: ended)
     }
 
@@ -214,7 +214,7 @@ extension Keygate {
         var admin = principal.admin
         admin.passwordHash = try await hasher.hash(newPassword)
         let ended = try await adminStorage.updateAdmin(
-            admin, endSessions: true, keepSession: principal.tokenHash, audit: audit(principal, "admin.password_changed", "own password"),
+            admin, endSessions: true, keepSession: principal.tokenHash, audit: audit(principal, .adminPasswordChanged, "own password"),
             basis: AuthorizationBasis(roles: [], admin: principal.admin))
         metrics.sessionsEnded(.adminChanged, count: ended)
     }

@@ -4,13 +4,13 @@ import Foundation
 
 extension Keygate {
     /// The organization's audit trail, newest first.
-    public func auditTrail(orgID: Int64, actionPrefix: String? = nil, limit: Int = 200) async throws -> [AuditEvent] {
+    public func auditTrail(orgID: Int64, actionPrefix: String? = nil, limit: Int = 200) async throws -> [AuditRecord] {
         try await auditStorage.auditEvents(orgID: orgID, actionPrefix: actionPrefix, limit: max(1, min(limit, 10_000)))
     }
 
     /// The caller's organization's audit trail, newest first, optionally one kind only. Requires ``AccessRules/Action/viewAudit``.
     /// - Throws: ``KeygateError/invalidInput(_:)`` for an unknown kind.
-    public func auditTrail(_ principal: Principal, type: String?, limit: Int = 500) async throws -> [AuditEvent] {
+    public func auditTrail(_ principal: Principal, type: String?, limit: Int = 500) async throws -> [AuditRecord] {
         try principal.require(.viewAudit)
         if let type, !Self.auditTypes.contains(type) {
             throw KeygateError.invalidInput("type must be one of \(Self.auditTypes.joined(separator: ", "))")
@@ -18,8 +18,8 @@ extension Keygate {
         return try await auditTrail(orgID: principal.orgID, actionPrefix: type.map { $0 + "." }, limit: limit)
     }
 
-    /// The kinds of audit event a reader can filter by (the action's first part).
-    public static let auditTypes = ["key", "session", "admin", "role", "portal", "org"]
+    /// The kinds of audit event a reader can filter by (the action's first part): ``AuditAction/kinds``.
+    public static var auditTypes: [String] { AuditAction.kinds }
 }
 
 extension Keygate {

@@ -105,7 +105,7 @@ extension Keygate {
     /// Answers when the database does (the health check): one indexed read that needs no row to exist.
     public func checkDatabase() async throws { _ = try await healthStorage.organization(id: 0) }
 
-    func audit(_ principal: Principal, _ action: String, _ detail: String) -> AuditEvent {
+    func audit(_ principal: Principal, _ action: AuditAction, _ detail: String) -> AuditEvent {
         AuditEvent(orgID: principal.orgID, at: now(), actor: principal.actor, action: action, detail: detail)
     }
 }

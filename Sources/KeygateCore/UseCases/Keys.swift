@@ -47,7 +47,7 @@ extension Keygate {
         let result = try await applyKeyChange(
             KeyChange(
                 orgID: orgID, operation: .add(sealedValue: try cipher.seal(newValue, orgID: orgID)), sessionEffect: .none,
-                actor: actor, at: now(), auditAction: "key.added", auditDetail: "API key added"))
+                actor: actor, at: now(), action: .keyAdded, detail: "API key added"))
         guard let sealed = result.key else { throw KeygateError.notFound("API key not found") }
         return try open(sealed)
     }
@@ -57,7 +57,7 @@ extension Keygate {
         try principal.require(.changeKey)
         let current = try KeyRules.checkAdminMayChange(current: try await currentKey(orgID: principal.orgID), id: id)
         let value = try KeyRules.validateEdit(newValue: newValue, current: current)
-        return try await rotate(current: current, to: value, actor: principal.actor, caller: principal.tokenHash, action: "key.edited")
+        return try await rotate(current: current, to: value, actor: principal.actor, caller: principal.tokenHash, action: .keyEdited)
     }
 
     /// Replaces the key with a random one. Requires ``AccessRules/Action/changeKey``.
@@ -66,7 +66,7 @@ extension Keygate {
         let current = try KeyRules.checkAdminMayChange(current: try await currentKey(orgID: principal.orgID), id: id)
         return try await rotate(
             current: current, to: KeyRules.regenerated(current: current), actor: principal.actor,
-            caller: principal.tokenHash, action: "key.regenerated")
+            caller: principal.tokenHash, action: .keyRegenerated)
     }
 
     /// Deletes the key; every session of the organization ends, the caller's too. Requires ``AccessRules/Action/changeKey``.
@@ -77,7 +77,7 @@ extension Keygate {
         let result = try await applyKeyChange(
             KeyChange(
                 orgID: current.orgID, operation: .delete(expectedVersion: current.version), sessionEffect: .endAll,
-                actor: principal.actor, at: now(), auditAction: "key.deleted", auditDetail: "API key \(current.id) deleted"))
+                actor: principal.actor, at: now(), action: .keyDeleted, detail: "API key \(current.id) deleted"))
         return result.endedSessions
     }
 
@@ -90,7 +90,7 @@ extension Keygate {
             KeyChange(
                 orgID: orgID, operation: .setEnabled(enabled, expectedVersion: current.version),
                 sessionEffect: enabled ? .none : .endAll, actor: .provider(name: name), at: now(),
-                auditAction: enabled ? "key.enabled" : "key.disabled", auditDetail: "by the provider"))
+                action: enabled ? .keyEnabled : .keyDisabled, detail: "by the provider"))
         guard let sealed = result.key else { throw KeygateError.notFound("the organization has no API key") }
         return (try open(sealed), result.endedSessions)
     }
@@ -102,10 +102,10 @@ extension Keygate {
         }
         return try await rotate(
             current: current, to: KeyRules.regenerated(current: current), actor: .provider(name: name), caller: nil,
-            action: "key.regenerated")
+            action: .keyRegenerated)
     }
 
-    private func rotate(current: APIKey, to value: APIKeyValue, actor: ChangeActor, caller: String?, action: String)
+    private func rotate(current: APIKey, to value: APIKeyValue, actor: ChangeActor, caller: String?, action: AuditAction)
         async throws -> (APIKey, Int)
     {
         let policy = try await keyStorage.organization(id: current.orgID)?.rotationPolicy ?? .endOldSessions
@@ -114,24 +114,15 @@ extension Keygate {
                 orgID: current.orgID,
                 operation: .replace(sealedValue: try cipher.seal(value, orgID: current.orgID), expectedVersion: current.version),
                 sessionEffect: .rotate(policy: policy, callerTokenHash: caller), actor: actor, at: now(),
-                auditAction: action, auditDetail: "API key \(current.id) rotated (policy \(policy.storedValue))"))
+                action: action, detail: "API key \(current.id) rotated (policy \(policy.storedValue))"))
         guard let sealed = result.key else { throw KeygateError.notFound("API key not found") }
         return (try open(sealed), result.endedSessions)
     }
 
-    /// Applies a key change and counts it: its kind (from the audit action) and the sessions it ended.
+    /// Applies a key change and counts it: its kind (``AuditAction/keyChange``) and the sessions it ended.
     private func applyKeyChange(_ change: KeyChange) async throws -> KeyChangeResult {
         let result = try await keyStorage.applyKeyChange(change)
-        let kind: KeygateMetrics.KeyChangeKind? =
-            switch change.auditAction {
-            case "key.added": .added
-            case "key.edited": .edited
-            case "key.regenerated": .regenerated
-            case "key.deleted": .deleted
-            case "key.disabled": .disabled
-            case "key.enabled": .enabled
-            default: nil
-            }
+        let kind = change.action.keyChange
         if let kind { metrics.keyChanged(kind) }
         let reason: KeygateMetrics.SessionEndReason =
             switch kind {

@@ -34,7 +34,7 @@ extension Keygate {
         guard let sealed = result.key else { throw KeygateError.notFound("API key not found") }
         try await organizationStorage.appendAudit(
             AuditEvent(
-                orgID: result.organization.id, at: now(), actor: .provider(name: operatorName), action: "org.provisioned",
+                orgID: result.organization.id, at: now(), actor: .provider(name: operatorName), action: .orgProvisioned,
                 detail: "organization \(name) with admin \(adminLogin) and its first API key"))
         return ProvisioningResult(organization: result.organization, admin: result.admin, password: password, key: try open(sealed))
     }
@@ -97,7 +97,7 @@ extension Keygate {
     public func setRotationPolicy(orgID: Int64, policy: RotationPolicy, operator name: String) async throws {
         try await organizationStorage.setRotationPolicy(
             orgID: orgID, policy: policy,
-            audit: AuditEvent(orgID: orgID, at: now(), actor: .provider(name: name), action: "org.rotation_policy", detail: policy.storedValue))
+            audit: AuditEvent(orgID: orgID, at: now(), actor: .provider(name: name), action: .orgRotationPolicy, detail: policy.storedValue))
     }
 
     /// Whether any organization exists (`serve` provisions the demo organization only on an empty database).

@@ -67,7 +67,7 @@ extension Keygate {
         let orgID = candidate.admin.orgID
         let session = PortalSession(tokenHash: Secrets.sha256Hex(token), adminID: candidate.admin.id, orgID: orgID, createdAt: now, lastSeenAt: now)
         let audit = AuditEvent(
-            orgID: orgID, at: now, actor: .admin(id: candidate.admin.id, name: candidate.admin.userName), action: "portal.signed_in",
+            orgID: orgID, at: now, actor: .admin(id: candidate.admin.id, name: candidate.admin.userName), action: .portalSignedIn,
             detail: "portal sign-in from \(clientAddress)")
         let name = try await portalStorage.organization(id: orgID)?.name ?? "#\(orgID)"
         try await portalStorage.createPortalSessions([session], audits: [audit])

@@ -66,7 +66,7 @@ extension Keygate {
             isNonEditable: false, isAuditor: draft.isAuditor ?? false)
         try AccessRules.checkRoleChange(caller: principal.role, current: nil, proposed: role)
         return try await roleStorage.insertRole(
-            role, audit: audit(principal, "role.created", "role \(name)"), basis: AuthorizationBasis(roles: [principal.role]))
+            role, audit: audit(principal, .roleCreated, "role \(name)"), basis: AuthorizationBasis(roles: [principal.role]))
     }
 
     /// Updates a role; live sessions of its admins follow the new permissions on their next request. Requires
@@ -87,7 +87,7 @@ extension Keygate {
         if let permissions = draft.featurePermissions { role.featurePermissions.merge(permissions) { $1 } }
         try AccessRules.checkRoleChange(caller: principal.role, current: current, proposed: role)
         try await roleStorage.updateRole(
-            role, audit: audit(principal, "role.updated", "role \(role.id)"), basis: AuthorizationBasis(roles: [principal.role, current]))
+            role, audit: audit(principal, .roleUpdated, "role \(role.id)"), basis: AuthorizationBasis(roles: [principal.role, current]))
         return role
     }
 
@@ -98,7 +98,7 @@ extension Keygate {
         let role = try await self.role(principal, id: id)
         try AccessRules.checkRoleChange(caller: principal.role, current: role, proposed: nil)
         try await roleStorage.deleteRole(
-            orgID: principal.orgID, id: id, audit: audit(principal, "role.deleted", "role \(id)"),
+            orgID: principal.orgID, id: id, audit: audit(principal, .roleDeleted, "role \(id)"),
             basis: AuthorizationBasis(roles: [principal.role, role]))
     }
 

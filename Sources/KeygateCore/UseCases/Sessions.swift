@@ -101,7 +101,7 @@ extension Keygate {
             "\(request.username.lowercased())\u{0}\(request.timestamp)\u{0}\(request.apiKey)")
         let audit = AuditEvent(
             orgID: candidate.admin.orgID, at: now, actor: .admin(id: candidate.admin.id, name: candidate.admin.userName),
-            action: "session.created", detail: "\(kind.rawValue.uppercased()) session from \(clientAddress)")
+            action: .sessionCreated, detail: "\(kind.rawValue.uppercased()) session from \(clientAddress)")
         let created = try await sessionStorage.createSession(
             session, replayDigest: replayDigest, replayExpiresAt: now.addingTimeInterval(settings.timestampWindow * 2),
             audit: audit)
@@ -177,7 +177,7 @@ extension Keygate {
         guard let snapshot = try await sessionStorage.sessionSnapshot(tokenHash: tokenHash) else { return false }
         let audit = AuditEvent(
             orgID: snapshot.session.orgID, at: now(), actor: .admin(id: snapshot.admin.id, name: snapshot.admin.userName),
-            action: "session.ended", detail: "logout")
+            action: .sessionEnded, detail: "logout")
         let ended = try await sessionStorage.deleteSession(tokenHash: tokenHash, audit: audit)
         if ended { metrics.sessionsEnded(.logout, count: 1) }
         return ended

@@ -70,7 +70,7 @@ extension Keygate {
         // Sealed with a context naming the organization: the endpoint id is not known before the insert.
         let sealed = try cipher.seal(secret: secret, context: "webhook:\(principal.orgID)")
         let endpoint = try await webhookStorage.insertWebhookEndpoint(
-            draft, sealedSecret: sealed, limit: Self.maxWebhookEndpoints, audit: webhookAudit(principal, "webhook.created", "webhook endpoint \(url)")
+            draft, sealedSecret: sealed, limit: Self.maxWebhookEndpoints, audit: webhookAudit(principal, .webhookCreated, "webhook endpoint \(url)")
         )
         return (endpoint, secret)
     }
@@ -84,7 +84,7 @@ extension Keygate {
         if let url { endpoint.url = try WebhookRules.validateURL(url, policy: webhooks.policy) }
         if let events { endpoint.events = Self.eventTypes(events) }
         if let enabled { endpoint.enabled = enabled }
-        try await webhookStorage.updateWebhookEndpoint(endpoint, audit: webhookAudit(principal, "webhook.updated", "webhook endpoint \(endpoint.id)"))
+        try await webhookStorage.updateWebhookEndpoint(endpoint, audit: webhookAudit(principal, .webhookUpdated, "webhook endpoint \(endpoint.id)"))
         return endpoint
     }
 
@@ -93,7 +93,7 @@ extension Keygate {
         try principal.require(.manageWebhooks)
         guard
             try await webhookStorage.deleteWebhookEndpoint(
-                orgID: principal.orgID, id: id, audit: webhookAudit(principal, "webhook.deleted", "webhook endpoint \(id)"))
+                orgID: principal.orgID, id: id, audit: webhookAudit(principal, .webhookDeleted, "webhook endpoint \(id)"))
         else {
             throw KeygateError.notFound("webhook \(id) not found")
         }
@@ -108,7 +108,7 @@ extension Keygate {
         try await webhookStorage.rollWebhookSecret(
             orgID: principal.orgID, id: id, sealedSecret: try cipher.seal(secret: secret, context: "webhook:\(principal.orgID)"),
             previousUntil: now().addingTimeInterval(webhooks.secretOverlap),
-            audit: webhookAudit(principal, "webhook.secret_rolled", "webhook endpoint \(id)"))
+            audit: webhookAudit(principal, .webhookSecretRolled, "webhook endpoint \(id)"))
         return (try await webhookEndpoint(principal, id: id), secret)
     }
 
@@ -131,12 +131,13 @@ extension Keygate {
     }
 
     /// Makes a failed (or pending) delivery due now. Requires ``AccessRules/Action/manageWebhooks``.
-    public func retryWebhookDelivery(_ principal: Principal, endpointID: Int64, deliveryID: Int64) async throws {
+    /// - Returns: false when there is nothing to retry: the delivery was delivered meanwhile (an automatic retry can
+    ///   win the race with a person's click), or is being sent right now; its next state shows in the log.
+    /// - Throws: ``KeygateError/notFound(_:)`` for an endpoint or delivery the caller's organization does not have.
+    public func retryWebhookDelivery(_ principal: Principal, endpointID: Int64, deliveryID: Int64) async throws -> Bool {
         _ = try await webhookEndpoint(principal, id: endpointID)
         try principal.require(.manageWebhooks)
-        guard try await webhookStorage.retryWebhookDelivery(endpointID: endpointID, id: deliveryID, at: now()) else {
-            throw KeygateError.notFound("no delivery \(deliveryID) to retry (a delivered one, or one being sent now, is not sent again)")
-        }
+        return try await webhookStorage.retryWebhookDelivery(endpointID: endpointID, id: deliveryID, at: now())
     }
 
     /// Claims the due deliveries (up to `limit`) and sends them at once, each signed with the endpoint's secrets.
@@ -195,7 +196,7 @@ extension Keygate {
         return chosen.isEmpty ? WebhookEventType.subscribable : WebhookEventType.subscribable.filter(chosen.contains)
     }
 
-    private func webhookAudit(_ principal: Principal, _ action: String, _ detail: String) -> AuditEvent {
+    private func webhookAudit(_ principal: Principal, _ action: AuditAction, _ detail: String) -> AuditEvent {
         AuditEvent(orgID: principal.orgID, at: now(), actor: principal.actor, action: action, detail: detail)
     }
 }

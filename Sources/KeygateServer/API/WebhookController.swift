@@ -53,7 +53,9 @@ struct WebhookController {
             let id = try request.pathID(context, "webhook")
             let delivery = try request.pathID(context, "delivery", parameter: "deliveryId")
             try await JSONBody.read(request, context: context).allowOnly([])
-            try await keygate.retryWebhookDelivery(context.principal, endpointID: id, deliveryID: delivery)
+            guard try await keygate.retryWebhookDelivery(context.principal, endpointID: id, deliveryID: delivery) else {
+                throw KeygateError.notFound("no delivery \(delivery) to retry (a delivered one, or one being sent now, is not sent again)")
+            }
             return noContent()
         }
     }

@@ -20,6 +20,7 @@ extension PortalController {
         case "toggled": done = "The endpoint was saved."
         case "deleted": done = "The endpoint and its delivery log were deleted."
         case "retry": done = "The delivery will be tried again now."
+        case "not-retried": done = "That delivery was not sent again: it was delivered, or is being sent right now (see its status below)."
         default: break
         }
         return try await renderWebhooks(request, context: context) { $0.done = done }
@@ -109,7 +110,9 @@ extension PortalController {
         guard let id = context.parameters.get("id", as: Int64.self), let delivery = context.parameters.get("deliveryID", as: Int64.self) else {
             throw KeygateError.notFound("no such delivery")
         }
-        try await keygate.retryWebhookDelivery(context.session.principal, endpointID: id, deliveryID: delivery)
-        return PortalViews.redirect("/portal/orgs/\(context.session.session.orgID)/webhooks?done=retry")
+        // Back to the page either way: a delivery that an automatic retry delivered (or is sending) a moment before the
+        // click is no error to the person who clicked, and the log below says what happened.
+        let retried = try await keygate.retryWebhookDelivery(context.session.principal, endpointID: id, deliveryID: delivery)
+        return PortalViews.redirect("/portal/orgs/\(context.session.session.orgID)/webhooks?done=\(retried ? "retry" : "not-retried")")
     }
 }
