@@ -26,15 +26,19 @@ public struct KeygateSystem: Sendable {
     /// How often the usage counted in memory is written (``UsageFlushService``).
     let usageFlushInterval: Duration
 
-    /// Opens (and migrates) the database and assembles the use cases.
+    /// Opens (and migrates) the database, assembles the use cases, and runs `body` with them; the database closes
+    /// when `body` returns or throws (``Storage/withDatabase(url:logger:migrate:metrics:_:)``: its background work, the
+    /// PostgreSQL pool included, is a child task of this call). A server runs its whole service group in `body`, so the
+    /// database outlives the HTTP server's drain and every service.
     /// - Parameter serving: a server keeps checked sessions in memory when the configuration allows it; a one-shot
     ///   command does not (it checks no sessions). The cache serves nothing until a ``ChangeWatcher`` listens.
     /// - Throws: ``KeygateError/invalidInput(_:)`` when the master key does not open the stored keys; storage errors.
-    public static func open(_ configuration: KeygateConfiguration, logger: Logger, serving: Bool) async throws -> KeygateSystem {
+    public static func with<T>(
+        _ configuration: KeygateConfiguration, logger: Logger, serving: Bool, _ body: (KeygateSystem) async throws -> T
+    ) async throws -> T {
         // A server measures itself unless metrics are off; a one-shot command has nothing to serve them from.
         let exporter = serving && configuration.server.metrics.placement != .off ? PrometheusExporter() : nil
-        let (db, store) = try await Storage.open(url: configuration.database, logger: logger, metrics: exporter?.factory)
-        do {
+        return try await Storage.withDatabase(url: configuration.database, logger: logger, metrics: exporter?.factory) { db, store in
             let hasher = BcryptPasswordHasher(cost: configuration.bcryptCost)
             // Login lockouts are counted in the database on every backend: they hold on every instance and survive
             // a restart, and only sign-ins (bcrypt-bound anyway) touch them.
@@ -65,12 +69,10 @@ public struct KeygateSystem: Sendable {
                 settings.metrics.http = HTTPMetrics(factory: exporter.factory)
                 settings.metrics.scrape = { [keygate] in await exporter.scrape(keygate: keygate) }
             }
-            return KeygateSystem(
+            let system = KeygateSystem(
                 keygate: keygate, database: db, settings: settings, logger: logger, reloadKeyring: configuration.reloadKeyring,
                 usageFlushInterval: configuration.usageFlushInterval)
-        } catch {
-            try? await db.shutdown()
-            throw error
+            return try await body(system)
         }
     }
 
@@ -78,8 +80,9 @@ public struct KeygateSystem: Sendable {
     public func router() -> Router<KeygateRequestContext> { buildRouter(keygate: keygate, settings: settings) }
 
     /// The whole server: the router, TLS, and the services that must live as long as it does (the change watcher
-    /// that keeps the session cache honest, the keyring's reload and heartbeat, the usage flush, housekeeping, and the
-    /// database, closed last).
+    /// that keeps the session cache honest, the keyring's reload and heartbeat, the usage flush, webhook delivery,
+    /// housekeeping) and, first so that it stops last, the database's ``DatabaseService``. The database is open around the
+    /// whole group (``with(_:logger:serving:_:)``); the service ends its background work when the group stops.
     public func application(
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
@@ -93,22 +96,42 @@ public struct KeygateSystem: Sendable {
             ], onServerRunning: onServerRunning)
     }
 
-    /// Runs `application` until SIGTERM or SIGINT, then stops it within a bound whatever state the database is in.
+    /// Runs `application` until SIGTERM or SIGINT, then ends the process within `grace`, whatever state the database
+    /// (or anything else) is in.
     ///
-    /// Shutdown is graceful first (the listener closes, in-flight requests finish, services stop) for at most
-    /// `grace`; then whatever is still running is cancelled (a request waiting for a database that is away included),
-    /// with `cancellationGrace` more before ServiceLifecycle ends the process. Without a bound a request stuck on an
-    /// unreachable database held the process on SIGTERM indefinitely (issue 20, measured: still running after 40 s).
-    public static func serve(
-        _ application: some Service, grace: Duration, cancellationGrace: Duration = .seconds(5), logger: Logger
-    ) async throws {
+    /// Shutdown is graceful first (the listener closes, in-flight requests finish, services stop, the database's last)
+    /// for all of `grace` but its last ``cancellationShare(of:)``; then whatever is still running is cancelled (the
+    /// database's background work is stopped, so a request waiting on a database that does not answer fails); and if
+    /// something still has not ended when `grace` is over, the process exits anyway, status 0 with a warning.
+    /// ServiceLifecycle's own last resort is a crash (`fatalError` when cancellation overruns), which is not how a
+    /// deploy should end. Without a bound a request stuck on an unreachable database held the process on SIGTERM
+    /// indefinitely (issue 20, measured: still running after 40 s; after an outage, still running after 30 s).
+    public static func serve(_ application: some Service, grace: Duration, logger: Logger) async throws {
+        let cancellation = cancellationShare(of: grace)
         var configuration = ServiceGroupConfiguration(
             services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        configuration.maximumGracefulShutdownDuration = grace
-        configuration.maximumCancellationDuration = cancellationGrace
-        try await ServiceGroup(configuration: configuration).run()
+        configuration.maximumGracefulShutdownDuration = grace - cancellation
+        configuration.maximumCancellationDuration = nil
+        let services = ServiceGroup(configuration: configuration)
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            group.addTask {
+                // The watchdog: from the first signal, `grace` at most.
+                for await signal in signals {
+                    try await Task.sleep(for: grace)
+                    logger.warning(
+                        "still stopping at the end of server.shutdownGraceSeconds: exiting now",
+                        metadata: ["signal": "\(signal)", "graceSeconds": "\(grace.components.seconds)"])
+                    exit(0)
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
     }
 
-    /// Closes the database (idempotent; a served application's ``DatabaseService`` closes it too).
-    public func close() async { try? await database.shutdown() }
+    /// The part of the shutdown bound left for cancellation once the graceful part is over: 2 s, or half of a shorter
+    /// bound.
+    public static func cancellationShare(of grace: Duration) -> Duration { min(.seconds(2), grace / 2) }
 }

@@ -91,10 +91,13 @@ public struct ChangeWatcher: Service, CustomStringConvertible {
     }
 }
 
-/// The database's place in the server's ServiceGroup. List it first: services shut down in reverse order, so it
-/// closes the connections (PostgreSQL: stops the pool) only after the HTTP server has drained and every other
-/// service has stopped. The handle is opened before the group starts (start-up migrates and checks the master
-/// key), so this service owns only the end of its life; the CLI, which has no ServiceGroup, closes it directly.
+/// The database's place in the server's ServiceGroup: it ends the database's background work
+/// (``DatabaseHandle/stopBackground()``: the PostgreSQL pool closes its connections) when the group stops. List it
+/// first: services shut down in reverse order, so that happens only after the HTTP server has drained and every other
+/// service has stopped, or at once when the group's graceful period is over and it cancels: a request still waiting on
+/// a database that does not answer then fails, and the process ends within its bound. The database itself is opened
+/// and closed around the group (``Storage/withDatabase(url:logger:migrate:metrics:_:)``): start-up migrates and checks
+/// the master key before any service runs.
 public struct DatabaseService: Service, CustomStringConvertible {
     let db: any DatabaseHandle
 
@@ -104,8 +107,8 @@ public struct DatabaseService: Service, CustomStringConvertible {
     public var description: String { "DatabaseService" }
 
     public func run() async throws {
-        // Returns on graceful shutdown, throws on cancellation: either way, close.
+        // Returns on graceful shutdown, throws on cancellation: either way, stop.
         try? await gracefulShutdown()
-        try await db.shutdown()
+        db.stopBackground()
     }
 }

@@ -5,27 +5,43 @@ import Logging
 
 /// Opens the database a URL names and migrates it.
 public enum Storage {
-    /// Opens `url`: `postgres://…` (see ``PostgresDatabaseHandle``), or SQLite as a file path,
-    /// `sqlite://PATH` / `sqlite:PATH`, or `:memory:`.
+    /// Opens `url` (`postgres://…`, see ``PostgresDatabaseHandle``; or SQLite as a file path, `sqlite://PATH` /
+    /// `sqlite:PATH`, or `:memory:`), runs its background work (``DatabaseHandle/runBackground()``) in a child task,
+    /// waits until it answers, migrates it, and runs `body` with it; then stops the background work and closes the
+    /// connections, whether `body` returned or threw. The only way to a database: nothing that uses one can outlive
+    /// it, and its background work cannot outlive its user.
     /// - Parameter metrics: when given, every store call is timed and counted (``InstrumentedDatabaseHandle``).
-    public static func open(
-        url: String, logger: Logger, migrate: Bool = true, metrics: (any MetricsFactory)? = nil
-    ) async throws -> (any DatabaseHandle, SQLKeygateStore) {
+    public static func withDatabase<T>(
+        url: String, logger: Logger, migrate: Bool = true, metrics: (any MetricsFactory)? = nil,
+        _ body: (any DatabaseHandle, SQLKeygateStore) async throws -> T
+    ) async throws -> T {
         var handle: any DatabaseHandle
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            handle = try await PostgresDatabaseHandle.open(url: url, logger: logger)
+            handle = try PostgresDatabaseHandle(url: url, logger: logger)
         } else {
             guard let path = sqlitePath(url), !path.isEmpty else { throw StorageError.unsupportedURL(url) }
             handle = try await SQLiteDatabaseHandle.open(path: path, logger: logger)
         }
-        if migrate {
-            do { try await Migrations.run(on: handle) } catch {
-                try? await handle.shutdown()
+        let opened = handle
+        return try await withThrowingTaskGroup(of: Void.self, returning: T.self) { group in
+            group.addTask { await opened.runBackground() }
+            func close() async {
+                opened.stopBackground()
+                try? await group.waitForAll()
+                try? await opened.shutdown()
+            }
+            do {
+                try await opened.ready()
+                if migrate { try await Migrations.run(on: opened) }
+                if let metrics { handle = InstrumentedDatabaseHandle(opened, factory: metrics) }
+                let result = try await body(handle, SQLKeygateStore(db: handle))
+                await close()
+                return result
+            } catch {
+                await close()
                 throw error
             }
         }
-        if let metrics { handle = InstrumentedDatabaseHandle(handle, factory: metrics) }
-        return (handle, SQLKeygateStore(db: handle))
     }
 
     /// The SQLite path `url` names (`sqlite://` and `sqlite:` dropped; `:memory:` as is); nil for PostgreSQL.

@@ -18,23 +18,17 @@ struct OperatorError: Error, CustomStringConvertible {
 }
 
 /// Runs `body` with an opened runtime and turns domain errors into a clear message and exit code 1.
-/// - Parameter creates: whether the command may create a new database and master key (``Runtime/open``).
+/// - Parameter creates: whether the command may create a new database and master key (``Runtime/with``).
 func withRuntime(_ common: CommonOptions, creates: Bool = false, _ body: (Runtime) async throws -> Void) async throws {
-    let runtime = try await Runtime.open(common, creates: creates)
     do {
-        try await body(runtime)
-        await runtime.close()
+        try await Runtime.with(common, creates: creates, body)
     } catch let error as KeygateError {
-        await runtime.close()
         if common.json {
             Output.printJSON(["error": "\(error)"])
         } else {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
         }
         throw ExitCode(1)
-    } catch {
-        await runtime.close()
-        throw error
     }
 }
 

@@ -32,27 +32,14 @@ struct MigrateData: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "keygate")
         logger.logLevel = .warning
-        let (source, _) = try await Storage.open(url: from, logger: logger)
-        let target: any DatabaseHandle
-        do {
-            (target, _) = try await Storage.open(url: to, logger: logger)
-        } catch {
-            try? await source.shutdown()
-            throw error
-        }
         let interactive = isatty(STDERR_FILENO) != 0
-        let counts: [DataCopier.TableCount]
-        do {
-            counts = try await DataCopier.copy(from: source, to: target, batchSize: batchSize) { table, copied, total in
-                Self.progress(table: table, copied: copied, total: total, interactive: interactive)
+        let counts = try await Storage.withDatabase(url: from, logger: logger) { source, _ in
+            try await Storage.withDatabase(url: to, logger: logger) { target, _ in
+                try await DataCopier.copy(from: source, to: target, batchSize: batchSize) { table, copied, total in
+                    Self.progress(table: table, copied: copied, total: total, interactive: interactive)
+                }
             }
-        } catch {
-            try? await source.shutdown()
-            try? await target.shutdown()
-            throw error
         }
-        try? await source.shutdown()
-        try? await target.shutdown()
         let mismatched = counts.filter { $0.source != $0.target }
         if json {
             Output.printJSON(counts.map { ["table": $0.table, "source": "\($0.source)", "target": "\($0.target)"] })

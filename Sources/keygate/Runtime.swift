@@ -86,8 +86,9 @@ struct Runtime {
         return logger
     }
 
-    /// Reads the configuration, loads or creates the master key, and opens the system (``KeygateSystem``, the
-    /// composition root) from the resulting ``KeygateConfiguration``.
+    /// Reads the configuration, loads or creates the master key, opens the system (``KeygateSystem``, the
+    /// composition root) from the resulting ``KeygateConfiguration`` and runs `body` with it; the database closes when
+    /// `body` ends.
     /// - Parameters:
     ///   - sessionCache: whether to keep session snapshots in memory when `session.cache` allows it (the server does;
     ///     one-shot CLI commands do not).
@@ -95,10 +96,11 @@ struct Runtime {
     ///   - creates: whether this command may create a new SQLite database and its master key (`serve` and `migrate`
     ///     only, and they say so). Every other command refuses a database or a master key that is not there: a typo
     ///     in `--database` must not leave an empty database and a new key behind.
-    static func open(
+    static func with(
         _ options: CommonOptions, extraFlags: [String: ConfigContent] = [:], label: String = "keygate", sessionCache: Bool = false,
-        creates: Bool = false, server: (ConfigReader) throws -> ServerSettings = { _ in ServerSettings() }
-    ) async throws -> Runtime {
+        creates: Bool = false, server: (ConfigReader) throws -> ServerSettings = { _ in ServerSettings() },
+        _ body: (Runtime) async throws -> Void
+    ) async throws {
         var flags = extraFlags
         if let database = options.database { flags["database"] = .string(database) }
         if let file = options.masterKeyFile { flags["masterKeyFile"] = .string(file) }
@@ -112,14 +114,18 @@ struct Runtime {
                     + "`keygate serve` or `keygate migrate` creates a new one")
         }
         let configuration = try configuration(config, server: try server(config), creates: creates, logger: logger)
-        let system: KeygateSystem
+        // The master key not opening the stored keys is a usage error; a command's own invalid input is its own.
+        var started = false
         do {
-            system = try await KeygateSystem.open(configuration, logger: logger, serving: sessionCache)
-        } catch KeygateError.invalidInput(let message) {
+            try await KeygateSystem.with(configuration, logger: logger, serving: sessionCache) { system in
+                started = true
+                if newFile { logger.notice("created a new database", metadata: ["file": "\(sqliteFile(database) ?? database)"]) }
+                try await body(
+                    Runtime(config: config, logger: logger, system: system, databasePath: Storage.redacted(configuration.database)))
+            }
+        } catch KeygateError.invalidInput(let message) where !started {
             throw ValidationError(message)
         }
-        if newFile { logger.notice("created a new database", metadata: ["file": "\(sqliteFile(database) ?? database)"]) }
-        return Runtime(config: config, logger: logger, system: system, databasePath: Storage.redacted(configuration.database))
     }
 
     /// The configuration value from flags, environment and defaults (the keys are listed above).
@@ -253,5 +259,4 @@ struct Runtime {
     /// The use cases: the only way to the data (the store itself is not kept here).
     var keygate: Keygate { system.keygate }
 
-    func close() async { await system.close() }
 }

@@ -26,36 +26,37 @@ struct Serve: AsyncParsableCommand {
         if let port { flags["port"] = .int(port) }
         if let tlsCert { flags["tls.cert"] = .string(tlsCert) }
         if let tlsKey { flags["tls.key"] = .string(tlsKey) }
-        let runtime = try await Runtime.open(common, extraFlags: flags, sessionCache: true, creates: true, server: Self.serverSettings)
-        let config = runtime.config
-        let grace = try Self.shutdownGraceSeconds(config)  // checked before anything is provisioned or served
-        let settings = runtime.system.settings
-        let keygate = runtime.keygate
+        // The database is open around the whole service group (``KeygateSystem/with(_:logger:serving:_:)``): it closes
+        // after the HTTP server has drained and every service has stopped.
+        try await Runtime.with(common, extraFlags: flags, sessionCache: true, creates: true, server: Self.serverSettings) { runtime in
+            let config = runtime.config
+            let grace = try Self.shutdownGraceSeconds(config)  // checked before anything is provisioned or served
+            let settings = runtime.system.settings
+            let keygate = runtime.keygate
 
-        var demo: ProvisioningResult?
-        if !noDemo, try await !runtime.keygate.hasOrganizations() {
-            do {
-                demo = try await keygate.provisionOrganization(name: "Demo", adminLogin: "admin@demo", password: nil, operator: "keygate serve")
-            } catch KeygateError.conflict {
-                // Another instance starting on the same new database provisioned it first; it printed the login.
-                demo = nil
+            var demo: ProvisioningResult?
+            if !noDemo, try await !runtime.keygate.hasOrganizations() {
+                do {
+                    demo = try await keygate.provisionOrganization(name: "Demo", adminLogin: "admin@demo", password: nil, operator: "keygate serve")
+                } catch KeygateError.conflict {
+                    // Another instance starting on the same new database provisioned it first; it printed the login.
+                    demo = nil
+                }
             }
+            let provisioned = demo
+            let scheme = settings.servesTLS ? "https" : "http"
+            let publicURL = config.string(forKey: "publicUrl")
+            let json = common.json
+            let app = try runtime.system.application(
+                onServerRunning: { channel in
+                    let port = channel.localAddress?.port ?? settings.port
+                    let base = publicURL ?? "\(scheme)://\(settings.host == "0.0.0.0" ? "127.0.0.1" : settings.host):\(port)"
+                    Self.printBanner(base: base, port: port, database: runtime.databasePath, demo: provisioned, json: json)
+                })
+            try await KeygateSystem.serve(app, grace: .seconds(grace), logger: runtime.logger)
         }
-        let provisioned = demo
-        let scheme = settings.servesTLS ? "https" : "http"
-        let publicURL = config.string(forKey: "publicUrl")
-        let json = common.json
-        let app = try runtime.system.application(
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? settings.port
-                let base = publicURL ?? "\(scheme)://\(settings.host == "0.0.0.0" ? "127.0.0.1" : settings.host):\(port)"
-                Self.printBanner(base: base, port: port, database: runtime.databasePath, demo: provisioned, json: json)
-            })
-        try await KeygateSystem.serve(app, grace: .seconds(grace), logger: runtime.logger)
-        await runtime.close()
     }
 
-    /// `server.shutdownGraceSeconds` (default 10): how long SIGTERM waits for in-flight requests before cancelling them.
     static func shutdownGraceSeconds(_ config: ConfigReader) throws -> Int {
         let grace = config.int(forKey: "server.shutdownGraceSeconds", default: 10)
         guard grace > 0 else { throw ValidationError("server.shutdownGraceSeconds must be positive") }

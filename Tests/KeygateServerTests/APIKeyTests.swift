@@ -173,14 +173,14 @@ struct APIKeyTests {
         try await withServer { harness, client in
             let session = try await client.login(harness)
             // A second Keygate on the same database file, as the CLI would be.
-            let (cliDB, cliStore) = try await KeygateStorage.Storage.open(url: harness.path, logger: .init(label: "cli"))
-            let cli = Keygate(store: cliStore, cipher: harness.keygate.cipher, hasher: harness.keygate.hasher, decoys: harness.keygate.decoys)
-            _ = try await cli.providerSetKeyEnabled(orgID: harness.orgID, enabled: false, operator: "cli")
-            #expect(try await client.send(.get, "/api/v1/apiKeys", session: session).status == .unauthorized)
-            _ = try await cli.providerSetKeyEnabled(orgID: harness.orgID, enabled: true, operator: "cli")
-            let again = try await client.login(harness)
-            #expect(try await client.send(.get, "/api/v1/apiKeys", session: again).array.first?["enabled"] as? Bool == true)
-            try await cliDB.shutdown()
+            try await KeygateStorage.Storage.withDatabase(url: harness.path, logger: .init(label: "cli")) { _, cliStore in
+                let cli = Keygate(store: cliStore, cipher: harness.keygate.cipher, hasher: harness.keygate.hasher, decoys: harness.keygate.decoys)
+                _ = try await cli.providerSetKeyEnabled(orgID: harness.orgID, enabled: false, operator: "cli")
+                #expect(try await client.send(.get, "/api/v1/apiKeys", session: session).status == .unauthorized)
+                _ = try await cli.providerSetKeyEnabled(orgID: harness.orgID, enabled: true, operator: "cli")
+                let again = try await client.login(harness)
+                #expect(try await client.send(.get, "/api/v1/apiKeys", session: again).array.first?["enabled"] as? Bool == true)
+            }
         }
     }
 

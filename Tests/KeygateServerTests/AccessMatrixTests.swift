@@ -49,9 +49,8 @@ struct AccessMatrixTests {
     @Test("the table covers every route the router serves, and each row names a served route and a known request")
     func coverage() async throws {
         #expect(Self.table.count > 80, "the table in docs/authorization.md was not read")
-        let (harness, router) = try await Harness.make()
-        let served = Set(router.routes.map { "\($0.method.rawValue) \($0.path)" })
-        await harness.close()
+        var served: Set<String> = []
+        try await Harness.with { _, router in served = Set(router.routes.map { "\($0.method.rawValue) \($0.path)" }) }
         let documented = Set(Self.table.map(\.route))
         #expect(served.subtracting(documented).sorted() == [], "routes without a row in docs/authorization.md")
         #expect(documented.subtracting(served).sorted() == [], "rows for routes the router does not serve")

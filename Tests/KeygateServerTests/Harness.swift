@@ -33,41 +33,45 @@ struct Harness {
     let org: ProvisioningResult
     let path: String
     let directory: URL
-    let watcher: Task<Void, any Error>
 
+    /// Runs `body` with a harness and its router; everything (the change watcher, the database) stops when it ends.
     /// - Parameter limits: request limits (off unless a test is about them).
-    static func make(
+    static func with(
         limits: RateLimiter.Limits = .off, throttle: LoginThrottle.Limits = .init(), trustProxy: Bool = false,
-        cacheMaxAge: TimeInterval = 2, browserLimits: (perSecond: Int, perMinute: Int) = (100_000, 100_000)
-    ) async throws -> (Harness, Router<KeygateRequestContext>) {
+        cacheMaxAge: TimeInterval = 2, browserLimits: (perSecond: Int, perMinute: Int) = (100_000, 100_000),
+        _ body: (Harness, Router<KeygateRequestContext>) async throws -> Void
+    ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("keygate-http-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("k.sqlite").path
         let clock = TestClock()
         // The composition root the server uses, from a configuration value (the executable builds the same value
         // from flags and environment).
-        let system = try await KeygateSystem.open(
+        try await KeygateSystem.with(
             .testing(
                 database: path, clock: clock, loginLimits: throttle, cacheMaxAge: cacheMaxAge,
                 server: ServerSettings(trustForwardedProto: trustProxy, rateLimits: limits, browserLimits: browserLimits)),
-            logger: Logger(label: "test"), serving: true)
-        let db = system.database
-        // Tests arrange state the API cannot (a key deleted under a live session, a second process): their own view.
-        let store = SQLKeygateStore(db: db)
-        let watcher = Task { try await ChangeWatcher(db: db, logger: Logger(label: "test")).run() }
-        let keygate = system.keygate
-        let cache = try #require(keygate.sessionCache)
-        try await eventually("the session cache serves", timeout: .seconds(10)) { cache.isLive }
-        let org = try await keygate.provisionOrganization(name: "Acme", adminLogin: "root", password: password, operator: "test")
-        let harness = Harness(
-            keygate: keygate, store: store, db: db, clock: clock, org: org, path: path, directory: directory, watcher: watcher)
-        return (harness, system.router())
-    }
-
-    func close() async {
-        watcher.cancel()
-        _ = await watcher.result
-        try? await db.shutdown()
-        try? FileManager.default.removeItem(at: directory)
+            logger: Logger(label: "test"), serving: true
+        ) { system in
+            let db = system.database
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await ChangeWatcher(db: db, logger: Logger(label: "test")).run() }
+                do {
+                    // Tests arrange state the API cannot (a key deleted under a live session, a second process): their own view.
+                    let store = SQLKeygateStore(db: db)
+                    let keygate = system.keygate
+                    let cache = try #require(keygate.sessionCache)
+                    try await eventually("the session cache serves", timeout: .seconds(10)) { cache.isLive }
+                    let org = try await keygate.provisionOrganization(name: "Acme", adminLogin: "root", password: password, operator: "test")
+                    let harness = Harness(keygate: keygate, store: store, db: db, clock: clock, org: org, path: path, directory: directory)
+                    try await body(harness, system.router())
+                    group.cancelAll()
+                } catch {
+                    group.cancelAll()
+                    throw error
+                }
+            }
+        }
     }
 
     var orgID: Int64 { org.organization.id }
@@ -151,16 +155,11 @@ func withServer(
     cacheMaxAge: TimeInterval = 2, browserLimits: (perSecond: Int, perMinute: Int) = (100_000, 100_000),
     _ body: @Sendable (Harness, any TestClientProtocol) async throws -> Void
 ) async throws {
-    let (harness, router) = try await Harness.make(
-        limits: limits, throttle: throttle, trustProxy: trustProxy, cacheMaxAge: cacheMaxAge, browserLimits: browserLimits)
-    let app = Application(router: router)
-    do {
-        try await app.test(.router) { client in try await body(harness, client) }
-    } catch {
-        await harness.close()
-        throw error
+    try await Harness.with(
+        limits: limits, throttle: throttle, trustProxy: trustProxy, cacheMaxAge: cacheMaxAge, browserLimits: browserLimits
+    ) { harness, router in
+        try await Application(router: router).test(.router) { client in try await body(harness, client) }
     }
-    await harness.close()
 }
 
 extension KeygateConfiguration {

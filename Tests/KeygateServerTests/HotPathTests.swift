@@ -41,21 +41,21 @@ struct HotPathTests {
 
     @Test("a line logged while a request is handled carries its id: the client's, or the one on the answer")
     func logLinesCarryTheRequestID() async throws {
-        let (harness, router) = try await Harness.make()
-        let captured = Lines()
-        let app = Application(router: router, logger: Logger(label: "test") { _ in CapturingHandler(lines: captured) })
-        defer { Task { await harness.close() } }
-        let body = #"{"apiKey":"abcdefghijkl","username":"nobody@acme","password":"Wr0ng!pass","timestamp":"1700000000000"}"#
-        try await app.test(.router) { client in
-            let given = try await client.execute(
-                uri: "/api/v1/auth", method: .post, headers: [.contentType: "application/json", .xRequestID: "trace-4711.a:b_c"],
-                body: ByteBuffer(string: body))
-            #expect(given.status == .badRequest && given.headers[.xRequestID] == "trace-4711.a:b_c")
-            let made = try await client.execute(
-                uri: "/api/v1/auth", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
-            let madeID = try #require(made.headers[.xRequestID])
-            let refusals = captured.box.withLock { $0.filter { $0.message == "login refused" } }
-            #expect(refusals.map { $0.metadata[RequestIDs.metadataKey] } == ["trace-4711.a:b_c", madeID])
+        try await Harness.with { _, router in
+            let captured = Lines()
+            let app = Application(router: router, logger: Logger(label: "test") { _ in CapturingHandler(lines: captured) })
+            let body = #"{"apiKey":"abcdefghijkl","username":"nobody@acme","password":"Wr0ng!pass","timestamp":"1700000000000"}"#
+            try await app.test(.router) { client in
+                let given = try await client.execute(
+                    uri: "/api/v1/auth", method: .post, headers: [.contentType: "application/json", .xRequestID: "trace-4711.a:b_c"],
+                    body: ByteBuffer(string: body))
+                #expect(given.status == .badRequest && given.headers[.xRequestID] == "trace-4711.a:b_c")
+                let made = try await client.execute(
+                    uri: "/api/v1/auth", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+                let madeID = try #require(made.headers[.xRequestID])
+                let refusals = captured.box.withLock { $0.filter { $0.message == "login refused" } }
+                #expect(refusals.map { $0.metadata[RequestIDs.metadataKey] } == ["trace-4711.a:b_c", madeID])
+            }
         }
     }
 

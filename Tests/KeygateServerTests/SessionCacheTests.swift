@@ -39,21 +39,21 @@ struct SessionCacheHTTPTests {
             #expect(try await client.send(.get, "/api/v1/apiKeys", session: session).status == .ok)
             #expect(harness.cache.counts.hits == hits + 1, "the session is being served from memory")
 
-            let (cliDB, cliStore) = try await KeygateStorage.Storage.open(url: harness.path, logger: .init(label: "cli"))
-            let cli = Keygate(store: cliStore, cipher: harness.keygate.cipher, hasher: harness.keygate.hasher, decoys: harness.keygate.decoys)
-            _ = try await cli.providerSetKeyEnabled(orgID: harness.orgID, enabled: false, operator: "cli")
-            let changed = ContinuousClock.now
-            // The test clock stands still, so the cache's maxAge backstop cannot be what ends this session: only the
-            // watcher's poll can. The deadline is generous for a loaded CI machine; the bound is the poll interval,
-            // and scripts/bench/run measures it.
-            var status = try await client.send(.get, "/api/v1/apiKeys", session: session).status
-            while status == .ok, ContinuousClock.now - changed < .seconds(5) {
-                try await Task.sleep(for: .milliseconds(2))
-                status = try await client.send(.get, "/api/v1/apiKeys", session: session).status
+            try await KeygateStorage.Storage.withDatabase(url: harness.path, logger: .init(label: "cli")) { _, cliStore in
+                let cli = Keygate(store: cliStore, cipher: harness.keygate.cipher, hasher: harness.keygate.hasher, decoys: harness.keygate.decoys)
+                _ = try await cli.providerSetKeyEnabled(orgID: harness.orgID, enabled: false, operator: "cli")
+                let changed = ContinuousClock.now
+                // The test clock stands still, so the cache's maxAge backstop cannot be what ends this session: only the
+                // watcher's poll can. The deadline is generous for a loaded CI machine; the bound is the poll interval,
+                // and scripts/bench/run measures it.
+                var status = try await client.send(.get, "/api/v1/apiKeys", session: session).status
+                while status == .ok, ContinuousClock.now - changed < .seconds(5) {
+                    try await Task.sleep(for: .milliseconds(2))
+                    status = try await client.send(.get, "/api/v1/apiKeys", session: session).status
+                }
+                #expect(status == .unauthorized)
+                #expect(ContinuousClock.now - changed < .seconds(5))
             }
-            #expect(status == .unauthorized)
-            #expect(ContinuousClock.now - changed < .seconds(5))
-            try await cliDB.shutdown()
         }
     }
 
@@ -101,43 +101,44 @@ struct SessionCacheHTTPTests {
             let bravoSession = try await a.login(harness, user: "bravo", key: bravo.key.value.rawValue)
 
             // Instance B: a second server on the same database, with its own cache and watcher.
-            let systemB = try await KeygateSystem.open(
-                .testing(database: harness.path, clock: harness.clock), logger: .init(label: "b"), serving: true)
-            let watcherB = Task { try await ChangeWatcher(db: systemB.database, logger: .init(label: "b")).run() }
-            let cacheB = try #require(systemB.keygate.sessionCache)
-            try await eventually("instance B's cache serves") { cacheB.isLive }
-            defer { watcherB.cancel() }
-            try await Application(router: systemB.router()).test(.router) { b in
-                for client in [a, b] {
-                    for session in [acmeSession, bravoSession] {
-                        for _ in 0..<2 { #expect(try await client.send(.get, "/api/v1/apiKeys", session: session).status == .ok) }
+            try await KeygateSystem.with(.testing(database: harness.path, clock: harness.clock), logger: .init(label: "b"), serving: true) {
+                systemB in
+                try await withThrowingTaskGroup(of: Void.self) { watchers in
+                    watchers.addTask { try await ChangeWatcher(db: systemB.database, logger: .init(label: "b")).run() }
+                    defer { watchers.cancelAll() }
+                    let cacheB = try #require(systemB.keygate.sessionCache)
+                    try await eventually("instance B's cache serves") { cacheB.isLive }
+                    try await Application(router: systemB.router()).test(.router) { b in
+                        for client in [a, b] {
+                            for session in [acmeSession, bravoSession] {
+                                for _ in 0..<2 { #expect(try await client.send(.get, "/api/v1/apiKeys", session: session).status == .ok) }
+                            }
+                        }
+                        let hitsA = harness.cache.counts.hits
+                        let hitsB = cacheB.counts.hits
+
+                        // Acme's key is edited on A.
+                        let edited = try await a.send(
+                            .put, "/api/v1/apiKeys/\(harness.org.key.id)", session: editor, json: ["keyValue": "Targeted0Go1"])
+                        #expect(edited.status == .ok)
+                        // A: Acme's session ends at the very next request; Bravo's is still answered from memory.
+                        #expect(try await a.send(.get, "/api/v1/apiKeys", session: acmeSession).status == .unauthorized)
+                        #expect(try await a.send(.get, "/api/v1/apiKeys", session: bravoSession).status == .ok)
+                        #expect(harness.cache.counts.hits == hitsA + 1, "Bravo's session stayed warm on A")
+
+                        // B: Acme's session ends once the change log is read (the test clock stands still, so the cache's
+                        // age backstop cannot be what ends it); Bravo's stays warm throughout.
+                        try await eventually("B refuses Acme's old session", timeout: .seconds(5)) {
+                            try await b.send(.get, "/api/v1/apiKeys", session: acmeSession).status != .ok
+                        }
+                        let hitsBeforeBravo = cacheB.counts.hits
+                        let misses = cacheB.counts.misses
+                        #expect(try await b.send(.get, "/api/v1/apiKeys", session: bravoSession).status == .ok)
+                        #expect(cacheB.counts.hits == hitsBeforeBravo + 1 && cacheB.counts.misses == misses, "Bravo's session stayed warm on B")
+                        #expect(cacheB.counts.hits > hitsB)
                     }
                 }
-                let hitsA = harness.cache.counts.hits
-                let hitsB = cacheB.counts.hits
-
-                // Acme's key is edited on A.
-                let edited = try await a.send(.put, "/api/v1/apiKeys/\(harness.org.key.id)", session: editor, json: ["keyValue": "Targeted0Go1"])
-                #expect(edited.status == .ok)
-                // A: Acme's session ends at the very next request; Bravo's is still answered from memory.
-                #expect(try await a.send(.get, "/api/v1/apiKeys", session: acmeSession).status == .unauthorized)
-                #expect(try await a.send(.get, "/api/v1/apiKeys", session: bravoSession).status == .ok)
-                #expect(harness.cache.counts.hits == hitsA + 1, "Bravo's session stayed warm on A")
-
-                // B: Acme's session ends once the change log is read (the test clock stands still, so the cache's
-                // age backstop cannot be what ends it); Bravo's stays warm throughout.
-                try await eventually("B refuses Acme's old session", timeout: .seconds(5)) {
-                    try await b.send(.get, "/api/v1/apiKeys", session: acmeSession).status != .ok
-                }
-                let hitsBeforeBravo = cacheB.counts.hits
-                let misses = cacheB.counts.misses
-                #expect(try await b.send(.get, "/api/v1/apiKeys", session: bravoSession).status == .ok)
-                #expect(cacheB.counts.hits == hitsBeforeBravo + 1 && cacheB.counts.misses == misses, "Bravo's session stayed warm on B")
-                #expect(cacheB.counts.hits > hitsB)
             }
-            watcherB.cancel()
-            _ = await watcherB.result
-            await systemB.close()
         }
     }
 

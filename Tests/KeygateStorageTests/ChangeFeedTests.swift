@@ -61,18 +61,16 @@ func withTwoProcesses(
         Void
 ) async throws {
     let (url, cleanup) = try await backend.create()
-    let (server, serverStore) = try await Storage.open(url: url, logger: Logger.quiet("server"))
-    let (cli, cliStore) = try await Storage.open(url: url, logger: Logger.quiet("cli"))
     do {
-        try await body(server, serverStore, cli, cliStore)
+        try await Storage.withDatabase(url: url, logger: Logger.quiet("server")) { server, serverStore in
+            try await Storage.withDatabase(url: url, logger: Logger.quiet("cli")) { cli, cliStore in
+                try await body(server, serverStore, cli, cliStore)
+            }
+        }
     } catch {
-        try? await server.shutdown()
-        try? await cli.shutdown()
         await cleanup()
         throw error
     }
-    try await server.shutdown()
-    try await cli.shutdown()
     await cleanup()
 }
 
@@ -145,10 +143,10 @@ struct ChangeFeedTests {
                 #expect(try await heard.wait(for: .listening, count: 2))
                 // And it hears another process's announcements again.
                 let before = heard.changes.count
-                let (other, _) = try await Storage.open(url: try #require(Self.url(of: db)), logger: Logger.quiet("other"))
-                try await other.transaction(announcing: .everything) { _ in }
+                try await Storage.withDatabase(url: try #require(Self.url(of: db)), logger: Logger.quiet("other")) { other, _ in
+                    try await other.transaction(announcing: .everything) { _ in }
+                }
                 #expect(try await heard.waitForChanges(before + 1))
-                try await other.shutdown()
             }
         }
     }
@@ -160,21 +158,23 @@ struct ChangeFeedTests {
         try await withStore(.postgres) { db, _ in
             let heard = EventLog(db.changes)
             let url = try #require(try await Self.url(of: db))
-            let (quiet, _) = try await Storage.open(url: url + "&changeNotify=off", logger: Logger.quiet("quiet"))
-            #expect(!quiet.announcesChanges)
-            let cache = SessionCache()
-            quiet.changes.drive(cache)
-            try await withWatcher(db) {
-                #expect(try await heard.wait(for: .listening))
-                try await withWatcher(quiet) {
-                    try await quiet.transaction(announcing: .everything) { _ in }
-                    try await Task.sleep(for: .milliseconds(200))
-                    #expect(heard.changes.isEmpty, "nothing was announced to the listening process")
-                    #expect(!cache.isLive, "without announcements the cache stays off")
+            try await Storage.withDatabase(url: url + "&changeNotify=off", logger: Logger.quiet("quiet")) { quiet, _ in
+                #expect(!quiet.announcesChanges)
+                let cache = SessionCache()
+                quiet.changes.drive(cache)
+                try await withWatcher(db) {
+                    #expect(try await heard.wait(for: .listening))
+                    try await withWatcher(quiet) {
+                        try await quiet.transaction(announcing: .everything) { _ in }
+                        try await Task.sleep(for: .milliseconds(200))
+                        #expect(heard.changes.isEmpty, "nothing was announced to the listening process")
+                        #expect(!cache.isLive, "without announcements the cache stays off")
+                    }
                 }
             }
-            try await quiet.shutdown()
-            await #expect(throws: StorageError.self) { try await Storage.open(url: url + "&changeNotify=maybe", logger: Logger.quiet("t")) }
+            await #expect(throws: StorageError.self) {
+                try await Storage.withDatabase(url: url + "&changeNotify=maybe", logger: Logger.quiet("t")) { _, _ in }
+            }
         }
     }
 

@@ -34,40 +34,33 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
         case .postgres:
             let adminURL = try #require(Self.postgresURL)
             let name = "kg_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            let admin = try await PostgresDatabaseHandle.open(url: adminURL, logger: Logger.quiet("test"))
-            try await admin.read { try await $0.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
-            try await admin.shutdown()
+            try await Storage.withDatabase(url: adminURL, logger: Logger.quiet("test"), migrate: false) { admin, _ in
+                try await admin.read { try await $0.raw("CREATE DATABASE \(unsafeRaw: name)").run() }
+            }
             var components = try #require(URLComponents(string: adminURL))
             components.path = "/" + name
             return (
                 try #require(components.string),
                 {
-                    guard let admin = try? await PostgresDatabaseHandle.open(url: adminURL, logger: Logger.quiet("test")) else { return }
-                    _ = try? await admin.read { try await $0.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
-                    try? await admin.shutdown()
+                    try? await Storage.withDatabase(url: adminURL, logger: Logger.quiet("test"), migrate: false) { admin, _ in
+                        _ = try? await admin.read { try await $0.raw("DROP DATABASE IF EXISTS \(unsafeRaw: name) WITH (FORCE)").run() }
+                    }
                 }
             )
         }
     }
 
-    func open() async throws -> (any DatabaseHandle, SQLKeygateStore, cleanup: @Sendable () async -> Void) {
-        let (url, cleanup) = try await create()
-        let (db, store) = try await Storage.open(url: url, logger: Logger.quiet("test"))
-        return (db, store, cleanup)
-    }
 }
 
 /// Runs `body` with a fresh store on `backend`, closing and removing it afterwards.
 func withStore(_ backend: Backend, _ body: (any DatabaseHandle, SQLKeygateStore) async throws -> Void) async throws {
-    let (db, store, cleanup) = try await backend.open()
+    let (url, cleanup) = try await backend.create()
     do {
-        try await body(db, store)
-        try await db.shutdown()
+        try await Storage.withDatabase(url: url, logger: Logger.quiet("test")) { db, store in try await body(db, store) }
         await cleanup()
     } catch {
         // PSQLError's description is deliberately generic; the reflection says which statement failed and why.
         if backend == .postgres { print("postgres error:", String(reflecting: error)) }
-        try? await db.shutdown()
         await cleanup()
         throw error
     }
@@ -772,15 +765,8 @@ struct StoreContractTests {
 
     @Test("migrate-data: a populated SQLite database copies into an empty one with every row, id and link intact", arguments: Backend.available)
     func dataCopy(_ backend: Backend) async throws {
-        let (source, sourceStore, cleanupSource) = try await Backend.sqliteFile.open()
-        do {
+        try await withStore(.sqliteFile) { source, sourceStore in
             try await copyChecks(source: source, sourceStore: sourceStore, into: backend)
-            try await source.shutdown()
-            await cleanupSource()
-        } catch {
-            try? await source.shutdown()
-            await cleanupSource()
-            throw error
         }
     }
 
@@ -827,13 +813,13 @@ struct StoreContractTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keygate-test-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("k.sqlite").path
-        let (db1, store1) = try await Storage.open(url: path, logger: Logger.quiet("a"))
-        let (db2, store2) = try await Storage.open(url: "sqlite:" + path, logger: Logger.quiet("b"))
-        let org = try await provision(store1)
-        _ = try await store2.applyKeyChange(change(org, .setEnabled(false, expectedVersion: 1), .endAll))
-        #expect(try await store1.sealedKey(orgID: org.organization.id)?.enabled == false)
-        try await db1.shutdown()
-        try await db2.shutdown()
+        try await Storage.withDatabase(url: path, logger: Logger.quiet("a")) { _, store1 in
+            try await Storage.withDatabase(url: "sqlite:" + path, logger: Logger.quiet("b")) { _, store2 in
+                let org = try await provision(store1)
+                _ = try await store2.applyKeyChange(change(org, .setEnabled(false, expectedVersion: 1), .endAll))
+                #expect(try await store1.sealedKey(orgID: org.organization.id)?.enabled == false)
+            }
+        }
     }
 
     @Test(
@@ -843,12 +829,11 @@ struct StoreContractTests {
         let plain = try #require(Backend.postgresURL)
         let ca = try #require(ProcessInfo.processInfo.environment["KEYGATE_TEST_POSTGRES_CA"])
         func encrypted(_ url: String) async throws -> Bool {
-            let (db, _) = try await Storage.open(url: url, logger: Logger.quiet("tls"), migrate: false)
-            let ssl = try await db.read { sql in
-                try await sql.raw("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").first()?.decode(column: "ssl", as: Bool.self)
+            try await Storage.withDatabase(url: url, logger: Logger.quiet("tls"), migrate: false) { db, _ in
+                try await db.read { sql in
+                    try await sql.raw("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").first()?.decode(column: "ssl", as: Bool.self)
+                } == true
             }
-            try await db.shutdown()
-            return ssl == true
         }
         #expect(try await encrypted(plain) == false)
         let tls = plain.replacingOccurrences(of: "sslmode=disable", with: "sslmode=require")
@@ -863,11 +848,15 @@ struct StoreContractTests {
     @Test("malformed database URLs and unreachable servers are clear errors")
     func badURLs() async {
         for url in ["postgres://", "postgres://u@h/db?sslmode=sometimes", "postgres://u@h/db?pool=0", "sqlite:"] {
-            await #expect(throws: StorageError.self, "\(url)") { try await Storage.open(url: url, logger: Logger.quiet("t")) }
+            await #expect(throws: StorageError.self, "\(url)") {
+                try await Storage.withDatabase(url: url, logger: Logger.quiet("t")) { _, _ in Issue.record("\(url) opened") }
+            }
         }
         await #expect(throws: StorageError.self) {
             // Port 1 on loopback: nothing listens there.
-            try await Storage.open(url: "postgres://keygate@127.0.0.1:1/db?sslmode=disable&connectTimeout=2", logger: Logger.quiet("t"))
+            try await Storage.withDatabase(url: "postgres://keygate@127.0.0.1:1/db?sslmode=disable&connectTimeout=2", logger: Logger.quiet("t")) {
+                _, _ in Issue.record("port 1 answered")
+            }
         }
     }
 }

@@ -36,9 +36,41 @@ public protocol DatabaseHandle: Sendable {
     /// Publishes other processes' announcements to ``changes`` (``ChangeFeed/Event/listening`` first) until
     /// cancelled; throws when the channel fails.
     func watchChanges() async throws
-    /// Closes every connection. Idempotent: the server's ``DatabaseService`` and the command's own clean-up may
-    /// both call it.
+    /// The handle's own background work, until the calling task is cancelled: the PostgreSQL pool's connection
+    /// management (no query is answered unless it runs), SQLite's WAL checkpoints. It runs in a child task of
+    /// ``Storage/withDatabase(url:logger:migrate:metrics:_:)``, beside everything that uses the handle: structured,
+    /// so it can neither outlive its user nor be forgotten by one.
+    func runBackground() async
+    /// Asks ``runBackground()`` to end now (idempotent). The PostgreSQL pool then closes its connections, so a query
+    /// waiting on a database that does not answer fails at once instead of holding a stopping server; the server's
+    /// ``DatabaseService`` asks this last in its service group's shutdown.
+    func stopBackground()
+    /// Waits until the database answers, at most the handle's connect timeout; throws ``StorageError/unreachable(_:)``.
+    func ready() async throws
+    /// Closes every connection, after ``runBackground()`` has ended. Idempotent.
     func shutdown() async throws
+}
+
+/// A one-shot "stop" for a handle's background work: ``run(_:)`` runs `work` until ``stop()`` is called or the task is
+/// cancelled, whichever comes first (`work` is cancelled then).
+final class StopSignal: Sendable {
+    private let stream: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    init() { (stream, continuation) = AsyncStream.makeStream(of: Void.self) }
+
+    func stop() { continuation.finish() }
+
+    func run(_ work: @escaping @Sendable () async -> Void) async {
+        let stream = self.stream
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await work() }
+            // Ends when stopped, or when this task is cancelled (an AsyncStream's iteration then ends too).
+            group.addTask { for await _ in stream {} }
+            await group.next()
+            group.cancelAll()
+        }
+    }
 }
 
 /// Runs `body` between `begin` and `COMMIT` on one connection, rolling back when it throws. Each backend decides

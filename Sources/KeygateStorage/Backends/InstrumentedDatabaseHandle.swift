@@ -45,6 +45,9 @@ public final class InstrumentedDatabaseHandle: DatabaseHandle {
     }
 
     public func watchChanges() async throws { try await base.watchChanges() }
+    public func runBackground() async { await base.runBackground() }
+    public func stopBackground() { base.stopBackground() }
+    public func ready() async throws { try await base.ready() }
     public func shutdown() async throws { try await base.shutdown() }
 
     private func measured<T>(_ timer: Timer, _ work: () async throws -> T) async throws -> T {

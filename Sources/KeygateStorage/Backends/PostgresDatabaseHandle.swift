@@ -8,10 +8,10 @@ import SQLKit
 
 /// The PostgreSQL backend, for several Keygate instances sharing one database.
 ///
-/// A `PostgresClient` pool (20 connections by default) runs for the handle's lifetime: ``open(url:logger:)``
-/// starts it (start-up needs it before any ServiceGroup runs: migrations, the master-key check) and
-/// ``shutdown()`` stops it. In the server, ``DatabaseService`` calls that once the HTTP server has drained and
-/// the other services have stopped, so shutdown is graceful in that order. Transactions run at READ COMMITTED; the store's writes are written to be correct there (version-guarded
+/// A `PostgresClient` pool (20 connections by default) serves the store; its connection management is
+/// ``runBackground()`` (`PostgresClient.run()`), a child task of ``Storage/withDatabase(url:logger:migrate:metrics:_:)``
+/// that ends (closing every connection) when the scope that uses the handle ends: after the HTTP server has drained
+/// and the other services have stopped, in the server. Transactions run at READ COMMITTED; the store's writes are written to be correct there (version-guarded
 /// updates with `RETURNING`, `ON CONFLICT DO NOTHING` inserts), which is also what the PostgreSQL-compatible
 /// distributed databases (CockroachDB, YugabyteDB) support.
 ///
@@ -35,45 +35,51 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
     /// Sent as the payload of this process's notifications, so that its own watcher can skip them.
     let instanceID = UUID().uuidString
     private let client: PostgresClient
-    private let runner: Task<Void, Never>
+    private let stop = StopSignal()
     private let logger: Logger
+    private let place: String
+    private let connectTimeout: Int
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, announcesChanges: Bool, poolSize: Int, logger: Logger) {
-        self.poolSize = poolSize
-        self.client = client
-        self.runner = runner
-        self.announcesChanges = announcesChanges
-        self.logger = logger
-    }
-
-    /// Opens a pool for `url` and checks that the server answers within `connectTimeout` seconds (URL parameter,
-    /// default 10): the pool itself retries forever, which would leave a misconfigured instance hanging silently.
-    public static func open(url: String, logger: Logger) async throws -> PostgresDatabaseHandle {
+    /// Makes the pool for `url` (nothing connects until ``runBackground()`` runs; ``ready()`` then checks that the
+    /// server answers within the URL's `connectTimeout`, default 10 s: the pool itself retries forever, which would
+    /// leave a misconfigured instance hanging silently).
+    public init(url: String, logger: Logger) throws {
         let configuration = try Self.configuration(url)
         let query = Self.queryItems(url)
-        let timeout = query["connectTimeout"].flatMap(Int.init) ?? 10
-        let announces: Bool
         switch query["changeNotify"] ?? "on" {
-        case "on": announces = true
-        case "off": announces = false
+        case "on": announcesChanges = true
+        case "off": announcesChanges = false
         default: throw StorageError.unsupportedURL("changeNotify must be on or off")
         }
+        connectTimeout = max(1, query["connectTimeout"].flatMap(Int.init) ?? 10)
+        place = Storage.redacted(url).split(separator: "?").first.map(String.init) ?? "the database"
         // The driver's own lines (each failed connection attempt, retried) only at debug level: an operator whose
         // database is down gets one clear error from Keygate, not a screenful from the pool.
         var driverLogger = logger
         if logger.logLevel > .debug { driverLogger.logLevel = .critical }
-        let client = PostgresClient(configuration: configuration, backgroundLogger: driverLogger)
-        let runner = Task { await client.run() }
-        let handle = PostgresDatabaseHandle(
-            client: client, runner: runner, announcesChanges: announces, poolSize: configuration.options.maximumConnections, logger: logger)
+        client = PostgresClient(configuration: configuration, backgroundLogger: driverLogger)
+        poolSize = configuration.options.maximumConnections
+        self.logger = logger
+    }
+
+    /// The pool's connection management until stopped or cancelled; every connection is closed when it returns.
+    public func runBackground() async {
+        let client = self.client
+        await stop.run { await client.run() }
+    }
+
+    public func stopBackground() { stop.stop() }
+
+    public func ready() async throws {
+        let timeout = connectTimeout
         do {
             try await withThrowingTaskGroup(of: Bool.self) { group in
                 group.addTask {
-                    _ = try await handle.read { sql in try await sql.raw("SELECT 1 AS one").first() }
+                    _ = try await self.read { sql in try await sql.raw("SELECT 1 AS one").first() }
                     return true
                 }
                 group.addTask {
-                    try await Task.sleep(for: .seconds(max(1, timeout)))
+                    try await Task.sleep(for: .seconds(timeout))
                     return false
                 }
                 let answered = try await group.next() ?? false
@@ -81,14 +87,11 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
                 guard answered else { throw StorageError.unreachable("no answer within \(timeout) s") }
             }
         } catch {
-            try? await handle.shutdown()
             logger.debug("cannot reach the database", metadata: ["error": "\(String(reflecting: error))"])
-            let place = Storage.redacted(url).split(separator: "?").first.map(String.init) ?? "the database"
             if case .unreachable(let reason) = error as? StorageError { throw StorageError.unreachable("\(place): \(reason)") }
             let reason = (error as? PSQLError)?.underlying.map { "\($0)" } ?? "\(error)"
             throw StorageError.unreachable("\(place): \(reason)")
         }
-        return handle
     }
 
     static func queryItems(_ url: String) -> [String: String] {
@@ -135,10 +138,8 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
         }
     }
 
-    public func shutdown() async throws {
-        runner.cancel()
-        await runner.value
-    }
+    /// Nothing to do: the connections close when ``runBackground()`` ends.
+    public func shutdown() async throws {}
 
     /// Parses a `postgres://` URL into a client configuration.
     static func configuration(_ url: String) throws -> PostgresClient.Configuration {

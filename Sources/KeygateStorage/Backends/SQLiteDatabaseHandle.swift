@@ -30,7 +30,7 @@ import Synchronization
 /// with an fsync) inside whichever commit crosses 1,000 pages: a login's commit right after housekeeping deleted
 /// 150,000 rows paid 80-300 ms for it (measured by `scripts/bench/scale`). The writer's automatic checkpoint is off
 /// and a checkpointer connection, on its own thread, runs a `PASSIVE` checkpoint every ``checkpointInterval``
-/// (it never waits for readers or writers, and writers never wait for it).
+/// (it never waits for readers or writers, and writers never wait for it), in ``runBackground()``.
 public final class SQLiteDatabaseHandle: DatabaseHandle {
     public let kind = DatabaseKind.sqlite
     public let changes = ChangeFeed()
@@ -44,7 +44,7 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
     public static let checkpointInterval: Duration = .seconds(1)
     private let writer: SQLiteConnection
     private let readers: [SQLiteConnection]
-    private let checkpointer: (connection: SQLiteConnection, pool: NIOThreadPool, task: Task<Void, Never>)?
+    private let checkpointer: (connection: SQLiteConnection, pool: NIOThreadPool)?
     private let writeLock = AsyncMutex()
     private let next = Atomic<Int>(0)
     /// Written as the origin of this process's change-log rows, so that its own watcher skips them.
@@ -52,11 +52,12 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
     /// How many change-log rows are kept (a server more than this many changes behind invalidates everything).
     static let logRetention: Int64 = 4096
     private let closed = Atomic<Bool>(false)
+    private let stop = StopSignal()
     private let logger: Logger
 
     private init(
         writer: SQLiteConnection, readers: [SQLiteConnection],
-        checkpointer: (connection: SQLiteConnection, pool: NIOThreadPool, task: Task<Void, Never>)?, logger: Logger
+        checkpointer: (connection: SQLiteConnection, pool: NIOThreadPool)?, logger: Logger
     ) {
         self.writer = writer
         self.readers = readers
@@ -80,7 +81,7 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
         let writer = try await SQLiteConnection.open(storage: storage, logger: logger)
         try await configure(writer, inMemory: inMemory)
         var readers: [SQLiteConnection] = []
-        var checkpointer: (connection: SQLiteConnection, pool: NIOThreadPool, task: Task<Void, Never>)?
+        var checkpointer: (connection: SQLiteConnection, pool: NIOThreadPool)?
         if !inMemory {
             for _ in 0..<max(1, readerCount) {
                 let reader = try await SQLiteConnection.open(storage: storage, logger: logger)
@@ -93,18 +94,7 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
             let connection = try await SQLiteConnection.open(
                 storage: storage, threadPool: pool, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
             try await configure(connection, inMemory: false)
-            let task = Task {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: checkpointInterval)
-                    guard !Task.isCancelled else { break }
-                    do {
-                        try await sql(connection).raw("PRAGMA wal_checkpoint(PASSIVE)").run()
-                    } catch {
-                        logger.debug("checkpoint skipped", metadata: ["error": "\(String(reflecting: error))"])
-                    }
-                }
-            }
-            checkpointer = (connection, pool, task)
+            checkpointer = (connection, pool)
         }
         return SQLiteDatabaseHandle(writer: writer, readers: readers, checkpointer: checkpointer, logger: logger)
     }
@@ -189,11 +179,31 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
         }
     }
 
+    /// Checkpoints every ``checkpointInterval`` until stopped or cancelled (a file database; an in-memory one has no WAL).
+    public func runBackground() async {
+        guard let connection = checkpointer?.connection else { return }
+        let logger = self.logger
+        await stop.run {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.checkpointInterval)
+                guard !Task.isCancelled else { break }
+                do {
+                    try await Self.sql(connection).raw("PRAGMA wal_checkpoint(PASSIVE)").run()
+                } catch {
+                    logger.debug("checkpoint skipped", metadata: ["error": "\(String(reflecting: error))"])
+                }
+            }
+        }
+    }
+
+    public func stopBackground() { stop.stop() }
+
+    /// A file that opened answers: nothing to wait for.
+    public func ready() async throws {}
+
     public func shutdown() async throws {
         guard !closed.exchange(true, ordering: .sequentiallyConsistent) else { return }
         if let checkpointer {
-            checkpointer.task.cancel()
-            await checkpointer.task.value
             try await checkpointer.connection.close()
             try await checkpointer.pool.shutdownGracefully()
         }
