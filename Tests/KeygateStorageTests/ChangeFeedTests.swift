@@ -103,8 +103,8 @@ struct ChangeFeedTests {
                 _ = try await cliStore.applyKeyChange(change(org, .setEnabled(false, expectedVersion: 1), .endAll))
                 #expect(local.changes == [.organization(id: org.organization.id)])
                 #expect(try await heard.waitForChanges())
-                // Nothing else was announced: the earlier writes produced no event of their own on the server.
-                try await Task.sleep(for: .milliseconds(100))
+                // Nothing else was announced: announcements arrive in commit order (the change log's sequence, or
+                // PostgreSQL's NOTIFY order), so had the earlier writes announced anything it would be here already.
                 #expect(heard.changes == [.organization(id: org.organization.id)])
 
                 // A logout names its session; an admin change, its admin.
@@ -166,8 +166,13 @@ struct ChangeFeedTests {
                     #expect(try await heard.wait(for: .listening))
                     try await withWatcher(quiet) {
                         try await quiet.transaction(announcing: .everything) { _ in }
-                        try await Task.sleep(for: .milliseconds(200))
-                        #expect(heard.changes.isEmpty, "nothing was announced to the listening process")
+                        // A fence: a third process announces after it. NOTIFYs arrive in commit order, so once the
+                        // fence is heard, anything the quiet write had announced would have been heard before it.
+                        try await Storage.withDatabase(url: url, logger: Logger.quiet("fence")) { fence, _ in
+                            try await fence.transaction(announcing: .session(tokenHash: "fence")) { _ in }
+                        }
+                        #expect(try await heard.waitForChanges())
+                        #expect(heard.changes == [.session(tokenHash: "fence")], "nothing was announced by the quiet process")
                         #expect(!cache.isLive, "without announcements the cache stays off")
                     }
                 }
