@@ -184,3 +184,68 @@ struct LoginDefenceTests {
         }
     }
 }
+
+@Suite("One sign-in flow and one session lifetime for the API, the portal and the console")
+struct SignInFlowTests {
+    @Test("a disabled account's right password counts as a failed attempt in every area: two fill a budget of two, and the third is locked")
+    func refusalsAfterThePasswordCount() async throws {
+        try await withServer(throttle: .init(perPair: 2, perAddress: 100, perLoginName: 100, window: 900)) { harness, client in
+            let root = try await client.login(harness)
+            _ = try await harness.addAdmin("dana", access: .readWrite)
+            let dana = try #require(try await harness.store.loginCandidates(loginName: "dana").first?.admin.id)
+            #expect(try await client.send(.put, "/api/v1/adminUsers/\(dana)", session: root, json: ["disabled": true]).status == .ok)
+            let key = try #require(try await harness.currentKey())
+
+            // The API: the password is right, the account disabled.
+            for _ in 0..<2 {
+                let refused = try await client.send(.post, "/api/v1/auth", json: harness.loginBody(user: "dana", key: key))
+                #expect(refused.status == .forbidden && refused.code == "ADMIN_DISABLED")
+            }
+            let locked = try await client.send(.post, "/api/v1/auth", json: harness.loginBody(user: "dana", key: key))
+            #expect(locked.status == .forbidden && locked.code == "LIMIT_EXCEEDED")
+
+            // The portal: a second admin, disabled, the same budget.
+            _ = try await harness.addAdmin("erin", access: .readOnly)
+            let erin = try #require(try await harness.store.loginCandidates(loginName: "erin").first?.admin.id)
+            #expect(try await client.send(.put, "/api/v1/adminUsers/\(erin)", session: root, json: ["disabled": true]).status == .ok)
+            for _ in 0..<2 {
+                let refused = try await client.form(.post, "/portal/signin", ["loginName": "erin", "password": Harness.password])
+                #expect(refused.status == .forbidden && refused.text.contains("This account is disabled."))
+            }
+            #expect(try await client.form(.post, "/portal/signin", ["loginName": "erin", "password": Harness.password]).status == .tooManyRequests)
+
+            // The console: an operator, disabled.
+            _ = try await harness.keygate.createOperator(loginName: "ops", password: "Ops!passw0rd")
+            try await harness.keygate.setOperatorDisabled(loginName: "ops", disabled: true)
+            for _ in 0..<2 {
+                let refused = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"])
+                #expect(refused.status == .forbidden && refused.text.contains("This operator account is disabled."))
+            }
+            #expect(try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"]).status == .tooManyRequests)
+
+            // A success releases its own attempt only: root, after one wrong guess, signs in twice more within a budget of two.
+            let wrong = try await client.send(.post, "/api/v1/auth", json: harness.loginBody(password: "Wr0ng!pass", key: key))
+            #expect(wrong.status == .badRequest)
+            for _ in 0..<2 { _ = try await client.login(harness) }
+        }
+    }
+
+    @Test("a session lives until idle or past its lifetime, whichever is first; its last-seen time is written a tenth of the idle time late")
+    func lifetime() {
+        let rule = SessionLifetime(idle: 1800, maxLifetime: 43_200)
+        let signedIn = Date(timeIntervalSince1970: 1_800_000_000)
+        #expect(rule.allows(createdAt: signedIn, lastSeenAt: signedIn, now: signedIn.addingTimeInterval(1799)))
+        #expect(!rule.allows(createdAt: signedIn, lastSeenAt: signedIn, now: signedIn.addingTimeInterval(1800)))
+        let busy = signedIn.addingTimeInterval(43_199)
+        #expect(rule.allows(createdAt: signedIn, lastSeenAt: busy, now: busy))
+        #expect(!rule.allows(createdAt: signedIn, lastSeenAt: busy, now: signedIn.addingTimeInterval(43_200)), "busy or not")
+        #expect(rule.touchInterval == 60 && SessionLifetime(idle: 300, maxLifetime: 43_200).touchInterval == 30)
+        #expect(!rule.touchIsDue(lastSeenAt: signedIn, now: signedIn.addingTimeInterval(59)))
+        #expect(rule.touchIsDue(lastSeenAt: signedIn, now: signedIn.addingTimeInterval(60)))
+        // The three areas read theirs from one settings value.
+        let settings = SessionSettings(ztwIdle: 1800, ziaIdle: 300, portalIdle: 900, apiMaxLifetime: 3600, portalMaxLifetime: 7200)
+        #expect(settings.lifetime(.ztw) == SessionLifetime(idle: 1800, maxLifetime: 3600))
+        #expect(settings.lifetime(.zia) == SessionLifetime(idle: 300, maxLifetime: 3600))
+        #expect(settings.browserLifetime == SessionLifetime(idle: 900, maxLifetime: 7200))
+    }
+}

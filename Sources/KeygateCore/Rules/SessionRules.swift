@@ -21,8 +21,7 @@ public enum SessionRules {
     /// session whose key was rotated (`currentKeyVersion` is the key's version now).
     /// - Throws: ``KeygateError/sessionNotValid``.
     public static func checkClock(_ session: APISession, currentKeyVersion: Int64?, now: Date, settings: SessionSettings) throws {
-        let idle = settings.idleTimeout(session.kind)
-        guard now.timeIntervalSince(session.lastSeenAt) < idle, now.timeIntervalSince(session.createdAt) < settings.apiMaxLifetime else {
+        guard settings.lifetime(session.kind).allows(createdAt: session.createdAt, lastSeenAt: session.lastSeenAt, now: now) else {
             throw KeygateError.sessionNotValid
         }
         if let currentKeyVersion, currentKeyVersion != session.keyVersion {
@@ -63,4 +62,30 @@ public enum SessionRules {
         guard let first = utf8.first, (1...18).contains(utf8.count), first != UInt8(ascii: "0") || utf8.count == 1 else { return false }
         return utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
+}
+
+/// How long a session lives: one rule for API, portal and console sessions. It ends after ``idle`` without a request
+/// or ``maxLifetime`` after sign-in, whichever comes first; its last-seen time is written again only once it is older
+/// than ``touchInterval`` (so a session may idle out up to that much early, never late).
+public struct SessionLifetime: Sendable, Equatable {
+    /// The idle timeout.
+    public var idle: TimeInterval
+    /// The absolute lifetime, however busy the session is.
+    public var maxLifetime: TimeInterval
+
+    public init(idle: TimeInterval, maxLifetime: TimeInterval) {
+        self.idle = idle
+        self.maxLifetime = maxLifetime
+    }
+
+    /// Whether a session signed in at `createdAt` and last seen at `lastSeenAt` may still serve a request at `now`.
+    public func allows(createdAt: Date, lastSeenAt: Date, now: Date) -> Bool {
+        now.timeIntervalSince(lastSeenAt) < idle && now.timeIntervalSince(createdAt) < maxLifetime
+    }
+
+    /// How stale the last-seen time may get before a request writes it again (``SessionRules/touchInterval(idle:)``).
+    public var touchInterval: TimeInterval { SessionRules.touchInterval(idle: idle) }
+
+    /// Whether a request at `now` should write the last-seen time.
+    public func touchIsDue(lastSeenAt: Date, now: Date) -> Bool { now.timeIntervalSince(lastSeenAt) >= touchInterval }
 }

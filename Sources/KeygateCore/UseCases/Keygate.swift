@@ -99,6 +99,12 @@ public struct SessionSettings: Sendable {
 
     /// The idle timeout for a session kind.
     public func idleTimeout(_ kind: SessionKind) -> TimeInterval { kind == .ztw ? ztwIdle : ziaIdle }
+
+    /// How long an API session of `kind` lives.
+    public func lifetime(_ kind: SessionKind) -> SessionLifetime { SessionLifetime(idle: idleTimeout(kind), maxLifetime: apiMaxLifetime) }
+
+    /// How long a portal or console session lives (the console keeps the portal's settings).
+    public var browserLifetime: SessionLifetime { SessionLifetime(idle: portalIdle, maxLifetime: portalMaxLifetime) }
 }
 
 extension Keygate {

@@ -34,20 +34,15 @@ extension Keygate {
 
     private func createOperatorSession(loginName: String, password: String, clientAddress: String) async throws -> String {
         let now = self.now()
-        try Self.validateSignInInput(loginName: loginName, password: password)
-        let throttleName = "provider:" + loginName
-        let reservation = try await loginThrottle.reserve(loginName: throttleName, address: clientAddress, now: now)
-        let op = try await operatorStorage.providerOperator(loginName: loginName)
-        let ok = try await verifySignInPassword(password, storedHash: op?.passwordHash)
-        guard ok, let op else {
-            await countLockouts(reservation, now: now)
-            throw KeygateError.invalidCredentials
-        }
-        try await loginThrottle.succeeded(reservation, now: now)
-        guard !op.disabled else { throw KeygateError.adminDisabled }
-        let token = Secrets.newSessionToken()
-        try await operatorStorage.createOperatorSession(tokenHash: Secrets.sha256Hex(token), operatorID: op.id, at: now)
-        return token
+        return try await signIn(
+            loginName: loginName, password: password, throttleName: "provider:" + loginName, clientAddress: clientAddress, now: now,
+            account: { try await operatorStorage.providerOperator(loginName: loginName).map { ($0, $0.passwordHash) } },
+            complete: { op in
+                guard !op.disabled else { throw KeygateError.adminDisabled }
+                let token = Secrets.newSessionToken()
+                try await operatorStorage.createOperatorSession(tokenHash: Secrets.sha256Hex(token), operatorID: op.id, at: now)
+                return token
+            })
     }
 
     /// Checks a console session (idle timeout: the portal's).
@@ -59,9 +54,9 @@ extension Keygate {
             throw KeygateError.sessionNotValid
         }
         let now = self.now()
-        let idle = now.timeIntervalSince(lastSeen)
-        guard idle < settings.portalIdle, now.timeIntervalSince(created) < settings.portalMaxLifetime else { throw KeygateError.sessionNotValid }
-        if idle >= SessionRules.touchInterval(idle: settings.portalIdle) { try await operatorStorage.touchOperatorSession(tokenHash: hash, at: now) }
+        let lifetime = settings.browserLifetime
+        guard lifetime.allows(createdAt: created, lastSeenAt: lastSeen, now: now) else { throw KeygateError.sessionNotValid }
+        if lifetime.touchIsDue(lastSeenAt: lastSeen, now: now) { try await operatorStorage.touchOperatorSession(tokenHash: hash, at: now) }
         return op
     }
 

@@ -51,18 +51,15 @@ extension Keygate {
 
     private func createPortalSession(loginName: String, password: String, clientAddress: String) async throws -> PortalSignIn {
         let now = self.now()
-        try Self.validateSignInInput(loginName: loginName, password: password)
-        let reservation = try await loginThrottle.reserve(loginName: loginName, address: clientAddress, now: now)
-        let candidate = try await portalStorage.loginCandidates(loginName: loginName).first
-        let passwordOK = try await verifySignInPassword(password, storedHash: candidate?.admin.passwordHash)
-        guard passwordOK, let candidate else {
-            await countLockouts(reservation, now: now)
-            throw KeygateError.invalidCredentials
-        }
-        try await loginThrottle.succeeded(reservation, now: now)
+        return try await signIn(
+            loginName: loginName, password: password, clientAddress: clientAddress, now: now,
+            account: { try await portalStorage.loginCandidates(loginName: loginName).first.map { ($0, $0.admin.passwordHash) } },
+            complete: { candidate in try await createPortalSession(candidate, password: password, clientAddress: clientAddress, now: now) })
+    }
+
+    private func createPortalSession(_ candidate: LoginCandidate, password: String, clientAddress: String, now: Date) async throws -> PortalSignIn {
         guard !candidate.admin.disabled else { throw KeygateError.adminDisabled }
         await upgradePasswordHashIfNeeded(candidate.admin, password: password)
-
         let token = Secrets.newSessionToken()
         let orgID = candidate.admin.orgID
         let session = PortalSession(tokenHash: Secrets.sha256Hex(token), adminID: candidate.admin.id, orgID: orgID, createdAt: now, lastSeenAt: now)
@@ -93,9 +90,9 @@ extension Keygate {
         var live: [(token: Substring, snapshot: PortalSnapshot)] = []
         for (token, hash) in zip(wellFormed, hashes) {
             guard let snapshot = snapshots[hash], !snapshot.admin.disabled else { continue }
-            let idle = now.timeIntervalSince(snapshot.session.lastSeenAt)
-            guard idle < settings.portalIdle, now.timeIntervalSince(snapshot.session.createdAt) < settings.portalMaxLifetime else { continue }
-            if idle >= SessionRules.touchInterval(idle: settings.portalIdle) {
+            let lifetime = settings.browserLifetime
+            guard lifetime.allows(createdAt: snapshot.session.createdAt, lastSeenAt: snapshot.session.lastSeenAt, now: now) else { continue }
+            if lifetime.touchIsDue(lastSeenAt: snapshot.session.lastSeenAt, now: now) {
                 try await portalStorage.touchPortalSession(tokenHash: hash, at: now)
             }
             live.append((token, snapshot))

@@ -53,40 +53,32 @@ extension Keygate {
 
     private func createSession(_ request: LoginRequest, kind: SessionKind, clientAddress: String) async throws -> String {
         let now = self.now()
-        try Self.validateSignInInput(loginName: request.username, password: request.password)
-        let reservation = try await loginThrottle.reserve(loginName: request.username, address: clientAddress, now: now)
-        do {
-            return try await createSession(request, kind: kind, clientAddress: clientAddress, reservation: reservation, now: now)
-        } catch {
-            // Every refusal after the reservation keeps it: it is a failed attempt, which may have filled a budget.
-            await countLockouts(reservation, now: now)
-            throw error
-        }
-    }
-
-    /// Counts the lockouts a failed attempt began. Best effort: a failure to read the counters only loses the figure.
-    func countLockouts(_ reservation: LoginThrottle.Reservation, now: Date) async {
-        guard let filled = try? await loginThrottle.filledScopes(reservation) else { return }
-        for scope in filled { metrics.lockout(scope) }
+        // Every candidate is checked (no early exit) so timing does not depend on which one matches; the password is
+        // then verified against the matching one's hash (a decoy's when none matches), and a stale timestamp refused
+        // only after that, with the same work.
+        return try await signIn(
+            loginName: request.username, password: request.password, clientAddress: clientAddress, now: now,
+            account: {
+                var matched: (LoginCandidate, SealedAPIKey)?
+                for candidate in try await sessionStorage.loginCandidates(loginName: request.username) {
+                    guard let sealed = candidate.key, let key = try? cipher.open(sealed.value, orgID: sealed.orgID) else { continue }
+                    let ok = KeyObfuscation.matches(presented: request.apiKey, key: key, timestamp: request.timestamp)
+                    if ok && matched == nil { matched = (candidate, sealed) }
+                }
+                return matched.map { (account: $0, passwordHash: $0.0.admin.passwordHash) }
+            },
+            complete: { matched in
+                try await createSession(request, matched: matched, kind: kind, clientAddress: clientAddress, now: now)
+            })
     }
 
     private func createSession(
-        _ request: LoginRequest, kind: SessionKind, clientAddress: String, reservation: LoginThrottle.Reservation, now: Date
+        _ request: LoginRequest, matched: (LoginCandidate, SealedAPIKey), kind: SessionKind, clientAddress: String, now: Date
     ) async throws -> String {
-        let fresh = SessionRules.timestampIsFresh(request.timestamp, now: now, window: settings.timestampWindow)
-
-        let candidates = try await sessionStorage.loginCandidates(loginName: request.username)
-        var matched: (LoginCandidate, SealedAPIKey)?
-        for candidate in candidates {
-            guard let sealed = candidate.key, let key = try? cipher.open(sealed.value, orgID: sealed.orgID)
-            else { continue }
-            // Every candidate is checked (no early exit) so timing does not depend on which one matches.
-            let ok = KeyObfuscation.matches(presented: request.apiKey, key: key, timestamp: request.timestamp)
-            if ok && matched == nil { matched = (candidate, sealed) }
+        let (candidate, key) = matched
+        guard SessionRules.timestampIsFresh(request.timestamp, now: now, window: settings.timestampWindow) else {
+            throw KeygateError.invalidCredentials
         }
-        let passwordOK = try await verifySignInPassword(request.password, storedHash: matched?.0.admin.passwordHash)
-
-        guard fresh, passwordOK, let (candidate, key) = matched else { throw KeygateError.invalidCredentials }
         guard !candidate.admin.disabled else { throw KeygateError.adminDisabled }
         guard key.enabled else { throw KeygateError.keyDisabled }
         guard candidate.role.apiKeyAccess != .none else {
@@ -107,22 +99,8 @@ extension Keygate {
             audit: audit)
         // A replay keeps its reservation: it counts as a failed guess.
         guard created else { throw LoginReplayed() }
-        try await loginThrottle.succeeded(reservation, now: now)
         await upgradePasswordHashIfNeeded(candidate.admin, password: request.password)
         return token
-    }
-
-    /// Refuses sign-in input that no account could match before anything is counted: an empty or over-long login
-    /// name (a 4 KB name would become a counter key longer than PostgreSQL indexes), an empty or over-long password.
-    /// One rule for the API login, the portal, the console and `passwordChange`; revealing the limits (256 and 1,024
-    /// characters) tells an attacker nothing.
-    static func validateSignInInput(loginName: String, password: String) throws {
-        // Lengths in Unicode scalars, as JSON Schema (and so the OpenAPI document) counts them.
-        guard !loginName.isEmpty, loginName.unicodeScalars.count <= LoginThrottle.maxLoginNameLength else {
-            throw KeygateError.invalidInput("username must be 1-\(LoginThrottle.maxLoginNameLength) characters")
-        }
-        guard password.unicodeScalars.count <= 1024 else { throw KeygateError.invalidInput("password must be at most 1024 characters") }
-        guard !password.isEmpty else { throw KeygateError.invalidInput("password is required") }
     }
 
     /// Checks a session token on every API request: from the ``SessionCache`` when it holds the session and says
@@ -155,7 +133,7 @@ extension Keygate {
 
     /// Whether the session's last-seen time is older than the touch interval.
     private func touchIsDue(_ session: APISession, now: Date) -> Bool {
-        now.timeIntervalSince(session.lastSeenAt) >= SessionRules.touchInterval(idle: settings.idleTimeout(session.kind))
+        settings.lifetime(session.kind).touchIsDue(lastSeenAt: session.lastSeenAt, now: now)
     }
 
     /// Writes the session's last-seen time when the last write is older than the touch interval.
