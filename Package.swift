@@ -92,8 +92,28 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
-            // The OpenAPI document, compiled into the binary (no resource bundle to lose when it is copied).
-            resources: [.embedInCode("API/openapi.json")],
+            // The OpenAPI document and the pages' templates, compiled into the binary (no resource bundle to lose when
+            // it is copied). A template added to Templates/ is listed here and in `Template`.
+            resources: [
+                .embedInCode("API/openapi.json"),
+                .embedInCode("Templates/admins.mustache"),
+                .embedInCode("Templates/applied.mustache"),
+                .embedInCode("Templates/audit.mustache"),
+                .embedInCode("Templates/document.mustache"),
+                .embedInCode("Templates/foot.mustache"),
+                .embedInCode("Templates/head.mustache"),
+                .embedInCode("Templates/keys.mustache"),
+                .embedInCode("Templates/message.mustache"),
+                .embedInCode("Templates/phead.mustache"),
+                .embedInCode("Templates/provider-created.mustache"),
+                .embedInCode("Templates/provider-message.mustache"),
+                .embedInCode("Templates/provider-org.mustache"),
+                .embedInCode("Templates/provider-orgs.mustache"),
+                .embedInCode("Templates/provider-signin.mustache"),
+                .embedInCode("Templates/roles.mustache"),
+                .embedInCode("Templates/signin.mustache"),
+                .embedInCode("Templates/webhooks.mustache"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The composition root: one configuration value in, the use cases and the HTTP application out.

@@ -2,29 +2,36 @@ import Foundation
 import KeygateCore
 import Mustache
 
-/// The view model of one page: stored properties whose names are the template's variables, so a misspelt field in
-/// a handler is a compile error, and the shared frame (``chrome``) the template's header partial reads.
-///
-/// Rendering looks a name up in the page first, then in its chrome, then (for a section's items) as Mustache
-/// does; only stored properties are visible (Mirror), and an optional that is nil counts as absent.
-protocol PageModel: MustacheParent {
-    associatedtype Frame
+/// A value a template reads: the names it shows, each with how to read it (``fields``, listed in
+/// `PageModels+Fields.swift`), so rendering needs no reflection and a template's name that no model has is found by a
+/// test (`TemplateTests`) rather than rendered empty.
+protocol TemplateValue: MustacheParent {
+    /// The template's name for each readable property, and how to read it (an optional that is nil counts as absent).
+    static var fields: [String: @Sendable (Self) -> Any?] { get }
+    /// The types of the values it holds that templates read into (a section's items): for the template test.
+    static var nested: [any TemplateValue.Type] { get }
+}
+
+extension TemplateValue {
+    static var nested: [any TemplateValue.Type] { [] }
+    func child(named name: String) -> Any? { Self.fields[name].flatMap { $0(self) } }
+}
+
+/// The view model of one page: its template, the names it shows, and the shared frame (``chrome``) the template's
+/// header partial reads. A name is looked up in the page first, then in its chrome, then (for a section's items) as
+/// Mustache does.
+protocol PageModel: TemplateValue {
+    associatedtype Frame: TemplateValue
     /// The part every page of its area shows: the portal's header and switcher, or the console's.
     var chrome: Frame { get }
+    /// The template that renders it.
+    var template: Template { get }
 }
 
 extension PageModel {
-    func child(named name: String) -> Any? { ViewField.value(named: name, in: self) ?? ViewField.value(named: name, in: chrome) }
-}
-
-enum ViewField {
-    /// The stored property `name` of `object`, unwrapped; nil when it does not exist or holds nil.
-    static func value(named name: String, in object: Any) -> Any? {
-        guard let field = Mirror(reflecting: object).children.first(where: { $0.label == name }) else { return nil }
-        let mirror = Mirror(reflecting: field.value)
-        guard mirror.displayStyle == .optional else { return field.value }
-        return mirror.children.first?.value
-    }
+    func child(named name: String) -> Any? { Self.fields[name].flatMap { $0(self) } ?? chrome.child(named: name) }
+    /// The frame's type, for the template test.
+    static var frameType: any TemplateValue.Type { Frame.self }
 }
 
 // MARK: The portal's frame
@@ -83,13 +90,19 @@ struct MessagePage: PageModel {
     var heading: String
     var text: String
     var link: Link?
-    /// Set for the console's message template (its own header).
-    var console = false
 
     struct Link {
         let href: String
         let label: String
     }
+}
+
+/// The console's message page: its own header (no operator is known on an error path, so no console links show).
+struct ConsoleMessagePage: PageModel {
+    var chrome = ConsoleChrome()
+    var title: String
+    var heading: String
+    var text: String
 }
 
 // MARK: Portal pages
@@ -339,71 +352,4 @@ struct WebhooksPage: PageModel {
         let time: String
         let retryable: Bool
     }
-}
-
-// MARK: The console
-
-/// The console's header: the signed-in operator and the sign-out form's token.
-struct ConsoleChrome {
-    var `operator`: String?
-    var csrf = ""
-    let console = true
-}
-
-struct ConsoleSignInPage: PageModel {
-    var chrome = ConsoleChrome()
-    var title = "Sign in"
-    var error: String?
-    var loginName: String?
-}
-
-struct ConsoleOrganizationsPage: PageModel {
-    var chrome: ConsoleChrome
-    var title = "Organizations"
-    /// How many match: a number, or "More than 1,000" when the count stopped at its cap.
-    var count: String
-    var q: String
-    var page: Int
-    var pages: Int
-    var prev: String?
-    var next: String?
-    var orgs: [Row]
-    var done: String?
-    var formError: String?
-    var formName: String?
-    var formAdmin: String?
-
-    struct Row {
-        let id: Int64
-        let name: String
-        let admins: Int
-        let keyStatus: String
-        let lastUsed: String
-    }
-}
-
-struct ConsoleCreatedPage: PageModel {
-    var chrome: ConsoleChrome
-    var title: String
-    var id: Int64
-    var name: String
-    var login: String
-    var password: String
-    var key: String
-}
-
-struct ConsoleOrganizationPage: PageModel {
-    var chrome: ConsoleChrome
-    var title: String
-    var id: Int64
-    var name: String
-    var hasKey = false
-    var enabled = false
-    var keyStatus: String?
-    var modifiedBy: String?
-    var modifiedOn: String?
-    var sessions: Int?
-    var done: String?
-    var events: [EventRow]
-    var usage: UsagePanel?
 }

@@ -34,7 +34,7 @@ extension PortalController {
             canWrite: AccessRules.allows(snapshot.role, .changeKey), type: type ?? "",
             types: Keygate.auditTypes.map { Choice(value: $0, label: $0.capitalized, selected: $0 == type) },
             events: events.map { EventRow(iso: Self.iso($0.at), actor: $0.actor.name, action: $0.action, detail: $0.detail) })
-        return views.page("audit", page)
+        return views.page(page)
     }
 
     /// The same events as CSV (RFC 4180), with cells that a spreadsheet would run as a formula defused.
@@ -92,7 +92,7 @@ extension PortalController {
             chrome: frame, orgID: snapshot.session.orgID, orgName: snapshot.organizationName, canWrite: canManage,
             roles: roles.filter { AccessRules.contains(snapshot.role, $0) }.map { AdminsPage.RoleOption(id: $0.id, name: $0.name) }, admins: admins)
         adjust(&page)
-        return views.page("admins", page, status: status)
+        return views.page(page, status: status)
     }
 
     @Sendable func createAdmin(_ request: Request, context: PortalContext) async throws -> Response {
@@ -168,7 +168,7 @@ extension PortalController {
         if let done = request.uri.queryParameters["done"] {
             page.done = ["created": "The role was added.", "updated": "The role was saved."][String(done)]
         }
-        return views.page("roles", page)
+        return views.page(page)
     }
 
     func level(_ form: [String: String]) throws -> FeatureAccess {

@@ -56,7 +56,7 @@ extension PortalController {
             canWrite: AccessRules.allows(snapshot.role, .manageWebhooks), endpoints: endpoints, hasEndpoints: !endpoints.isEmpty,
             eventChoices: WebhookEventType.subscribable.map { Choice(value: $0.rawValue, label: $0.rawValue, selected: false) })
         adjust(&page)
-        return views.page("webhooks", page, status: status)
+        return views.page(page, status: status)
     }
 
     @Sendable func createWebhook(_ request: Request, context: PortalContext) async throws -> Response {

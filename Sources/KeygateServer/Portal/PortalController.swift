@@ -68,7 +68,7 @@ struct PortalController {
     @Sendable func signInPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
         let visit = try await visit(request)
         let notice = request.uri.queryParameters["signedOut"] != nil ? "You are signed out." : nil
-        return views.page("signin", SignInPage(chrome: chrome(visit, current: nil, request: request), notice: notice))
+        return views.page(SignInPage(chrome: chrome(visit, current: nil, request: request), notice: notice))
     }
 
     @Sendable func signIn(_ request: Request, context: KeygateRequestContext) async throws -> Response {
@@ -77,8 +77,7 @@ struct PortalController {
         let loginName = form["loginName"] ?? ""
         let visit = try await visit(request)
         func failed(_ message: String, _ status: HTTPResponse.Status) -> Response {
-            views.page(
-                "signin", SignInPage(chrome: chrome(visit, current: nil, request: request), error: message, loginName: loginName), status: status)
+            views.page(SignInPage(chrome: chrome(visit, current: nil, request: request), error: message, loginName: loginName), status: status)
         }
         guard !loginName.isEmpty, let password = form["password"], !password.isEmpty else {
             return failed("Enter your login name and password.", .badRequest)
@@ -194,7 +193,7 @@ struct PortalController {
             page.cells = columns.map { cell($0, key) }
         }
         adjust(&page)
-        return views.page("keys", page, status: status)
+        return views.page(page, status: status)
     }
 
     func cell(_ column: KeyColumn, _ key: APIKey) -> KeysPage.Cell {
@@ -318,7 +317,6 @@ struct PortalController {
             return AppliedPage.Result(name: session.snapshot.organizationName, outcome: text, ok: ok)
         }
         return views.page(
-            "applied",
             AppliedPage(
                 chrome: chrome(visit, current: from, request: request), orgID: from ?? visit.sessions[0].snapshot.session.orgID,
                 results: results))

@@ -12,9 +12,11 @@ struct PortalViews: Sendable {
 
     init() {
         var library = MustacheLibrary()
-        for (name, text) in PortalTemplates.all {
+        for template in Template.allCases {
             // The templates are compiled in; a parse error is a programming error caught by every portal test.
-            do { try library.register(text, named: name) } catch { preconditionFailure("portal template \(name): \(error)") }
+            do { try library.register(template.source, named: template.rawValue) } catch {
+                preconditionFailure("template \(template.rawValue): \(error)")
+            }
         }
         self.library = library
     }
@@ -27,9 +29,9 @@ struct PortalViews: Sendable {
         HTTPField.Name("X-Content-Type-Options")!: "nosniff",
     ]
 
-    /// A page, from its typed view model (``PageModel``).
-    func page(_ template: String, _ model: some PageModel, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
-        let html = library.render(model, withTemplate: template) ?? ""
+    /// A page, from its typed view model (``PageModel``), with the model's template.
+    func page(_ model: some PageModel, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        let html = library.render(model, withTemplate: model.template.rawValue) ?? ""
         var headers = Self.securityHeaders
         headers[.contentType] = "text/html; charset=utf-8"
         headers.append(contentsOf: extra)
@@ -39,12 +41,12 @@ struct PortalViews: Sendable {
     /// A page with a heading, a sentence and an optional link: errors and notices.
     func message(
         heading: String, text: String, status: HTTPResponse.Status, link: (href: String, label: String)? = nil,
-        chrome: PortalChrome = PortalChrome(), template: String = "message"
+        chrome: PortalChrome = PortalChrome(), console: Bool = false
     ) -> Response {
+        guard !console else { return page(ConsoleMessagePage(title: heading, heading: heading, text: text), status: status) }
         let model = MessagePage(
-            chrome: chrome, title: heading, heading: heading, text: text, link: link.map { MessagePage.Link(href: $0.href, label: $0.label) },
-            console: template.hasPrefix("provider-"))
-        return page(template, model, status: status)
+            chrome: chrome, title: heading, heading: heading, text: text, link: link.map { MessagePage.Link(href: $0.href, label: $0.label) })
+        return page(model, status: status)
     }
 
     /// A redirect after a form (303, so the browser follows with GET).
@@ -68,14 +70,14 @@ struct PortalViews: Sendable {
 /// middleware would not see those: the router answers them before any group). Applied by ``EdgeMiddleware``.
 /// An ended or missing session goes back to the area's sign-in page.
 struct BrowserAreaErrors: Sendable {
-    /// Where an ended session goes, where "back" leads, and the page template: the portal's or the console's.
+    /// Where an ended session goes, where "back" leads, and whose message page: the portal's or the console's.
     struct Area: Sendable {
         var signInPath: String
         var home: String
-        var template: String
+        var console: Bool
 
-        static let portal = Area(signInPath: "/portal/signin", home: "/portal", template: "message")
-        static let provider = Area(signInPath: "/provider/signin", home: "/provider", template: "provider-message")
+        static let portal = Area(signInPath: "/portal/signin", home: "/portal", console: false)
+        static let provider = Area(signInPath: "/provider/signin", home: "/provider", console: true)
 
         /// The browser area `path` lies in, if any.
         static func of(path: String) -> Area? {
@@ -97,21 +99,21 @@ struct BrowserAreaErrors: Sendable {
             case .rateLimited(let seconds, _), .loginLocked(let seconds):
                 return views.message(
                     heading: "Too many attempts", text: "Wait \(seconds) seconds, then try again.", status: .tooManyRequests,
-                    link: (area.signInPath, "Sign in"), template: area.template)
+                    link: (area.signInPath, "Sign in"), console: area.console)
             default:
                 let (status, _, text) = error.http
                 return views.message(
-                    heading: Self.heading(status), text: text, status: status, link: (area.home, "Back"), template: area.template)
+                    heading: Self.heading(status), text: text, status: status, link: (area.home, "Back"), console: area.console)
             }
         case let error as HTTPError:
             return views.message(
                 heading: Self.heading(error.status), text: error.body ?? "The request could not be handled.", status: error.status,
-                template: area.template)
+                console: area.console)
         default:
             logger.error("portal request failed", metadata: ["error": "\(String(reflecting: error))"])
             return views.message(
                 heading: "Something went wrong", text: "The server could not complete this request. Nothing was changed; try again.",
-                status: .serviceUnavailable, template: area.template)
+                status: .serviceUnavailable, console: area.console)
         }
     }
 

@@ -48,7 +48,7 @@ struct ProviderController {
     }
 
     @Sendable func signInPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        views.page("provider-signin", ConsoleSignInPage())
+        views.page(ConsoleSignInPage())
     }
 
     @Sendable func signIn(_ request: Request, context: KeygateRequestContext) async throws -> Response {
@@ -56,7 +56,7 @@ struct ProviderController {
         let form = try await BrowserForms.form(request, context: context)
         let login = form["loginName"] ?? ""
         func failed(_ message: String, _ status: HTTPResponse.Status) -> Response {
-            views.page("provider-signin", ConsoleSignInPage(error: message, loginName: login), status: status)
+            views.page(ConsoleSignInPage(error: message, loginName: login), status: status)
         }
         guard !login.isEmpty, let password = form["password"], !password.isEmpty else {
             return failed("Enter your login and password.", .badRequest)
@@ -114,7 +114,7 @@ struct ProviderController {
         if done == "disabled" { page.done = "The key was disabled; its sessions ended." }
         if done == "enabled" { page.done = "The key was enabled." }
         adjust(&page)
-        return views.page("provider-orgs", page, status: status)
+        return views.page(page, status: status)
     }
 
     @Sendable func createOrganization(_ request: Request, context: KeygateRequestContext) async throws -> Response {
@@ -126,7 +126,7 @@ struct ProviderController {
             let page = ConsoleCreatedPage(
                 chrome: chrome, title: "\(result.organization.name) is ready", id: result.organization.id, name: result.organization.name,
                 login: result.admin.loginName, password: result.password, key: result.key.value.rawValue)
-            return views.page("provider-created", page, status: .created)
+            return views.page(page, status: .created)
         } catch let error as KeygateError {
             switch error {
             case .invalidInput, .conflict:
@@ -162,7 +162,7 @@ struct ProviderController {
         if let done = request.uri.queryParameters["done"] {
             page.done = done == "disabled" ? "The key was disabled; its sessions ended." : "The key was enabled."
         }
-        return views.page("provider-org", page)
+        return views.page(page)
     }
 
     @Sendable func setKeyEnabled(_ request: Request, context: KeygateRequestContext) async throws -> Response {
