@@ -32,9 +32,9 @@ public struct KeygateConfiguration: Sendable {
     /// Webhook targets, timeouts, retries (`webhooks.*`, see ``WebhookSettings``).
     public var webhooks = WebhookSettings()
     /// Whether a server counts API usage (`usage.enabled`).
-    public var usageEnabled = true
+    public var usageEnabled = ConfigKeys.usageEnabled.defaultValue
     /// How often a server writes the API usage it counted (`usage.flushSeconds`); what a crash can lose.
-    public var usageFlushInterval: Duration = .seconds(60)
+    public var usageFlushInterval: Duration = .seconds(ConfigKeys.usageFlushSeconds.defaultValue)
     /// Count request limits in the database (every instance) rather than in memory; nil: on for PostgreSQL.
     public var sharedRateCounters: Bool?
     /// HTTP settings: address, TLS, proxies, limits.
@@ -44,8 +44,8 @@ public struct KeygateConfiguration: Sendable {
 
     /// A configuration with the production defaults for everything but the database and the master key.
     public init(
-        database: String, masterKey: [UInt8], bcryptCost: Int = 12, session: SessionSettings = .init(),
-        loginLimits: LoginThrottle.Limits = .init(), sessionCache: Bool = true, sessionCacheMaxAge: TimeInterval = 2,
+        database: String, masterKey: [UInt8], bcryptCost: Int = ConfigKeys.bcryptCost.defaultValue, session: SessionSettings = .init(),
+        loginLimits: LoginThrottle.Limits = .init(), sessionCache: Bool = ConfigKeys.sessionCache.defaultValue, sessionCacheMaxAge: TimeInterval = 2,
         sessionCacheSize: Int = SessionCache.defaultMaxEntries, sharedRateCounters: Bool? = nil, server: ServerSettings = .init(),
         now: @escaping @Sendable () -> Date = { Date() }
     ) {

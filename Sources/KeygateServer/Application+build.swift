@@ -50,14 +50,18 @@ public struct ServerSettings: Sendable {
     /// What the server measures and where it serves `GET /metrics`.
     public var metrics: MetricsSettings = MetricsSettings()
     /// How often the usage counted in memory is written (shown beside the usage figures, which lag by up to this).
-    public var usageFlushSeconds = 60
+    public var usageFlushSeconds = ConfigKeys.usageFlushSeconds.defaultValue
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, tlsCertificatePath: String? = nil, tlsKeyPath: String? = nil,
-        trustForwardedProto: Bool = false, rateLimits: RateLimiter.Limits = .generous,
-        rateCounters: any WindowCounters = InMemoryWindowCounters(), housekeepingInterval: Duration = .seconds(60),
-        publicURL: String? = nil, trustedProxies: TrustedProxies = .none, idleTimeout: Duration = .seconds(30),
-        maxConnections: Int = 4096, browserLimits: (perSecond: Int, perMinute: Int) = (20, 600)
+        host: String = ConfigKeys.host.defaultValue, port: Int = ConfigKeys.port.defaultValue, tlsCertificatePath: String? = nil,
+        tlsKeyPath: String? = nil, trustForwardedProto: Bool = ConfigKeys.proxyTrusted.defaultValue,
+        rateLimits: RateLimiter.Limits = .generous, rateCounters: any WindowCounters = InMemoryWindowCounters(),
+        housekeepingInterval: Duration = .seconds(ConfigKeys.housekeepingIntervalSeconds.defaultValue), publicURL: String? = nil,
+        trustedProxies: TrustedProxies = .none, idleTimeout: Duration = .seconds(ConfigKeys.serverIdleTimeoutSeconds.defaultValue),
+        maxConnections: Int = ConfigKeys.serverMaxConnections.defaultValue,
+        browserLimits: (perSecond: Int, perMinute: Int) = (
+            ConfigKeys.portalRequestsPerSecond.defaultValue, ConfigKeys.portalRequestsPerMinute.defaultValue
+        )
     ) {
         self.publicURL = publicURL
         self.trustedProxies = trustedProxies

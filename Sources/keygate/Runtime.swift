@@ -26,37 +26,9 @@ struct CommonOptions: ParsableArguments {
 
 /// Resolved configuration and the opened runtime.
 ///
-/// Configuration keys (flag, then environment `KEYGATE_<KEY>` with dots and camelCase as underscores, then default):
-/// | key | default |
-/// | `database` | `./keygate-data/keygate.sqlite` |
-/// | `masterKey` (secret) / `masterKeyFile` | `<database dir>/master.key`, generated on first start |
-/// | `masterKeyPrevious` (secret) / `<masterKeyFile>.previous` | none: a key that only opens, during a master-key rotation (a server re-reads the files every 2 s) |
-/// | `host`, `port` | `127.0.0.1`, `8080` |
-/// | `tls.cert`, `tls.key` | none (plain HTTP) |
-/// | `proxy.trusted` | `false` |
-/// | `proxy.clientHeader` | `x-forwarded-for` (or `forwarded`): the one header a trusted proxy names the client in |
-/// | `server.allowedHosts` | none: `Host` values the portal may show in the API base URL without `publicUrl` |
-/// | `publicUrl` | derived from host, port and TLS |
-/// | `security.bcryptCost` | `12` |
-/// | `session.ztwIdleSeconds`, `session.ziaIdleSeconds` | `1800`, `300` |
-/// | `session.cache` | `true` (serve only): keep session snapshots in memory, invalidated by announced changes where they happen |
-/// | `session.cacheSize` | `10000` sessions per instance (about 2 KB each) |
-/// | `housekeeping.intervalSeconds` | `60` (serve only): how often expired sessions, digests and counters are deleted |
-/// | `login.timestampWindowSeconds` | `7200` |
-/// | `portal.idleSeconds` | `1800`: browser sessions of the admin portal and the provider console |
-/// | `login.maxFailuresPerPair`, `login.maxFailuresPerAddress`, `login.maxFailuresPerName`, `login.lockoutSeconds`, `login.familiarDays` | `5`, `20`, `20`, `900`, `30` (see ``LoginThrottle``) |
-/// | `session.maxLifetimeSeconds`, `portal.maxLifetimeSeconds` | `43200` each |
-/// | `proxy.trustedAddresses`, `server.idleTimeoutSeconds`, `server.maxConnections`, `portal.requestsPerSecond`, `portal.requestsPerMinute` | none, `30`, `4096`, `20`, `600` (see ``ServerSettings``) |
-/// | `server.shutdownGraceSeconds` | `10` (see `KeygateSystem.serve`) |
-/// | `ratelimit.preset` | `generous` (`zscaler`, `off`) |
-/// | `ratelimit.shared` | `true` on PostgreSQL, `false` on SQLite: count request limits in the database |
-/// | `ratelimit.<get|write|delete>.<perSecond|perMinute|perHour>` | from the preset |
-/// | `metrics.enabled`, `metrics.host`, `metrics.port` | `true`, `127.0.0.1`, none: `GET /metrics` on the main port; a port moves it to a listener of its own (see ``MetricsSettings``) |
-/// | `usage.enabled`, `usage.flushSeconds` | `true`, `60` (serve only): count API usage in memory and write it this often; what a crash can lose |
-/// | `webhooks.allowHTTP`, `webhooks.allowPrivateTargets` | `false`, `false`: targets must be https and public (see ``WebhookSettings``) |
-/// | `webhooks.timeoutSeconds`, `webhooks.retryBaseSeconds`, `webhooks.retryHours`, `webhooks.secretOverlapHours` | `10`, `30`, `24`, `24` |
-/// | `log.level` | `info` |
-/// | `log.format` | `text` (`json`: one JSON object per line) |
+/// Configuration keys (flag, then environment `KEYGATE_<KEY>` with dots and camelCase as underscores, then default)
+/// are declared once, with their defaults, in ``ConfigKeys`` (KeygateCore) and read with `ConfigReader.value(_:)`;
+/// `keygate config` lists them, and the README's table is `keygate config --markdown`.
 struct Runtime {
     let config: ConfigReader
     let logger: Logger
@@ -79,10 +51,10 @@ struct Runtime {
     /// request's, the database driver's) derives from it. A line written while a request is handled carries its id
     /// (``RequestIDs/metadataProvider``).
     static func makeLogger(_ config: ConfigReader, label: String = "keygate") -> Logger {
-        let format: KeygateLogHandler.Format = config.string(forKey: "log.format", default: "text") == "json" ? .json : .text
+        let format: KeygateLogHandler.Format = config.value(ConfigKeys.logFormat) == "json" ? .json : .text
         var logger = Logger(
             label: label, factory: { KeygateLogHandler(label: $0, format: format, metadataProvider: RequestIDs.metadataProvider) })
-        logger.logLevel = Logger.Level(rawValue: config.string(forKey: "log.level", default: "info")) ?? .info
+        logger.logLevel = Logger.Level(rawValue: config.value(ConfigKeys.logLevel)) ?? .info
         return logger
     }
 
@@ -106,7 +78,7 @@ struct Runtime {
         if let file = options.masterKeyFile { flags["masterKeyFile"] = .string(file) }
         let config = configReader(flags: flags)
         let logger = makeLogger(config, label: label)
-        let database = config.string(forKey: "database", default: defaultDatabase)
+        let database = config.value(ConfigKeys.database)
         let newFile = sqliteFile(database).map { !FileManager.default.fileExists(atPath: $0) } ?? false
         if newFile && !creates {
             throw OperatorError(
@@ -130,42 +102,42 @@ struct Runtime {
 
     /// The configuration value from flags, environment and defaults (the keys are listed above).
     static func configuration(_ config: ConfigReader, server: ServerSettings, creates: Bool, logger: Logger) throws -> KeygateConfiguration {
-        let database = config.string(forKey: "database", default: defaultDatabase)
+        let database = config.value(ConfigKeys.database)
         let primary = try loadMasterKey(config, database: database, creates: creates, logger: logger)
         let keyFile = masterKeyFile(config, database: database)
         var configuration = KeygateConfiguration(
             database: database, masterKey: primary,
-            bcryptCost: config.int(forKey: "security.bcryptCost", default: 12),
+            bcryptCost: config.value(ConfigKeys.bcryptCost),
             session: SessionSettings(
-                ztwIdle: TimeInterval(config.int(forKey: "session.ztwIdleSeconds", default: 1800)),
-                ziaIdle: TimeInterval(config.int(forKey: "session.ziaIdleSeconds", default: 300)),
-                timestampWindow: TimeInterval(config.int(forKey: "login.timestampWindowSeconds", default: 7200)),
-                portalIdle: TimeInterval(config.int(forKey: "portal.idleSeconds", default: 1800)),
-                apiMaxLifetime: TimeInterval(config.int(forKey: "session.maxLifetimeSeconds", default: 43_200)),
-                portalMaxLifetime: TimeInterval(config.int(forKey: "portal.maxLifetimeSeconds", default: 43_200))),
+                ztwIdle: TimeInterval(config.value(ConfigKeys.sessionZTWIdleSeconds)),
+                ziaIdle: TimeInterval(config.value(ConfigKeys.sessionZIAIdleSeconds)),
+                timestampWindow: TimeInterval(config.value(ConfigKeys.loginTimestampWindowSeconds)),
+                portalIdle: TimeInterval(config.value(ConfigKeys.portalIdleSeconds)),
+                apiMaxLifetime: TimeInterval(config.value(ConfigKeys.sessionMaxLifetimeSeconds)),
+                portalMaxLifetime: TimeInterval(config.value(ConfigKeys.portalMaxLifetimeSeconds))),
             loginLimits: LoginThrottle.Limits(
-                perPair: config.int(forKey: "login.maxFailuresPerPair", default: 5),
-                perAddress: config.int(forKey: "login.maxFailuresPerAddress", default: 20),
-                perLoginName: config.int(forKey: "login.maxFailuresPerName", default: 20),
-                window: TimeInterval(config.int(forKey: "login.lockoutSeconds", default: 900)),
-                familiarFor: TimeInterval(config.int(forKey: "login.familiarDays", default: 30) * 86_400)),
-            sessionCache: config.bool(forKey: "session.cache", default: true),
-            sessionCacheSize: max(1, config.int(forKey: "session.cacheSize", default: SessionCache.defaultMaxEntries)),
-            sharedRateCounters: config.bool(forKey: "ratelimit.shared"), server: server)
-        configuration.usageEnabled = config.bool(forKey: "usage.enabled", default: true)
+                perPair: config.value(ConfigKeys.loginMaxFailuresPerPair),
+                perAddress: config.value(ConfigKeys.loginMaxFailuresPerAddress),
+                perLoginName: config.value(ConfigKeys.loginMaxFailuresPerName),
+                window: TimeInterval(config.value(ConfigKeys.loginLockoutSeconds)),
+                familiarFor: TimeInterval(config.value(ConfigKeys.loginFamiliarDays) * 86_400)),
+            sessionCache: config.value(ConfigKeys.sessionCache),
+            sessionCacheSize: max(1, config.value(ConfigKeys.sessionCacheSize)),
+            sharedRateCounters: config.value(ConfigKeys.rateLimitShared), server: server)
+        configuration.usageEnabled = config.value(ConfigKeys.usageEnabled)
         configuration.webhooks = WebhookSettings(
             policy: .init(
-                allowHTTP: config.bool(forKey: "webhooks.allowHTTP", default: false),
-                allowPrivate: config.bool(forKey: "webhooks.allowPrivateTargets", default: false)),
-            timeout: TimeInterval(max(1, config.int(forKey: "webhooks.timeoutSeconds", default: 10))),
-            retryBase: TimeInterval(max(1, config.int(forKey: "webhooks.retryBaseSeconds", default: 30))),
-            giveUpAfter: TimeInterval(max(1, config.int(forKey: "webhooks.retryHours", default: 24)) * 3600),
-            secretOverlap: TimeInterval(max(0, config.int(forKey: "webhooks.secretOverlapHours", default: 24)) * 3600))
-        configuration.usageFlushInterval = .seconds(max(1, config.int(forKey: "usage.flushSeconds", default: 60)))
+                allowHTTP: config.value(ConfigKeys.webhooksAllowHTTP),
+                allowPrivate: config.value(ConfigKeys.webhooksAllowPrivateTargets)),
+            timeout: TimeInterval(max(1, config.value(ConfigKeys.webhooksTimeoutSeconds))),
+            retryBase: TimeInterval(max(1, config.value(ConfigKeys.webhooksRetryBaseSeconds))),
+            giveUpAfter: TimeInterval(max(1, config.value(ConfigKeys.webhooksRetryHours)) * 3600),
+            secretOverlap: TimeInterval(max(0, config.value(ConfigKeys.webhooksSecretOverlapHours)) * 3600))
+        configuration.usageFlushInterval = .seconds(max(1, config.value(ConfigKeys.usageFlushSeconds)))
         if let keyFile {
             configuration.previousMasterKeys = try readKeyring(file: keyFile).previous
             configuration.reloadKeyring = { try readKeyring(file: keyFile) }
-        } else if let previous = config.string(forKey: "masterKeyPrevious", isSecret: true) {
+        } else if let previous = config.value(ConfigKeys.masterKeyPrevious, isSecret: true) {
             configuration.previousMasterKeys = [try KeyCipher.parseMasterKey(previous)]
         }
         return configuration
@@ -173,11 +145,11 @@ struct Runtime {
 
     /// The master key file in use; nil when the key is given inline (`KEYGATE_MASTER_KEY`).
     static func masterKeyFile(_ config: ConfigReader, database: String) -> String? {
-        guard config.string(forKey: "masterKey", isSecret: true) == nil else { return nil }
+        guard config.value(ConfigKeys.masterKey, isSecret: true) == nil else { return nil }
         let defaultFile =
             sqliteFile(database).map { URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("master.key").path }
             ?? "./keygate-data/master.key"
-        return config.string(forKey: "masterKeyFile", default: defaultFile)
+        return config.string(forKey: ConfigKey(ConfigKeys.masterKeyFile.name), default: defaultFile)
     }
 
     /// The keyring a key file names: the file's key seals, and `<file>.previous`, when there, still opens (the key a
@@ -194,7 +166,7 @@ struct Runtime {
     }
 
     /// The database when none is given.
-    static let defaultDatabase = "./keygate-data/keygate.sqlite"
+    static let defaultDatabase = ConfigKeys.database.defaultValue
 
     /// The file of a SQLite database; nil for PostgreSQL and `:memory:` (``Storage/sqlitePath(_:)``).
     static func sqliteFile(_ database: String) -> String? {
@@ -206,7 +178,7 @@ struct Runtime {
     /// every other command, and every PostgreSQL deployment, refuses to start without it: instances sharing a database
     /// must share one key, so none may invent its own. The key never appears in logs.
     static func loadMasterKey(_ config: ConfigReader, database: String, creates: Bool, logger: Logger) throws -> [UInt8] {
-        if let inline = config.string(forKey: "masterKey", isSecret: true) {
+        if let inline = config.value(ConfigKeys.masterKey, isSecret: true) {
             return try KeyCipher.parseMasterKey(inline)
         }
         let file = masterKeyFile(config, database: database) ?? "./keygate-data/master.key"
@@ -243,14 +215,14 @@ struct Runtime {
 
     /// The master key file in use; nil when the key is given inline.
     var masterKeyFile: String? {
-        Self.masterKeyFile(config, database: config.string(forKey: "database", default: Self.defaultDatabase))
+        Self.masterKeyFile(config, database: config.value(ConfigKeys.database))
     }
 
     /// The keyring as configured now: from the key files, or inline (`KEYGATE_MASTER_KEY`, `KEYGATE_MASTER_KEY_PREVIOUS`).
     static func readKeyringOrInline(_ runtime: Runtime) throws -> MasterKeyring {
         if let file = runtime.masterKeyFile { return try readKeyring(file: file) }
-        var ring = MasterKeyring(primary: try KeyCipher.parseMasterKey(runtime.config.string(forKey: "masterKey", isSecret: true) ?? ""))
-        if let previous = runtime.config.string(forKey: "masterKeyPrevious", isSecret: true) {
+        var ring = MasterKeyring(primary: try KeyCipher.parseMasterKey(runtime.config.value(ConfigKeys.masterKey, isSecret: true) ?? ""))
+        if let previous = runtime.config.value(ConfigKeys.masterKeyPrevious, isSecret: true) {
             ring.previous = [try KeyCipher.parseMasterKey(previous)]
         }
         return ring

@@ -45,7 +45,7 @@ struct Serve: AsyncParsableCommand {
             }
             let provisioned = demo
             let scheme = settings.servesTLS ? "https" : "http"
-            let publicURL = config.string(forKey: "publicUrl")
+            let publicURL = config.value(ConfigKeys.publicURL)
             let json = common.json
             let app = try runtime.system.application(
                 onServerRunning: { channel in
@@ -58,16 +58,16 @@ struct Serve: AsyncParsableCommand {
     }
 
     static func shutdownGraceSeconds(_ config: ConfigReader) throws -> Int {
-        let grace = config.int(forKey: "server.shutdownGraceSeconds", default: 10)
+        let grace = config.value(ConfigKeys.serverShutdownGraceSeconds)
         guard grace > 0 else { throw ValidationError("server.shutdownGraceSeconds must be positive") }
         return grace
     }
 
     static func serverSettings(_ config: ConfigReader) throws -> ServerSettings {
-        let cert = config.string(forKey: "tls.cert")
-        let key = config.string(forKey: "tls.key")
+        let cert = config.value(ConfigKeys.tlsCert)
+        let key = config.value(ConfigKeys.tlsKey)
         guard (cert == nil) == (key == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
-        let presetName = config.string(forKey: "ratelimit.preset", default: "generous")
+        let presetName = config.value(ConfigKeys.rateLimitPreset)
         guard var limits = RateLimiter.Limits.preset(presetName) else {
             throw ValidationError("ratelimit.preset must be generous, zscaler or off")
         }
@@ -77,32 +77,32 @@ struct Serve: AsyncParsableCommand {
             if let perMinute = scope.int(forKey: "perMinute") { limits[c].short = perMinute; limits[c].shortWindow = 60 }
             if let perHour = scope.int(forKey: "perHour") { limits[c].perHour = perHour }
         }
-        let port = config.int(forKey: "port", default: 8080)
+        let port = config.value(ConfigKeys.port)
         guard (0...65535).contains(port) else { throw ValidationError("port must be 0-65535") }
-        let publicURL = config.string(forKey: "publicUrl").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        let publicURL = config.value(ConfigKeys.publicURL).map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         let proxies: TrustedProxies
-        let clientHeaderName = config.string(forKey: "proxy.clientHeader", default: TrustedProxies.ClientHeader.xForwardedFor.rawValue)
+        let clientHeaderName = config.value(ConfigKeys.proxyClientHeader)
         guard let clientHeader = TrustedProxies.ClientHeader(rawValue: clientHeaderName.lowercased()) else {
             throw ValidationError("proxy.clientHeader must be x-forwarded-for or forwarded")
         }
         do {
-            proxies = try TrustedProxies(parsing: config.string(forKey: "proxy.trustedAddresses", default: ""), header: clientHeader)
+            proxies = try TrustedProxies(parsing: config.value(ConfigKeys.proxyTrustedAddresses), header: clientHeader)
         } catch {
             throw ValidationError("\(error)")
         }
-        let idle = config.int(forKey: "server.idleTimeoutSeconds", default: 30)
-        let maxConnections = config.int(forKey: "server.maxConnections", default: 4096)
+        let idle = config.value(ConfigKeys.serverIdleTimeoutSeconds)
+        let maxConnections = config.value(ConfigKeys.serverMaxConnections)
         guard idle > 0, maxConnections > 0 else { throw ValidationError("server.idleTimeoutSeconds and server.maxConnections must be positive") }
         var settings = ServerSettings(
-            host: config.string(forKey: "host", default: "127.0.0.1"), port: port, tlsCertificatePath: cert, tlsKeyPath: key,
-            trustForwardedProto: config.bool(forKey: "proxy.trusted", default: false), rateLimits: limits,
-            housekeepingInterval: .seconds(max(1, config.int(forKey: "housekeeping.intervalSeconds", default: 60))), publicURL: publicURL,
+            host: config.value(ConfigKeys.host), port: port, tlsCertificatePath: cert, tlsKeyPath: key,
+            trustForwardedProto: config.value(ConfigKeys.proxyTrusted), rateLimits: limits,
+            housekeepingInterval: .seconds(max(1, config.value(ConfigKeys.housekeepingIntervalSeconds))), publicURL: publicURL,
             trustedProxies: proxies, idleTimeout: .seconds(idle), maxConnections: maxConnections,
             browserLimits: (
-                config.int(forKey: "portal.requestsPerSecond", default: 20), config.int(forKey: "portal.requestsPerMinute", default: 600)
+                config.value(ConfigKeys.portalRequestsPerSecond), config.value(ConfigKeys.portalRequestsPerMinute)
             ))
         settings.allowedHosts = Set(
-            config.string(forKey: "server.allowedHosts", default: "").split(separator: ",").map {
+            config.value(ConfigKeys.serverAllowedHosts).split(separator: ",").map {
                 $0.trimmingCharacters(in: .whitespaces).lowercased()
             }
             .filter { !$0.isEmpty })
@@ -112,11 +112,11 @@ struct Serve: AsyncParsableCommand {
 
     /// Where `GET /metrics` is served (see ``MetricsSettings``).
     static func metricsPlacement(_ config: ConfigReader, mainPort: Int) throws -> MetricsSettings.Placement {
-        guard config.bool(forKey: "metrics.enabled", default: true) else { return .off }
-        guard let port = config.int(forKey: "metrics.port") else { return .mainPort }
+        guard config.value(ConfigKeys.metricsEnabled) else { return .off }
+        guard let port = config.value(ConfigKeys.metricsPort) else { return .mainPort }
         guard (0...65535).contains(port) else { throw ValidationError("metrics.port must be 0-65535") }
         guard port == 0 || port != mainPort else { throw ValidationError("metrics.port must differ from port") }
-        return .ownListener(host: config.string(forKey: "metrics.host", default: "127.0.0.1"), port: port)
+        return .ownListener(host: config.value(ConfigKeys.metricsHost), port: port)
     }
 
     /// What a newcomer needs, on standard output (not the log): the base URL and, for a new database, the demo

@@ -35,8 +35,11 @@ public struct LoginThrottle: Sendable {
 
         /// The defaults documented above.
         public init(
-            perPair: Int = 5, perAddress: Int = 20, perLoginName: Int = 20, window: TimeInterval = 900,
-            familiarFor: TimeInterval = 30 * 86_400
+            perPair: Int = ConfigKeys.loginMaxFailuresPerPair.defaultValue,
+            perAddress: Int = ConfigKeys.loginMaxFailuresPerAddress.defaultValue,
+            perLoginName: Int = ConfigKeys.loginMaxFailuresPerName.defaultValue,
+            window: TimeInterval = TimeInterval(ConfigKeys.loginLockoutSeconds.defaultValue),
+            familiarFor: TimeInterval = TimeInterval(ConfigKeys.loginFamiliarDays.defaultValue * 86_400)
         ) {
             self.perPair = perPair
             self.perAddress = perAddress

@@ -86,8 +86,12 @@ public struct SessionSettings: Sendable {
 
     /// Creates settings; the defaults are the legacy service's (the portal's: 30 minutes, like ZTW).
     public init(
-        ztwIdle: TimeInterval = 1800, ziaIdle: TimeInterval = 300, timestampWindow: TimeInterval = 7200, portalIdle: TimeInterval = 1800,
-        apiMaxLifetime: TimeInterval = 43_200, portalMaxLifetime: TimeInterval = 43_200
+        ztwIdle: TimeInterval = TimeInterval(ConfigKeys.sessionZTWIdleSeconds.defaultValue),
+        ziaIdle: TimeInterval = TimeInterval(ConfigKeys.sessionZIAIdleSeconds.defaultValue),
+        timestampWindow: TimeInterval = TimeInterval(ConfigKeys.loginTimestampWindowSeconds.defaultValue),
+        portalIdle: TimeInterval = TimeInterval(ConfigKeys.portalIdleSeconds.defaultValue),
+        apiMaxLifetime: TimeInterval = TimeInterval(ConfigKeys.sessionMaxLifetimeSeconds.defaultValue),
+        portalMaxLifetime: TimeInterval = TimeInterval(ConfigKeys.portalMaxLifetimeSeconds.defaultValue)
     ) {
         self.apiMaxLifetime = apiMaxLifetime
         self.portalMaxLifetime = portalMaxLifetime

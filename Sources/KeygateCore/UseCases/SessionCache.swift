@@ -113,7 +113,7 @@ public final class SessionCache: Sendable {
     private let state = Mutex(State())
 
     /// The default ``maxEntries``: sessions cached per instance (about 2 KB each).
-    public static let defaultMaxEntries = 10_000
+    public static let defaultMaxEntries = ConfigKeys.sessionCacheSize.defaultValue
 
     /// Creates a suspended cache.
     public init(maxAge: TimeInterval = 2, maxEntries: Int = SessionCache.defaultMaxEntries) {

@@ -20,8 +20,10 @@ public struct WebhookSettings: Sendable {
     public var secretOverlap: TimeInterval
 
     public init(
-        policy: WebhookRules.TargetPolicy = .init(), timeout: TimeInterval = 10, retryBase: TimeInterval = 30,
-        giveUpAfter: TimeInterval = 86_400, secretOverlap: TimeInterval = 86_400
+        policy: WebhookRules.TargetPolicy = .init(), timeout: TimeInterval = TimeInterval(ConfigKeys.webhooksTimeoutSeconds.defaultValue),
+        retryBase: TimeInterval = TimeInterval(ConfigKeys.webhooksRetryBaseSeconds.defaultValue),
+        giveUpAfter: TimeInterval = TimeInterval(ConfigKeys.webhooksRetryHours.defaultValue * 3600),
+        secretOverlap: TimeInterval = TimeInterval(ConfigKeys.webhooksSecretOverlapHours.defaultValue * 3600)
     ) {
         self.policy = policy
         self.timeout = timeout
