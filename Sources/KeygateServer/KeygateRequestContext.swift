@@ -17,10 +17,16 @@ public struct KeygateRequestContext: KeygateContext {
         get { sharedPortal?.value }
         set { sharedPortal = newValue.map(Shared.init) }
     }
+    /// Set by ``ConsoleSessionMiddleware`` on the provider console's signed-in pages.
+    var console: ConsoleContext.Resolved? {
+        get { sharedConsole?.value }
+        set { sharedConsole = newValue.map(Shared.init) }
+    }
     public var addresses: RequestAddresses
     /// Behind one reference each (see ``Shared``).
     private(set) var sharedPrincipal: Shared<Principal>?
     private var sharedPortal: Shared<PortalContext.Resolved>?
+    private var sharedConsole: Shared<ConsoleContext.Resolved>?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

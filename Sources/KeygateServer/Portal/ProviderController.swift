@@ -15,36 +15,30 @@ struct ProviderController {
 
     func addRoutes(to router: Router<KeygateRequestContext>) {
         let console = router.group("provider")
-        console.get(use: organizations)
         console.get("signin", use: signInPage)
         console.post("signin", use: signIn)
-        console.post("signout", use: signOut)
-        console.post("orgs", use: createOrganization)
-        console.get("orgs/{orgID}", use: organization)
-        console.post("orgs/{orgID}/key", use: setKeyEnabled)
+        // Every other page: behind the console's session check, with the operator in a typed context.
+        let signedIn = console.group().add(middleware: ConsoleSessionMiddleware(keygate: keygate)).group(context: ConsoleContext.self)
+        signedIn.get(use: organizations)
+        signedIn.post("signout", use: signOut)
+        signedIn.post("orgs", use: createOrganization)
+        signedIn.get("orgs/{orgID}", use: organization)
+        signedIn.post("orgs/{orgID}/key", use: setKeyEnabled)
     }
 
-    func secure(_ request: Request, _ context: KeygateRequestContext) -> Bool { settings.cookiesAreSecure(request, context) }
+    func secure(_ request: Request, _ context: some KeygateContext) -> Bool { settings.cookiesAreSecure(request, context) }
 
-    func setCookie(_ token: String?, request: Request, context: KeygateRequestContext) -> String {
+    func setCookie(_ token: String?, request: Request, context: some KeygateContext) -> String {
         Cookies.set(Self.cookieName, token, path: "/provider", secure: secure(request, context))
     }
 
     static func csrf(_ token: Substring) -> String { Cookies.csrfToken(area: "provider", cookieValue: token) }
 
-    /// The signed-in operator, with the page chrome.
-    func signedIn(_ request: Request) async throws -> (ProviderOperator, token: Substring, chrome: ConsoleChrome) {
-        guard let token = Cookies.value(request, named: Self.cookieName) else { throw KeygateError.sessionNotValid }
-        let op = try await keygate.operatorSession(token: token)
-        return (op, token, ConsoleChrome(operator: op.loginName, csrf: Self.csrf(token)))
-    }
-
     /// A POST's form after the CSRF and origin checks.
-    func checkedForm(_ request: Request, context: KeygateRequestContext) async throws -> (ProviderOperator, [String: String], ConsoleChrome) {
-        let (op, token, chrome) = try await signedIn(request)
+    func checkedForm(_ request: Request, context: ConsoleContext) async throws -> [String: String] {
         let form = try await BrowserForms.form(request, context: context)
-        try BrowserForms.checkCSRF(request, form: form, expected: Self.csrf(token))
-        return (op, form, chrome)
+        try BrowserForms.checkCSRF(request, form: form, expected: Self.csrf(context.token[...]))
+        return form
     }
 
     @Sendable func signInPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {
@@ -76,20 +70,19 @@ struct ProviderController {
         return PortalViews.redirect("/provider", headers: [.setCookie: setCookie(token, request: request, context: context)])
     }
 
-    @Sendable func signOut(_ request: Request, context: KeygateRequestContext) async throws -> Response {
+    @Sendable func signOut(_ request: Request, context: ConsoleContext) async throws -> Response {
         _ = try await checkedForm(request, context: context)
-        if let token = Cookies.value(request, named: Self.cookieName) { try await keygate.operatorSignOut(token: token) }
+        try await keygate.operatorSignOut(token: context.token[...])
         return PortalViews.redirect("/provider/signin", headers: [.setCookie: setCookie(nil, request: request, context: context)])
     }
 
     /// Organizations per page of the list: a page of rows renders in a few milliseconds whatever the total.
     static let pageSize = 100
 
-    @Sendable func organizations(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (_, _, chrome) = try await signedIn(request)
+    @Sendable func organizations(_ request: Request, context: ConsoleContext) async throws -> Response {
         let query = request.uri.queryParameters
         return try await renderOrganizations(
-            chrome, done: query["done"].map(String.init), search: query["q"].map(String.init) ?? "",
+            context.chrome, done: query["done"].map(String.init), search: query["q"].map(String.init) ?? "",
             page: query["page"].flatMap { Int(String($0)) } ?? 1)
     }
 
@@ -117,8 +110,9 @@ struct ProviderController {
         return views.page(page, status: status)
     }
 
-    @Sendable func createOrganization(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (op, form, chrome) = try await checkedForm(request, context: context)
+    @Sendable func createOrganization(_ request: Request, context: ConsoleContext) async throws -> Response {
+        let form = try await checkedForm(request, context: context)
+        let (op, chrome) = (context.operator, context.chrome)
         let name = form["name"] ?? ""
         let admin = form["adminLogin"] ?? ""
         do {
@@ -141,8 +135,8 @@ struct ProviderController {
         }
     }
 
-    @Sendable func organization(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (_, _, chrome) = try await signedIn(request)
+    @Sendable func organization(_ request: Request, context: ConsoleContext) async throws -> Response {
+        let chrome = context.chrome
         guard let orgID = context.parameters.get("orgID", as: Int64.self) else { throw KeygateError.notFound("no such organization") }
         let org = try await keygate.organization(id: orgID)
         var page = ConsoleOrganizationPage(
@@ -165,8 +159,9 @@ struct ProviderController {
         return views.page(page)
     }
 
-    @Sendable func setKeyEnabled(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let (op, form, _) = try await checkedForm(request, context: context)
+    @Sendable func setKeyEnabled(_ request: Request, context: ConsoleContext) async throws -> Response {
+        let form = try await checkedForm(request, context: context)
+        let op = context.operator
         guard let orgID = context.parameters.get("orgID", as: Int64.self) else { throw KeygateError.notFound("no such organization") }
         let enable: Bool
         switch form["action"] {
