@@ -27,13 +27,12 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             let given = passwordStdin ? try readPasswordFromStdin() : nil
             try await withRuntime(common) { runtime in
-                let organization = try await runtime.keygate.findOrganization(org)
-                let roleValue = try await runtime.keygate.role(orgID: organization.id, named: role)
+                let organization = try await runtime.keygate.findOrganization(runtime.provider, org)
+                let roleValue = try await runtime.keygate.role(runtime.provider, orgID: organization.id, named: role)
                 let password = given ?? PasswordPolicy.generate()
                 let admin = try await runtime.keygate.createAdmin(
-                    orgID: organization.id,
-                    draft: AdminDraft(loginName: login, userName: name ?? login, roleID: roleValue.id, password: password),
-                    actor: .provider(name: operatorName))
+                    runtime.provider, orgID: organization.id,
+                    draft: AdminDraft(loginName: login, userName: name ?? login, roleID: roleValue.id, password: password))
                 var out = ["id": "\(admin.id)", "loginName": admin.loginName]
                 if given == nil { out["password"] = password }  // a password given on standard input is not echoed
                 Output.emit(common.json, out) {
@@ -50,9 +49,10 @@ struct AdminCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withRuntime(common) { runtime in
-                let organization = try await runtime.keygate.findOrganization(org)
-                let roles = Dictionary(uniqueKeysWithValues: try await runtime.keygate.roles(orgID: organization.id).map { ($0.id, $0.name) })
-                let rows = try await runtime.keygate.admins(orgID: organization.id).map {
+                let organization = try await runtime.keygate.findOrganization(runtime.provider, org)
+                let roles = Dictionary(
+                    uniqueKeysWithValues: try await runtime.keygate.roles(runtime.provider, orgID: organization.id).map { ($0.id, $0.name) })
+                let rows = try await runtime.keygate.admins(runtime.provider, orgID: organization.id).map {
                     Row(id: $0.id, loginName: $0.loginName, userName: $0.userName, role: roles[$0.roleID] ?? "", disabled: $0.disabled)
                 }
                 Output.emit(common.json, rows) {
@@ -84,10 +84,9 @@ struct AdminCommand: AsyncParsableCommand {
 
     static func setDisabled(_ common: CommonOptions, _ org: String, _ login: String, _ disabled: Bool) async throws {
         try await withRuntime(common) { runtime in
-            let organization = try await runtime.keygate.findOrganization(org)
-            let admin = try await runtime.keygate.admin(orgID: organization.id, loginName: login)
-            let updated = try await runtime.keygate.updateAdmin(
-                current: admin, draft: AdminDraft(disabled: disabled), actor: .provider(name: operatorName))
+            let organization = try await runtime.keygate.findOrganization(runtime.provider, org)
+            let admin = try await runtime.keygate.admin(runtime.provider, orgID: organization.id, loginName: login)
+            let updated = try await runtime.keygate.updateAdmin(runtime.provider, current: admin, draft: AdminDraft(disabled: disabled))
             Output.emit(common.json, ["loginName": updated.loginName, "disabled": "\(updated.disabled)"]) {
                 "admin \(updated.loginName): \(updated.disabled ? "disabled" : "enabled")"
             }

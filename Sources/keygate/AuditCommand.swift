@@ -19,8 +19,8 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withRuntime(common) { runtime in
-            let organization = try await runtime.keygate.findOrganization(org)
-            let rows = try await runtime.keygate.auditTrail(orgID: organization.id, actionPrefix: action, limit: limit).map {
+            let organization = try await runtime.keygate.findOrganization(runtime.provider, org)
+            let rows = try await runtime.keygate.auditTrail(runtime.provider, orgID: organization.id, actionPrefix: action, limit: limit).map {
                 Row(id: $0.id, at: Output.iso($0.at), actor: "\($0.actor.kind):\($0.actor.name)", action: $0.action, detail: $0.detail)
             }
             Output.emit(common.json, rows) {

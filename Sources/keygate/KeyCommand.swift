@@ -16,8 +16,8 @@ struct KeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withRuntime(common) { runtime in
-                let organization = try await runtime.keygate.findOrganization(org)
-                let key = try await runtime.keygate.addKey(orgID: organization.id, value: value, actor: .provider(name: operatorName))
+                let organization = try await runtime.keygate.findOrganization(runtime.provider, org)
+                let key = try await runtime.keygate.addKey(runtime.provider, orgID: organization.id, value: value)
                 let out = KeyOutput(key, org: organization, reveal: true)
                 Output.emit(common.json, out) { out.text }
             }
@@ -32,8 +32,8 @@ struct KeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withRuntime(common) { runtime in
-                let organization = try await runtime.keygate.findOrganization(org)
-                guard let key = try await runtime.keygate.currentKey(orgID: organization.id) else {
+                let organization = try await runtime.keygate.findOrganization(runtime.provider, org)
+                guard let key = try await runtime.keygate.currentKey(runtime.provider, orgID: organization.id) else {
                     throw KeygateError.notFound("\(organization.name) has no API key")
                 }
                 let out = KeyOutput(key, org: organization, reveal: reveal)
@@ -60,8 +60,8 @@ struct KeyCommand: AsyncParsableCommand {
 
     static func setEnabled(_ common: CommonOptions, _ org: String, _ enabled: Bool) async throws {
         try await withRuntime(common) { runtime in
-            let organization = try await runtime.keygate.findOrganization(org)
-            let (key, ended) = try await runtime.keygate.providerSetKeyEnabled(orgID: organization.id, enabled: enabled, operator: operatorName)
+            let organization = try await runtime.keygate.findOrganization(runtime.provider, org)
+            let (key, ended) = try await runtime.keygate.setKeyEnabled(runtime.provider, orgID: organization.id, enabled: enabled)
             let out = KeyOutput(key, org: organization, reveal: false)
             Output.emit(common.json, out) { out.text + (enabled ? "" : "\nsessions ended: \(ended)") }
         }
@@ -74,8 +74,8 @@ struct KeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withRuntime(common) { runtime in
-                let organization = try await runtime.keygate.findOrganization(org)
-                let (key, ended) = try await runtime.keygate.providerRegenerateKey(orgID: organization.id, operator: operatorName)
+                let organization = try await runtime.keygate.findOrganization(runtime.provider, org)
+                let (key, ended) = try await runtime.keygate.regenerateKey(runtime.provider, orgID: organization.id)
                 let out = KeyOutput(key, org: organization, reveal: true)
                 Output.emit(common.json, out) { out.text + "\nsessions ended: \(ended)" }
             }

@@ -27,7 +27,7 @@ struct OrgCommand: AsyncParsableCommand {
             let password = passwordStdin ? try readPasswordFromStdin() : nil
             try await withRuntime(common) { runtime in
                 let result = try await runtime.keygate.provisionOrganization(
-                    name: name, adminLogin: admin, password: password, operator: operatorName)
+                    runtime.provider, name: name, adminLogin: admin, password: password)
                 let out = ProvisionOutput(
                     organizationId: result.organization.id, organization: result.organization.name, username: result.admin.loginName,
                     password: passwordStdin ? nil : result.password, apiKey: result.key.value.rawValue)
@@ -68,7 +68,7 @@ struct OrgCommand: AsyncParsableCommand {
                 var first = true
                 if common.json { print("[", terminator: "") } else { print("ID\tNAME\tADMINS\tKEY\tLAST USED\tROTATION") }
                 while true {
-                    let page = try await runtime.keygate.organizationSummaries(afterID: cursor, limit: limit + 1)
+                    let page = try await runtime.keygate.organizationSummaries(runtime.provider, afterID: cursor, limit: limit + 1)
                     let shown = page.prefix(limit)
                     for s in shown {
                         let row = Row(
@@ -142,12 +142,12 @@ struct OrgCommand: AsyncParsableCommand {
                     guard !pending.isEmpty else { return }
                     let outcomes: [OrganizationImportOutcome]
                     do {
-                        outcomes = try await runtime.keygate.importOrganizations(pending, operator: operatorName)
+                        outcomes = try await runtime.keygate.importOrganizations(runtime.provider, pending)
                     } catch let error as KeygateError {
                         // A concurrent writer took a name or login between the batch's checks and its inserts: the
                         // batch rolled back whole; once more sees what it took.
                         guard case .conflict = error else { throw error }
-                        outcomes = try await runtime.keygate.importOrganizations(pending, operator: operatorName)
+                        outcomes = try await runtime.keygate.importOrganizations(runtime.provider, pending)
                     }
                     for (record, outcome) in zip(pending, outcomes) {
                         switch outcome {
@@ -205,7 +205,8 @@ struct OrgCommand: AsyncParsableCommand {
                 var after: Int64 = 0
                 var written = 0
                 while true {
-                    let (rows, last) = try await runtime.keygate.exportOrganizations(afterID: after, limit: 1000, withKeys: withKeys)
+                    let (rows, last) = try await runtime.keygate.exportOrganizations(
+                        runtime.provider, afterID: after, limit: 1000, withKeys: withKeys)
                     guard let last else { break }
                     for row in rows {
                         switch recordFormat {
@@ -240,8 +241,8 @@ struct OrgCommand: AsyncParsableCommand {
                 throw ValidationError("--policy must be end, keep or grace:SECONDS (1-86400)")
             }
             try await withRuntime(common) { runtime in
-                let organization = try await runtime.keygate.findOrganization(org)
-                try await runtime.keygate.setRotationPolicy(orgID: organization.id, policy: parsed, operator: operatorName)
+                let organization = try await runtime.keygate.findOrganization(runtime.provider, org)
+                try await runtime.keygate.setRotationPolicy(runtime.provider, orgID: organization.id, policy: parsed)
                 Output.emit(common.json, ["organization": organization.name, "rotationPolicy": parsed.storedValue]) {
                     "\(organization.name): rotation policy \(parsed.storedValue)"
                 }

@@ -16,7 +16,7 @@ struct ProviderCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withRuntime(common) { runtime in
-                try await runtime.keygate.setOperatorDisabled(loginName: login, disabled: true)
+                try await runtime.keygate.setOperatorDisabled(runtime.provider, loginName: login, disabled: true)
                 Output.emit(common.json, ["login": login, "disabled": "true"]) { "operator \(login) disabled" }
             }
         }
@@ -29,7 +29,7 @@ struct ProviderCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withRuntime(common) { runtime in
-                try await runtime.keygate.setOperatorDisabled(loginName: login, disabled: false)
+                try await runtime.keygate.setOperatorDisabled(runtime.provider, loginName: login, disabled: false)
                 Output.emit(common.json, ["login": login, "disabled": "false"]) { "operator \(login) enabled" }
             }
         }
@@ -52,7 +52,7 @@ struct ProviderCommand: AsyncParsableCommand {
         func run() async throws {
             let password = passwordStdin ? try readPasswordFromStdin() : nil
             try await withRuntime(common) { runtime in
-                let (op, generated) = try await runtime.keygate.createOperator(loginName: login, password: password)
+                let (op, generated) = try await runtime.keygate.createOperator(runtime.provider, loginName: login, password: password)
                 let out = Created(login: op.loginName, password: passwordStdin ? nil : generated, console: "/provider")
                 Output.emit(common.json, out) {
                     """
@@ -77,7 +77,7 @@ struct ProviderCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withRuntime(common) { runtime in
-                let rows = try await runtime.keygate.providerOperators().map {
+                let rows = try await runtime.keygate.providerOperators(runtime.provider).map {
                     Row(login: $0.loginName, disabled: $0.disabled, created: Output.iso($0.createdAt))
                 }
                 Output.emit(common.json, rows) {

@@ -231,4 +231,8 @@ struct Runtime {
     /// The use cases: the only way to the data (the store itself is not kept here).
     var keygate: Keygate { system.keygate }
 
+    /// The provider's authority: the operator runs this command where the database and the master key are. The audit
+    /// trail records them as `provider:<user>`.
+    var provider: Provider { keygate.commandLineProvider(operator: operatorName) }
+
 }

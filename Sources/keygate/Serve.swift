@@ -35,9 +35,10 @@ struct Serve: AsyncParsableCommand {
             let keygate = runtime.keygate
 
             var demo: ProvisioningResult?
-            if !noDemo, try await !runtime.keygate.hasOrganizations() {
+            if !noDemo, try await !runtime.keygate.hasOrganizations(runtime.provider) {
                 do {
-                    demo = try await keygate.provisionOrganization(name: "Demo", adminLogin: "admin@demo", password: nil, operator: "keygate serve")
+                    demo = try await keygate.provisionOrganization(
+                        keygate.commandLineProvider(operator: "keygate serve"), name: "Demo", adminLogin: "admin@demo", password: nil)
                 } catch KeygateError.conflict {
                     // Another instance starting on the same new database provisioned it first; it printed the login.
                     demo = nil

@@ -137,9 +137,13 @@ struct Recipe: Sendable {
                 var recipe = Recipe.portal("/portal/orgs/{orgID}/admins/{id}", "/portal/orgs/{org}/admins/{dana}", form: ["action": "enable"])
                 recipe.setup = { world in
                     let keygate = world.harness.keygate
-                    let dana = try #require(try await keygate.admins(orgID: world.harness.orgID).first { $0.loginName == "dana" })
+                    let dana = try #require(
+                        try await keygate.admins(keygate.commandLineProvider(operator: "test"), orgID: world.harness.orgID).first {
+                            $0.loginName == "dana"
+                        })
                     if !dana.disabled {
-                        _ = try await keygate.updateAdmin(current: dana, draft: AdminDraft(disabled: true), actor: .provider(name: "test"))
+                        _ = try await keygate.updateAdmin(
+                            keygate.commandLineProvider(operator: "test"), current: dana, draft: AdminDraft(disabled: true))
                     }
                 }
                 return recipe

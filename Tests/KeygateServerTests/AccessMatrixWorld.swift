@@ -32,7 +32,7 @@ struct World: Sendable {
                     featurePermissions: [Role.apiKeyManagement: apiKey, Role.adminAccountAccess: admin]),
                 audit: AuditEvent(orgID: orgID, at: harness.clock.now, actor: provider, action: .roleCreated, detail: name))
         }
-        let roles = try await keygate.roles(orgID: orgID)
+        let roles = try await keygate.roles(keygate.commandLineProvider(operator: "test"), orgID: orgID)
         let superRole = try #require(roles.first { $0.isNonEditable })
         let readonlyRole = try #require(roles.first { $0.name == Role.readOnlyAdminName })
         let managerRole = try await role("Admin Manager", rank: 5, apiKey: .readWrite, admin: .readWrite)
@@ -41,7 +41,8 @@ struct World: Sendable {
         let lapsedRole = try await role("Lapsed", rank: 7, apiKey: .readOnly, admin: .none)
         func admin(_ login: String, _ role: Role) async throws -> Admin {
             try await keygate.createAdmin(
-                orgID: orgID, draft: AdminDraft(loginName: login, roleID: role.id, password: Harness.password), actor: provider)
+                keygate.commandLineProvider(operator: "t"), orgID: orgID,
+                draft: AdminDraft(loginName: login, roleID: role.id, password: Harness.password))
         }
         _ = try await admin("mona", managerRole)
         _ = try await admin("kim", keysRole)
@@ -51,7 +52,8 @@ struct World: Sendable {
         let rootPrincipal = try await keygate.authenticate(token: Substring(try await client.login(harness)))
         let (endpoint, _) = try await keygate.createWebhookEndpoint(rootPrincipal, url: Recipe.hook, events: [.keyRegenerated])
         let delivery = try await keygate.sendTestWebhook(rootPrincipal, id: endpoint.id)
-        let bravo = try await keygate.provisionOrganization(name: "Bravo", adminLogin: "boss", password: Harness.password, operator: "test")
+        let bravo = try await keygate.provisionOrganization(
+            keygate.commandLineProvider(operator: "test"), name: "Bravo", adminLogin: "boss", password: Harness.password)
 
         let logins: [AccessMatrixTests.Who: String] = [
             .superAdmin: "root", .manager: "mona", .keys: "kim", .readonly: "rita", .none: "nell", .other: "boss",
@@ -75,7 +77,7 @@ struct World: Sendable {
             "webhook": endpoint.id, "delivery": delivery, "org": orgID,
         ]
         var adminIDs: [AccessMatrixTests.Who: Int64] = [.other: bravo.admin.id]
-        for admin in try await keygate.admins(orgID: orgID) {
+        for admin in try await keygate.admins(keygate.commandLineProvider(operator: "test"), orgID: orgID) {
             if let who = logins.first(where: { $0.value == admin.loginName })?.key { adminIDs[who] = admin.id }
         }
         return World(

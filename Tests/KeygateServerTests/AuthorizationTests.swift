@@ -26,7 +26,8 @@ struct AuthorizationTests {
                 featurePermissions: [Role.apiKeyManagement: apiKey, Role.adminAccountAccess: admin]),
             audit: AuditEvent(orgID: harness.orgID, at: harness.clock.now, actor: .provider(name: "t"), action: .roleCreated, detail: ""))
         _ = try await harness.keygate.createAdmin(
-            orgID: harness.orgID, draft: AdminDraft(loginName: login, roleID: role.id, password: Harness.password), actor: .provider(name: "t"))
+            harness.keygate.commandLineProvider(operator: "t"), orgID: harness.orgID,
+            draft: AdminDraft(loginName: login, roleID: role.id, password: Harness.password))
         return role.id
     }
 
@@ -37,7 +38,9 @@ struct AuthorizationTests {
             let kim = try await client.login(harness, user: "kim")
             let raise = try await client.send(.put, "/api/v1/adminRoles/\(roleID)", session: kim, json: ["adminAcctAccess": "READ_WRITE", "rank": 0])
             #expect(raise.status == .forbidden && raise.code == "NOT_AUTHORIZED")
-            let role = try #require(try await harness.keygate.roles(orgID: harness.orgID).first { $0.id == roleID })
+            let role = try #require(
+                try await harness.keygate.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first { $0.id == roleID }
+            )
             #expect(role.rank == 7 && role.adminAccess == .none)
             let reset = try await client.send(
                 .put, "/api/v1/adminUsers/\(harness.org.admin.id)", session: kim, json: ["password": "Taken0ver!pass"])
@@ -48,7 +51,10 @@ struct AuthorizationTests {
             let attacker = try await client.send(.post, "/api/v1/auth", json: harness.loginBody(user: "root", password: "Taken0ver!pass", key: key))
             #expect(attacker.status == .badRequest)
             // Nor can it hand admin access to "Read Only Admin", or make a new strong role.
-            let readOnly = try #require(try await harness.keygate.roles(orgID: harness.orgID).first { $0.name == Role.readOnlyAdminName })
+            let readOnly = try #require(
+                try await harness.keygate.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first {
+                    $0.name == Role.readOnlyAdminName
+                })
             #expect(
                 try await client.send(.put, "/api/v1/adminRoles/\(readOnly.id)", session: kim, json: ["adminAcctAccess": "READ_WRITE"]).status
                     == .forbidden)
@@ -83,7 +89,9 @@ struct AuthorizationTests {
                 .post, "/api/v1/adminUsers", session: mona,
                 json: ["loginName": "hal", "password": Harness.password, "role": ["id": made.object["id"] as! Int]])
             #expect(helper.status == .ok)
-            #expect(try await harness.keygate.admins(orgID: harness.orgID).first { $0.id == root }?.disabled == false)
+            #expect(
+                try await harness.keygate.admins(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first { $0.id == root }?
+                    .disabled == false)
         }
     }
 
@@ -94,23 +102,28 @@ struct AuthorizationTests {
             // The rights as a session check read them (or a cached snapshot still holds them, within its 2 s bound)...
             let mona = try await harness.keygate.authenticate(token: Substring(try await client.login(harness, user: "mona")))
             // ...then the Super Admin takes admin access away before the change commits.
-            var demoted = try #require(try await harness.keygate.roles(orgID: harness.orgID).first { $0.id == roleID })
+            var demoted = try #require(
+                try await harness.keygate.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first { $0.id == roleID }
+            )
             demoted.featurePermissions[Role.adminAccountAccess] = FeatureAccess.none
             try await harness.store.updateRole(
                 demoted,
                 audit: AuditEvent(orgID: harness.orgID, at: harness.clock.now, actor: .provider(name: "t"), action: .roleUpdated, detail: ""))
-            let before = try await harness.keygate.roles(orgID: harness.orgID)
+            let before = try await harness.keygate.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID)
             await #expect(throws: KeygateError.editLockNotAvailable) {
                 _ = try await harness.keygate.createRole(mona, draft: RoleDraft(name: "Late", rank: 6))
             }
             let dana = try await harness.keygate.createAdmin(
-                orgID: harness.orgID, draft: AdminDraft(loginName: "dana", roleID: demoted.id, password: Harness.password),
-                actor: .provider(name: "t"))
+                harness.keygate.commandLineProvider(operator: "t"), orgID: harness.orgID,
+                draft: AdminDraft(loginName: "dana", roleID: demoted.id, password: Harness.password))
             await #expect(throws: KeygateError.editLockNotAvailable) {
                 _ = try await harness.keygate.updateAdmin(mona, id: dana.id, draft: AdminDraft(password: "Taken0ver!pass"))
             }
-            #expect(try await harness.keygate.roles(orgID: harness.orgID) == before)
-            #expect(try await harness.keygate.admins(orgID: harness.orgID).first { $0.id == dana.id }?.passwordHash == dana.passwordHash)
+            #expect(try await harness.keygate.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID) == before)
+            #expect(
+                try await harness.keygate.admins(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first {
+                    $0.id == dana.id
+                }?.passwordHash == dana.passwordHash)
         }
     }
 
@@ -118,7 +131,7 @@ struct AuthorizationTests {
     func roleNames() async throws {
         try await withServer { harness, client in
             let root = try await client.login(harness)
-            let before = try await harness.keygate.roles(orgID: harness.orgID)
+            let before = try await harness.keygate.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID)
             for name in ["Ops\r\nx,y", "Super Admin ", "\u{202E}nimdA repuS", "a\u{2028}b"] {
                 let response = try await client.send(.post, "/api/v1/adminRoles", session: root, json: ["name": name])
                 #expect(response.status == .badRequest && response.code == "INVALID_INPUT_ARGUMENT", "\(name.debugDescription)")
@@ -128,7 +141,7 @@ struct AuthorizationTests {
                 .post, "/portal/orgs/\(harness.orgID)/roles",
                 ["name": "Super Admin ", "level": "READ_ONLY", "csrf": Secrets.sha256Hex("keygate-portal-csrf\u{0}" + cookie)], cookie: cookie)
             #expect(refused.status == .badRequest)
-            #expect(try await harness.keygate.roles(orgID: harness.orgID) == before)
+            #expect(try await harness.keygate.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID) == before)
         }
     }
 
@@ -136,14 +149,17 @@ struct AuthorizationTests {
     func repeatedMembers() async throws {
         try await withServer { harness, client in
             let root = try await client.login(harness)
-            let id = try #require(try await harness.keygate.admins(orgID: harness.orgID).first).id
+            let id = try #require(try await harness.keygate.admins(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first)
+                .id
             for body in [
                 #"{"userName":"a","userName":"b"}"#, #"{"userName":"a","user\u004eame":"b"}"#, #"{"email":"x@y","nested":{"a":1},"email":"z"}"#,
             ] {
                 let response = try await client.send(.put, "/api/v1/adminUsers/\(id)", session: root, raw: body)
                 #expect(response.status == .badRequest && response.code == "INVALID_INPUT_ARGUMENT", "\(body)")
             }
-            #expect(try await harness.keygate.admins(orgID: harness.orgID).first { $0.id == id }?.userName != "a")
+            #expect(
+                try await harness.keygate.admins(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first { $0.id == id }?
+                    .userName != "a")
             // The same name in two different objects is fine.
             let role = try await client.send(
                 .post, "/api/v1/adminRoles", session: root, raw: #"{"name":"Twins","featurePermissions":{"name":"NONE"}}"#)
@@ -254,12 +270,13 @@ struct SignInWorkTests {
                 store: harness.store, cipher: harness.keygate.cipher, hasher: hasher, decoys: try await PasswordDecoys.make(hasher: hasher),
                 now: { harness.clock.now })
             // "old" was made by the harness at cost 4 (an import, or the cost raised since); "new" at the configured 6.
-            let provider = ChangeActor.provider(name: "t")
             let roleID = harness.org.admin.roleID
             _ = try await harness.keygate.createAdmin(
-                orgID: harness.orgID, draft: AdminDraft(loginName: "old", roleID: roleID, password: Harness.password), actor: provider)
+                harness.keygate.commandLineProvider(operator: "t"), orgID: harness.orgID,
+                draft: AdminDraft(loginName: "old", roleID: roleID, password: Harness.password))
             _ = try await keygate.createAdmin(
-                orgID: harness.orgID, draft: AdminDraft(loginName: "new", roleID: roleID, password: Harness.password), actor: provider)
+                keygate.commandLineProvider(operator: "t"), orgID: harness.orgID,
+                draft: AdminDraft(loginName: "new", roleID: roleID, password: Harness.password))
             _ = hasher.take()
             let key = try #require(try await harness.currentKey())
             func attempt(_ user: String, _ password: String) async -> Int {
@@ -275,7 +292,8 @@ struct SignInWorkTests {
             #expect(await attempt("new", "Wrong0ne!pass") == full)
             #expect(await attempt("old", Harness.password) == full)
             // The successful sign-in replaced the cost-4 hash with one at 6, without an audit event or ending sessions.
-            let old = try #require(try await keygate.admins(orgID: harness.orgID).first { $0.loginName == "old" })
+            let old = try #require(
+                try await keygate.admins(keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first { $0.loginName == "old" })
             #expect(hasher.cost(of: old.passwordHash) == 6)
             #expect(await attempt("old", Harness.password) == full)
             #expect(try await harness.store.auditEvents(orgID: harness.orgID, actionPrefix: "admin.password", limit: 10).isEmpty)

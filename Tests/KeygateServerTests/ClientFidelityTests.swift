@@ -107,8 +107,8 @@ struct ClientFidelityTests {
 
             let auditorRole = try #require(try await harness.store.roles(orgID: harness.orgID).first { $0.isAuditor })
             _ = try await harness.keygate.createAdmin(
-                orgID: harness.orgID, draft: AdminDraft(loginName: "audrey", roleID: auditorRole.id, password: "Audit0r!pass"),
-                actor: .provider(name: "t"))
+                harness.keygate.commandLineProvider(operator: "t"), orgID: harness.orgID,
+                draft: AdminDraft(loginName: "audrey", roleID: auditorRole.id, password: "Audit0r!pass"))
             let logins = { (r: TestResponse) in r.array.compactMap { $0["loginName"] as? String } }
             #expect(logins(try await client.send(.get, "/api/v1/adminUsers", session: ztw)) == ["root"])
             #expect(logins(try await client.send(.get, "/api/v1/adminUsers?includeAuditorUsers=true", session: ztw)).contains("audrey"))

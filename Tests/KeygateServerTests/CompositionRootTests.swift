@@ -24,7 +24,7 @@ struct CompositionRootTests {
         let clock = TestClock()
         try await KeygateSystem.with(.testing(database: path, clock: clock), logger: Logger(label: "test"), serving: true) { system in
             let org = try await system.keygate.provisionOrganization(
-                name: "Live", adminLogin: "live@root", password: Harness.password, operator: "test")
+                system.keygate.commandLineProvider(operator: "test"), name: "Live", adminLogin: "live@root", password: Harness.password)
             let app = try system.application()
             try await app.test(.live) { client in
                 let health = try await client.send(.get, "/health")
@@ -53,7 +53,8 @@ struct CompositionRootTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let clock = TestClock()
         try await KeygateSystem.with(.testing(database: path, clock: clock), logger: Logger(label: "test"), serving: false) { first in
-            _ = try await first.keygate.provisionOrganization(name: "Sealed", adminLogin: "sealed@root", password: Harness.password, operator: "t")
+            _ = try await first.keygate.provisionOrganization(
+                first.keygate.commandLineProvider(operator: "t"), name: "Sealed", adminLogin: "sealed@root", password: Harness.password)
         }
         var other = KeygateConfiguration.testing(database: path, clock: clock)
         other.masterKey = Array(repeating: 9, count: 32)

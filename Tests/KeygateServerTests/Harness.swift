@@ -62,7 +62,8 @@ struct Harness {
                     let keygate = system.keygate
                     let cache = try #require(keygate.sessionCache)
                     try await eventually("the session cache serves", timeout: .seconds(10)) { cache.isLive }
-                    let org = try await keygate.provisionOrganization(name: "Acme", adminLogin: "root", password: password, operator: "test")
+                    let org = try await keygate.provisionOrganization(
+                        keygate.commandLineProvider(operator: "test"), name: "Acme", adminLogin: "root", password: password)
                     let harness = Harness(keygate: keygate, store: store, db: db, clock: clock, org: org, path: path, directory: directory)
                     try await body(harness, system.router())
                     group.cancelAll()
@@ -80,7 +81,9 @@ struct Harness {
     var cache: SessionCache { keygate.sessionCache! }
 
     /// The current key's clear value.
-    func currentKey() async throws -> String? { try await keygate.currentKey(orgID: orgID)?.value.rawValue }
+    func currentKey() async throws -> String? {
+        try await keygate.currentKey(keygate.commandLineProvider(operator: "test"), orgID: orgID)?.value.rawValue
+    }
 
     /// Creates a role with the given API key access and an admin holding it; returns the admin's login.
     func addAdmin(_ login: String, access: FeatureAccess) async throws -> String {
@@ -88,7 +91,7 @@ struct Harness {
             Role(id: 0, orgID: orgID, name: "role-\(login)", featurePermissions: [Role.apiKeyManagement: access]),
             audit: AuditEvent(orgID: orgID, at: clock.now, actor: .provider(name: "t"), action: .roleCreated, detail: ""))
         _ = try await keygate.createAdmin(
-            orgID: orgID, draft: AdminDraft(loginName: login, roleID: role.id, password: Self.password), actor: .provider(name: "t"))
+            keygate.commandLineProvider(operator: "t"), orgID: orgID, draft: AdminDraft(loginName: login, roleID: role.id, password: Self.password))
         return login
     }
 

@@ -69,7 +69,8 @@ struct LoginDefenceTests {
     @Test("a console session ends at its absolute lifetime however busy it is")
     func consoleLifetime() async throws {
         try await withServer { harness, client in
-            _ = try await harness.keygate.createOperator(loginName: "ops", password: "Ops!passw0rd")
+            _ = try await harness.keygate.createOperator(
+                harness.keygate.commandLineProvider(operator: "test"), loginName: "ops", password: "Ops!passw0rd")
             let ok = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"])
             let headers: HTTPFields = [.cookie: String(try #require(ok.headers[.setCookie]).split(separator: ";")[0])]
             for _ in 0..<(12 * 4 - 1) {
@@ -215,8 +216,9 @@ struct SignInFlowTests {
             #expect(try await client.form(.post, "/portal/signin", ["loginName": "erin", "password": Harness.password]).status == .tooManyRequests)
 
             // The console: an operator, disabled.
-            _ = try await harness.keygate.createOperator(loginName: "ops", password: "Ops!passw0rd")
-            try await harness.keygate.setOperatorDisabled(loginName: "ops", disabled: true)
+            _ = try await harness.keygate.createOperator(
+                harness.keygate.commandLineProvider(operator: "test"), loginName: "ops", password: "Ops!passw0rd")
+            try await harness.keygate.setOperatorDisabled(harness.keygate.commandLineProvider(operator: "test"), loginName: "ops", disabled: true)
             for _ in 0..<2 {
                 let refused = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"])
                 #expect(refused.status == .forbidden && refused.text.contains("This operator account is disabled."))

@@ -183,9 +183,11 @@ struct PrometheusText {
             #expect(try await client.send(.get, "/api/v1/apiKeys", session: other).status == .unauthorized)
             for _ in 0..<3 { #expect(try await client.send(.get, "/api/v1/apiKeys", session: root).status == .ok) }
             // Nothing is in the database before a flush; everything after it.
-            #expect(try await harness.keygate.usageReport(orgID: harness.orgID, days: 7).period == 0)
+            #expect(
+                try await harness.keygate.usageReport(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID, days: 7).period
+                    == 0)
             try await harness.keygate.flushUsage()
-            let report = try await harness.keygate.usageReport(orgID: harness.orgID, days: 7)
+            let report = try await harness.keygate.usageReport(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID, days: 7)
             #expect(report.today == 11 && report.period == 11)
             #expect(report.admins.map(\.loginName) == ["root", viewer] && report.admins.map(\.today) == [9, 2])
             // Version 1: root's 4 lists, the list that read the id and the regenerate itself (checked before it rotated),

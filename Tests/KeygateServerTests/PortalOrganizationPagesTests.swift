@@ -30,9 +30,8 @@ struct PortalOrganizationPagesTests {
 
             // An admin whose display name a spreadsheet would run as a formula.
             _ = try await harness.keygate.createAdmin(
-                orgID: harness.orgID,
-                draft: AdminDraft(loginName: "eve", userName: "=HYPERLINK(\"x\")", roleID: harness.org.admin.roleID, password: Harness.password),
-                actor: .admin(id: harness.org.admin.id, name: "=HYPERLINK(\"x\")"))
+                harness.keygate.commandLineProvider(operator: "=HYPERLINK(\"x\")"), orgID: harness.orgID,
+                draft: AdminDraft(loginName: "eve", userName: "=HYPERLINK(\"x\")", roleID: harness.org.admin.roleID, password: Harness.password))
             let csv = try await page(client, "/portal/orgs/\(harness.orgID)/audit.csv", cookie: cookie)
             #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
             #expect(csv.headers[.contentDisposition]?.contains("attachment") == true)

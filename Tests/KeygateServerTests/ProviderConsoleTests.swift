@@ -13,9 +13,11 @@ struct ProviderConsoleTests {
         try await withServer { harness, client in
             for i in 0..<120 {
                 _ = try await harness.keygate.provisionOrganization(
-                    name: String(format: "Org %03d", i), adminLogin: "a\(i)", password: Harness.password, operator: "t")
+                    harness.keygate.commandLineProvider(operator: "t"), name: String(format: "Org %03d", i), adminLogin: "a\(i)",
+                    password: Harness.password)
             }
-            _ = try await harness.keygate.createOperator(loginName: "ops", password: "Ops!passw0rd")
+            _ = try await harness.keygate.createOperator(
+                harness.keygate.commandLineProvider(operator: "test"), loginName: "ops", password: "Ops!passw0rd")
             let ok = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"])
             let headers: HTTPFields = [.cookie: String(try #require(ok.headers[.setCookie]).split(separator: ";")[0])]
             let first = try await client.send(.get, "/provider", headers: headers)
@@ -33,7 +35,8 @@ struct ProviderConsoleTests {
     @Test("operators sign in; list, create an organization (password shown once), disable and enable its key, read its audit trail")
     func console() async throws {
         try await withServer { harness, client in
-            _ = try await harness.keygate.createOperator(loginName: "ops", password: "Ops!passw0rd")
+            _ = try await harness.keygate.createOperator(
+                harness.keygate.commandLineProvider(operator: "test"), loginName: "ops", password: "Ops!passw0rd")
             #expect(try await client.send(.get, "/provider").headers[.location] == "/provider/signin")
             let wrong = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "nope-nope-1"])
             #expect(wrong.status == .unauthorized && wrong.text.contains("wrong"))
@@ -62,7 +65,8 @@ struct ProviderConsoleTests {
             #expect(created.status == .created && created.headers[.cacheControl] == "no-store")
             let key = try #require(created.text.firstMatch(of: /id="created-key">([A-Za-z0-9]{12})</).map { String($0.1) })
             let delta = try #require(try await harness.store.organization(named: "Delta"))
-            #expect(try await harness.keygate.currentKey(orgID: delta.id)?.value.rawValue == key)
+            #expect(
+                try await harness.keygate.currentKey(harness.keygate.commandLineProvider(operator: "test"), orgID: delta.id)?.value.rawValue == key)
             let duplicate = try await client.send(
                 .post, "/provider/orgs", raw: "name=Delta&adminLogin=boss&csrf=\(token)", contentType: "application/x-www-form-urlencoded",
                 headers: headers)
@@ -80,7 +84,8 @@ struct ProviderConsoleTests {
             _ = try await client.send(
                 .post, "/provider/orgs/\(harness.orgID)/key", raw: "action=enable&csrf=\(token)", contentType: "application/x-www-form-urlencoded",
                 headers: headers)
-            #expect(try await harness.keygate.currentKey(orgID: harness.orgID)?.enabled == true)
+            #expect(
+                try await harness.keygate.currentKey(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID)?.enabled == true)
 
             let out = try await client.send(
                 .post, "/provider/signout", raw: "csrf=\(token)", contentType: "application/x-www-form-urlencoded", headers: headers)
@@ -91,11 +96,14 @@ struct ProviderConsoleTests {
             let again = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"])
             let live: HTTPFields = [.cookie: String(try #require(again.headers[.setCookie]).split(separator: ";")[0])]
             #expect(try await client.send(.get, "/provider", headers: live).status == .ok)
-            try await harness.keygate.setOperatorDisabled(loginName: "ops", disabled: true)
+            try await harness.keygate.setOperatorDisabled(harness.keygate.commandLineProvider(operator: "test"), loginName: "ops", disabled: true)
             #expect(try await client.send(.get, "/provider", headers: live).headers[.location] == "/provider/signin")
             let refused = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"])
             #expect(refused.status == .forbidden && refused.headers[.setCookie] == nil)
-            await #expect(throws: KeygateError.self) { try await harness.keygate.setOperatorDisabled(loginName: "ghost", disabled: true) }
+            await #expect(throws: KeygateError.self) {
+                try await harness.keygate.setOperatorDisabled(
+                    harness.keygate.commandLineProvider(operator: "test"), loginName: "ghost", disabled: true)
+            }
         }
     }
 }

@@ -41,7 +41,7 @@ struct SessionCacheHTTPTests {
 
             try await KeygateStorage.Storage.withDatabase(url: harness.path, logger: .init(label: "cli")) { _, cliStore in
                 let cli = Keygate(store: cliStore, cipher: harness.keygate.cipher, hasher: harness.keygate.hasher, decoys: harness.keygate.decoys)
-                _ = try await cli.providerSetKeyEnabled(orgID: harness.orgID, enabled: false, operator: "cli")
+                _ = try await cli.setKeyEnabled(cli.commandLineProvider(operator: "cli"), orgID: harness.orgID, enabled: false)
                 let changed = ContinuousClock.now
                 // The test clock stands still, so the cache's maxAge backstop cannot be what ends this session: only the
                 // watcher's poll can. The deadline is generous for a loaded CI machine; the bound is the poll interval,
@@ -95,7 +95,7 @@ struct SessionCacheHTTPTests {
     func targetedAcrossInstances() async throws {
         try await withServer { harness, a in
             let bravo = try await harness.keygate.provisionOrganization(
-                name: "Bravo", adminLogin: "bravo", password: Harness.password, operator: "test")
+                harness.keygate.commandLineProvider(operator: "test"), name: "Bravo", adminLogin: "bravo", password: Harness.password)
             let acmeSession = try await a.login(harness)
             let editor = try await a.login(harness)
             let bravoSession = try await a.login(harness, user: "bravo", key: bravo.key.value.rawValue)

@@ -6,13 +6,15 @@ import Testing
 @Suite("Templates: every name a page's template uses is one its view model has")
 struct TemplateTests {
     /// Each page template with the view model that renders it (the model's own `template` must agree).
-    static let pages: [(Template, any PageModel.Type)] = [
-        (.signIn, SignInPage.self), (.keys, KeysPage.self), (.message, MessagePage.self), (.applied, AppliedPage.self),
-        (.audit, AuditPage.self), (.admins, AdminsPage.self), (.roles, RolesPage.self), (.webhooks, WebhooksPage.self),
-        (.consoleSignIn, ConsoleSignInPage.self), (.consoleOrganizations, ConsoleOrganizationsPage.self),
-        (.consoleOrganization, ConsoleOrganizationPage.self), (.consoleCreated, ConsoleCreatedPage.self),
-        (.consoleMessage, ConsoleMessagePage.self),
-    ]
+    static var pages: [(Template, any PageModel.Type)] {
+        [
+            (.signIn, SignInPage.self), (.keys, KeysPage.self), (.message, MessagePage.self), (.applied, AppliedPage.self),
+            (.audit, AuditPage.self), (.admins, AdminsPage.self), (.roles, RolesPage.self), (.webhooks, WebhooksPage.self),
+            (.consoleSignIn, ConsoleSignInPage.self), (.consoleOrganizations, ConsoleOrganizationsPage.self),
+            (.consoleOrganization, ConsoleOrganizationPage.self), (.consoleCreated, ConsoleCreatedPage.self),
+            (.consoleMessage, ConsoleMessagePage.self),
+        ]
+    }
 
     /// The names `template` uses (variables and sections, partials expanded), each with the tag it appears in.
     static func names(in template: Template, seen: Set<Template> = []) throws -> [String] {

@@ -49,7 +49,7 @@ extension Keygate {
 
     /// The organization's admin with this login name (case-insensitive).
     /// - Throws: ``KeygateError/notFound(_:)``.
-    public func admin(orgID: Int64, loginName: String) async throws -> Admin {
+    public func admin(_ provider: Provider, orgID: Int64, loginName: String) async throws -> Admin {
         guard let admin = try await adminStorage.admins(orgID: orgID).first(where: { $0.loginName.lowercased() == loginName.lowercased() }) else {
             throw KeygateError.notFound("no admin \(loginName) in organization \(orgID)")
         }
@@ -59,11 +59,16 @@ extension Keygate {
     /// Creates an admin. Requires admin management (``requireAdminManagement(_:target:newRoleID:)``).
     public func createAdmin(_ principal: Principal, draft: AdminDraft) async throws -> Admin {
         let basis = try await requireAdminManagement(principal, target: nil, newRoleID: draft.roleID)
-        return try await createAdmin(orgID: principal.orgID, draft: draft, actor: principal.actor, basis: basis)
+        return try await insertAdmin(orgID: principal.orgID, draft: draft, actor: principal.actor, basis: basis)
+    }
+
+    /// The provider creates an admin in any organization (the CLI's `keygate admin create`).
+    public func createAdmin(_ provider: Provider, orgID: Int64, draft: AdminDraft) async throws -> Admin {
+        try await insertAdmin(orgID: orgID, draft: draft, actor: provider.actor)
     }
 
     /// Creates an admin as `actor` (an admin, or the provider from the CLI), if `basis` still holds.
-    public func createAdmin(orgID: Int64, draft: AdminDraft, actor: ChangeActor, basis: AuthorizationBasis = .none) async throws -> Admin {
+    private func insertAdmin(orgID: Int64, draft: AdminDraft, actor: ChangeActor, basis: AuthorizationBasis = .none) async throws -> Admin {
         guard let loginName = draft.loginName else { throw KeygateError.invalidInput("loginName is required") }
         guard let password = draft.password else { throw KeygateError.invalidInput("password is required") }
         guard let roleID = draft.roleID else { throw KeygateError.invalidInput("role is required") }
@@ -125,14 +130,18 @@ extension Keygate {
         }
         // An admin's own change (e.g. a new password) keeps the session that made it, as `passwordChange` does.
         let keep = id == principal.admin.id ? principal.tokenHash : nil
-        return try await updateAdmin(current: current, draft: draft, actor: principal.actor, keepSession: keep, basis: basis)
+        return try await writeAdmin(current: current, draft: draft, actor: principal.actor, keepSession: keep, basis: basis)
     }
 
     /// Updates an admin as `actor` (also used by the CLI). Disabling or a new password ends the admin's sessions,
     /// all but `keepSession`. The row is written as `current` with the draft applied, so it is written only while
     /// the stored admin still has `current`'s role, disabled flag and password hash (and `basis`'s roles are
     /// unchanged): a simultaneous disable or demotion is never undone by this write.
-    public func updateAdmin(
+    public func updateAdmin(_ provider: Provider, current: Admin, draft: AdminDraft) async throws -> Admin {
+        try await writeAdmin(current: current, draft: draft, actor: provider.actor)
+    }
+
+    private func writeAdmin(
         current: Admin, draft: AdminDraft, actor: ChangeActor, keepSession: String? = nil, basis: AuthorizationBasis = .none
     ) async throws -> Admin {
         var admin = current
@@ -220,7 +229,7 @@ extension Keygate {
     }
 
     /// An organization's admins.
-    public func admins(orgID: Int64) async throws -> [Admin] { try await adminStorage.admins(orgID: orgID) }
+    public func admins(_ provider: Provider, orgID: Int64) async throws -> [Admin] { try await adminStorage.admins(orgID: orgID) }
 }
 
 extension Keygate {

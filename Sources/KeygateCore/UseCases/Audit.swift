@@ -4,7 +4,11 @@ import Foundation
 
 extension Keygate {
     /// The organization's audit trail, newest first.
-    public func auditTrail(orgID: Int64, actionPrefix: String? = nil, limit: Int = 200) async throws -> [AuditRecord] {
+    public func auditTrail(_ provider: Provider, orgID: Int64, actionPrefix: String? = nil, limit: Int = 200) async throws -> [AuditRecord] {
+        try await auditTrail(orgID: orgID, actionPrefix: actionPrefix, limit: limit)
+    }
+
+    private func auditTrail(orgID: Int64, actionPrefix: String?, limit: Int) async throws -> [AuditRecord] {
         try await auditStorage.auditEvents(orgID: orgID, actionPrefix: actionPrefix, limit: max(1, min(limit, 10_000)))
     }
 

@@ -28,8 +28,10 @@ extension Keygate {
         return try open(sealed)
     }
 
-    /// The organization's current key, opened; nil when none.
-    public func currentKey(orgID: Int64) async throws -> APIKey? {
+    /// The organization's current key, opened; nil when none. The provider's.
+    public func currentKey(_ provider: Provider, orgID: Int64) async throws -> APIKey? { try await currentKey(orgID: orgID) }
+
+    func currentKey(orgID: Int64) async throws -> APIKey? {
         guard let sealed = try await keyStorage.sealedKey(orgID: orgID) else { return nil }
         return try open(sealed)
     }
@@ -40,8 +42,12 @@ extension Keygate {
         return try await addKey(orgID: principal.orgID, value: value, actor: principal.actor)
     }
 
-    /// Adds a key as `actor` (admin via ``addKey(_:value:)``, or the provider).
-    public func addKey(orgID: Int64, value: String?, actor: ChangeActor) async throws -> APIKey {
+    /// The provider adds a key when the organization has none.
+    public func addKey(_ provider: Provider, orgID: Int64, value: String?) async throws -> APIKey {
+        try await addKey(orgID: orgID, value: value, actor: provider.actor)
+    }
+
+    private func addKey(orgID: Int64, value: String?, actor: ChangeActor) async throws -> APIKey {
         try KeyRules.checkAdd(current: try await currentKey(orgID: orgID))
         let newValue = try value.map { try APIKeyValue(validating: $0) } ?? APIKeyValue.generate()
         let result = try await applyKeyChange(
@@ -82,26 +88,26 @@ extension Keygate {
     }
 
     /// The provider disables or enables the key. Disabling ends every session made with it at once.
-    public func providerSetKeyEnabled(orgID: Int64, enabled: Bool, operator name: String) async throws -> (APIKey, Int) {
+    public func setKeyEnabled(_ provider: Provider, orgID: Int64, enabled: Bool) async throws -> (APIKey, Int) {
         guard let current = try await currentKey(orgID: orgID) else {
             throw KeygateError.notFound("the organization has no API key")
         }
         let result = try await applyKeyChange(
             KeyChange(
                 orgID: orgID, operation: .setEnabled(enabled, expectedVersion: current.version),
-                sessionEffect: enabled ? .none : .endAll, actor: .provider(name: name), at: now(),
+                sessionEffect: enabled ? .none : .endAll, actor: provider.actor, at: now(),
                 action: enabled ? .keyEnabled : .keyDisabled, detail: "by the provider"))
         guard let sealed = result.key else { throw KeygateError.notFound("the organization has no API key") }
         return (try open(sealed), result.endedSessions)
     }
 
     /// The provider regenerates the key (e.g. after a leak), whether or not it is disabled.
-    public func providerRegenerateKey(orgID: Int64, operator name: String) async throws -> (APIKey, Int) {
+    public func regenerateKey(_ provider: Provider, orgID: Int64) async throws -> (APIKey, Int) {
         guard let current = try await currentKey(orgID: orgID) else {
             throw KeygateError.notFound("the organization has no API key")
         }
         return try await rotate(
-            current: current, to: KeyRules.regenerated(current: current), actor: .provider(name: name), caller: nil,
+            current: current, to: KeyRules.regenerated(current: current), actor: provider.actor, caller: nil,
             action: .keyRegenerated)
     }
 
@@ -174,7 +180,14 @@ extension Keygate {
     }
 
     /// The number of live API sessions of an organization (what a key change would end).
-    public func liveSessionCount(orgID: Int64) async throws -> Int { try await keyStorage.sessionCount(orgID: orgID) }
+    public func liveSessionCount(_ provider: Provider, orgID: Int64) async throws -> Int { try await keyStorage.sessionCount(orgID: orgID) }
+
+    /// The caller's organization's live API sessions (what the key page warns a change would end). Requires
+    /// ``AccessRules/Action/viewKey``.
+    public func liveSessionCount(_ principal: Principal) async throws -> Int {
+        try principal.require(.viewKey)
+        return try await keyStorage.sessionCount(orgID: principal.orgID)
+    }
 
     /// Refuses a master key that cannot open this database's keys: a wrong key file would otherwise surface later as
     /// failed logins. Opens the first stored key; a database without keys has nothing to check.

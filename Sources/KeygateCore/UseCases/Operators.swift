@@ -6,7 +6,7 @@ extension Keygate {
     /// Creates a provider console operator (the CLI's `keygate provider create-operator`).
     /// - Parameter password: nil generates one (returned once; stored only as a bcrypt hash).
     /// - Returns: the operator and the password to hand over.
-    public func createOperator(loginName: String, password: String?) async throws -> (ProviderOperator, password: String) {
+    public func createOperator(_ provider: Provider, loginName: String, password: String?) async throws -> (ProviderOperator, password: String) {
         try Admin.validateLoginName(loginName)
         let password = password ?? PasswordPolicy.generate()
         try PasswordPolicy.validate(password)
@@ -17,7 +17,7 @@ extension Keygate {
 
     /// Disables an operator (their console sessions end at once) or enables them again.
     /// - Throws: ``KeygateError/notFound(_:)`` for an unknown login name.
-    public func setOperatorDisabled(loginName: String, disabled: Bool) async throws {
+    public func setOperatorDisabled(_ provider: Provider, loginName: String, disabled: Bool) async throws {
         guard try await operatorStorage.setOperatorDisabled(loginName: loginName, disabled: disabled) else {
             throw KeygateError.notFound("no operator named \(loginName)")
         }
@@ -47,7 +47,8 @@ extension Keygate {
 
     /// Checks a console session (idle timeout: the portal's).
     /// - Throws: ``KeygateError/sessionNotValid`` for a malformed, unknown, idle or disabled one.
-    public func operatorSession(token: Substring) async throws -> ProviderOperator {
+    /// - Returns: the operator's authority as the provider (``Provider``), in their name.
+    public func operatorSession(token: Substring) async throws -> Provider {
         guard Secrets.isWellFormedToken(token) else { throw KeygateError.sessionNotValid }
         let hash = Secrets.sha256Hex(token)
         guard let (op, lastSeen, created) = try await operatorStorage.operatorSession(tokenHash: hash), !op.disabled else {
@@ -57,7 +58,7 @@ extension Keygate {
         let lifetime = settings.browserLifetime
         guard lifetime.allows(createdAt: created, lastSeenAt: lastSeen, now: now) else { throw KeygateError.sessionNotValid }
         if lifetime.touchIsDue(lastSeenAt: lastSeen, now: now) { try await operatorStorage.touchOperatorSession(tokenHash: hash, at: now) }
-        return op
+        return Provider(name: op.loginName)
     }
 
     /// Ends a console session (and purges idle ones).
@@ -67,7 +68,7 @@ extension Keygate {
     }
 
     /// Every console operator, by login name.
-    public func providerOperators() async throws -> [ProviderOperator] { try await operatorStorage.providerOperators() }
+    public func providerOperators(_ provider: Provider) async throws -> [ProviderOperator] { try await operatorStorage.providerOperators() }
 }
 
 extension Keygate {

@@ -96,7 +96,7 @@ extension Keygate {
     /// ``OrganizationImportOutcome/existing`` (imports are idempotent by name, so running the same file again resumes
     /// one that was interrupted: every batch committed whole or not at all). A name repeated within the batch, or a
     /// login name in use anywhere on the server, fails that record. Passwords are hashed in parallel, one per core.
-    public func importOrganizations(_ records: [OrganizationImportRecord], operator operatorName: String) async throws
+    public func importOrganizations(_ provider: Provider, _ records: [OrganizationImportRecord]) async throws
         -> [OrganizationImportOutcome]
     {
         var outcomes = [OrganizationImportOutcome?](repeating: nil, count: records.count)
@@ -159,13 +159,15 @@ extension Keygate {
         }
         let cipher = self.cipher
         let stored = try await organizationTransferStorage.importOrganizations(
-            rows, sealKey: { orgID, key in try cipher.seal(key, orgID: orgID) }, operator: operatorName, at: now())
+            rows, sealKey: { orgID, key in try cipher.seal(key, orgID: orgID) }, operator: provider.name, at: now())
         for (item, outcome) in zip(valid, stored) { outcomes[item.index] = outcome }
         return outcomes.map { $0 ?? .failed("not imported") }
     }
 
     /// Organizations after `afterID` in id order, at most `limit`; keys and password hashes only `withKeys`.
-    public func exportOrganizations(afterID: Int64, limit: Int, withKeys: Bool) async throws -> (rows: [ExportedOrganization], lastID: Int64?) {
+    public func exportOrganizations(_ provider: Provider, afterID: Int64, limit: Int, withKeys: Bool) async throws -> (
+        rows: [ExportedOrganization], lastID: Int64?
+    ) {
         let stored = try await organizationTransferStorage.organizationsForExport(afterID: afterID, limit: limit)
         let rows = try stored.map { row in
             ExportedOrganization(

@@ -18,7 +18,7 @@ public struct ProvisioningResult: Sendable {
 extension Keygate {
     /// Provisions an organization, its Super Admin role and admin, and its first key (Last Modified By: provider).
     /// - Parameter password: the admin's password, or nil to generate one.
-    public func provisionOrganization(name: String, adminLogin: String, password: String?, operator operatorName: String)
+    public func provisionOrganization(_ provider: Provider, name: String, adminLogin: String, password: String?)
         async throws -> ProvisioningResult
     {
         try Organization.validateName(name)
@@ -34,7 +34,7 @@ extension Keygate {
         guard let sealed = result.key else { throw KeygateError.notFound("API key not found") }
         try await organizationStorage.appendAudit(
             AuditEvent(
-                orgID: result.organization.id, at: now(), actor: .provider(name: operatorName), action: .orgProvisioned,
+                orgID: result.organization.id, at: now(), actor: provider.actor, action: .orgProvisioned,
                 detail: "organization \(name) with admin \(adminLogin) and its first API key"))
         return ProvisioningResult(organization: result.organization, admin: result.admin, password: password, key: try open(sealed))
     }
@@ -62,7 +62,7 @@ extension Keygate {
     /// **Decision: prefix search, not substring.** A substring match cannot use an index on either database, so at a
     /// million organizations every keystroke would scan the table; a prefix is one index range on both (issue 10
     /// asks for search under 50 ms p99 at 1M). Operators know the names they provisioned; the pages list by name.
-    public func organizationPage(search: String, page: Int, pageSize: Int) async throws -> OrganizationPage {
+    public func organizationPage(_ provider: Provider, search: String, page: Int, pageSize: Int) async throws -> OrganizationPage {
         let needle = search.trimmingCharacters(in: .whitespaces)
         let size = max(1, pageSize)
         let counted = try await organizationStorage.countOrganizations(namePrefix: needle, cap: Self.countCap + 1)
@@ -75,33 +75,33 @@ extension Keygate {
     }
 
     /// Organizations in id order after `afterID` (`keygate org list`, `org export`).
-    public func organizationSummaries(afterID: Int64, limit: Int) async throws -> [OrganizationSummary] {
+    public func organizationSummaries(_ provider: Provider, afterID: Int64, limit: Int) async throws -> [OrganizationSummary] {
         try await organizationStorage.organizationSummaries(afterID: afterID, limit: limit)
     }
 
     /// The organization with this id.
     /// - Throws: ``KeygateError/notFound(_:)``.
-    public func organization(id: Int64) async throws -> Organization {
+    public func organization(_ provider: Provider, id: Int64) async throws -> Organization {
         guard let org = try await organizationStorage.organization(id: id) else { throw KeygateError.notFound("organization \(id) not found") }
         return org
     }
 
     /// Looks an organization up by id (digits) or by name.
-    public func findOrganization(_ reference: String) async throws -> Organization {
+    public func findOrganization(_ provider: Provider, _ reference: String) async throws -> Organization {
         if let id = Int64(reference), let org = try await organizationStorage.organization(id: id) { return org }
         if let org = try await organizationStorage.organization(named: reference) { return org }
         throw KeygateError.notFound("organization \(reference) not found")
     }
 
     /// Sets the organization's rotation policy (provider or CLI).
-    public func setRotationPolicy(orgID: Int64, policy: RotationPolicy, operator name: String) async throws {
+    public func setRotationPolicy(_ provider: Provider, orgID: Int64, policy: RotationPolicy) async throws {
         try await organizationStorage.setRotationPolicy(
             orgID: orgID, policy: policy,
-            audit: AuditEvent(orgID: orgID, at: now(), actor: .provider(name: name), action: .orgRotationPolicy, detail: policy.storedValue))
+            audit: AuditEvent(orgID: orgID, at: now(), actor: provider.actor, action: .orgRotationPolicy, detail: policy.storedValue))
     }
 
     /// Whether any organization exists (`serve` provisions the demo organization only on an empty database).
-    public func hasOrganizations() async throws -> Bool {
+    public func hasOrganizations(_ provider: Provider) async throws -> Bool {
         try await !organizationStorage.organizationSummaries(afterID: 0, limit: 1).isEmpty
     }
 }

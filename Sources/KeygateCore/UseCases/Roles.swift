@@ -46,7 +46,18 @@ extension Keygate {
     /// The organization's role with this name (case-insensitive), for clients that name roles instead of
     /// giving ids (the SDK's `add_admin`, the CLI's `--role`).
     /// - Throws: ``KeygateError/invalidInput(_:)`` listing the roles that exist.
-    public func role(orgID: Int64, named name: String) async throws -> Role {
+    public func role(_ provider: Provider, orgID: Int64, named name: String) async throws -> Role {
+        try await role(in: orgID, named: name)
+    }
+
+    /// The caller's organization's role with this name (the SDK's `add_admin` names roles). Requires
+    /// ``AccessRules/Action/viewRoles``.
+    public func role(_ principal: Principal, named name: String) async throws -> Role {
+        try principal.require(.viewRoles)
+        return try await role(in: principal.orgID, named: name)
+    }
+
+    private func role(in orgID: Int64, named name: String) async throws -> Role {
         let roles = try await roleStorage.roles(orgID: orgID)
         guard let role = roles.first(where: { $0.name.lowercased() == name.lowercased() }) else {
             throw KeygateError.invalidInput("role \(name) does not exist; roles: \(roles.map(\.name).joined(separator: ", "))")
@@ -115,7 +126,7 @@ extension Keygate {
     }
 
     /// An organization's roles.
-    public func roles(orgID: Int64) async throws -> [Role] { try await roleStorage.roles(orgID: orgID) }
+    public func roles(_ provider: Provider, orgID: Int64) async throws -> [Role] { try await roleStorage.roles(orgID: orgID) }
 }
 
 extension Keygate {

@@ -98,7 +98,17 @@ extension Keygate {
 
     /// The organization's usage over the last `days` days (today included), from the database: what every instance
     /// flushed (figures of the current interval are still in memory).
-    public func usageReport(orgID: Int64, days: Int) async throws -> UsageReport {
+    public func usageReport(_ provider: Provider, orgID: Int64, days: Int) async throws -> UsageReport {
+        try await usageReport(orgID: orgID, days: days)
+    }
+
+    /// The caller's organization's usage (the key page's panel). Requires ``AccessRules/Action/viewKey``.
+    public func usageReport(_ principal: Principal, days: Int) async throws -> UsageReport {
+        try principal.require(.viewKey)
+        return try await usageReport(orgID: principal.orgID, days: days)
+    }
+
+    private func usageReport(orgID: Int64, days: Int) async throws -> UsageReport {
         let days = max(1, min(days, 366))
         let today = UsageMeter.day(of: now())
         let rows = try await usageStorage.usage(orgID: orgID, fromDay: today - Int64(days - 1), toDay: today)

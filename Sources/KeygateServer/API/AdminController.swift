@@ -142,7 +142,7 @@ struct AdminController {
             if let id = Int64(name) {
                 roleID = id
             } else {
-                roleID = try await keygate.role(orgID: principal.orgID, named: name).id
+                roleID = try await keygate.role(principal, named: name).id
             }
         default: throw KeygateError.invalidInput("role must be an object with an id")
         }

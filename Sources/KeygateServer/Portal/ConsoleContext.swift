@@ -11,24 +11,25 @@ struct ConsoleSessionMiddleware: RouterMiddleware {
         _ request: Request, context: KeygateRequestContext, next: (Request, KeygateRequestContext) async throws -> Response
     ) async throws -> Response {
         guard let token = Cookies.value(request, named: ProviderController.cookieName) else { throw KeygateError.sessionNotValid }
-        let op = try await keygate.operatorSession(token: token)
+        let provider = try await keygate.operatorSession(token: token)
         var context = context
-        context.console = ConsoleContext.Resolved(operator: op, token: String(token))
+        context.console = ConsoleContext.Resolved(provider: provider, token: String(token))
         return try await next(request, context)
     }
 }
 
-/// The context of a signed-in console page: the operator is there, not optional.
+/// The context of a signed-in console page: the operator's authority as the provider is there, not optional, and it
+/// is what the provider's use cases require.
 struct ConsoleContext: ChildRequestContext, KeygateContext {
     /// What ``ConsoleSessionMiddleware`` resolved.
     struct Resolved: Sendable {
-        let `operator`: ProviderOperator
+        let provider: Provider
         let token: String
     }
 
     var coreContext: CoreRequestContextStorage
-    /// The signed-in operator.
-    let `operator`: ProviderOperator
+    /// The signed-in operator's authority, in their name.
+    let provider: Provider
     /// The session's cookie value (the form token is derived from it).
     let token: String
     let addresses: RequestAddresses
@@ -36,11 +37,11 @@ struct ConsoleContext: ChildRequestContext, KeygateContext {
     init(context: KeygateRequestContext) throws {
         guard let resolved = context.console else { throw KeygateError.sessionNotValid }
         self.coreContext = context.coreContext
-        self.operator = resolved.operator
+        self.provider = resolved.provider
         self.token = resolved.token
         self.addresses = context.addresses
     }
 
     /// The console's header for this operator.
-    var chrome: ConsoleChrome { ConsoleChrome(operator: `operator`.loginName, csrf: ProviderController.csrf(token[...])) }
+    var chrome: ConsoleChrome { ConsoleChrome(operator: provider.name, csrf: ProviderController.csrf(token[...])) }
 }

@@ -165,7 +165,7 @@ struct PortalController {
         }
         let canWrite = AccessRules.allows(snapshot.role, .changeKey)
         let keys = try await keygate.listKeys(snapshot.principal)
-        let sessions = try await keygate.liveSessionCount(orgID: orgID)
+        let sessions = try await keygate.liveSessionCount(snapshot.principal)
         let sessionText = sessions == 1 ? "1 live API session will end." : "\(sessions) live API sessions will end."
         let columns = try await keygate.keyColumns(adminID: snapshot.admin.id)
         var page = KeysPage(
@@ -178,7 +178,7 @@ struct PortalController {
             allColumns: (columns + KeyColumn.allCases.filter { !columns.contains($0) }).map {
                 KeysPage.ColumnChoice(name: $0.rawValue, title: $0.title, shown: columns.contains($0))
             })
-        page.usage = UsagePanel(try await keygate.usageReport(orgID: orgID, days: 7))
+        page.usage = UsagePanel(try await keygate.usageReport(snapshot.principal, days: 7))
         page.usageFlush =
             switch settings.usageFlushSeconds {
             case 1: "second"

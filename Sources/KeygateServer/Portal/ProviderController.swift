@@ -82,19 +82,19 @@ struct ProviderController {
     @Sendable func organizations(_ request: Request, context: ConsoleContext) async throws -> Response {
         let query = request.uri.queryParameters
         return try await renderOrganizations(
-            context.chrome, done: query["done"].map(String.init), search: query["q"].map(String.init) ?? "",
+            context, done: query["done"].map(String.init), search: query["q"].map(String.init) ?? "",
             page: query["page"].flatMap { Int(String($0)) } ?? 1)
     }
 
     func renderOrganizations(
-        _ chrome: ConsoleChrome, done: String? = nil, search: String = "", page number: Int = 1, status: HTTPResponse.Status = .ok,
+        _ context: ConsoleContext, done: String? = nil, search: String = "", page number: Int = 1, status: HTTPResponse.Status = .ok,
         adjust: (inout ConsoleOrganizationsPage) -> Void = { _ in }
     ) async throws -> Response {
-        let list = try await keygate.organizationPage(search: search, page: number, pageSize: Self.pageSize)
+        let list = try await keygate.organizationPage(context.provider, search: search, page: number, pageSize: Self.pageSize)
         let needle = search.trimmingCharacters(in: .whitespaces)
         let encoded = needle.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         var page = ConsoleOrganizationsPage(
-            chrome: chrome, count: list.totalIsCapped ? "More than \(list.total.formatted())" : "\(list.total)", q: needle, page: list.page,
+            chrome: context.chrome, count: list.totalIsCapped ? "More than \(list.total.formatted())" : "\(list.total)", q: needle, page: list.page,
             pages: list.pages,
             prev: list.page > 1 ? "/provider?q=\(encoded)&page=\(list.page - 1)" : nil,
             next: list.page < list.pages ? "/provider?q=\(encoded)&page=\(list.page + 1)" : nil,
@@ -112,11 +112,11 @@ struct ProviderController {
 
     @Sendable func createOrganization(_ request: Request, context: ConsoleContext) async throws -> Response {
         let form = try await checkedForm(request, context: context)
-        let (op, chrome) = (context.operator, context.chrome)
+        let chrome = context.chrome
         let name = form["name"] ?? ""
         let admin = form["adminLogin"] ?? ""
         do {
-            let result = try await keygate.provisionOrganization(name: name, adminLogin: admin, password: nil, operator: op.loginName)
+            let result = try await keygate.provisionOrganization(context.provider, name: name, adminLogin: admin, password: nil)
             let page = ConsoleCreatedPage(
                 chrome: chrome, title: "\(result.organization.name) is ready", id: result.organization.id, name: result.organization.name,
                 login: result.admin.loginName, password: result.password, key: result.key.value.rawValue)
@@ -125,7 +125,7 @@ struct ProviderController {
             switch error {
             case .invalidInput, .conflict:
                 let (status, _, message) = error.http
-                return try await renderOrganizations(chrome, status: status) { page in
+                return try await renderOrganizations(context, status: status) { page in
                     page.formError = BrowserForms.sentence(message)
                     page.formName = name
                     page.formAdmin = admin
@@ -138,21 +138,21 @@ struct ProviderController {
     @Sendable func organization(_ request: Request, context: ConsoleContext) async throws -> Response {
         let chrome = context.chrome
         guard let orgID = context.parameters.get("orgID", as: Int64.self) else { throw KeygateError.notFound("no such organization") }
-        let org = try await keygate.organization(id: orgID)
+        let org = try await keygate.organization(context.provider, id: orgID)
         var page = ConsoleOrganizationPage(
             chrome: chrome, title: org.name, id: org.id, name: org.name,
-            events: try await keygate.auditTrail(orgID: org.id, limit: 200).map {
+            events: try await keygate.auditTrail(context.provider, orgID: org.id, limit: 200).map {
                 EventRow(iso: $0.at.formatted(.iso8601), actor: $0.actor.name, action: $0.action, detail: $0.detail)
             })
-        if let key = try await keygate.currentKey(orgID: org.id) {
+        if let key = try await keygate.currentKey(context.provider, orgID: org.id) {
             page.hasKey = true
             page.enabled = key.enabled
             page.keyStatus = key.enabled ? "Enabled" : "Disabled"
             page.modifiedBy = key.lastModifiedBy.name
             page.modifiedOn = key.lastModifiedAt.formatted(.iso8601)
-            page.sessions = try await keygate.liveSessionCount(orgID: org.id)
+            page.sessions = try await keygate.liveSessionCount(context.provider, orgID: org.id)
         }
-        page.usage = UsagePanel(try await keygate.usageReport(orgID: org.id, days: 7))
+        page.usage = UsagePanel(try await keygate.usageReport(context.provider, orgID: org.id, days: 7))
         if let done = request.uri.queryParameters["done"] {
             page.done = done == "disabled" ? "The key was disabled; its sessions ended." : "The key was enabled."
         }
@@ -161,7 +161,6 @@ struct ProviderController {
 
     @Sendable func setKeyEnabled(_ request: Request, context: ConsoleContext) async throws -> Response {
         let form = try await checkedForm(request, context: context)
-        let op = context.operator
         guard let orgID = context.parameters.get("orgID", as: Int64.self) else { throw KeygateError.notFound("no such organization") }
         let enable: Bool
         switch form["action"] {
@@ -169,7 +168,7 @@ struct ProviderController {
         case "enable": enable = true
         default: throw KeygateError.invalidInput("unknown action")
         }
-        _ = try await keygate.providerSetKeyEnabled(orgID: orgID, enabled: enable, operator: op.loginName)
+        _ = try await keygate.setKeyEnabled(context.provider, orgID: orgID, enabled: enable)
         return PortalViews.redirect("/provider/orgs/\(orgID)?done=\(enable ? "enabled" : "disabled")")
     }
 }
