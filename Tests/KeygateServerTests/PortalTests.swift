@@ -68,6 +68,33 @@ struct PortalTests {
         }
     }
 
+    @Test("forms decode into their typed structs: a repeated field or a malformed body is 400 and changes nothing; an extra field is ignored")
+    func typedForms() async throws {
+        try await withServer { harness, client in
+            let cookie = try await Self.signIn(client)
+            let page = try await client.send(.get, "/portal/orgs/\(harness.orgID)/keys", headers: [.cookie: "kg_portal=\(cookie)"])
+            let token = try Self.csrf(page)
+            let path = "/portal/orgs/\(harness.orgID)/keys/edit"
+            let id = harness.org.key.id
+            let before = try await harness.currentKey()
+            let headers: HTTPFields = [.cookie: "kg_portal=\(cookie)"]
+            for body in [
+                "csrf=\(token)&id=\(id)&keyValue=Twice0Key123&keyValue=Other0Key123",  // which one wins? neither: refused
+                "csrf=\(token)&id=\(id)&keyValue=%ZZbad", "csrf=\(token)&id[]=\(id)&keyValue=Array0Key123",
+            ] {
+                let refused = try await client.send(.post, path, raw: body, contentType: "application/x-www-form-urlencoded", headers: headers)
+                #expect(refused.status == .badRequest, "\(body)")
+                #expect(refused.headers[.contentType]?.hasPrefix("text/html") == true)
+            }
+            #expect(try await harness.currentKey() == before)
+            let extra = try await client.send(
+                .post, path, raw: "csrf=\(token)&id=\(id)&keyValue=Extra0Key123&colour=red", contentType: "application/x-www-form-urlencoded",
+                headers: headers)
+            let after = try await harness.currentKey()
+            #expect(extra.status == .seeOther && after == "Extra0Key123")
+        }
+    }
+
     @Test("every action needs the page's CSRF token and this origin; refused, nothing changes")
     func csrf() async throws {
         try await withServer { harness, client in

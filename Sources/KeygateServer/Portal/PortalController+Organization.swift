@@ -96,12 +96,12 @@ extension PortalController {
     }
 
     @Sendable func createAdmin(_ request: Request, context: PortalContext) async throws -> Response {
-        let form = try await checkedForm(request, context: context)
+        let form = try await checkedForm(NewAdminForm.self, request, context: context)
         let (visit, snapshot) = (context.visit, context.session)
-        let login = form["loginName"] ?? ""
+        let login = form.loginName ?? ""
         let draft = AdminDraft(
-            loginName: login, userName: (form["userName"] ?? "").isEmpty ? login : form["userName"], email: form["email"] ?? "",
-            roleID: form["roleID"].flatMap { Int64($0) }, password: form["password"] ?? "")
+            loginName: login, userName: (form.userName ?? "").isEmpty ? login : form.userName, email: form.email ?? "",
+            roleID: form.roleID?.value, password: form.password ?? "")
         do {
             _ = try await keygate.createAdmin(snapshot.principal, draft: draft)
         } catch let error as KeygateError {
@@ -111,8 +111,8 @@ extension PortalController {
                 return try await renderAdmins(visit, snapshot, request: request, status: status) { page in
                     page.formError = BrowserForms.sentence(message)
                     page.formLogin = login
-                    page.formName = form["userName"] ?? ""
-                    page.formEmail = form["email"] ?? ""
+                    page.formName = form.userName ?? ""
+                    page.formEmail = form.email ?? ""
                 }
             default: throw error
             }
@@ -121,18 +121,18 @@ extension PortalController {
     }
 
     @Sendable func changeAdmin(_ request: Request, context: PortalContext) async throws -> Response {
-        let form = try await checkedForm(request, context: context)
+        let form = try await checkedForm(AdminActionForm.self, request, context: context)
         let (visit, snapshot) = (context.visit, context.session)
         guard let id = context.parameters.get("id", as: Int64.self) else { throw KeygateError.notFound("no such admin") }
         let draft: AdminDraft
-        switch form["action"] {
+        switch form.action {
         case "disable": draft = AdminDraft(disabled: true)
         case "enable": draft = AdminDraft(disabled: false)
         case "role":
-            guard let roleID = form["roleID"].flatMap({ Int64($0) }) else { throw KeygateError.invalidInput("choose a role") }
+            guard let roleID = form.roleID?.value else { throw KeygateError.invalidInput("choose a role") }
             draft = AdminDraft(roleID: roleID)
         case "edit":
-            draft = AdminDraft(userName: form["userName"] ?? "", email: form["email"] ?? "")
+            draft = AdminDraft(userName: form.userName ?? "", email: form.email ?? "")
         default: throw KeygateError.invalidInput("unknown action")
         }
         do {
@@ -171,23 +171,23 @@ extension PortalController {
         return views.page(page)
     }
 
-    func level(_ form: [String: String]) throws -> FeatureAccess {
-        guard let level = form["level"].flatMap(FeatureAccess.init(rawValue:)) else {
+    func level(_ form: RoleForm) throws -> FeatureAccess {
+        guard let level = form.level.flatMap(FeatureAccess.init(rawValue:)) else {
             throw KeygateError.invalidInput("choose None, View Only or Full")
         }
         return level
     }
 
     @Sendable func createRole(_ request: Request, context: PortalContext) async throws -> Response {
-        let form = try await checkedForm(request, context: context)
+        let form = try await checkedForm(RoleForm.self, request, context: context)
         let snapshot = context.session
         _ = try await keygate.createRole(
-            snapshot.principal, draft: RoleDraft(name: form["name"] ?? "", featurePermissions: [Role.apiKeyManagement: try level(form)]))
+            snapshot.principal, draft: RoleDraft(name: form.name ?? "", featurePermissions: [Role.apiKeyManagement: try level(form)]))
         return PortalViews.redirect("/portal/orgs/\(snapshot.session.orgID)/roles?done=created")
     }
 
     @Sendable func changeRole(_ request: Request, context: PortalContext) async throws -> Response {
-        let form = try await checkedForm(request, context: context)
+        let form = try await checkedForm(RoleForm.self, request, context: context)
         let snapshot = context.session
         guard let id = context.parameters.get("id", as: Int64.self) else { throw KeygateError.notFound("no such role") }
         _ = try await keygate.updateRole(snapshot.principal, id: id, draft: RoleDraft(featurePermissions: [Role.apiKeyManagement: try level(form)]))

@@ -60,10 +60,9 @@ extension PortalController {
     }
 
     @Sendable func createWebhook(_ request: Request, context: PortalContext) async throws -> Response {
-        let form = try await checkedForm(request, context: context)
-        let events = WebhookEventType.subscribable.filter { form["event.\($0.rawValue)"] == "on" }
+        let form = try await checkedForm(NewWebhookForm.self, request, context: context)
         do {
-            let (endpoint, secret) = try await keygate.createWebhookEndpoint(context.session.principal, url: form["url"] ?? "", events: events)
+            let (endpoint, secret) = try await keygate.createWebhookEndpoint(context.session.principal, url: form.url ?? "", events: form.events)
             return try await renderWebhooks(request, context: context) { page in
                 page.done = "The endpoint was added."
                 page.secret = secret
@@ -72,13 +71,13 @@ extension PortalController {
         } catch let error as KeygateError {
             return try await renderWebhooks(request, context: context, status: error.http.status) { page in
                 page.pageError = error.http.message
-                page.formURL = form["url"]
+                page.formURL = form.url
             }
         }
     }
 
     @Sendable func webhookAction(_ request: Request, context: PortalContext) async throws -> Response {
-        _ = try await checkedForm(request, context: context)
+        _ = try await checkedForm(TokenOnlyForm.self, request, context: context)
         let principal = context.session.principal
         guard let id = context.parameters.get("id", as: Int64.self) else { throw KeygateError.notFound("no such webhook") }
         let base = "/portal/orgs/\(context.session.session.orgID)/webhooks"
@@ -106,7 +105,7 @@ extension PortalController {
     }
 
     @Sendable func retryWebhook(_ request: Request, context: PortalContext) async throws -> Response {
-        _ = try await checkedForm(request, context: context)
+        _ = try await checkedForm(TokenOnlyForm.self, request, context: context)
         guard let id = context.parameters.get("id", as: Int64.self), let delivery = context.parameters.get("deliveryID", as: Int64.self) else {
             throw KeygateError.notFound("no such delivery")
         }

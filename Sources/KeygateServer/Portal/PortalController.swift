@@ -73,13 +73,13 @@ struct PortalController {
 
     @Sendable func signIn(_ request: Request, context: KeygateRequestContext) async throws -> Response {
         try PortalRequest.checkOrigin(request)
-        let form = try await PortalRequest.form(request, context: context)
-        let loginName = form["loginName"] ?? ""
+        let form = try await BrowserForms.decode(SignInForm.self, request, context: context)
+        let loginName = form.loginName ?? ""
         let visit = try await visit(request)
         func failed(_ message: String, _ status: HTTPResponse.Status) -> Response {
             views.page(SignInPage(chrome: chrome(visit, current: nil, request: request), error: message, loginName: loginName), status: status)
         }
-        guard !loginName.isEmpty, let password = form["password"], !password.isEmpty else {
+        guard !loginName.isEmpty, let password = form.password, !password.isEmpty else {
             return failed("Enter your login name and password.", .badRequest)
         }
         let opened: PortalSignIn
@@ -104,8 +104,7 @@ struct PortalController {
     }
 
     @Sendable func signOut(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let form = try await PortalRequest.form(request, context: context)
-        try PortalRequest.checkCSRF(request, form: form)
+        _ = try await PortalRequest.checkedForm(TokenOnlyForm.self, request, context: context)
         try await keygate.portalSignOut(tokens: PortalRequest.tokens(request))
         return PortalViews.redirect(
             "/portal/signin?signedOut=1", headers: [.setCookie: PortalRequest.setCookie([], secure: secure(request, context))])
@@ -121,10 +120,8 @@ struct PortalController {
     // MARK: The API Key Management page
 
     /// A form posted to one of the path organization's pages, after the CSRF and origin checks.
-    func checkedForm(_ request: Request, context: PortalContext) async throws -> [String: String] {
-        let form = try await PortalRequest.form(request, context: context)
-        try PortalRequest.checkCSRF(request, form: form)
-        return form
+    func checkedForm<Form: TokenForm>(_ type: Form.Type, _ request: Request, context: PortalContext) async throws -> Form {
+        try await PortalRequest.checkedForm(Form.self, request, context: context)
     }
 
     @Sendable func keysPage(_ request: Request, context: PortalContext) async throws -> Response {
@@ -230,14 +227,14 @@ struct PortalController {
     // MARK: Actions
 
     @Sendable func keyAction(_ request: Request, context: PortalContext) async throws -> Response {
-        let form = try await checkedForm(request, context: context)
+        let form = try await checkedForm(KeyForm.self, request, context: context)
         let (visit, snapshot) = (context.visit, context.session)
         let principal = snapshot.principal
         try principal.require(.changeKey)
         let orgID = snapshot.session.orgID
         let action = context.parameters.get("action") ?? ""
-        let value = form["keyValue"] ?? ""
-        let id = form["id"].flatMap { Int64($0) }
+        let value = form.keyValue ?? ""
+        let id = form.id?.value
         do {
             switch action {
             case "edit":
@@ -274,10 +271,10 @@ struct PortalController {
     }
 
     @Sendable func saveColumns(_ request: Request, context: PortalContext) async throws -> Response {
-        let form = try await checkedForm(request, context: context)
+        let form = try await checkedForm(ColumnsForm.self, request, context: context)
         let (visit, snapshot) = (context.visit, context.session)
         do {
-            try await keygate.setKeyColumns(snapshot.principal, choice: form["columns"] ?? "")
+            try await keygate.setKeyColumns(snapshot.principal, choice: form.columns ?? "")
         } catch let error as KeygateError {
             guard case .invalidInput(let message) = error else { throw error }
             return try await renderKeys(visit, snapshot, request: request, context: context, status: .badRequest) { page in
@@ -289,12 +286,11 @@ struct PortalController {
 
     /// One key string for every organization the browser is signed in to, with a result per organization.
     @Sendable func applyAll(_ request: Request, context: KeygateRequestContext) async throws -> Response {
-        let form = try await PortalRequest.form(request, context: context)
-        try PortalRequest.checkCSRF(request, form: form)
+        let form = try await PortalRequest.checkedForm(ApplyKeyForm.self, request, context: context)
         let visit = try await visit(request)
         guard !visit.sessions.isEmpty else { throw KeygateError.sessionNotValid }
-        let from = form["from"].flatMap { Int64($0) }
-        let value = form["keyValue"] ?? ""
+        let from = form.from?.value
+        let value = form.keyValue ?? ""
         let outcomes: [Keygate.KeyApplyOutcome]
         do {
             outcomes = try await keygate.applyKey(value, to: visit.sessions.map(\.snapshot.principal))

@@ -38,14 +38,11 @@ enum PortalRequest {
         Cookies.set(cookieName, tokens.isEmpty ? nil : tokens.joined(separator: "."), path: "/portal", secure: secure)
     }
 
-    /// Refuses a portal POST without the token of the request's own cookie, or from another origin.
-    static func checkCSRF(_ request: Request, form: [String: String]) throws {
-        try BrowserForms.checkCSRF(request, form: form, expected: csrfToken(request))
-    }
-
-    /// The posted form (see ``BrowserForms/form(_:context:)``).
-    static func form(_ request: Request, context: some KeygateContext) async throws -> [String: String] {
-        try await BrowserForms.form(request, context: context)
+    /// A portal POST's form, refused without the token of the request's own cookie or from another origin.
+    static func checkedForm<Form: TokenForm>(_ type: Form.Type, _ request: Request, context: some KeygateContext) async throws -> Form {
+        let form = try await BrowserForms.decode(Form.self, request, context: context)
+        try BrowserForms.checkCSRF(request, token: form.csrf, expected: csrfToken(request))
+        return form
     }
 
     /// See ``BrowserForms/checkOrigin(_:)``.

@@ -35,9 +35,9 @@ struct ProviderController {
     static func csrf(_ token: Substring) -> String { Cookies.csrfToken(area: "provider", cookieValue: token) }
 
     /// A POST's form after the CSRF and origin checks.
-    func checkedForm(_ request: Request, context: ConsoleContext) async throws -> [String: String] {
-        let form = try await BrowserForms.form(request, context: context)
-        try BrowserForms.checkCSRF(request, form: form, expected: Self.csrf(context.token[...]))
+    func checkedForm<Form: TokenForm>(_ type: Form.Type, _ request: Request, context: ConsoleContext) async throws -> Form {
+        let form = try await BrowserForms.decode(Form.self, request, context: context)
+        try BrowserForms.checkCSRF(request, token: form.csrf, expected: Self.csrf(context.token[...]))
         return form
     }
 
@@ -47,12 +47,12 @@ struct ProviderController {
 
     @Sendable func signIn(_ request: Request, context: KeygateRequestContext) async throws -> Response {
         try BrowserForms.checkOrigin(request)
-        let form = try await BrowserForms.form(request, context: context)
-        let login = form["loginName"] ?? ""
+        let form = try await BrowserForms.decode(SignInForm.self, request, context: context)
+        let login = form.loginName ?? ""
         func failed(_ message: String, _ status: HTTPResponse.Status) -> Response {
             views.page(ConsoleSignInPage(error: message, loginName: login), status: status)
         }
-        guard !login.isEmpty, let password = form["password"], !password.isEmpty else {
+        guard !login.isEmpty, let password = form.password, !password.isEmpty else {
             return failed("Enter your login and password.", .badRequest)
         }
         let token: String
@@ -71,7 +71,7 @@ struct ProviderController {
     }
 
     @Sendable func signOut(_ request: Request, context: ConsoleContext) async throws -> Response {
-        _ = try await checkedForm(request, context: context)
+        _ = try await checkedForm(TokenOnlyForm.self, request, context: context)
         try await keygate.operatorSignOut(token: context.token[...])
         return PortalViews.redirect("/provider/signin", headers: [.setCookie: setCookie(nil, request: request, context: context)])
     }
@@ -111,10 +111,10 @@ struct ProviderController {
     }
 
     @Sendable func createOrganization(_ request: Request, context: ConsoleContext) async throws -> Response {
-        let form = try await checkedForm(request, context: context)
+        let form = try await checkedForm(NewOrganizationForm.self, request, context: context)
         let chrome = context.chrome
-        let name = form["name"] ?? ""
-        let admin = form["adminLogin"] ?? ""
+        let name = form.name ?? ""
+        let admin = form.adminLogin ?? ""
         do {
             let result = try await keygate.provisionOrganization(context.provider, name: name, adminLogin: admin, password: nil)
             let page = ConsoleCreatedPage(
@@ -160,10 +160,10 @@ struct ProviderController {
     }
 
     @Sendable func setKeyEnabled(_ request: Request, context: ConsoleContext) async throws -> Response {
-        let form = try await checkedForm(request, context: context)
+        let form = try await checkedForm(KeyStateForm.self, request, context: context)
         guard let orgID = context.parameters.get("orgID", as: Int64.self) else { throw KeygateError.notFound("no such organization") }
         let enable: Bool
-        switch form["action"] {
+        switch form.action {
         case "disable": enable = false
         case "enable": enable = true
         default: throw KeygateError.invalidInput("unknown action")

@@ -7,9 +7,9 @@ import KeygateCore
 /// sentence a refusal is shown as. Each area supplies its own CSRF token (``Cookies/csrfToken(area:cookieValue:)``).
 enum BrowserForms {
     /// Refuses a state-changing request without the right CSRF token, or sent from another origin.
-    static func checkCSRF(_ request: Request, form: [String: String], expected: String) throws {
+    static func checkCSRF(_ request: Request, token: String?, expected: String) throws {
         try checkOrigin(request)
-        guard let sent = form["csrf"], ConstantTime.equals(sent, expected) else {
+        guard let token, ConstantTime.equals(token, expected) else {
             throw KeygateError.forbidden("the form expired or did not come from this site: reload the page and try again")
         }
     }
@@ -26,26 +26,37 @@ enum BrowserForms {
         guard originAuthority.lowercased() == host.lowercased() else { throw KeygateError.forbidden("cross-site request refused") }
     }
 
-    /// An `application/x-www-form-urlencoded` body as a dictionary (the last value of a repeated field wins).
-    /// - Throws: ``KeygateError/invalidInput(_:)`` for another content type or a body that is not text.
-    static func form(_ request: Request, context: some KeygateContext) async throws -> [String: String] {
-        let type = request.headers[.contentType]?.lowercased() ?? ""
-        guard type.hasPrefix("application/x-www-form-urlencoded") else {
+    /// An `application/x-www-form-urlencoded` body decoded into its form struct with Hummingbird's
+    /// `URLEncodedFormDecoder`.
+    /// - Throws: ``KeygateError/invalidInput(_:)`` for another content type, a body that is not text, a repeated
+    ///   field, or a value the struct cannot hold.
+    static func decode<Form: Decodable>(_ type: Form.Type, _ request: Request, context: some KeygateContext) async throws -> Form {
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
             throw KeygateError.invalidInput("expected a form (application/x-www-form-urlencoded)")
         }
         let buffer = try await context.collectBody(request)
         guard let text = buffer.getString(at: buffer.readerIndex, length: buffer.readableBytes) else {
             throw KeygateError.invalidInput("the form is not text")
         }
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String? { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
-            guard let name = parts.first.flatMap(decode) else { throw KeygateError.invalidInput("the form is malformed") }
-            guard let value = parts.count > 1 ? decode(parts[1]) : "" else { throw KeygateError.invalidInput("the form is malformed") }
-            fields[name] = value
+        do {
+            return try URLEncodedFormDecoder().decode(Form.self, from: text)
+        } catch let error as DecodingError {
+            throw KeygateError.invalidInput(Self.problem(error))
+        } catch {
+            throw KeygateError.invalidInput("the form is malformed")
         }
-        return fields
+    }
+
+    /// What is wrong with a form, for the page.
+    private static func problem(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context):
+            guard let field = context.codingPath.last?.stringValue else { return "the form is malformed" }
+            return "the form's field \(field) is not valid"
+        @unknown default:
+            return "the form is malformed"
+        }
     }
 
     /// A domain message as a sentence for a page: capitalized, with a full stop.
