@@ -117,13 +117,19 @@ public struct KeygateSystem: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.run() }
             group.addTask {
-                // The watchdog: from the first signal, `grace` at most.
-                for await signal in signals {
-                    try await Task.sleep(for: grace)
-                    logger.warning(
-                        "still stopping at the end of server.shutdownGraceSeconds: exiting now",
-                        metadata: ["signal": "\(signal)", "graceSeconds": "\(grace.components.seconds)"])
-                    exit(0)
+                // The watchdog: from the first signal, `grace` at most, for everything that follows it, closing the
+                // database after the group included. A timer of its own, not this task: the task ends with the group,
+                // the timer only with the process.
+                var armed = false
+                for await signal in signals where !armed {
+                    armed = true
+                    let seconds = Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18
+                    DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
+                        logger.warning(
+                            "still stopping at the end of server.shutdownGraceSeconds: exiting now",
+                            metadata: ["signal": "\(signal)", "graceSeconds": "\(grace.components.seconds)"])
+                        exit(0)
+                    }
                 }
             }
             try await group.next()

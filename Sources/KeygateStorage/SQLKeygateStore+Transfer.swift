@@ -56,11 +56,8 @@ extension SQLKeygateStore {
                 try await Self.insertRows(
                     sql, table: "audit_events", columns: ["org_id", "at", "actor_kind", "actor_id", "actor_name", "action", "detail"],
                     rows: zip(indices, ids).map { index, id in
-                        let row = rows[index]
-                        return [
-                            id, at.millis, actor.kind, actor.adminID, actor.name, "org.provisioned",
-                            "organization \(row.name) with admin \(row.superAdmin.loginName) and its API key, imported",
-                        ]
+                        let event = rows[index].provisionedEvent(orgID: id, at: at, actor: actor)
+                        return [id, at.millis, actor.kind, actor.adminID, actor.name, event.action.rawValue, event.detail]
                     },
                     conflict: nil, expecting: ids.count)
             }

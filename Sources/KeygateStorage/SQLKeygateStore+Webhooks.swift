@@ -121,15 +121,20 @@ extension SQLKeygateStore: WebhookStore {
         }
     }
 
-    public func retryWebhookDelivery(endpointID: Int64, id: Int64, at now: Date) async throws -> Bool {
+    public func retryWebhookDelivery(endpointID: Int64, id: Int64, at now: Date) async throws -> Bool? {
         try await db.transaction(announcing: .nothing) { sql in
-            !(try await sql.raw(
-                """
-                UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = \(bind: now.millis), locked_until = 0
-                WHERE id = \(bind: id) AND endpoint_id = \(bind: endpointID) AND status <> 'delivered'
-                  AND locked_until <= \(bind: now.millis) RETURNING id
-                """
-            ).all().isEmpty)
+            let exists = try await sql.raw(
+                "SELECT id FROM webhook_deliveries WHERE id = \(bind: id) AND endpoint_id = \(bind: endpointID)"
+            ).first()
+            guard exists != nil else { return nil }
+            return
+                !(try await sql.raw(
+                    """
+                    UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = \(bind: now.millis), locked_until = 0
+                    WHERE id = \(bind: id) AND endpoint_id = \(bind: endpointID) AND status <> 'delivered'
+                      AND locked_until <= \(bind: now.millis) RETURNING id
+                    """
+                ).all().isEmpty)
         }
     }
 

@@ -142,6 +142,10 @@ struct WebhookRoutesTests {
             let notice = try await client.send(.get, "\(page)?done=not-retried", headers: [.cookie: "kg_portal=\(cookie)"])
             #expect(notice.text.contains("That delivery was not sent again"))
             #expect(receiver.sent.count == 1)
+            // A delivery the endpoint does not have is not a race: 404.
+            let unknown = try await client.form(
+                .post, "\(page)/\(endpoint)/deliveries/987654/retry", ["csrf": try PortalTests.csrf(html)], cookie: cookie)
+            #expect(unknown.status == .notFound)
         }
     }
 }

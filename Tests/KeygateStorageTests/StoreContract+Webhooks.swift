@@ -52,7 +52,7 @@ struct WebhookStoreContractTests {
             let again = try await store.claimWebhookDeliveries(now: t0.addingTimeInterval(41), leaseUntil: t0.addingTimeInterval(90), limit: 10)
             #expect(again.map(\.deliveryID) == jobs.map(\.deliveryID) && again[0].attempt == 2)
             // While attempt 2 is being sent, no manual retry frees it, and attempt 1's late outcome changes nothing.
-            #expect(!(try await store.retryWebhookDelivery(endpointID: all.id, id: again[0].deliveryID, at: t0.addingTimeInterval(42))))
+            #expect(try await store.retryWebhookDelivery(endpointID: all.id, id: again[0].deliveryID, at: t0.addingTimeInterval(42)) == false)
             try await store.completeWebhookDelivery(
                 id: jobs[0].deliveryID, attempt: 1,
                 outcome: WebhookAttempt(
@@ -67,7 +67,7 @@ struct WebhookStoreContractTests {
             #expect(
                 try await store.claimWebhookDeliveries(now: t0.addingTimeInterval(100), leaseUntil: t0.addingTimeInterval(140), limit: 10).isEmpty)
             // A manual retry makes it due; delivered ones are not sent again.
-            #expect(try await store.retryWebhookDelivery(endpointID: all.id, id: log[0].id, at: t0.addingTimeInterval(200)))
+            #expect(try await store.retryWebhookDelivery(endpointID: all.id, id: log[0].id, at: t0.addingTimeInterval(200)) == true)
             let retried = try await store.claimWebhookDeliveries(now: t0.addingTimeInterval(200), leaseUntil: t0.addingTimeInterval(240), limit: 10)
             try await store.completeWebhookDelivery(
                 id: retried[0].deliveryID, attempt: retried[0].attempt,
@@ -75,8 +75,10 @@ struct WebhookStoreContractTests {
                     at: t0.addingTimeInterval(201), statusCode: 204, error: nil, durationMs: 2, delivered: true, nextAttemptAt: nil))
             log = try await store.webhookDeliveries(endpointID: all.id, limit: 10)
             #expect(log[0].status == .delivered && log[0].attempts == 3)
-            #expect(!(try await store.retryWebhookDelivery(endpointID: all.id, id: log[0].id, at: t0.addingTimeInterval(300))))
-            #expect(!(try await store.retryWebhookDelivery(endpointID: keysOnly.id, id: log[0].id, at: t0.addingTimeInterval(300))))
+            #expect(try await store.retryWebhookDelivery(endpointID: all.id, id: log[0].id, at: t0.addingTimeInterval(300)) == false)
+            // Another endpoint's delivery, or none at all: not found (nil), which the use case answers 404.
+            #expect(try await store.retryWebhookDelivery(endpointID: keysOnly.id, id: log[0].id, at: t0.addingTimeInterval(300)) == nil)
+            #expect(try await store.retryWebhookDelivery(endpointID: all.id, id: 987_654, at: t0.addingTimeInterval(300)) == nil)
 
             // Secrets: a roll keeps the old one signing until its time; pruning forgets finished deliveries.
             try await store.rollWebhookSecret(

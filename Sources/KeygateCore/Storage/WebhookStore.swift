@@ -28,8 +28,9 @@ public protocol WebhookStore: Sendable {
     /// The endpoint's latest deliveries, newest first.
     func webhookDeliveries(endpointID: Int64, limit: Int) async throws -> [WebhookDelivery]
     /// Makes a delivery due now again: a failed or pending one that no server is sending now (its lease has ended).
-    /// - Returns: whether there was one.
-    func retryWebhookDelivery(endpointID: Int64, id: Int64, at now: Date) async throws -> Bool
+    /// - Returns: whether it is due now; false when it was delivered or is being sent; nil when the endpoint has no
+    ///   such delivery.
+    func retryWebhookDelivery(endpointID: Int64, id: Int64, at now: Date) async throws -> Bool?
     /// Claims up to `limit` due deliveries for this process until `leaseUntil` and counts an attempt for each: no other
     /// process claims them before the lease ends (PostgreSQL `FOR UPDATE SKIP LOCKED`; SQLite has one writer).
     func claimWebhookDeliveries(now: Date, leaseUntil: Date, limit: Int) async throws -> [WebhookJob]

@@ -51,6 +51,14 @@ public struct NewOrganization: Sendable {
         self.superAdmin = superAdmin
         self.key = key
     }
+
+    /// The audit event it is recorded with once stored (its id known only then); an import's organizations are
+    /// provisioned like any other (``AuditAction/orgProvisioned``).
+    public func provisionedEvent(orgID: Int64, at: Date, actor: ChangeActor) -> AuditEvent {
+        AuditEvent(
+            orgID: orgID, at: at, actor: actor, action: .orgProvisioned,
+            detail: "organization \(name) with admin \(superAdmin.loginName) and its API key, imported")
+    }
 }
 
 /// One organization as exported.

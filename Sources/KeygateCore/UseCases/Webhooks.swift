@@ -139,7 +139,10 @@ extension Keygate {
     public func retryWebhookDelivery(_ principal: Principal, endpointID: Int64, deliveryID: Int64) async throws -> Bool {
         _ = try await webhookEndpoint(principal, id: endpointID)
         try principal.require(.manageWebhooks)
-        return try await webhookStorage.retryWebhookDelivery(endpointID: endpointID, id: deliveryID, at: now())
+        guard let due = try await webhookStorage.retryWebhookDelivery(endpointID: endpointID, id: deliveryID, at: now()) else {
+            throw KeygateError.notFound("no delivery \(deliveryID) for webhook endpoint \(endpointID)")
+        }
+        return due
     }
 
     /// Claims the due deliveries (up to `limit`) and sends them at once, each signed with the endpoint's secrets.

@@ -34,52 +34,29 @@ struct APIKeyController {
         try jsonResponse(APIKeyDTO(try await keygate.key(context.principal, id: try request.pathID(context, "API key"))))
     }
 
-    /// Every field of the key object `GET /apiKeys` answers: a client may send the whole object back.
-    static let keyObjectFields: Set<String> = ["id", "keyValue", "permissions", "enabled", "lastModifiedTime", "lastModifiedBy", "partnerUrl"]
-
-    /// Reads the key object's fields besides `keyValue` and `id` and applies ``KeyRules/checkClientFields(enabled:permissions:partnerUrl:)``.
-    static func checkKeyObject(_ body: JSONBody) throws {
-        try body.allowOnly(keyObjectFields)
-        var permissions: [String]?
-        switch body.fields["permissions"] {
-        case .none, .null: permissions = nil
-        case .array(let values):
-            permissions = try values.map {
-                guard case .string(let s) = $0 else { throw KeygateError.invalidInput("permissions must be an array of strings") }
-                return s
-            }
-        default: throw KeygateError.invalidInput("permissions must be an array of strings")
-        }
-        _ = try body.integer("lastModifiedTime")
-        _ = try body.object("lastModifiedBy")
-        try KeyRules.checkClientFields(enabled: try body.bool("enabled"), permissions: permissions, partnerUrl: try body.string("partnerUrl"))
-    }
-
     /// Add: `{}` or no body for a random key, `{"keyValue": "..."}` for the caller's string, or the whole key object
     /// (the Go SDK's create; its `id` is the server's to choose and is ignored).
     @Sendable func add(_ request: Request, context: APIContext) async throws -> Response {
         let principal = context.principal
-        let body = try await JSONBody.read(request, context: context)
-        try Self.checkKeyObject(body)
-        _ = try body.integer("id")
-        return try jsonResponse(APIKeyDTO(try await keygate.addKey(principal, value: try body.string("keyValue"))))
+        let input = try await JSONBody.decode(KeyObjectInput.self, request, context: context)
+        return try jsonResponse(APIKeyDTO(try await keygate.addKey(principal, value: input.keyValue)))
     }
 
     /// Edit: `{"keyValue": "..."}` or the whole key object (its `id`, if any, must be the path's).
     @Sendable func edit(_ request: Request, context: APIContext) async throws -> Response {
         let principal = context.principal
         let id = try request.pathID(context, "API key")
-        let body = try await JSONBody.read(request, context: context)
-        try Self.checkKeyObject(body)
-        if let bodyID = try body.integer("id"), bodyID != id { throw KeygateError.invalidInput("id in the body differs from the path") }
-        let (key, _) = try await keygate.editKey(principal, id: id, newValue: try body.requiredString("keyValue"))
+        let input = try await JSONBody.decode(KeyObjectInput.self, request, context: context)
+        if let bodyID = input.id, bodyID != id { throw KeygateError.invalidInput("id in the body differs from the path") }
+        guard let value = input.keyValue else { throw KeygateError.invalidInput("keyValue is required") }
+        let (key, _) = try await keygate.editKey(principal, id: id, newValue: value)
         return try jsonResponse(APIKeyDTO(key))
     }
 
     @Sendable func regenerate(_ request: Request, context: APIContext) async throws -> Response {
         let principal = context.principal
         let id = try request.pathID(context, "API key")
-        try await JSONBody.read(request, context: context).allowOnly([])
+        _ = try await JSONBody.decode(NoInput.self, request, context: context)
         let (key, _) = try await keygate.regenerateKey(principal, id: id)
         return try jsonResponse(APIKeyDTO(key))
     }

@@ -25,18 +25,7 @@ struct LegacyAuthController {
 
     /// Login: `{"apiKey","username","password","timestamp"}`; the timestamp may be a number or a string.
     func login(_ request: Request, _ context: KeygateRequestContext, kind: SessionKind) async throws -> Response {
-        let body = try await JSONBody.read(request, context: context)
-        try body.allowOnly(["apiKey", "username", "password", "timestamp"])
-        let timestamp: String
-        switch body.fields["timestamp"] {
-        case .integer(let value): timestamp = String(value)
-        case .string(let value): timestamp = value
-        case .none, .null: throw KeygateError.invalidInput("timestamp is required")
-        default: throw KeygateError.invalidInput("timestamp must be epoch milliseconds, as a number or a string")
-        }
-        let login = LoginRequest(
-            apiKey: try body.requiredString("apiKey"), username: try body.requiredString("username"),
-            password: try body.requiredString("password"), timestamp: timestamp)
+        let login = try await JSONBody.decode(LoginInput.self, request, context: context).request
         let token: String
         do {
             token = try await keygate.login(login, kind: kind, clientAddress: context.clientAddress)

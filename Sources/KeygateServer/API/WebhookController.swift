@@ -10,10 +10,9 @@ struct WebhookController {
     func addRoutes(to group: RouterGroup<APIContext>) {
         group.get("webhooks") { _, context in try jsonResponse(try await keygate.webhookEndpoints(context.principal).map { EndpointDTO($0) }) }
         group.post("webhooks") { request, context in
-            let body = try await JSONBody.read(request, context: context)
-            try body.allowOnly(["url", "events", "enabled"])
+            let input = try await JSONBody.decode(NewWebhookInput.self, request, context: context)
             let (endpoint, secret) = try await keygate.createWebhookEndpoint(
-                context.principal, url: try body.requiredString("url"), events: try Self.events(body), enabled: try body.bool("enabled") ?? true)
+                context.principal, url: input.url, events: input.events, enabled: input.enabled)
             return try jsonResponse(EndpointDTO(endpoint, secret: secret))
         }
         group.get("webhooks/{id}") { request, context in
@@ -21,13 +20,10 @@ struct WebhookController {
         }
         group.put("webhooks/{id}") { request, context in
             let id = try request.pathID(context, "webhook")
-            let body = try await JSONBody.read(request, context: context)
-            try body.allowOnly(["url", "events", "enabled", "id", "createdAt", "previousSecretValidUntil"])
-            if let bodyID = try body.integer("id"), bodyID != id { throw KeygateError.invalidInput("id in the body differs from the path") }
-            _ = try body.integer("createdAt")
-            _ = try body.integer("previousSecretValidUntil")
+            let input = try await JSONBody.decode(WebhookUpdateInput.self, request, context: context)
+            if let bodyID = input.id, bodyID != id { throw KeygateError.invalidInput("id in the body differs from the path") }
             let endpoint = try await keygate.updateWebhookEndpoint(
-                context.principal, id: id, url: try body.string("url"), events: try Self.events(body), enabled: try body.bool("enabled"))
+                context.principal, id: id, url: input.url, events: input.events, enabled: input.enabled)
             return try jsonResponse(EndpointDTO(endpoint))
         }
         group.delete("webhooks/{id}") { request, context in
@@ -36,13 +32,13 @@ struct WebhookController {
         }
         group.post("webhooks/{id}/rollSecret") { request, context in
             let id = try request.pathID(context, "webhook")
-            try await JSONBody.read(request, context: context).allowOnly([])
+            _ = try await JSONBody.decode(NoInput.self, request, context: context)
             let (endpoint, secret) = try await keygate.rollWebhookSecret(context.principal, id: id)
             return try jsonResponse(EndpointDTO(endpoint, secret: secret))
         }
         group.post("webhooks/{id}/test") { request, context in
             let id = try request.pathID(context, "webhook")
-            try await JSONBody.read(request, context: context).allowOnly([])
+            _ = try await JSONBody.decode(NoInput.self, request, context: context)
             return try jsonResponse(["deliveryId": try await keygate.sendTestWebhook(context.principal, id: id)])
         }
         group.get("webhooks/{id}/deliveries") { request, context in
@@ -52,27 +48,11 @@ struct WebhookController {
         group.post("webhooks/{id}/deliveries/{deliveryId}/retry") { request, context in
             let id = try request.pathID(context, "webhook")
             let delivery = try request.pathID(context, "delivery", parameter: "deliveryId")
-            try await JSONBody.read(request, context: context).allowOnly([])
+            _ = try await JSONBody.decode(NoInput.self, request, context: context)
             guard try await keygate.retryWebhookDelivery(context.principal, endpointID: id, deliveryID: delivery) else {
                 throw KeygateError.notFound("no delivery \(delivery) to retry (a delivered one, or one being sent now, is not sent again)")
             }
             return noContent()
-        }
-    }
-
-    /// `events`: an array of event type names; nil when absent (all types on create, unchanged on update).
-    static func events(_ body: JSONBody) throws -> [WebhookEventType]? {
-        switch body.fields["events"] {
-        case .none, .null: return nil
-        case .array(let values):
-            return try values.map {
-                guard case .string(let name) = $0, let type = WebhookEventType(rawValue: name), type != .test else {
-                    throw KeygateError.invalidInput(
-                        "events must name event types: \(WebhookEventType.subscribable.map(\.rawValue).joined(separator: ", "))")
-                }
-                return type
-            }
-        default: throw KeygateError.invalidInput("events must be an array of event type names")
         }
     }
 
