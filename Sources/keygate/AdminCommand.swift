@@ -26,8 +26,7 @@ struct AdminCommand: AsyncParsableCommand {
 
         func run() async throws {
             let given = passwordStdin ? try readPasswordFromStdin() : nil
-            try await withRuntime(common) { runtime in
-                let organization = try await runtime.keygate.findOrganization(runtime.provider, org)
+            try await withOrganization(common, org) { runtime, organization in
                 let roleValue = try await runtime.keygate.role(runtime.provider, orgID: organization.id, named: role)
                 let password = given ?? PasswordPolicy.generate()
                 let admin = try await runtime.keygate.createAdmin(
@@ -48,8 +47,7 @@ struct AdminCommand: AsyncParsableCommand {
         @Option(help: "Organization name or id.") var org: String
 
         func run() async throws {
-            try await withRuntime(common) { runtime in
-                let organization = try await runtime.keygate.findOrganization(runtime.provider, org)
+            try await withOrganization(common, org) { runtime, organization in
                 let roles = Dictionary(
                     uniqueKeysWithValues: try await runtime.keygate.roles(runtime.provider, orgID: organization.id).map { ($0.id, $0.name) })
                 let rows = try await runtime.keygate.admins(runtime.provider, orgID: organization.id).map {
@@ -83,8 +81,7 @@ struct AdminCommand: AsyncParsableCommand {
     }
 
     static func setDisabled(_ common: CommonOptions, _ org: String, _ login: String, _ disabled: Bool) async throws {
-        try await withRuntime(common) { runtime in
-            let organization = try await runtime.keygate.findOrganization(runtime.provider, org)
+        try await withOrganization(common, org) { runtime, organization in
             let admin = try await runtime.keygate.admin(runtime.provider, orgID: organization.id, loginName: login)
             let updated = try await runtime.keygate.updateAdmin(runtime.provider, current: admin, draft: AdminDraft(disabled: disabled))
             Output.emit(common.json, ["loginName": updated.loginName, "disabled": "\(updated.disabled)"]) {

@@ -32,6 +32,16 @@ func withRuntime(_ common: CommonOptions, creates: Bool = false, _ body: (Runtim
     }
 }
 
+/// Runs `body` with an opened runtime and the organization `reference` names (an id or a name), as the provider: what
+/// every command about one organization starts with.
+func withOrganization(
+    _ common: CommonOptions, _ reference: String, _ body: (Runtime, Organization) async throws -> Void
+) async throws {
+    try await withRuntime(common) { runtime in
+        try await body(runtime, try await runtime.keygate.findOrganization(runtime.provider, reference))
+    }
+}
+
 /// The operator's name in audit records: `$USER` at the console.
 var operatorName: String { "provider:" + (ProcessInfo.processInfo.environment["USER"] ?? "cli") }
 

@@ -15,8 +15,7 @@ struct KeyCommand: AsyncParsableCommand {
         @Option(help: "The key string (12 of A-Z a-z 0-9); random when omitted.") var value: String?
 
         func run() async throws {
-            try await withRuntime(common) { runtime in
-                let organization = try await runtime.keygate.findOrganization(runtime.provider, org)
+            try await withOrganization(common, org) { runtime, organization in
                 let key = try await runtime.keygate.addKey(runtime.provider, orgID: organization.id, value: value)
                 let out = KeyOutput(key, org: organization, reveal: true)
                 Output.emit(common.json, out) { out.text }
@@ -31,8 +30,7 @@ struct KeyCommand: AsyncParsableCommand {
         @Flag(help: "Print the whole key.") var reveal = false
 
         func run() async throws {
-            try await withRuntime(common) { runtime in
-                let organization = try await runtime.keygate.findOrganization(runtime.provider, org)
+            try await withOrganization(common, org) { runtime, organization in
                 guard let key = try await runtime.keygate.currentKey(runtime.provider, orgID: organization.id) else {
                     throw KeygateError.notFound("\(organization.name) has no API key")
                 }
@@ -59,8 +57,7 @@ struct KeyCommand: AsyncParsableCommand {
     }
 
     static func setEnabled(_ common: CommonOptions, _ org: String, _ enabled: Bool) async throws {
-        try await withRuntime(common) { runtime in
-            let organization = try await runtime.keygate.findOrganization(runtime.provider, org)
+        try await withOrganization(common, org) { runtime, organization in
             let (key, ended) = try await runtime.keygate.setKeyEnabled(runtime.provider, orgID: organization.id, enabled: enabled)
             let out = KeyOutput(key, org: organization, reveal: false)
             Output.emit(common.json, out) { out.text + (enabled ? "" : "\nsessions ended: \(ended)") }
@@ -73,8 +70,7 @@ struct KeyCommand: AsyncParsableCommand {
         @Option(help: "Organization name or id.") var org: String
 
         func run() async throws {
-            try await withRuntime(common) { runtime in
-                let organization = try await runtime.keygate.findOrganization(runtime.provider, org)
+            try await withOrganization(common, org) { runtime, organization in
                 let (key, ended) = try await runtime.keygate.regenerateKey(runtime.provider, orgID: organization.id)
                 let out = KeyOutput(key, org: organization, reveal: true)
                 Output.emit(common.json, out) { out.text + "\nsessions ended: \(ended)" }

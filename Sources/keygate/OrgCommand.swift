@@ -240,8 +240,7 @@ struct OrgCommand: AsyncParsableCommand {
             guard let parsed = RotationPolicy(storedValue: policy) else {
                 throw ValidationError("--policy must be end, keep or grace:SECONDS (1-86400)")
             }
-            try await withRuntime(common) { runtime in
-                let organization = try await runtime.keygate.findOrganization(runtime.provider, org)
+            try await withOrganization(common, org) { runtime, organization in
                 try await runtime.keygate.setRotationPolicy(runtime.provider, orgID: organization.id, policy: parsed)
                 Output.emit(common.json, ["organization": organization.name, "rotationPolicy": parsed.storedValue]) {
                     "\(organization.name): rotation policy \(parsed.storedValue)"

@@ -14,12 +14,7 @@ struct ProviderCommand: AsyncParsableCommand {
         @OptionGroup var common: CommonOptions
         @Option(help: "Login name.") var login: String
 
-        func run() async throws {
-            try await withRuntime(common) { runtime in
-                try await runtime.keygate.setOperatorDisabled(runtime.provider, loginName: login, disabled: true)
-                Output.emit(common.json, ["login": login, "disabled": "true"]) { "operator \(login) disabled" }
-            }
-        }
+        func run() async throws { try await ProviderCommand.setDisabled(common, login, true) }
     }
 
     struct EnableOperator: AsyncParsableCommand {
@@ -27,11 +22,13 @@ struct ProviderCommand: AsyncParsableCommand {
         @OptionGroup var common: CommonOptions
         @Option(help: "Login name.") var login: String
 
-        func run() async throws {
-            try await withRuntime(common) { runtime in
-                try await runtime.keygate.setOperatorDisabled(runtime.provider, loginName: login, disabled: false)
-                Output.emit(common.json, ["login": login, "disabled": "false"]) { "operator \(login) enabled" }
-            }
+        func run() async throws { try await ProviderCommand.setDisabled(common, login, false) }
+    }
+
+    static func setDisabled(_ common: CommonOptions, _ login: String, _ disabled: Bool) async throws {
+        try await withRuntime(common) { runtime in
+            try await runtime.keygate.setOperatorDisabled(runtime.provider, loginName: login, disabled: disabled)
+            Output.emit(common.json, ["login": login, "disabled": "\(disabled)"]) { "operator \(login) \(disabled ? "disabled" : "enabled")" }
         }
     }
 
