@@ -1,8 +1,10 @@
 import Foundation
 
 // The use cases' home: ``Keygate`` holds the store, the cipher, the hasher, the settings and the clock; each concept's
-// use cases are in the file named for it (Keys, Sessions, Admins, Roles, Audit, Organizations, PortalSessions,
-// Operators, KeyColumns).
+// use cases are in the file named for it: Keys, Sessions (the API's), SignIn (the one sign-in flow), PortalSessions,
+// Operators (the console's), Admins, Roles, Audit, Organizations, OrganizationTransfer (import, export), KeyColumns,
+// Usage, Webhooks, MasterKeys (rotation, heartbeats), SessionCache; Provider is the provider's capability. Every
+// public use case takes a capability: a ``Principal`` (an admin, checked by ``AccessRules``) or a ``Provider``.
 
 /// Keygate's use cases, shared by the HTTP API, the portal and the operator CLI.
 ///
