@@ -55,9 +55,13 @@ def test_usage_matches_a_scripted_workload_exactly_after_a_flush_and_shows_on_th
         bot = login(base, "bot@metered", "MeteredKey01")
         for _ in range(4):
             assert get(base, "/api/v1/ecAdminActivateStatus", bot).status_code == 200  # bot: 14, 4 under version 2
-        time.sleep(2.5)
-
+        # Written every second (this server's usage.flushSeconds): wait for the total, within a deadline a loaded CI
+        # machine cannot miss; the exact figures below must then hold (nothing counted twice, nothing lost).
+        deadline = time.time() + 30
         report = usage(server, "Metered")
+        while report["today"] < 48 and time.time() < deadline:
+            time.sleep(0.5)
+            report = usage(server, "Metered")
         assert report["today"] == 48 and report["period"] == 48
         assert {a["loginName"]: (a["today"], a["period"]) for a in report["admins"]} == {"ops@metered": (34, 34), "bot@metered": (14, 14)}
         assert [(d["keyVersion"], d["requests"]) for d in report["byDay"]] == [(1, 37), (2, 11)]
