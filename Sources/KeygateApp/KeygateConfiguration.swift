@@ -5,7 +5,7 @@ import KeygateServer
 /// Everything a Keygate process is built from, as one value.
 ///
 /// The executable fills it from flags, `KEYGATE_*` environment variables and defaults (its `Runtime`), the tests
-/// fill it directly; both hand it to ``KeygateSystem/open(_:logger:serving:)``, the one place where the parts are
+/// fill it directly; both hand it to ``KeygateSystem/with(_:logger:serving:_:)``, the one place where the parts are
 /// wired together. Secrets (the master key) are plain bytes here: loading and creating the key file is the
 /// executable's job.
 public struct KeygateConfiguration: Sendable {

@@ -7,6 +7,7 @@ import KeygateStorage
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// The composition root: opens the database, assembles the use cases and builds the HTTP application, from one
@@ -106,7 +107,9 @@ public struct KeygateSystem: Sendable {
     /// ServiceLifecycle's own last resort is a crash (`fatalError` when cancellation overruns), which is not how a
     /// deploy should end. Without a bound a request stuck on an unreachable database held the process on SIGTERM
     /// indefinitely (issue 20, measured: still running after 40 s; after an outage, still running after 30 s).
-    public static func serve(_ application: some Service, grace: Duration, logger: Logger) async throws {
+    /// - Parameter watchdog: armed by the first signal; the caller disarms it once everything after the group (closing
+    ///   the database) is done, so a process that outlives a clean stop is never ended by it.
+    public static func serve(_ application: some Service, grace: Duration, watchdog: ShutdownWatchdog, logger: Logger) async throws {
         let cancellation = cancellationShare(of: grace)
         var configuration = ServiceGroupConfiguration(
             services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -123,13 +126,7 @@ public struct KeygateSystem: Sendable {
                 var armed = false
                 for await signal in signals where !armed {
                     armed = true
-                    let seconds = Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18
-                    DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
-                        logger.warning(
-                            "still stopping at the end of server.shutdownGraceSeconds: exiting now",
-                            metadata: ["signal": "\(signal)", "graceSeconds": "\(grace.components.seconds)"])
-                        exit(0)
-                    }
+                    watchdog.arm(after: grace, signal: "\(signal)", logger: logger)
                 }
             }
             try await group.next()
@@ -140,4 +137,26 @@ public struct KeygateSystem: Sendable {
     /// The part of the shutdown bound left for cancellation once the graceful part is over: 2 s, or half of a shorter
     /// bound.
     public static func cancellationShare(of grace: Duration) -> Duration { min(.seconds(2), grace / 2) }
+}
+
+/// Ends the process `grace` after the first SIGTERM or SIGINT if it has not ended by itself (status 0, a warning).
+/// A Dispatch timer, not a task: it must outlive the service group, since the database closes after the group.
+public final class ShutdownWatchdog: Sendable {
+    private let disarmed = Atomic<Bool>(false)
+
+    public init() {}
+
+    func arm(after grace: Duration, signal: String, logger: Logger) {
+        let seconds = Double(grace.components.seconds) + Double(grace.components.attoseconds) / 1e18
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+            guard !disarmed.load(ordering: .acquiring) else { return }
+            logger.warning(
+                "still stopping at the end of server.shutdownGraceSeconds: exiting now",
+                metadata: ["signal": "\(signal)", "graceSeconds": "\(grace.components.seconds)"])
+            exit(0)
+        }
+    }
+
+    /// Everything has stopped: the timer must not fire.
+    public func disarm() { disarmed.store(true, ordering: .releasing) }
 }

@@ -123,18 +123,19 @@ extension SQLKeygateStore: WebhookStore {
 
     public func retryWebhookDelivery(endpointID: Int64, id: Int64, at now: Date) async throws -> Bool? {
         try await db.transaction(announcing: .nothing) { sql in
+            let due = try await sql.raw(
+                """
+                UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = \(bind: now.millis), locked_until = 0
+                WHERE id = \(bind: id) AND endpoint_id = \(bind: endpointID) AND status <> 'delivered'
+                  AND locked_until <= \(bind: now.millis) RETURNING id
+                """
+            ).first()
+            if due != nil { return true }
+            // Not made due: delivered or being sent (false), or no such delivery of this endpoint (nil).
             let exists = try await sql.raw(
                 "SELECT id FROM webhook_deliveries WHERE id = \(bind: id) AND endpoint_id = \(bind: endpointID)"
             ).first()
-            guard exists != nil else { return nil }
-            return
-                !(try await sql.raw(
-                    """
-                    UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = \(bind: now.millis), locked_until = 0
-                    WHERE id = \(bind: id) AND endpoint_id = \(bind: endpointID) AND status <> 'delivered'
-                      AND locked_until <= \(bind: now.millis) RETURNING id
-                    """
-                ).all().isEmpty)
+            return exists == nil ? nil : false
         }
     }
 

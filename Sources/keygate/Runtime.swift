@@ -165,9 +165,6 @@ struct Runtime {
         return ring
     }
 
-    /// The database when none is given.
-    static let defaultDatabase = ConfigKeys.database.defaultValue
-
     /// The file of a SQLite database; nil for PostgreSQL and `:memory:` (``Storage/sqlitePath(_:)``).
     static func sqliteFile(_ database: String) -> String? {
         Storage.sqlitePath(database).flatMap { $0 == ":memory:" ? nil : $0 }

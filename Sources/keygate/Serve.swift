@@ -28,6 +28,8 @@ struct Serve: AsyncParsableCommand {
         if let tlsKey { flags["tls.key"] = .string(tlsKey) }
         // The database is open around the whole service group (``KeygateSystem/with(_:logger:serving:_:)``): it closes
         // after the HTTP server has drained and every service has stopped.
+        let watchdog = ShutdownWatchdog()
+        defer { watchdog.disarm() }
         try await Runtime.with(common, extraFlags: flags, sessionCache: true, creates: true, server: Self.serverSettings) { runtime in
             let config = runtime.config
             let grace = try Self.shutdownGraceSeconds(config)  // checked before anything is provisioned or served
@@ -54,7 +56,7 @@ struct Serve: AsyncParsableCommand {
                     let base = publicURL ?? "\(scheme)://\(settings.host == "0.0.0.0" ? "127.0.0.1" : settings.host):\(port)"
                     Self.printBanner(base: base, port: port, database: runtime.databasePath, demo: provisioned, json: json)
                 })
-            try await KeygateSystem.serve(app, grace: .seconds(grace), logger: runtime.logger)
+            try await KeygateSystem.serve(app, grace: .seconds(grace), watchdog: watchdog, logger: runtime.logger)
         }
     }
 

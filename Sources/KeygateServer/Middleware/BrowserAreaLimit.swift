@@ -13,9 +13,6 @@ struct BrowserAreaLimit: Sendable {
     let now: @Sendable () -> Date
     let metrics: HTTPMetrics
 
-    /// Whether `path` is one this limit counts.
-    static func applies(to path: String) -> Bool { path.hasPrefix("/portal") || path.hasPrefix("/provider") }
-
     /// Counts one request from `address`.
     /// - Throws: ``KeygateError/rateLimited(retryAfterSeconds:limit:)`` when a budget is spent.
     func admit(address: String) async throws {

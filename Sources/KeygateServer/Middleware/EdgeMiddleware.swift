@@ -38,20 +38,20 @@ struct EdgeMiddleware: RouterMiddleware {
         let start = ContinuousClock.now
         let id = RequestIDs.id(from: request.headers[.xRequestID])
         // The path as the router sees it: parsed (an absolute-form target keeps its scheme and host in the raw one),
-        // and with leading empty segments dropped (the router skips them: `//portal/signin` is the sign-in page). Kept
-        // only when it may be in a browser area (every such path starts with `/p`).
+        // and with leading empty segments dropped (the router skips them: `//portal/signin` is the sign-in page). The area
+        // it lies in, looked up only when it may be one (every such path starts with `/p`).
         let parsed = request.uri.path.drop(while: { $0 == "/" })
-        let path = parsed.utf8.first == UInt8(ascii: "p") ? "/" + parsed : nil
+        let area = parsed.utf8.first == UInt8(ascii: "p") ? BrowserAreaErrors.Area.of(path: "/" + parsed) : nil
         var response = await RequestIDs.$current.withValue(id) {
             do {
                 let forwarded = try proxies.forwardedClient(request, peer: context.peerAddress)
-                if let path, BrowserAreaLimit.applies(to: path) { try await browserLimit.admit(address: forwarded ?? context.clientAddress) }
+                if area != nil { try await browserLimit.admit(address: forwarded ?? context.clientAddress) }
                 guard let forwarded else { return try await next(request, context) }
                 var routed = context
                 routed.addresses.forwarded = forwarded
                 return try await next(request, routed)
             } catch {
-                if let path, let area = BrowserAreaErrors.Area.of(path: path) {
+                if let area {
                     return browserErrors.page(for: error, in: area, logger: context.logger)
                 }
                 return APIErrors.response(for: error, logger: context.logger)

@@ -96,7 +96,7 @@ extension PortalController {
     }
 
     @Sendable func createAdmin(_ request: Request, context: PortalContext) async throws -> Response {
-        let form = try await checkedForm(NewAdminForm.self, request, context: context)
+        let form = try await PortalRequest.checkedForm(NewAdminForm.self, request, context: context)
         let (visit, snapshot) = (context.visit, context.session)
         let login = form.loginName ?? ""
         let draft = AdminDraft(
@@ -121,7 +121,7 @@ extension PortalController {
     }
 
     @Sendable func changeAdmin(_ request: Request, context: PortalContext) async throws -> Response {
-        let form = try await checkedForm(AdminActionForm.self, request, context: context)
+        let form = try await PortalRequest.checkedForm(AdminActionForm.self, request, context: context)
         let (visit, snapshot) = (context.visit, context.session)
         guard let id = context.parameters.get("id", as: Int64.self) else { throw KeygateError.notFound("no such admin") }
         let draft: AdminDraft
@@ -179,7 +179,7 @@ extension PortalController {
     }
 
     @Sendable func createRole(_ request: Request, context: PortalContext) async throws -> Response {
-        let form = try await checkedForm(RoleForm.self, request, context: context)
+        let form = try await PortalRequest.checkedForm(RoleForm.self, request, context: context)
         let snapshot = context.session
         _ = try await keygate.createRole(
             snapshot.principal, draft: RoleDraft(name: form.name ?? "", featurePermissions: [Role.apiKeyManagement: try level(form)]))
@@ -187,7 +187,7 @@ extension PortalController {
     }
 
     @Sendable func changeRole(_ request: Request, context: PortalContext) async throws -> Response {
-        let form = try await checkedForm(RoleForm.self, request, context: context)
+        let form = try await PortalRequest.checkedForm(RoleForm.self, request, context: context)
         let snapshot = context.session
         guard let id = context.parameters.get("id", as: Int64.self) else { throw KeygateError.notFound("no such role") }
         _ = try await keygate.updateRole(snapshot.principal, id: id, draft: RoleDraft(featurePermissions: [Role.apiKeyManagement: try level(form)]))

@@ -60,7 +60,7 @@ extension PortalController {
     }
 
     @Sendable func createWebhook(_ request: Request, context: PortalContext) async throws -> Response {
-        let form = try await checkedForm(NewWebhookForm.self, request, context: context)
+        let form = try await PortalRequest.checkedForm(NewWebhookForm.self, request, context: context)
         do {
             let (endpoint, secret) = try await keygate.createWebhookEndpoint(context.session.principal, url: form.url ?? "", events: form.events)
             return try await renderWebhooks(request, context: context) { page in
@@ -77,7 +77,7 @@ extension PortalController {
     }
 
     @Sendable func webhookAction(_ request: Request, context: PortalContext) async throws -> Response {
-        _ = try await checkedForm(TokenOnlyForm.self, request, context: context)
+        _ = try await PortalRequest.checkedForm(TokenOnlyForm.self, request, context: context)
         let principal = context.session.principal
         guard let id = context.parameters.get("id", as: Int64.self) else { throw KeygateError.notFound("no such webhook") }
         let base = "/portal/orgs/\(context.session.session.orgID)/webhooks"
@@ -105,7 +105,7 @@ extension PortalController {
     }
 
     @Sendable func retryWebhook(_ request: Request, context: PortalContext) async throws -> Response {
-        _ = try await checkedForm(TokenOnlyForm.self, request, context: context)
+        _ = try await PortalRequest.checkedForm(TokenOnlyForm.self, request, context: context)
         guard let id = context.parameters.get("id", as: Int64.self), let delivery = context.parameters.get("deliveryID", as: Int64.self) else {
             throw KeygateError.notFound("no such delivery")
         }

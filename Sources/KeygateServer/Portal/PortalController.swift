@@ -119,11 +119,6 @@ struct PortalController {
 
     // MARK: The API Key Management page
 
-    /// A form posted to one of the path organization's pages, after the CSRF and origin checks.
-    func checkedForm<Form: TokenForm>(_ type: Form.Type, _ request: Request, context: PortalContext) async throws -> Form {
-        try await PortalRequest.checkedForm(Form.self, request, context: context)
-    }
-
     @Sendable func keysPage(_ request: Request, context: PortalContext) async throws -> Response {
         let (visit, snapshot) = (context.visit, context.session)
         return try await renderKeys(visit, snapshot, request: request, context: context) { page in
@@ -227,7 +222,7 @@ struct PortalController {
     // MARK: Actions
 
     @Sendable func keyAction(_ request: Request, context: PortalContext) async throws -> Response {
-        let form = try await checkedForm(KeyForm.self, request, context: context)
+        let form = try await PortalRequest.checkedForm(KeyForm.self, request, context: context)
         let (visit, snapshot) = (context.visit, context.session)
         let principal = snapshot.principal
         try principal.require(.changeKey)
@@ -271,7 +266,7 @@ struct PortalController {
     }
 
     @Sendable func saveColumns(_ request: Request, context: PortalContext) async throws -> Response {
-        let form = try await checkedForm(ColumnsForm.self, request, context: context)
+        let form = try await PortalRequest.checkedForm(ColumnsForm.self, request, context: context)
         let (visit, snapshot) = (context.visit, context.session)
         do {
             try await keygate.setKeyColumns(snapshot.principal, choice: form.columns ?? "")

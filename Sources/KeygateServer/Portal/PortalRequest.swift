@@ -40,9 +40,7 @@ enum PortalRequest {
 
     /// A portal POST's form, refused without the token of the request's own cookie or from another origin.
     static func checkedForm<Form: TokenForm>(_ type: Form.Type, _ request: Request, context: some KeygateContext) async throws -> Form {
-        let form = try await BrowserForms.decode(Form.self, request, context: context)
-        try BrowserForms.checkCSRF(request, token: form.csrf, expected: csrfToken(request))
-        return form
+        try await BrowserForms.checkedForm(Form.self, request, context: context, expected: csrfToken(request))
     }
 
     /// See ``BrowserForms/checkOrigin(_:)``.

@@ -36,9 +36,7 @@ struct ProviderController {
 
     /// A POST's form after the CSRF and origin checks.
     func checkedForm<Form: TokenForm>(_ type: Form.Type, _ request: Request, context: ConsoleContext) async throws -> Form {
-        let form = try await BrowserForms.decode(Form.self, request, context: context)
-        try BrowserForms.checkCSRF(request, token: form.csrf, expected: Self.csrf(context.token[...]))
-        return form
+        try await BrowserForms.checkedForm(Form.self, request, context: context, expected: Self.csrf(context.token[...]))
     }
 
     @Sendable func signInPage(_ request: Request, context: KeygateRequestContext) async throws -> Response {

@@ -26,6 +26,15 @@ enum BrowserForms {
         guard originAuthority.lowercased() == host.lowercased() else { throw KeygateError.forbidden("cross-site request refused") }
     }
 
+    /// A state-changing form: decoded, then refused without `expected` (the area's CSRF token) or from another origin.
+    static func checkedForm<Form: TokenForm>(
+        _ type: Form.Type, _ request: Request, context: some KeygateContext, expected: String
+    ) async throws -> Form {
+        let form = try await decode(Form.self, request, context: context)
+        try checkCSRF(request, token: form.csrf, expected: expected)
+        return form
+    }
+
     /// An `application/x-www-form-urlencoded` body decoded into its form struct with Hummingbird's
     /// `URLEncodedFormDecoder`.
     /// - Throws: ``KeygateError/invalidInput(_:)`` for another content type, a body that is not text, a repeated
