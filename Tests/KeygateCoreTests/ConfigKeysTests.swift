@@ -26,9 +26,5 @@ struct ConfigKeysTests {
         #expect(names.contains("session.ztwIdleSeconds") && names.contains("server.shutdownGraceSeconds"))
         #expect(ConfigKeys.port.defaultText == "`8080`" && ConfigKeys.metricsPort.defaultText == "none")
         #expect(ConfigKeys.rateLimitShared.defaultText == "`true` on PostgreSQL, `false` on SQLite")
-        // The values the domain's own defaults come from.
-        let session = SessionSettings()
-        #expect(session.ztwIdle == TimeInterval(ConfigKeys.sessionZTWIdleSeconds.defaultValue))
-        #expect(session.portalMaxLifetime == TimeInterval(ConfigKeys.portalMaxLifetimeSeconds.defaultValue))
     }
 }

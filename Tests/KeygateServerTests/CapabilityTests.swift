@@ -21,16 +21,9 @@ struct CapabilityTests {
         for module in ["KeygateServer", "KeygateApp", "KeygateStorage"] {
             for (file, text) in try Self.sources(module) {
                 #expect(!text.contains("commandLineProvider"), "\(module)/\(file) makes the provider's authority without a console session")
-                #expect(!text.contains("Provider(name:"), "\(module)/\(file) makes a Provider")
             }
         }
         let console = try #require(server.first { $0.0.hasSuffix("ConsoleContext.swift") }?.1)
         #expect(console.contains("keygate.operatorSession(token:"))
-    }
-
-    @Test("the provider's name is the actor of what it changes")
-    func actor() {
-        let provider = Provider(name: "provider:ops")
-        #expect(provider.actor == .provider(name: "provider:ops"))
     }
 }

@@ -173,8 +173,10 @@ struct LoginDefenceTests {
                             return "ok"
                         } catch KeygateError.invalidCredentials {
                             return "bcrypt"
-                        } catch {
+                        } catch KeygateError.loginLocked {
                             return "locked"
+                        } catch {
+                            return "\(error)"
                         }
                     }
                 }
@@ -225,10 +227,17 @@ struct SignInFlowTests {
             }
             #expect(try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"]).status == .tooManyRequests)
 
-            // A success releases its own attempt only: root, after one wrong guess, signs in twice more within a budget of two.
+            // A success gives its attempt back and forgets the pair's earlier failures (LoginThrottle.succeeded): root,
+            // after one wrong guess, signs in twice within a budget of two; then two new wrong guesses fill it, and the
+            // right password is locked out.
             let wrong = try await client.send(.post, "/api/v1/auth", json: harness.loginBody(password: "Wr0ng!pass", key: key))
             #expect(wrong.status == .badRequest)
             for _ in 0..<2 { _ = try await client.login(harness) }
+            for _ in 0..<2 {
+                #expect(try await client.send(.post, "/api/v1/auth", json: harness.loginBody(password: "Wr0ng!pass", key: key)).status == .badRequest)
+            }
+            let filled = try await client.send(.post, "/api/v1/auth", json: harness.loginBody(key: key))
+            #expect(filled.status == .forbidden && filled.code == "LIMIT_EXCEEDED")
         }
     }
 

@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Templates: every name a page's template uses is one its view model has")
 struct TemplateTests {
-    /// Each page template with the view model that renders it (the model's own `template` must agree).
+    /// Each page template with the view model that renders it.
     static var pages: [(Template, any PageModel.Type)] {
         [
             (.signIn, SignInPage.self), (.keys, KeysPage.self), (.message, MessagePage.self), (.applied, AppliedPage.self),
@@ -18,15 +18,20 @@ struct TemplateTests {
 
     /// The names `template` uses (variables and sections, partials expanded), each with the tag it appears in.
     static func names(in template: Template, seen: Set<Template> = []) throws -> [String] {
+        try names(in: template.source, named: template.rawValue, seen: seen.union([template]))
+    }
+
+    /// The names a template text uses, its partials expanded.
+    static func names(in text: String, named: String, seen: Set<Template>) throws -> [String] {
         var names: [String] = []
-        for match in template.source.matches(of: /\{\{\s*([#^\/>!&]?)\s*([^}\s]+)\s*\}\}/) {
+        for match in text.matches(of: /\{\{\s*([#^\/>!&]?)\s*([^}\s]+)\s*\}\}/) {
             let (kind, name) = (match.1, String(match.2))
             switch kind {
             case "!", "/": continue
             case ">":
-                let partial = try #require(Template(rawValue: name), "\(template.rawValue) includes an unknown partial \(name)")
+                let partial = try #require(Template(rawValue: name), "\(named) includes an unknown partial \(name)")
                 #expect(!seen.contains(partial), "\(partial.rawValue) includes itself")
-                if !seen.contains(partial) { names += try Self.names(in: partial, seen: seen.union([template])) }
+                if !seen.contains(partial) { names += try Self.names(in: partial, seen: seen) }
             default:
                 if name != "." { names += name.split(separator: ".").map(String.init) }
             }
@@ -55,11 +60,17 @@ struct TemplateTests {
     }
 
     @Test("the check finds a misspelt name: the test's own parser and lookup, on a template text with one")
-    func theCheckCanFail() {
+    func theCheckCanFail() throws {
         var seen = Set<ObjectIdentifier>()
         let known = Self.fields(of: WebhooksPage.self, seen: &seen).union(Self.fields(of: PortalChrome.self, seen: &seen))
-        #expect(known.contains("deliveries") && known.contains("retryable") && known.contains("csrf"))
-        #expect(!known.contains("retriable"), "a misspelling is not a field")
+        // The real template: its names are read (partials included) and all known.
+        let used = try Self.names(in: .webhooks)
+        #expect(used.contains("deliveries") && used.contains("retryable") && used.contains("csrf") && used.contains("title"))
+        #expect(Set(used).isSubset(of: known))
+        // The same text with one name misspelt: the check reports exactly it.
+        let text = Template.webhooks.source.replacingOccurrences(of: "{{#retryable}}", with: "{{#retriable}}")
+        let misspelt = Set(try Self.names(in: text, named: "webhooks (misspelt)", seen: [.webhooks])).subtracting(known)
+        #expect(misspelt == ["retriable"])
     }
 
     @Test("a model renders its fields without reflection, an absent optional is absent, and the frame answers what the page lacks")

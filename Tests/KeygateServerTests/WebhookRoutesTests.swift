@@ -141,7 +141,23 @@ struct WebhookRoutesTests {
             #expect(retried.status == .seeOther && retried.headers[.location] == "\(page)?done=not-retried")
             let notice = try await client.send(.get, "\(page)?done=not-retried", headers: [.cookie: "kg_portal=\(cookie)"])
             #expect(notice.text.contains("That delivery was not sent again"))
+            #expect(try await harness.keygate.deliverDueWebhooks(sender: receiver) == 0, "a delivered one is not queued again")
             #expect(receiver.sent.count == 1)
+
+            // A failed one: the button makes it due now (its next automatic attempt is 30 s away on the test clock).
+            receiver.status.withLock { $0 = 500 }
+            _ = try await client.form(.post, "\(page)/\(endpoint)/test", ["csrf": try PortalTests.csrf(html)], cookie: cookie)
+            #expect(try await harness.keygate.deliverDueWebhooks(sender: receiver) == 1)
+            #expect(try await harness.keygate.deliverDueWebhooks(sender: receiver) == 0)
+            html = try await client.send(.get, page, headers: [.cookie: "kg_portal=\(cookie)"])
+            let failed = try #require(html.text.firstMatch(of: /data-delivery="(\d+)"/)?.1)
+            #expect(failed != delivery)
+            receiver.status.withLock { $0 = 200 }
+            let due = try await client.form(
+                .post, "\(page)/\(endpoint)/deliveries/\(failed)/retry", ["csrf": try PortalTests.csrf(html)], cookie: cookie)
+            #expect(due.status == .seeOther && due.headers[.location] == "\(page)?done=retry")
+            #expect(try await harness.keygate.deliverDueWebhooks(sender: receiver) == 1)
+            #expect(receiver.sent.last?.headers["Keygate-Event-Type"] == "webhook.test" && receiver.sent.count == 3)
             // A delivery the endpoint does not have is not a race: 404.
             let unknown = try await client.form(
                 .post, "\(page)/\(endpoint)/deliveries/987654/retry", ["csrf": try PortalTests.csrf(html)], cookie: cookie)
