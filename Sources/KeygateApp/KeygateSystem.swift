@@ -58,7 +58,7 @@ public struct KeygateSystem: Sendable {
                 metrics: exporter.map { KeygateMetrics(factory: $0.factory) } ?? .disabled,
                 usageMeter: serving && configuration.usageEnabled ? UsageMeter() : nil, webhooks: configuration.webhooks,
                 now: configuration.now)
-            try await keygate.checkMasterKeyOpensStoredKeys()
+            try await keygate.keys.checkMasterKeyOpensStoredKeys()
             var settings = configuration.server
             // Several instances share a PostgreSQL database, so its request limits are counted there; a single SQLite
             // instance counts in memory (a database write per request would serialize SQLite's writer).

@@ -34,7 +34,7 @@ public struct KeyringService: Service, CustomStringConvertible {
                 while true {
                     loaded = refresh(loaded)
                     do {
-                        try await keygate.recordHeartbeat(instanceID: instanceID)
+                        try await keygate.masterKeys.recordHeartbeat(instanceID: instanceID)
                     } catch {
                         logger.warning("heartbeat failed", metadata: ["error": "\(String(reflecting: error))"])
                     }
@@ -42,7 +42,7 @@ public struct KeyringService: Service, CustomStringConvertible {
                 }
             }
         } catch is CancellationError {}
-        try? await keygate.forgetHeartbeat(instanceID: instanceID)
+        try? await keygate.masterKeys.forgetHeartbeat(instanceID: instanceID)
     }
 
     /// Reads the keyring and applies it when it differs from the last one read.

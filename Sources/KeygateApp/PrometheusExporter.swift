@@ -55,7 +55,7 @@ final class PrometheusExporter: Sendable {
         let cached = state.withLock { $0.live }
         if let cached, now - cached.at < Self.liveSessionsMaxAge {
             sessionsLive.set(to: Double(cached.count))
-        } else if let count = try? await keygate.liveSessionTotal() {
+        } else if let count = try? await keygate.sessions.liveSessionTotal() {
             sessionsLive.set(to: Double(count))
             state.withLock { $0.live = (count, now) }
         }

@@ -33,7 +33,7 @@ public struct UsageFlushService: Service, CustomStringConvertible {
 
     private func flush() async {
         do {
-            try await keygate.flushUsage()
+            try await keygate.usage.flushUsage()
         } catch {
             logger.warning("usage flush failed; the counts are kept for the next one", metadata: ["error": "\(String(reflecting: error))"])
         }

@@ -99,13 +99,13 @@ public struct WebhookDeliveryService: Service, CustomStringConvertible {
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let resolverPool = NIOThreadPool(numberOfThreads: 2)
         resolverPool.start()
-        let sender = HTTPWebhookSender(client: client, policy: keygate.webhooks.policy, resolverPool: resolverPool)
+        let sender = HTTPWebhookSender(client: client, policy: keygate.environment.webhookSettings.policy, resolverPool: resolverPool)
         do {
             try await cancelWhenGracefulShutdown {
                 while true {
                     var sent = 0
                     do {
-                        sent = try await keygate.deliverDueWebhooks(sender: sender)
+                        sent = try await keygate.webhooks.deliverDueWebhooks(sender: sender)
                     } catch {
                         logger.warning("webhook delivery round failed", metadata: ["error": "\(String(reflecting: error))"])
                     }

@@ -27,9 +27,9 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             let given = passwordStdin ? try readPasswordFromStdin() : nil
             try await withOrganization(common, org) { runtime, organization in
-                let roleValue = try await runtime.keygate.role(runtime.provider, orgID: organization.id, named: role)
+                let roleValue = try await runtime.keygate.roles.role(runtime.provider, orgID: organization.id, named: role)
                 let password = given ?? PasswordPolicy.generate()
-                let admin = try await runtime.keygate.createAdmin(
+                let admin = try await runtime.keygate.admins.createAdmin(
                     runtime.provider, orgID: organization.id,
                     draft: AdminDraft(loginName: login, userName: name ?? login, roleID: roleValue.id, password: password))
                 var out = ["id": "\(admin.id)", "loginName": admin.loginName]
@@ -49,8 +49,8 @@ struct AdminCommand: AsyncParsableCommand {
         func run() async throws {
             try await withOrganization(common, org) { runtime, organization in
                 let roles = Dictionary(
-                    uniqueKeysWithValues: try await runtime.keygate.roles(runtime.provider, orgID: organization.id).map { ($0.id, $0.name) })
-                let rows = try await runtime.keygate.admins(runtime.provider, orgID: organization.id).map {
+                    uniqueKeysWithValues: try await runtime.keygate.roles.roles(runtime.provider, orgID: organization.id).map { ($0.id, $0.name) })
+                let rows = try await runtime.keygate.admins.admins(runtime.provider, orgID: organization.id).map {
                     Row(id: $0.id, loginName: $0.loginName, userName: $0.userName, role: roles[$0.roleID] ?? "", disabled: $0.disabled)
                 }
                 Output.emit(common.json, rows) {
@@ -82,8 +82,8 @@ struct AdminCommand: AsyncParsableCommand {
 
     static func setDisabled(_ common: CommonOptions, _ org: String, _ login: String, _ disabled: Bool) async throws {
         try await withOrganization(common, org) { runtime, organization in
-            let admin = try await runtime.keygate.admin(runtime.provider, orgID: organization.id, loginName: login)
-            let updated = try await runtime.keygate.updateAdmin(runtime.provider, current: admin, draft: AdminDraft(disabled: disabled))
+            let admin = try await runtime.keygate.admins.admin(runtime.provider, orgID: organization.id, loginName: login)
+            let updated = try await runtime.keygate.admins.updateAdmin(runtime.provider, current: admin, draft: AdminDraft(disabled: disabled))
             Output.emit(common.json, ["loginName": updated.loginName, "disabled": "\(updated.disabled)"]) {
                 "admin \(updated.loginName): \(updated.disabled ? "disabled" : "enabled")"
             }

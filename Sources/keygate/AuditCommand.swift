@@ -19,7 +19,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withOrganization(common, org) { runtime, organization in
-            let rows = try await runtime.keygate.auditTrail(runtime.provider, orgID: organization.id, actionPrefix: action, limit: limit).map {
+            let rows = try await runtime.keygate.audit.auditTrail(runtime.provider, orgID: organization.id, actionPrefix: action, limit: limit).map {
                 Row(id: $0.id, at: Output.iso($0.at), actor: "\($0.actor.kind):\($0.actor.name)", action: $0.action, detail: $0.detail)
             }
             Output.emit(common.json, rows) {

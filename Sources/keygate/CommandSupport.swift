@@ -38,7 +38,7 @@ func withOrganization(
     _ common: CommonOptions, _ reference: String, _ body: (Runtime, Organization) async throws -> Void
 ) async throws {
     try await withRuntime(common) { runtime in
-        try await body(runtime, try await runtime.keygate.findOrganization(runtime.provider, reference))
+        try await body(runtime, try await runtime.keygate.organizations.findOrganization(runtime.provider, reference))
     }
 }
 

@@ -14,7 +14,7 @@ struct HousekeepingCommand: AsyncParsableCommand {
     func run() async throws {
         try await withRuntime(common) { runtime in
             let started = ContinuousClock.now
-            let removed = try await runtime.keygate.pruneExpired()
+            let removed = try await runtime.keygate.sessions.pruneExpired()
             let seconds = (ContinuousClock.now - started) / .seconds(1)
             Output.emit(common.json, ["apiSessionsRemoved": removed, "milliseconds": Int(seconds * 1000)]) {
                 "removed \(removed) expired API session(s) (and expired browser sessions, replay digests, counters) in \(Int(seconds * 1000)) ms"

@@ -16,7 +16,7 @@ struct KeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withOrganization(common, org) { runtime, organization in
-                let key = try await runtime.keygate.addKey(runtime.provider, orgID: organization.id, value: value)
+                let key = try await runtime.keygate.keys.addKey(runtime.provider, orgID: organization.id, value: value)
                 let out = KeyOutput(key, org: organization, reveal: true)
                 Output.emit(common.json, out) { out.text }
             }
@@ -31,7 +31,7 @@ struct KeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withOrganization(common, org) { runtime, organization in
-                guard let key = try await runtime.keygate.currentKey(runtime.provider, orgID: organization.id) else {
+                guard let key = try await runtime.keygate.keys.currentKey(runtime.provider, orgID: organization.id) else {
                     throw KeygateError.notFound("\(organization.name) has no API key")
                 }
                 let out = KeyOutput(key, org: organization, reveal: reveal)
@@ -58,7 +58,7 @@ struct KeyCommand: AsyncParsableCommand {
 
     static func setEnabled(_ common: CommonOptions, _ org: String, _ enabled: Bool) async throws {
         try await withOrganization(common, org) { runtime, organization in
-            let (key, ended) = try await runtime.keygate.setKeyEnabled(runtime.provider, orgID: organization.id, enabled: enabled)
+            let (key, ended) = try await runtime.keygate.keys.setKeyEnabled(runtime.provider, orgID: organization.id, enabled: enabled)
             let out = KeyOutput(key, org: organization, reveal: false)
             Output.emit(common.json, out) { out.text + (enabled ? "" : "\nsessions ended: \(ended)") }
         }
@@ -71,7 +71,7 @@ struct KeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withOrganization(common, org) { runtime, organization in
-                let (key, ended) = try await runtime.keygate.regenerateKey(runtime.provider, orgID: organization.id)
+                let (key, ended) = try await runtime.keygate.keys.regenerateKey(runtime.provider, orgID: organization.id)
                 let out = KeyOutput(key, org: organization, reveal: true)
                 Output.emit(common.json, out) { out.text + "\nsessions ended: \(ended)" }
             }

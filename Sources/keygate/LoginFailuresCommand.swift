@@ -22,7 +22,7 @@ struct LoginFailuresCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withRuntime(common) { runtime in
-            let rows = try await runtime.keygate.loginThrottle.failureWindows(now: Date()).map {
+            let rows = try await runtime.keygate.environment.loginThrottle.failureWindows(now: Date()).map {
                 Row(
                     scope: $0.scope, login: $0.loginName, address: $0.address, failures: $0.failures, budget: $0.budget, locked: $0.locked,
                     until: Output.iso($0.endsAt))

@@ -38,8 +38,8 @@ struct MasterKeyCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withRuntime(common) { runtime in
-                let census = try await runtime.keygate.storedKeyCensus()
-                let instances = try await runtime.keygate.liveInstances()
+                let census = try await runtime.keygate.masterKeys.storedKeyCensus()
+                let instances = try await runtime.keygate.masterKeys.liveInstances()
                 let out = StatusOutput(
                     sealsWith: runtime.keygate.cipher.primaryKeyID, opensWith: runtime.keygate.cipher.keyIDs, storedKeys: census,
                     servers: instances.map { .init(id: $0.id, sealsWith: $0.primaryKeyID, opensWith: $0.keyIDs) })
@@ -76,7 +76,7 @@ struct MasterKeyCommand: AsyncParsableCommand {
                     ring = MasterKeyring(primary: newKey, previous: [oldRing.primary])
                 }
                 try current.replaceKeyring(ring)
-                let unopened = try await keygate.storedKeysThatDoNotOpen()
+                let unopened = try await keygate.masterKeys.storedKeysThatDoNotOpen()
                 guard unopened.isEmpty else {
                     try current.replaceKeyring(oldRing)
                     throw OperatorError(
@@ -100,7 +100,7 @@ struct MasterKeyCommand: AsyncParsableCommand {
                 // 3. Every live server seals with the new key before anything is re-sealed.
                 let deadline = Date().addingTimeInterval(TimeInterval(waitSeconds))
                 while true {
-                    let behind = try await keygate.liveInstances().filter { $0.primaryKeyID != newID }
+                    let behind = try await keygate.masterKeys.liveInstances().filter { $0.primaryKeyID != newID }
                     if behind.isEmpty { break }
                     guard Date() < deadline else {
                         throw OperatorError(
@@ -114,12 +114,12 @@ struct MasterKeyCommand: AsyncParsableCommand {
 
                 // 4. Re-seal, then verify; a key changed meanwhile was sealed afresh by a server (under the new key).
                 var last = Date.distantPast
-                let pass = try await keygate.resealStoredKeys(batch: batch) { progress in
+                let pass = try await keygate.masterKeys.resealStoredKeys(batch: batch) { progress in
                     guard Date().timeIntervalSince(last) >= 1 else { return }
                     last = Date()
                     say("re-sealed \(progress.resealed) of \(progress.seen) stored keys looked at so far")
                 }
-                let verification = try await keygate.verifyStoredKeys(under: newID)
+                let verification = try await keygate.masterKeys.verifyStoredKeys(under: newID)
                 guard verification.verified == verification.total else {
                     throw OperatorError(
                         "\(verification.total - verification.verified) stored keys are not under \(newID) yet (organizations "

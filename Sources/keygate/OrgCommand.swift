@@ -26,7 +26,7 @@ struct OrgCommand: AsyncParsableCommand {
         func run() async throws {
             let password = passwordStdin ? try readPasswordFromStdin() : nil
             try await withRuntime(common) { runtime in
-                let result = try await runtime.keygate.provisionOrganization(
+                let result = try await runtime.keygate.organizations.provisionOrganization(
                     runtime.provider, name: name, adminLogin: admin, password: password)
                 let out = ProvisionOutput(
                     organizationId: result.organization.id, organization: result.organization.name, username: result.admin.loginName,
@@ -68,7 +68,7 @@ struct OrgCommand: AsyncParsableCommand {
                 var first = true
                 if common.json { print("[", terminator: "") } else { print("ID\tNAME\tADMINS\tKEY\tLAST USED\tROTATION") }
                 while true {
-                    let page = try await runtime.keygate.organizationSummaries(runtime.provider, afterID: cursor, limit: limit + 1)
+                    let page = try await runtime.keygate.organizations.organizationSummaries(runtime.provider, afterID: cursor, limit: limit + 1)
                     let shown = page.prefix(limit)
                     for s in shown {
                         let row = Row(
@@ -142,12 +142,12 @@ struct OrgCommand: AsyncParsableCommand {
                     guard !pending.isEmpty else { return }
                     let outcomes: [OrganizationImportOutcome]
                     do {
-                        outcomes = try await runtime.keygate.importOrganizations(runtime.provider, pending)
+                        outcomes = try await runtime.keygate.organizations.importOrganizations(runtime.provider, pending)
                     } catch let error as KeygateError {
                         // A concurrent writer took a name or login between the batch's checks and its inserts: the
                         // batch rolled back whole; once more sees what it took.
                         guard case .conflict = error else { throw error }
-                        outcomes = try await runtime.keygate.importOrganizations(runtime.provider, pending)
+                        outcomes = try await runtime.keygate.organizations.importOrganizations(runtime.provider, pending)
                     }
                     for (record, outcome) in zip(pending, outcomes) {
                         switch outcome {
@@ -205,7 +205,7 @@ struct OrgCommand: AsyncParsableCommand {
                 var after: Int64 = 0
                 var written = 0
                 while true {
-                    let (rows, last) = try await runtime.keygate.exportOrganizations(
+                    let (rows, last) = try await runtime.keygate.organizations.exportOrganizations(
                         runtime.provider, afterID: after, limit: 1000, withKeys: withKeys)
                     guard let last else { break }
                     for row in rows {
@@ -241,7 +241,7 @@ struct OrgCommand: AsyncParsableCommand {
                 throw ValidationError("--policy must be end, keep or grace:SECONDS (1-86400)")
             }
             try await withOrganization(common, org) { runtime, organization in
-                try await runtime.keygate.setRotationPolicy(runtime.provider, orgID: organization.id, policy: parsed)
+                try await runtime.keygate.organizations.setRotationPolicy(runtime.provider, orgID: organization.id, policy: parsed)
                 Output.emit(common.json, ["organization": organization.name, "rotationPolicy": parsed.storedValue]) {
                     "\(organization.name): rotation policy \(parsed.storedValue)"
                 }

@@ -27,7 +27,7 @@ struct ProviderCommand: AsyncParsableCommand {
 
     static func setDisabled(_ common: CommonOptions, _ login: String, _ disabled: Bool) async throws {
         try await withRuntime(common) { runtime in
-            try await runtime.keygate.setOperatorDisabled(runtime.provider, loginName: login, disabled: disabled)
+            try await runtime.keygate.operators.setOperatorDisabled(runtime.provider, loginName: login, disabled: disabled)
             Output.emit(common.json, ["login": login, "disabled": "\(disabled)"]) { "operator \(login) \(disabled ? "disabled" : "enabled")" }
         }
     }
@@ -49,7 +49,7 @@ struct ProviderCommand: AsyncParsableCommand {
         func run() async throws {
             let password = passwordStdin ? try readPasswordFromStdin() : nil
             try await withRuntime(common) { runtime in
-                let (op, generated) = try await runtime.keygate.createOperator(runtime.provider, loginName: login, password: password)
+                let (op, generated) = try await runtime.keygate.operators.createOperator(runtime.provider, loginName: login, password: password)
                 let out = Created(login: op.loginName, password: passwordStdin ? nil : generated, console: "/provider")
                 Output.emit(common.json, out) {
                     """
@@ -74,7 +74,7 @@ struct ProviderCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await withRuntime(common) { runtime in
-                let rows = try await runtime.keygate.providerOperators(runtime.provider).map {
+                let rows = try await runtime.keygate.operators.providerOperators(runtime.provider).map {
                     Row(login: $0.loginName, disabled: $0.disabled, created: Output.iso($0.createdAt))
                 }
                 Output.emit(common.json, rows) {

@@ -37,9 +37,9 @@ struct Serve: AsyncParsableCommand {
             let keygate = runtime.keygate
 
             var demo: ProvisioningResult?
-            if !noDemo, try await !runtime.keygate.hasOrganizations(runtime.provider) {
+            if !noDemo, try await !runtime.keygate.organizations.hasOrganizations(runtime.provider) {
                 do {
-                    demo = try await keygate.provisionOrganization(
+                    demo = try await keygate.organizations.provisionOrganization(
                         keygate.commandLineProvider(operator: "keygate serve"), name: "Demo", adminLogin: "admin@demo", password: nil)
                 } catch KeygateError.conflict {
                     // Another instance starting on the same new database provisioned it first; it printed the login.

@@ -14,7 +14,7 @@ struct UsageCommand: AsyncParsableCommand {
     func run() async throws {
         guard (1...366).contains(days) else { throw ValidationError("--days must be 1-366") }
         try await withOrganization(common, org) { runtime, organization in
-            let report = try await runtime.keygate.usageReport(runtime.provider, orgID: organization.id, days: days)
+            let report = try await runtime.keygate.usage.usageReport(runtime.provider, orgID: organization.id, days: days)
             let out = Out(organization: organization.name, report: report)
             Output.emit(common.json, out) { out.text }
         }

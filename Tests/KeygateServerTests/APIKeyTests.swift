@@ -108,7 +108,7 @@ struct APIKeyTests {
             #expect(try await client.send(.get, "/api/v1/apiKeys", session: other).status == .unauthorized)
             #expect(try await client.send(.post, "/api/v1/auth", json: harness.loginBody(key: key)).status == .badRequest)
             // The provider (or the portal) adds one; it works at once.
-            let added = try await harness.keygate.addKey(
+            let added = try await harness.keygate.keys.addKey(
                 harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID, value: "Fresh0Key123")
             let session = try await client.login(harness, key: "Fresh0Key123")
             let list = try await client.send(.get, "/api/v1/apiKeys", session: session)
@@ -153,14 +153,14 @@ struct APIKeyTests {
     @Test("rotation policy keep: other sessions survive a rotation; grace: until the grace ends")
     func rotationPolicies() async throws {
         try await withServer { harness, client in
-            try await harness.keygate.setRotationPolicy(
+            try await harness.keygate.organizations.setRotationPolicy(
                 harness.keygate.commandLineProvider(operator: "t"), orgID: harness.orgID, policy: .keepOldSessions)
             let caller = try await client.login(harness)
             let other = try await client.login(harness)
             #expect(try await client.send(.post, "/api/v1/apiKeys/\(harness.org.key.id)/regenerate", session: caller).status == .ok)
             #expect(try await client.send(.get, "/api/v1/auth", session: other).status == .ok)
 
-            try await harness.keygate.setRotationPolicy(
+            try await harness.keygate.organizations.setRotationPolicy(
                 harness.keygate.commandLineProvider(operator: "t"), orgID: harness.orgID, policy: .grace(seconds: 120))
             #expect(try await client.send(.post, "/api/v1/apiKeys/\(harness.org.key.id)/regenerate", session: caller).status == .ok)
             harness.clock.advance(100)
@@ -177,10 +177,12 @@ struct APIKeyTests {
             let session = try await client.login(harness)
             // A second Keygate on the same database file, as the CLI would be.
             try await KeygateStorage.Storage.withDatabase(url: harness.path, logger: .init(label: "cli")) { _, cliStore in
-                let cli = Keygate(store: cliStore, cipher: harness.keygate.cipher, hasher: harness.keygate.hasher, decoys: harness.keygate.decoys)
-                _ = try await cli.setKeyEnabled(cli.commandLineProvider(operator: "cli"), orgID: harness.orgID, enabled: false)
+                let cli = Keygate(
+                    store: cliStore, cipher: harness.keygate.cipher, hasher: harness.keygate.environment.hasher,
+                    decoys: harness.keygate.environment.decoys)
+                _ = try await cli.keys.setKeyEnabled(cli.commandLineProvider(operator: "cli"), orgID: harness.orgID, enabled: false)
                 #expect(try await client.send(.get, "/api/v1/apiKeys", session: session).status == .unauthorized)
-                _ = try await cli.setKeyEnabled(cli.commandLineProvider(operator: "cli"), orgID: harness.orgID, enabled: true)
+                _ = try await cli.keys.setKeyEnabled(cli.commandLineProvider(operator: "cli"), orgID: harness.orgID, enabled: true)
                 let again = try await client.login(harness)
                 #expect(try await client.send(.get, "/api/v1/apiKeys", session: again).array.first?["enabled"] as? Bool == true)
             }

@@ -138,11 +138,11 @@ struct Recipe: Sendable {
                 recipe.setup = { world in
                     let keygate = world.harness.keygate
                     let dana = try #require(
-                        try await keygate.admins(keygate.commandLineProvider(operator: "test"), orgID: world.harness.orgID).first {
+                        try await keygate.admins.admins(keygate.commandLineProvider(operator: "test"), orgID: world.harness.orgID).first {
                             $0.loginName == "dana"
                         })
                     if !dana.disabled {
-                        _ = try await keygate.updateAdmin(
+                        _ = try await keygate.admins.updateAdmin(
                             keygate.commandLineProvider(operator: "test"), current: dana, draft: AdminDraft(disabled: true))
                     }
                 }

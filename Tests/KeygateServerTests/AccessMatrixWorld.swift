@@ -32,7 +32,7 @@ struct World: Sendable {
                     featurePermissions: [Role.apiKeyManagement: apiKey, Role.adminAccountAccess: admin]),
                 audit: AuditEvent(orgID: orgID, at: harness.clock.now, actor: provider, action: .roleCreated, detail: name))
         }
-        let roles = try await keygate.roles(keygate.commandLineProvider(operator: "test"), orgID: orgID)
+        let roles = try await keygate.roles.roles(keygate.commandLineProvider(operator: "test"), orgID: orgID)
         let superRole = try #require(roles.first { $0.isNonEditable })
         let readonlyRole = try #require(roles.first { $0.name == Role.readOnlyAdminName })
         let managerRole = try await role("Admin Manager", rank: 5, apiKey: .readWrite, admin: .readWrite)
@@ -40,7 +40,7 @@ struct World: Sendable {
         let spareRole = try await role("Spare", rank: 7, apiKey: .readOnly, admin: .none)
         let lapsedRole = try await role("Lapsed", rank: 7, apiKey: .readOnly, admin: .none)
         func admin(_ login: String, _ role: Role) async throws -> Admin {
-            try await keygate.createAdmin(
+            try await keygate.admins.createAdmin(
                 keygate.commandLineProvider(operator: "t"), orgID: orgID,
                 draft: AdminDraft(loginName: login, roleID: role.id, password: Harness.password))
         }
@@ -49,10 +49,10 @@ struct World: Sendable {
         _ = try await admin("rita", readonlyRole)
         _ = try await admin("nell", lapsedRole)
         let dana = try await admin("dana", readonlyRole)
-        let rootPrincipal = try await keygate.authenticate(token: Substring(try await client.login(harness)))
-        let (endpoint, _) = try await keygate.createWebhookEndpoint(rootPrincipal, url: Recipe.hook, events: [.keyRegenerated])
-        let delivery = try await keygate.sendTestWebhook(rootPrincipal, id: endpoint.id)
-        let bravo = try await keygate.provisionOrganization(
+        let rootPrincipal = try await keygate.sessions.authenticate(token: Substring(try await client.login(harness)))
+        let (endpoint, _) = try await keygate.webhooks.createWebhookEndpoint(rootPrincipal, url: Recipe.hook, events: [.keyRegenerated])
+        let delivery = try await keygate.webhooks.sendTestWebhook(rootPrincipal, id: endpoint.id)
+        let bravo = try await keygate.organizations.provisionOrganization(
             keygate.commandLineProvider(operator: "test"), name: "Bravo", adminLogin: "boss", password: Harness.password)
 
         let logins: [AccessMatrixTests.Who: String] = [
@@ -77,7 +77,7 @@ struct World: Sendable {
             "webhook": endpoint.id, "delivery": delivery, "org": orgID,
         ]
         var adminIDs: [AccessMatrixTests.Who: Int64] = [.other: bravo.admin.id]
-        for admin in try await keygate.admins(keygate.commandLineProvider(operator: "test"), orgID: orgID) {
+        for admin in try await keygate.admins.admins(keygate.commandLineProvider(operator: "test"), orgID: orgID) {
             if let who = logins.first(where: { $0.value == admin.loginName })?.key { adminIDs[who] = admin.id }
         }
         return World(

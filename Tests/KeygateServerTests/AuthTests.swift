@@ -173,12 +173,12 @@ struct AuthTests {
 
             let off = try await harness.addAdmin("off", access: .readWrite)
             let admin = try #require(try await harness.store.admins(orgID: harness.orgID).first { $0.loginName == off })
-            _ = try await harness.keygate.updateAdmin(
+            _ = try await harness.keygate.admins.updateAdmin(
                 harness.keygate.commandLineProvider(operator: "t"), current: admin, draft: AdminDraft(disabled: true))
             let r2 = try await client.send(.post, "/api/v1/auth", json: harness.loginBody(user: off, key: key))
             #expect(r2.status == .forbidden && r2.code == "ADMIN_DISABLED")
 
-            _ = try await harness.keygate.setKeyEnabled(harness.keygate.commandLineProvider(operator: "t"), orgID: harness.orgID, enabled: false)
+            _ = try await harness.keygate.keys.setKeyEnabled(harness.keygate.commandLineProvider(operator: "t"), orgID: harness.orgID, enabled: false)
             let r3 = try await client.send(.post, "/api/v1/auth", json: harness.loginBody(key: key))
             #expect(r3.status == .forbidden && r3.code == "API_KEY_DISABLED")
         }

@@ -25,7 +25,7 @@ struct AuthorizationTests {
                 id: 0, orgID: harness.orgID, name: name, rank: rank,
                 featurePermissions: [Role.apiKeyManagement: apiKey, Role.adminAccountAccess: admin]),
             audit: AuditEvent(orgID: harness.orgID, at: harness.clock.now, actor: .provider(name: "t"), action: .roleCreated, detail: ""))
-        _ = try await harness.keygate.createAdmin(
+        _ = try await harness.keygate.admins.createAdmin(
             harness.keygate.commandLineProvider(operator: "t"), orgID: harness.orgID,
             draft: AdminDraft(loginName: login, roleID: role.id, password: Harness.password))
         return role.id
@@ -39,7 +39,9 @@ struct AuthorizationTests {
             let raise = try await client.send(.put, "/api/v1/adminRoles/\(roleID)", session: kim, json: ["adminAcctAccess": "READ_WRITE", "rank": 0])
             #expect(raise.status == .forbidden && raise.code == "NOT_AUTHORIZED")
             let role = try #require(
-                try await harness.keygate.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first { $0.id == roleID }
+                try await harness.keygate.roles.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first {
+                    $0.id == roleID
+                }
             )
             #expect(role.rank == 7 && role.adminAccess == .none)
             let reset = try await client.send(
@@ -52,7 +54,7 @@ struct AuthorizationTests {
             #expect(attacker.status == .badRequest)
             // Nor can it hand admin access to "Read Only Admin", or make a new strong role.
             let readOnly = try #require(
-                try await harness.keygate.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first {
+                try await harness.keygate.roles.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first {
                     $0.name == Role.readOnlyAdminName
                 })
             #expect(
@@ -90,8 +92,10 @@ struct AuthorizationTests {
                 json: ["loginName": "hal", "password": Harness.password, "role": ["id": made.object["id"] as! Int]])
             #expect(helper.status == .ok)
             #expect(
-                try await harness.keygate.admins(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first { $0.id == root }?
-                    .disabled == false)
+                try await harness.keygate.admins.admins(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first {
+                    $0.id == root
+                }?
+                .disabled == false)
         }
     }
 
@@ -100,28 +104,30 @@ struct AuthorizationTests {
         try await withServer { harness, client in
             let roleID = try await Self.roleAndAdmin(harness, role: "Admin Manager", rank: 5, apiKey: .readWrite, admin: .readWrite, login: "mona")
             // The rights as a session check read them (or a cached snapshot still holds them, within its 2 s bound)...
-            let mona = try await harness.keygate.authenticate(token: Substring(try await client.login(harness, user: "mona")))
+            let mona = try await harness.keygate.sessions.authenticate(token: Substring(try await client.login(harness, user: "mona")))
             // ...then the Super Admin takes admin access away before the change commits.
             var demoted = try #require(
-                try await harness.keygate.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first { $0.id == roleID }
+                try await harness.keygate.roles.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first {
+                    $0.id == roleID
+                }
             )
             demoted.featurePermissions[Role.adminAccountAccess] = FeatureAccess.none
             try await harness.store.updateRole(
                 demoted,
                 audit: AuditEvent(orgID: harness.orgID, at: harness.clock.now, actor: .provider(name: "t"), action: .roleUpdated, detail: ""))
-            let before = try await harness.keygate.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID)
+            let before = try await harness.keygate.roles.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID)
             await #expect(throws: KeygateError.editLockNotAvailable) {
-                _ = try await harness.keygate.createRole(mona, draft: RoleDraft(name: "Late", rank: 6))
+                _ = try await harness.keygate.roles.createRole(mona, draft: RoleDraft(name: "Late", rank: 6))
             }
-            let dana = try await harness.keygate.createAdmin(
+            let dana = try await harness.keygate.admins.createAdmin(
                 harness.keygate.commandLineProvider(operator: "t"), orgID: harness.orgID,
                 draft: AdminDraft(loginName: "dana", roleID: demoted.id, password: Harness.password))
             await #expect(throws: KeygateError.editLockNotAvailable) {
-                _ = try await harness.keygate.updateAdmin(mona, id: dana.id, draft: AdminDraft(password: "Taken0ver!pass"))
+                _ = try await harness.keygate.admins.updateAdmin(mona, id: dana.id, draft: AdminDraft(password: "Taken0ver!pass"))
             }
-            #expect(try await harness.keygate.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID) == before)
+            #expect(try await harness.keygate.roles.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID) == before)
             #expect(
-                try await harness.keygate.admins(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first {
+                try await harness.keygate.admins.admins(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first {
                     $0.id == dana.id
                 }?.passwordHash == dana.passwordHash)
         }
@@ -131,7 +137,7 @@ struct AuthorizationTests {
     func roleNames() async throws {
         try await withServer { harness, client in
             let root = try await client.login(harness)
-            let before = try await harness.keygate.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID)
+            let before = try await harness.keygate.roles.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID)
             for name in ["Ops\r\nx,y", "Super Admin ", "\u{202E}nimdA repuS", "a\u{2028}b"] {
                 let response = try await client.send(.post, "/api/v1/adminRoles", session: root, json: ["name": name])
                 #expect(response.status == .badRequest && response.code == "INVALID_INPUT_ARGUMENT", "\(name.debugDescription)")
@@ -141,7 +147,7 @@ struct AuthorizationTests {
                 .post, "/portal/orgs/\(harness.orgID)/roles",
                 ["name": "Super Admin ", "level": "READ_ONLY", "csrf": Secrets.sha256Hex("keygate-portal-csrf\u{0}" + cookie)], cookie: cookie)
             #expect(refused.status == .badRequest)
-            #expect(try await harness.keygate.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID) == before)
+            #expect(try await harness.keygate.roles.roles(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID) == before)
         }
     }
 
@@ -149,8 +155,10 @@ struct AuthorizationTests {
     func repeatedMembers() async throws {
         try await withServer { harness, client in
             let root = try await client.login(harness)
-            let id = try #require(try await harness.keygate.admins(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first)
-                .id
+            let id = try #require(
+                try await harness.keygate.admins.admins(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first
+            )
+            .id
             for body in [
                 #"{"userName":"a","userName":"b"}"#, #"{"userName":"a","user\u004eame":"b"}"#, #"{"email":"x@y","nested":{"a":1},"email":"z"}"#,
             ] {
@@ -158,8 +166,10 @@ struct AuthorizationTests {
                 #expect(response.status == .badRequest && response.code == "INVALID_INPUT_ARGUMENT", "\(body)")
             }
             #expect(
-                try await harness.keygate.admins(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first { $0.id == id }?
-                    .userName != "a")
+                try await harness.keygate.admins.admins(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first {
+                    $0.id == id
+                }?
+                .userName != "a")
             // The same name in two different objects is fine.
             let role = try await client.send(
                 .post, "/api/v1/adminRoles", session: root, raw: #"{"name":"Twins","featurePermissions":{"name":"NONE"}}"#)
@@ -271,10 +281,10 @@ struct SignInWorkTests {
                 now: { harness.clock.now })
             // "old" was made by the harness at cost 4 (an import, or the cost raised since); "new" at the configured 6.
             let roleID = harness.org.admin.roleID
-            _ = try await harness.keygate.createAdmin(
+            _ = try await harness.keygate.admins.createAdmin(
                 harness.keygate.commandLineProvider(operator: "t"), orgID: harness.orgID,
                 draft: AdminDraft(loginName: "old", roleID: roleID, password: Harness.password))
-            _ = try await keygate.createAdmin(
+            _ = try await keygate.admins.createAdmin(
                 keygate.commandLineProvider(operator: "t"), orgID: harness.orgID,
                 draft: AdminDraft(loginName: "new", roleID: roleID, password: Harness.password))
             _ = hasher.take()
@@ -283,7 +293,7 @@ struct SignInWorkTests {
                 let body = harness.loginBody(user: user, password: password, key: key)
                 let request = LoginRequest(
                     apiKey: body["apiKey"] as! String, username: user, password: password, timestamp: "\(body["timestamp"]!)")
-                _ = try? await keygate.login(request, kind: .ztw, clientAddress: "192.0.2.\(Int.random(in: 1...250))")
+                _ = try? await keygate.sessions.login(request, kind: .ztw, clientAddress: "192.0.2.\(Int.random(in: 1...250))")
                 return hasher.take()
             }
             let full = 1 << 6
@@ -293,7 +303,7 @@ struct SignInWorkTests {
             #expect(await attempt("old", Harness.password) == full)
             // The successful sign-in replaced the cost-4 hash with one at 6, without an audit event or ending sessions.
             let old = try #require(
-                try await keygate.admins(keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first { $0.loginName == "old" })
+                try await keygate.admins.admins(keygate.commandLineProvider(operator: "test"), orgID: harness.orgID).first { $0.loginName == "old" })
             #expect(hasher.cost(of: old.passwordHash) == 6)
             #expect(await attempt("old", Harness.password) == full)
             #expect(try await harness.store.auditEvents(orgID: harness.orgID, actionPrefix: "admin.password", limit: 10).isEmpty)

@@ -24,6 +24,6 @@ struct CapabilityTests {
             }
         }
         let console = try #require(server.first { $0.0.hasSuffix("ConsoleContext.swift") }?.1)
-        #expect(console.contains("keygate.operatorSession(token:"))
+        #expect(console.contains("keygate.operators.operatorSession(token:"))
     }
 }

@@ -106,7 +106,7 @@ struct ClientFidelityTests {
             #expect(try await client.send(.get, "/api/v1/adminRoles?includeAuditorRole=maybe", session: ztw).status == .badRequest)
 
             let auditorRole = try #require(try await harness.store.roles(orgID: harness.orgID).first { $0.isAuditor })
-            _ = try await harness.keygate.createAdmin(
+            _ = try await harness.keygate.admins.createAdmin(
                 harness.keygate.commandLineProvider(operator: "t"), orgID: harness.orgID,
                 draft: AdminDraft(loginName: "audrey", roleID: auditorRole.id, password: "Audit0r!pass"))
             let logins = { (r: TestResponse) in r.array.compactMap { $0["loginName"] as? String } }

@@ -23,7 +23,7 @@ struct CompositionRootTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let clock = TestClock()
         try await KeygateSystem.with(.testing(database: path, clock: clock), logger: Logger(label: "test"), serving: true) { system in
-            let org = try await system.keygate.provisionOrganization(
+            let org = try await system.keygate.organizations.provisionOrganization(
                 system.keygate.commandLineProvider(operator: "test"), name: "Live", adminLogin: "live@root", password: Harness.password)
             let app = try system.application()
             try await app.test(.live) { client in
@@ -53,7 +53,7 @@ struct CompositionRootTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let clock = TestClock()
         try await KeygateSystem.with(.testing(database: path, clock: clock), logger: Logger(label: "test"), serving: false) { first in
-            _ = try await first.keygate.provisionOrganization(
+            _ = try await first.keygate.organizations.provisionOrganization(
                 first.keygate.commandLineProvider(operator: "t"), name: "Sealed", adminLogin: "sealed@root", password: Harness.password)
         }
         var other = KeygateConfiguration.testing(database: path, clock: clock)

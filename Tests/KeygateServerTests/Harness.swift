@@ -62,7 +62,7 @@ struct Harness {
                     let keygate = system.keygate
                     let cache = try #require(keygate.sessionCache)
                     try await eventually("the session cache serves", timeout: .seconds(10)) { cache.isLive }
-                    let org = try await keygate.provisionOrganization(
+                    let org = try await keygate.organizations.provisionOrganization(
                         keygate.commandLineProvider(operator: "test"), name: "Acme", adminLogin: "root", password: password)
                     let harness = Harness(keygate: keygate, store: store, db: db, clock: clock, org: org, path: path, directory: directory)
                     try await body(harness, system.router())
@@ -82,7 +82,7 @@ struct Harness {
 
     /// The current key's clear value.
     func currentKey() async throws -> String? {
-        try await keygate.currentKey(keygate.commandLineProvider(operator: "test"), orgID: orgID)?.value.rawValue
+        try await keygate.keys.currentKey(keygate.commandLineProvider(operator: "test"), orgID: orgID)?.value.rawValue
     }
 
     /// Creates a role with the given API key access and an admin holding it; returns the admin's login.
@@ -90,7 +90,7 @@ struct Harness {
         let role = try await store.insertRole(
             Role(id: 0, orgID: orgID, name: "role-\(login)", featurePermissions: [Role.apiKeyManagement: access]),
             audit: AuditEvent(orgID: orgID, at: clock.now, actor: .provider(name: "t"), action: .roleCreated, detail: ""))
-        _ = try await keygate.createAdmin(
+        _ = try await keygate.admins.createAdmin(
             keygate.commandLineProvider(operator: "t"), orgID: orgID, draft: AdminDraft(loginName: login, roleID: role.id, password: Self.password))
         return login
     }

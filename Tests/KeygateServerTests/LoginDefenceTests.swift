@@ -69,7 +69,7 @@ struct LoginDefenceTests {
     @Test("a console session ends at its absolute lifetime however busy it is")
     func consoleLifetime() async throws {
         try await withServer { harness, client in
-            _ = try await harness.keygate.createOperator(
+            _ = try await harness.keygate.operators.createOperator(
                 harness.keygate.commandLineProvider(operator: "test"), loginName: "ops", password: "Ops!passw0rd")
             let ok = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"])
             let headers: HTTPFields = [.cookie: String(try #require(ok.headers[.setCookie]).split(separator: ";")[0])]
@@ -169,7 +169,7 @@ struct LoginDefenceTests {
                 for request in requests {
                     group.addTask {
                         do {
-                            _ = try await keygate.login(request, kind: .ztw, clientAddress: "192.0.2.1")
+                            _ = try await keygate.sessions.login(request, kind: .ztw, clientAddress: "192.0.2.1")
                             return "ok"
                         } catch KeygateError.invalidCredentials {
                             return "bcrypt"
@@ -218,9 +218,10 @@ struct SignInFlowTests {
             #expect(try await client.form(.post, "/portal/signin", ["loginName": "erin", "password": Harness.password]).status == .tooManyRequests)
 
             // The console: an operator, disabled.
-            _ = try await harness.keygate.createOperator(
+            _ = try await harness.keygate.operators.createOperator(
                 harness.keygate.commandLineProvider(operator: "test"), loginName: "ops", password: "Ops!passw0rd")
-            try await harness.keygate.setOperatorDisabled(harness.keygate.commandLineProvider(operator: "test"), loginName: "ops", disabled: true)
+            try await harness.keygate.operators.setOperatorDisabled(
+                harness.keygate.commandLineProvider(operator: "test"), loginName: "ops", disabled: true)
             for _ in 0..<2 {
                 let refused = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"])
                 #expect(refused.status == .forbidden && refused.text.contains("This operator account is disabled."))

@@ -184,16 +184,18 @@ struct PrometheusText {
             for _ in 0..<3 { #expect(try await client.send(.get, "/api/v1/apiKeys", session: root).status == .ok) }
             // Nothing is in the database before a flush; everything after it.
             #expect(
-                try await harness.keygate.usageReport(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID, days: 7).period
+                try await harness.keygate.usage.usageReport(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID, days: 7)
+                    .period
                     == 0)
-            try await harness.keygate.flushUsage()
-            let report = try await harness.keygate.usageReport(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID, days: 7)
+            try await harness.keygate.usage.flushUsage()
+            let report = try await harness.keygate.usage.usageReport(
+                harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID, days: 7)
             #expect(report.today == 11 && report.period == 11)
             #expect(report.admins.map(\.loginName) == ["root", viewer] && report.admins.map(\.today) == [9, 2])
             // Version 1: root's 4 lists, the list that read the id and the regenerate itself (checked before it rotated),
             // and viewer's 2 checks; version 2: root's 3 lists after.
             #expect(report.byDay.map(\.keyVersion) == [1, 2] && report.byDay.map(\.requests) == [8, 3])
-            #expect(try await harness.keygate.flushUsage() == 0)
+            #expect(try await harness.keygate.usage.flushUsage() == 0)
 
             let portal = try await PortalTests.signIn(client, login: "root")
             let page = try await client.send(.get, "/portal/orgs/\(harness.orgID)/keys", headers: [.cookie: "kg_portal=\(portal)"])

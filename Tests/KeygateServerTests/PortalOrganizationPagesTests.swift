@@ -29,7 +29,7 @@ struct PortalOrganizationPagesTests {
             #expect(try await page(client, "/portal/orgs/\(harness.orgID)/audit?type=bogus", cookie: cookie).status == .badRequest)
 
             // An admin whose display name a spreadsheet would run as a formula.
-            _ = try await harness.keygate.createAdmin(
+            _ = try await harness.keygate.admins.createAdmin(
                 harness.keygate.commandLineProvider(operator: "=HYPERLINK(\"x\")"), orgID: harness.orgID,
                 draft: AdminDraft(loginName: "eve", userName: "=HYPERLINK(\"x\")", roleID: harness.org.admin.roleID, password: Harness.password))
             let csv = try await page(client, "/portal/orgs/\(harness.orgID)/audit.csv", cookie: cookie)

@@ -203,12 +203,12 @@ struct PortalTests {
     func multiOrganization() async throws {
         try await withServer { harness, client in
             // Login names are unique across the server: the same person has one account per organization.
-            let second = try await harness.keygate.provisionOrganization(
+            let second = try await harness.keygate.organizations.provisionOrganization(
                 harness.keygate.commandLineProvider(operator: "test"), name: "Beta", adminLogin: "root.beta", password: Harness.password)
-            let third = try await harness.keygate.provisionOrganization(
+            let third = try await harness.keygate.organizations.provisionOrganization(
                 harness.keygate.commandLineProvider(operator: "test"), name: "Gamma", adminLogin: "root.gamma", password: "Other-passw0rd")
             // In Delta the same person only views keys: the apply is refused there, and only there.
-            let delta = try await harness.keygate.provisionOrganization(
+            let delta = try await harness.keygate.organizations.provisionOrganization(
                 harness.keygate.commandLineProvider(operator: "test"), name: "Delta", adminLogin: "root.delta", password: Harness.password)
             let note = AuditEvent(
                 orgID: delta.organization.id, at: harness.clock.now, actor: .provider(name: "t"), action: .roleCreated, detail: "")
@@ -233,14 +233,14 @@ struct PortalTests {
             #expect(applied.status == .ok && applied.text.matches(of: /data-ok="true"/).count == 2)
             #expect(applied.text.contains("Not changed: your role grants read-only access"))
             #expect(
-                try await harness.keygate.currentKey(harness.keygate.commandLineProvider(operator: "test"), orgID: delta.organization.id)?.value
+                try await harness.keygate.keys.currentKey(harness.keygate.commandLineProvider(operator: "test"), orgID: delta.organization.id)?.value
                     .rawValue != "Shared0Key12")
             #expect(try await harness.currentKey() == "Shared0Key12")
             #expect(
-                try await harness.keygate.currentKey(harness.keygate.commandLineProvider(operator: "test"), orgID: second.organization.id)?.value
+                try await harness.keygate.keys.currentKey(harness.keygate.commandLineProvider(operator: "test"), orgID: second.organization.id)?.value
                     .rawValue == "Shared0Key12")
             #expect(
-                try await harness.keygate.currentKey(harness.keygate.commandLineProvider(operator: "test"), orgID: third.organization.id)?.value
+                try await harness.keygate.keys.currentKey(harness.keygate.commandLineProvider(operator: "test"), orgID: third.organization.id)?.value
                     .rawValue != "Shared0Key12")
             let twice = try await client.form(.post, "/portal/apply-all", ["keyValue": "Shared0Key12", "csrf": token], cookie: cookie)
             #expect(twice.text.contains("Unchanged: it already has this key."))
@@ -260,7 +260,7 @@ struct PortalTests {
     func csrfWithSeveralSignIns() async throws {
         try await withServer { harness, client in
             for (name, login) in [("Bravo", "pat"), ("Alpha", "sam"), ("Charlie", "sam.charlie")] {
-                _ = try await harness.keygate.provisionOrganization(
+                _ = try await harness.keygate.organizations.provisionOrganization(
                     harness.keygate.commandLineProvider(operator: "t"), name: name, adminLogin: login, password: Harness.password)
             }
             let first = try await Self.signIn(client, login: "pat")
@@ -294,7 +294,7 @@ struct PortalTests {
 
             let fresh = try await Self.signIn(client, login: "ida")
             let admin = try #require(try await harness.store.admins(orgID: harness.orgID).first { $0.loginName == "ida" })
-            _ = try await harness.keygate.updateAdmin(
+            _ = try await harness.keygate.admins.updateAdmin(
                 harness.keygate.commandLineProvider(operator: "t"), current: admin, draft: AdminDraft(disabled: true))
             #expect(try await client.send(.get, path, headers: [.cookie: "kg_portal=\(fresh)"]).status == .seeOther)
         }

@@ -12,11 +12,11 @@ struct ProviderConsoleTests {
     func paging() async throws {
         try await withServer { harness, client in
             for i in 0..<120 {
-                _ = try await harness.keygate.provisionOrganization(
+                _ = try await harness.keygate.organizations.provisionOrganization(
                     harness.keygate.commandLineProvider(operator: "t"), name: String(format: "Org %03d", i), adminLogin: "a\(i)",
                     password: Harness.password)
             }
-            _ = try await harness.keygate.createOperator(
+            _ = try await harness.keygate.operators.createOperator(
                 harness.keygate.commandLineProvider(operator: "test"), loginName: "ops", password: "Ops!passw0rd")
             let ok = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"])
             let headers: HTTPFields = [.cookie: String(try #require(ok.headers[.setCookie]).split(separator: ";")[0])]
@@ -35,7 +35,7 @@ struct ProviderConsoleTests {
     @Test("operators sign in; list, create an organization (password shown once), disable and enable its key, read its audit trail")
     func console() async throws {
         try await withServer { harness, client in
-            _ = try await harness.keygate.createOperator(
+            _ = try await harness.keygate.operators.createOperator(
                 harness.keygate.commandLineProvider(operator: "test"), loginName: "ops", password: "Ops!passw0rd")
             #expect(try await client.send(.get, "/provider").headers[.location] == "/provider/signin")
             let wrong = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "nope-nope-1"])
@@ -66,7 +66,8 @@ struct ProviderConsoleTests {
             let key = try #require(created.text.firstMatch(of: /id="created-key">([A-Za-z0-9]{12})</).map { String($0.1) })
             let delta = try #require(try await harness.store.organization(named: "Delta"))
             #expect(
-                try await harness.keygate.currentKey(harness.keygate.commandLineProvider(operator: "test"), orgID: delta.id)?.value.rawValue == key)
+                try await harness.keygate.keys.currentKey(harness.keygate.commandLineProvider(operator: "test"), orgID: delta.id)?.value.rawValue
+                    == key)
             let duplicate = try await client.send(
                 .post, "/provider/orgs", raw: "name=Delta&adminLogin=boss&csrf=\(token)", contentType: "application/x-www-form-urlencoded",
                 headers: headers)
@@ -85,7 +86,8 @@ struct ProviderConsoleTests {
                 .post, "/provider/orgs/\(harness.orgID)/key", raw: "action=enable&csrf=\(token)", contentType: "application/x-www-form-urlencoded",
                 headers: headers)
             #expect(
-                try await harness.keygate.currentKey(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID)?.enabled == true)
+                try await harness.keygate.keys.currentKey(harness.keygate.commandLineProvider(operator: "test"), orgID: harness.orgID)?.enabled
+                    == true)
 
             let out = try await client.send(
                 .post, "/provider/signout", raw: "csrf=\(token)", contentType: "application/x-www-form-urlencoded", headers: headers)
@@ -96,12 +98,13 @@ struct ProviderConsoleTests {
             let again = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"])
             let live: HTTPFields = [.cookie: String(try #require(again.headers[.setCookie]).split(separator: ";")[0])]
             #expect(try await client.send(.get, "/provider", headers: live).status == .ok)
-            try await harness.keygate.setOperatorDisabled(harness.keygate.commandLineProvider(operator: "test"), loginName: "ops", disabled: true)
+            try await harness.keygate.operators.setOperatorDisabled(
+                harness.keygate.commandLineProvider(operator: "test"), loginName: "ops", disabled: true)
             #expect(try await client.send(.get, "/provider", headers: live).headers[.location] == "/provider/signin")
             let refused = try await client.form(.post, "/provider/signin", ["loginName": "ops", "password": "Ops!passw0rd"])
             #expect(refused.status == .forbidden && refused.headers[.setCookie] == nil)
             await #expect(throws: KeygateError.self) {
-                try await harness.keygate.setOperatorDisabled(
+                try await harness.keygate.operators.setOperatorDisabled(
                     harness.keygate.commandLineProvider(operator: "test"), loginName: "ghost", disabled: true)
             }
         }

@@ -40,8 +40,10 @@ struct SessionCacheHTTPTests {
             #expect(harness.cache.counts.hits == hits + 1, "the session is being served from memory")
 
             try await KeygateStorage.Storage.withDatabase(url: harness.path, logger: .init(label: "cli")) { _, cliStore in
-                let cli = Keygate(store: cliStore, cipher: harness.keygate.cipher, hasher: harness.keygate.hasher, decoys: harness.keygate.decoys)
-                _ = try await cli.setKeyEnabled(cli.commandLineProvider(operator: "cli"), orgID: harness.orgID, enabled: false)
+                let cli = Keygate(
+                    store: cliStore, cipher: harness.keygate.cipher, hasher: harness.keygate.environment.hasher,
+                    decoys: harness.keygate.environment.decoys)
+                _ = try await cli.keys.setKeyEnabled(cli.commandLineProvider(operator: "cli"), orgID: harness.orgID, enabled: false)
                 let changed = ContinuousClock.now
                 // The test clock stands still, so the cache's maxAge backstop cannot be what ends this session: only the
                 // watcher's poll can. The deadline is generous for a loaded CI machine; the bound is the poll interval,
@@ -94,7 +96,7 @@ struct SessionCacheHTTPTests {
     )
     func targetedAcrossInstances() async throws {
         try await withServer { harness, a in
-            let bravo = try await harness.keygate.provisionOrganization(
+            let bravo = try await harness.keygate.organizations.provisionOrganization(
                 harness.keygate.commandLineProvider(operator: "test"), name: "Bravo", adminLogin: "bravo", password: Harness.password)
             let acmeSession = try await a.login(harness)
             let editor = try await a.login(harness)

@@ -69,25 +69,25 @@ struct WebhookRoutesTests {
             let keyID = harness.org.key.id
             #expect(try await client.send(.post, "/api/v1/apiKeys/\(keyID)/regenerate", session: session).status == .ok)
             let receiver = RecordingSender()
-            #expect(try await harness.keygate.deliverDueWebhooks(sender: receiver) == 1)
+            #expect(try await harness.keygate.webhooks.deliverDueWebhooks(sender: receiver) == 1)
             let event = try #require(receiver.sent.first)
             #expect(event.url == Self.hook && event.headers["Keygate-Event-Type"] == "key.regenerated")
             #expect(Self.verifies(event, secret: secret) && !Self.verifies(event, secret: "whsec_" + String(repeating: "0", count: 64)))
-            #expect(try await harness.keygate.deliverDueWebhooks(sender: receiver) == 0, "delivered once")
+            #expect(try await harness.keygate.webhooks.deliverDueWebhooks(sender: receiver) == 0, "delivered once")
 
             // A test event the receiver refuses: failed for now, then retried on request and delivered.
             receiver.status.withLock { $0 = 500 }
             let test = try await client.send(.post, "/api/v1/webhooks/\(id)/test", session: session)
             let deliveryID = try #require(test.object["deliveryId"] as? Int)
-            #expect(try await harness.keygate.deliverDueWebhooks(sender: receiver) == 1)
+            #expect(try await harness.keygate.webhooks.deliverDueWebhooks(sender: receiver) == 1)
             var log = try await client.send(.get, "/api/v1/webhooks/\(id)/deliveries", session: session).array
             #expect(log.first?["id"] as? Int == deliveryID && log.first?["status"] as? String == "pending")
             #expect(log.first?["lastStatusCode"] as? Int == 500 && log.first?["attempts"] as? Int == 1)
-            #expect(try await harness.keygate.deliverDueWebhooks(sender: receiver) == 0, "the next attempt is 30 s away")
+            #expect(try await harness.keygate.webhooks.deliverDueWebhooks(sender: receiver) == 0, "the next attempt is 30 s away")
             let retry = "/api/v1/webhooks/\(id)/deliveries/\(deliveryID)/retry"
             #expect(try await client.send(.post, retry, session: session).status == .noContent)
             receiver.status.withLock { $0 = 200 }
-            #expect(try await harness.keygate.deliverDueWebhooks(sender: receiver) == 1)
+            #expect(try await harness.keygate.webhooks.deliverDueWebhooks(sender: receiver) == 1)
             log = try await client.send(.get, "/api/v1/webhooks/\(id)/deliveries", session: session).array
             #expect(log.map { $0["status"] as? String } == ["delivered", "delivered"])
             // A delivered one is not sent again: 404 in the error shape.
@@ -99,7 +99,7 @@ struct WebhookRoutesTests {
             let newSecret = try #require(rolled.object["secret"] as? String)
             #expect(newSecret != secret && rolled.object["previousSecretValidUntil"] is Int)
             _ = try await client.send(.post, "/api/v1/webhooks/\(id)/test", session: session)
-            #expect(try await harness.keygate.deliverDueWebhooks(sender: receiver) == 1)
+            #expect(try await harness.keygate.webhooks.deliverDueWebhooks(sender: receiver) == 1)
             let signedTwice = try #require(receiver.sent.last)
             #expect(Self.verifies(signedTwice, secret: newSecret) && Self.verifies(signedTwice, secret: secret))
 
@@ -107,7 +107,7 @@ struct WebhookRoutesTests {
             let disabled = try await client.send(.put, "/api/v1/webhooks/\(id)", session: session, json: ["enabled": false])
             #expect(disabled.status == .ok && disabled.object["enabled"] as? Bool == false)
             #expect(try await client.send(.post, "/api/v1/apiKeys/\(keyID)/regenerate", session: session).status == .ok)
-            #expect(try await harness.keygate.deliverDueWebhooks(sender: receiver) == 0)
+            #expect(try await harness.keygate.webhooks.deliverDueWebhooks(sender: receiver) == 0)
             #expect(try await client.send(.delete, "/api/v1/webhooks/\(id)", session: session).status == .noContent)
             #expect(try await client.send(.get, "/api/v1/webhooks/\(id)", session: session).status == .notFound)
             #expect(try await client.send(.get, "/api/v1/webhooks/\(id)/deliveries", session: session).status == .notFound)
@@ -130,7 +130,7 @@ struct WebhookRoutesTests {
 
             _ = try await client.form(.post, "\(page)/\(endpoint)/test", ["csrf": try PortalTests.csrf(html)], cookie: cookie)
             let receiver = RecordingSender()
-            #expect(try await harness.keygate.deliverDueWebhooks(sender: receiver) == 1)
+            #expect(try await harness.keygate.webhooks.deliverDueWebhooks(sender: receiver) == 1)
             html = try await client.send(.get, page, headers: [.cookie: "kg_portal=\(cookie)"])
             let delivery = try #require(html.text.firstMatch(of: /data-delivery="(\d+)"/)?.1)
             #expect(html.text.contains("webhook.test") && html.text.contains("Delivered"))
@@ -141,14 +141,14 @@ struct WebhookRoutesTests {
             #expect(retried.status == .seeOther && retried.headers[.location] == "\(page)?done=not-retried")
             let notice = try await client.send(.get, "\(page)?done=not-retried", headers: [.cookie: "kg_portal=\(cookie)"])
             #expect(notice.text.contains("That delivery was not sent again"))
-            #expect(try await harness.keygate.deliverDueWebhooks(sender: receiver) == 0, "a delivered one is not queued again")
+            #expect(try await harness.keygate.webhooks.deliverDueWebhooks(sender: receiver) == 0, "a delivered one is not queued again")
             #expect(receiver.sent.count == 1)
 
             // A failed one: the button makes it due now (its next automatic attempt is 30 s away on the test clock).
             receiver.status.withLock { $0 = 500 }
             _ = try await client.form(.post, "\(page)/\(endpoint)/test", ["csrf": try PortalTests.csrf(html)], cookie: cookie)
-            #expect(try await harness.keygate.deliverDueWebhooks(sender: receiver) == 1)
-            #expect(try await harness.keygate.deliverDueWebhooks(sender: receiver) == 0)
+            #expect(try await harness.keygate.webhooks.deliverDueWebhooks(sender: receiver) == 1)
+            #expect(try await harness.keygate.webhooks.deliverDueWebhooks(sender: receiver) == 0)
             html = try await client.send(.get, page, headers: [.cookie: "kg_portal=\(cookie)"])
             let failed = try #require(html.text.firstMatch(of: /data-delivery="(\d+)"/)?.1)
             #expect(failed != delivery)
@@ -156,7 +156,7 @@ struct WebhookRoutesTests {
             let due = try await client.form(
                 .post, "\(page)/\(endpoint)/deliveries/\(failed)/retry", ["csrf": try PortalTests.csrf(html)], cookie: cookie)
             #expect(due.status == .seeOther && due.headers[.location] == "\(page)?done=retry")
-            #expect(try await harness.keygate.deliverDueWebhooks(sender: receiver) == 1)
+            #expect(try await harness.keygate.webhooks.deliverDueWebhooks(sender: receiver) == 1)
             #expect(receiver.sent.last?.headers["Keygate-Event-Type"] == "webhook.test" && receiver.sent.count == 3)
             // A delivery the endpoint does not have is not a race: 404.
             let unknown = try await client.form(

@@ -36,7 +36,7 @@ public struct PasswordDecoys: Sendable {
     }
 }
 
-extension Keygate {
+extension SignInFlow {
     /// Checks a sign-in password against an account's stored hash (nil: no such account) with the same work either
     /// way and whatever the hash's cost (``PasswordDecoys``).
     /// - Returns: whether the password matches a stored hash.
@@ -63,9 +63,4 @@ extension Keygate {
         else { return }
         _ = try? await passwordStorage.replacePasswordHash(adminID: admin.id, orgID: admin.orgID, from: admin.passwordHash, to: upgraded)
     }
-}
-
-extension Keygate {
-    /// What this concept needs of storage (an admin's password hash), and no more.
-    private var passwordStorage: any AdminStore { store }
 }

@@ -31,7 +31,16 @@ public struct AdminDraft: Sendable {
     }
 }
 
-extension Keygate {
+/// Admin accounts, under the admin-management rule; one's own password.
+public struct AdminUseCases: UseCases {
+    /// What this concept needs of storage (admin accounts and the roles they hold), and no more: its use cases reach data only through it.
+    let adminStorage: any AdminStore & RoleStore
+    /// The one sign-in flow.
+    let signIns: SignInFlow
+    let environment: UseCaseEnvironment
+}
+
+extension AdminUseCases {
     /// The organization's admins. Requires ``AccessRules/Action/viewAdmins``.
     public func listAdmins(_ principal: Principal) async throws -> [Admin] {
         try principal.require(.viewAdmins)
@@ -210,11 +219,11 @@ extension Keygate {
         guard userName.lowercased() == principal.admin.loginName.lowercased() else {
             throw KeygateError.forbidden("you can change only your own password")
         }
-        try Self.validateSignInInput(loginName: userName, password: oldPassword)
+        try SignInFlow.validateSignInInput(loginName: userName, password: oldPassword)
         let now = self.now()
         let reservation = try await loginThrottle.reserve(loginName: principal.admin.loginName, address: clientAddress, now: now)
         guard try await hasher.verify(oldPassword, against: principal.admin.passwordHash) else {
-            await countLockouts(reservation, now: now)
+            await signIns.countLockouts(reservation, now: now)
             throw KeygateError.invalidInput("the old password is not correct")
         }
         try await loginThrottle.succeeded(reservation, now: now)
@@ -230,9 +239,4 @@ extension Keygate {
 
     /// An organization's admins.
     public func admins(_ provider: Provider, orgID: Int64) async throws -> [Admin] { try await adminStorage.admins(orgID: orgID) }
-}
-
-extension Keygate {
-    /// What this concept needs of storage (admin accounts and the roles they hold), and no more: its use cases reach data only through it.
-    private var adminStorage: any AdminStore & RoleStore { store }
 }

@@ -2,7 +2,14 @@ import Foundation
 
 // The audit trail, as an admin and as the provider read it.
 
-extension Keygate {
+/// The audit trail, as an admin and as the provider read it.
+public struct AuditUseCases: UseCases {
+    /// What this concept needs of storage (the audit trail), and no more: its use cases reach data only through it.
+    let auditStorage: any AuditStore
+    let environment: UseCaseEnvironment
+}
+
+extension AuditUseCases {
     /// The organization's audit trail, newest first.
     public func auditTrail(_ provider: Provider, orgID: Int64, actionPrefix: String? = nil, limit: Int = 200) async throws -> [AuditRecord] {
         try await auditTrail(orgID: orgID, actionPrefix: actionPrefix, limit: limit)
@@ -24,9 +31,4 @@ extension Keygate {
 
     /// The kinds of audit event a reader can filter by (the action's first part): ``AuditAction/kinds``.
     public static var auditTypes: [String] { AuditAction.kinds }
-}
-
-extension Keygate {
-    /// What this concept needs of storage (the audit trail), and no more: its use cases reach data only through it.
-    private var auditStorage: any AuditStore { store }
 }

@@ -2,10 +2,19 @@ import Foundation
 
 // The API Key Management table's columns, chosen and ordered per admin and saved on the server.
 
-extension Keygate {
-    /// The admin's key-table columns, in order (all of them, in the default order, until they choose).
-    public func keyColumns(adminID: Int64) async throws -> [KeyColumn] {
-        guard let stored = try await preferenceStorage.adminPreference(adminID: adminID, name: KeyColumn.preferenceName),
+/// The key table's columns, per admin.
+public struct KeyColumnUseCases: UseCases {
+    /// What this concept needs of storage (an admin's saved preferences), and no more: its use cases reach data only through it.
+    let preferenceStorage: any PortalStore
+    let environment: UseCaseEnvironment
+}
+
+extension KeyColumnUseCases {
+    /// The caller's key-table columns, in order (all of them, in the default order, until they choose). Requires
+    /// ``AccessRules/Action/viewKey``: they are the columns of the key table.
+    public func keyColumns(_ principal: Principal) async throws -> [KeyColumn] {
+        try principal.require(.viewKey)
+        guard let stored = try await preferenceStorage.adminPreference(adminID: principal.admin.id, name: KeyColumn.preferenceName),
             let columns = try? KeyColumn.parse(stored)
         else { return KeyColumn.allCases }
         return columns
@@ -21,9 +30,4 @@ extension Keygate {
             adminID: principal.admin.id, name: KeyColumn.preferenceName, value: columns.map(\.rawValue).joined(separator: ","))
         return columns
     }
-}
-
-extension Keygate {
-    /// What this concept needs of storage (an admin's saved preferences), and no more: its use cases reach data only through it.
-    private var preferenceStorage: any PortalStore { store }
 }

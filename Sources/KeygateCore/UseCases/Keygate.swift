@@ -1,21 +1,94 @@
 import Foundation
 
-// The use cases' home: ``Keygate`` holds the store, the cipher, the hasher, the settings and the clock; each concept's
-// use cases are in the file named for it: Keys, Sessions (the API's), SignIn (the one sign-in flow), PortalSessions,
-// Operators (the console's), Admins, Roles, Audit, Organizations, OrganizationTransfer (import, export), KeyColumns,
-// Usage, Webhooks, MasterKeys (rotation, heartbeats), SessionCache; Provider is the provider's capability. Every
-// public use case takes a capability: a ``Principal`` (an admin, checked by ``AccessRules``) or a ``Provider``.
+// The use cases, one type per concept, each in the file named for it and each holding only the storage protocols it
+// needs: KeyUseCases (Keys.swift), SessionUseCases (Sessions.swift, the API's sessions), SignInFlow (SignIn.swift, the
+// one sign-in flow), PortalSessionUseCases, OperatorUseCases (the console's), AdminUseCases, RoleUseCases,
+// AuditUseCases, OrganizationUseCases (Organizations.swift and OrganizationTransfer.swift), KeyColumnUseCases,
+// UsageUseCases, WebhookUseCases, MasterKeyUseCases (rotation, heartbeats); SessionCache is the session check's
+// memory; Provider is the provider's capability. ``Keygate`` composes them. Every public use case takes a capability:
+// a ``Principal`` (an admin, checked by ``AccessRules``) or a ``Provider``; the few that take none are the server's own
+// housekeeping and are listed in docs/architecture.md.
 
-/// Keygate's use cases, shared by the HTTP API, the portal and the operator CLI.
+/// Keygate's use cases, shared by the HTTP API, the portal, the console and the operator CLI: one value per concept
+/// (`keygate.keys.editKey(principal, …)`, `keygate.organizations.provisionOrganization(provider, …)`).
 ///
 /// Holds no state of its own: every decision reads the store, so any instance (or the CLI) sees a change on
 /// the very next request. The one exception is the optional ``SessionCache`` for the session check, whose
 /// staleness bound is documented there. Rules that need no store live in ``KeyRules`` and ``SessionRules``.
+///
+/// The store is handed to each concept typed as only the protocols that concept needs (`KeyUseCases` gets
+/// `any KeyStore & OrganizationStore & SessionStore`, `RoleUseCases` `any RoleStore`, …), and `Keygate` keeps none
+/// itself beyond the one read of the health check: a use case cannot reach data its concept does not own.
 public struct Keygate: Sendable {
-    /// Persistence. Internal: every caller (HTTP, portal, CLI, health) goes through the use cases, so no rule can
-    /// be skipped by reaching the data another way. Each concept's file reaches it only through a private view typed
-    /// with the capabilities that concept needs (`keyStorage: any KeyStore & OrganizationStore & SessionStore`, …).
-    let store: any KeygateStore
+    /// What every concept shares besides storage.
+    public let environment: UseCaseEnvironment
+    /// The organization's key: list, read, add, edit, regenerate, delete, the provider's disable and regenerate.
+    public let keys: KeyUseCases
+    /// API sessions: the legacy login, the check on every request, logout, expiry.
+    public let sessions: SessionUseCases
+    /// The portal's browser sessions.
+    public let portal: PortalSessionUseCases
+    /// The provider console's operators and their sessions.
+    public let operators: OperatorUseCases
+    /// Admin accounts.
+    public let admins: AdminUseCases
+    /// Roles.
+    public let roles: RoleUseCases
+    /// The audit trail.
+    public let audit: AuditUseCases
+    /// Organizations: provisioning, lookup, the console's pages, import and export.
+    public let organizations: OrganizationUseCases
+    /// The key table's columns per admin.
+    public let keyColumns: KeyColumnUseCases
+    /// API usage per key and admin.
+    public let usage: UsageUseCases
+    /// Lifecycle webhooks: endpoints, the delivery log, delivery.
+    public let webhooks: WebhookUseCases
+    /// Master-key rotation: heartbeats, census, re-seal.
+    public let masterKeys: MasterKeyUseCases
+    /// The health check's one read.
+    private let healthStorage: any OrganizationStore
+
+    public init(
+        store: any KeygateStore, cipher: KeyCipher, hasher: any PasswordHasher, settings: SessionSettings = .init(),
+        loginThrottle: LoginThrottle = LoginThrottle(), decoys: PasswordDecoys, sessionCache: SessionCache? = nil,
+        metrics: KeygateMetrics = .disabled, usageMeter: UsageMeter? = nil, webhooks: WebhookSettings = .init(),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        let environment = UseCaseEnvironment(
+            cipher: cipher, hasher: hasher, settings: settings, loginThrottle: loginThrottle, now: now, sessionCache: sessionCache,
+            metrics: metrics, usageMeter: usageMeter, webhookSettings: webhooks, decoys: decoys)
+        let signIns = SignInFlow(passwordStorage: store, environment: environment)
+        self.environment = environment
+        keys = KeyUseCases(keyStorage: store, environment: environment)
+        sessions = SessionUseCases(sessionStorage: store, signIns: signIns, environment: environment)
+        portal = PortalSessionUseCases(portalStorage: store, signIns: signIns, environment: environment)
+        operators = OperatorUseCases(operatorStorage: store, signIns: signIns, environment: environment)
+        admins = AdminUseCases(adminStorage: store, signIns: signIns, environment: environment)
+        roles = RoleUseCases(roleStorage: store, environment: environment)
+        audit = AuditUseCases(auditStorage: store, environment: environment)
+        organizations = OrganizationUseCases(organizationStorage: store, environment: environment)
+        keyColumns = KeyColumnUseCases(preferenceStorage: store, environment: environment)
+        usage = UsageUseCases(usageStorage: store, environment: environment)
+        self.webhooks = WebhookUseCases(webhookStorage: store, environment: environment)
+        masterKeys = MasterKeyUseCases(keyStorage: store, instanceStorage: store, webhookSecretStorage: store, environment: environment)
+        healthStorage = store
+    }
+
+    /// Answers when the database does (the health check): one indexed read that needs no row to exist.
+    public func checkDatabase() async throws { _ = try await healthStorage.organization(id: 0) }
+
+    /// Seals and opens key values.
+    public var cipher: KeyCipher { environment.cipher }
+    /// The clock (tests move it).
+    public var now: @Sendable () -> Date { environment.now }
+    /// Session snapshots kept in memory by a server (nil: every check reads the database).
+    public var sessionCache: SessionCache? { environment.sessionCache }
+}
+
+/// What every use case shares besides storage: the cipher, the hasher, the settings, the clock and what is counted.
+/// Storage is not here: each concept holds its own narrowed view.
+public struct UseCaseEnvironment: Sendable {
     /// Seals and opens key values.
     public let cipher: KeyCipher
     /// Password hashing (bcrypt outside Core).
@@ -33,33 +106,37 @@ public struct Keygate: Sendable {
     /// API usage counted in memory until flushed (servers only; nil: not counted).
     public let usageMeter: UsageMeter?
     /// Webhook targets, timeouts and retries.
-    public let webhooks: WebhookSettings
+    public let webhookSettings: WebhookSettings
     /// Decoy hashes that make every sign-in check cost one verification at the configured cost, whether or not the
     /// account exists and whatever its hash's cost (``PasswordDecoys``).
     public let decoys: PasswordDecoys
+}
 
-    public init(
-        store: any KeygateStore, cipher: KeyCipher, hasher: any PasswordHasher, settings: SessionSettings = .init(),
-        loginThrottle: LoginThrottle = LoginThrottle(), decoys: PasswordDecoys, sessionCache: SessionCache? = nil,
-        metrics: KeygateMetrics = .disabled, usageMeter: UsageMeter? = nil, webhooks: WebhookSettings = .init(),
-        now: @escaping @Sendable () -> Date = { Date() }
-    ) {
-        self.metrics = metrics
-        self.webhooks = webhooks
-        self.usageMeter = usageMeter
-        self.sessionCache = sessionCache
-        self.store = store
-        self.cipher = cipher
-        self.hasher = hasher
-        self.settings = settings
-        self.loginThrottle = loginThrottle
-        self.decoys = decoys
-        self.now = now
-    }
+/// A concept's use cases: what they may read of the shared environment, by name, so a use case's body reads
+/// `now()`, `cipher`, `metrics` whichever concept it is in.
+protocol UseCases: Sendable {
+    var environment: UseCaseEnvironment { get }
+}
+
+extension UseCases {
+    var cipher: KeyCipher { environment.cipher }
+    var hasher: any PasswordHasher { environment.hasher }
+    var settings: SessionSettings { environment.settings }
+    var loginThrottle: LoginThrottle { environment.loginThrottle }
+    var now: @Sendable () -> Date { environment.now }
+    var sessionCache: SessionCache? { environment.sessionCache }
+    var metrics: KeygateMetrics { environment.metrics }
+    var usageMeter: UsageMeter? { environment.usageMeter }
+    var decoys: PasswordDecoys { environment.decoys }
 
     /// Opens a sealed key for the domain.
     func open(_ sealed: SealedAPIKey) throws -> APIKey {
         try sealed.map { try cipher.open($0, orgID: sealed.orgID) }
+    }
+
+    /// The audit event of a change an admin makes in their organization, now.
+    func audit(_ principal: Principal, _ action: AuditAction, _ detail: String) -> AuditEvent {
+        AuditEvent(orgID: principal.orgID, at: now(), actor: principal.actor, action: action, detail: detail)
     }
 }
 
@@ -111,18 +188,4 @@ public struct SessionSettings: Sendable {
 
     /// How long a portal or console session lives (the console keeps the portal's settings).
     public var browserLifetime: SessionLifetime { SessionLifetime(idle: portalIdle, maxLifetime: portalMaxLifetime) }
-}
-
-extension Keygate {
-    /// Answers when the database does (the health check): one indexed read that needs no row to exist.
-    public func checkDatabase() async throws { _ = try await healthStorage.organization(id: 0) }
-
-    func audit(_ principal: Principal, _ action: AuditAction, _ detail: String) -> AuditEvent {
-        AuditEvent(orgID: principal.orgID, at: now(), actor: principal.actor, action: action, detail: detail)
-    }
-}
-
-extension Keygate {
-    /// What this concept needs of storage (one cheap read), and no more: its use cases reach data only through it.
-    private var healthStorage: any OrganizationStore { store }
 }

@@ -3,7 +3,14 @@ import Foundation
 // The organization's one key: list, read, add, edit, regenerate, delete (an admin's), disable, enable, regenerate (the
 // provider's), one key applied to several organizations, and what a rotation does to the sessions.
 
-extension Keygate {
+/// The organization's one key, as its admins and the provider change it.
+public struct KeyUseCases: UseCases {
+    /// What this concept needs of storage (the sealed key, its organization, and the sessions a change ends or counts), and no more: its use cases reach data only through it.
+    let keyStorage: any KeyStore & OrganizationStore & SessionStore
+    let environment: UseCaseEnvironment
+}
+
+extension KeyUseCases {
     /// The organization's keys (zero or one). Requires ``AccessRules/Action/viewKey``.
     public func listKeys(_ principal: Principal) async throws -> [APIKey] {
         try principal.require(.viewKey)
@@ -201,9 +208,4 @@ extension Keygate {
                 "the master key does not open the API keys in this database: use the master key this database was created with")
         }
     }
-}
-
-extension Keygate {
-    /// What this concept needs of storage (the sealed key, its organization, and the sessions a change ends or counts), and no more: its use cases reach data only through it.
-    private var keyStorage: any KeyStore & OrganizationStore & SessionStore { store }
 }

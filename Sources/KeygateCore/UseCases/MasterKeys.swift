@@ -30,7 +30,16 @@ public struct KeyVerification: Sendable, Equatable {
     public init() {}
 }
 
-extension Keygate {
+/// Master-key rotation: heartbeats, the census of stored keys, re-seal and verification.
+public struct MasterKeyUseCases: UseCases {
+    /// What this concept needs of storage: the stored keys and the servers' heartbeats.
+    let keyStorage: any KeyStore
+    let instanceStorage: any InstanceStore
+    let webhookSecretStorage: any WebhookStore
+    let environment: UseCaseEnvironment
+}
+
+extension MasterKeyUseCases {
     /// How long a server's heartbeat counts as live.
     public static let instanceLiveness: TimeInterval = 10
 
@@ -165,11 +174,4 @@ extension Keygate {
             after = last.id
         }
     }
-}
-
-extension Keygate {
-    /// What this concept needs of storage: the stored keys and the servers' heartbeats.
-    private var keyStorage: any KeyStore { store }
-    private var instanceStorage: any InstanceStore { store }
-    private var webhookSecretStorage: any WebhookStore { store }
 }

@@ -2,7 +2,16 @@ import Foundation
 
 // The provider console's operators and their browser sessions.
 
-extension Keygate {
+/// The provider console's operators and their browser sessions.
+public struct OperatorUseCases: UseCases {
+    /// What this concept needs of storage (operators and their console sessions), and no more: its use cases reach data only through it.
+    let operatorStorage: any OperatorStore
+    /// The one sign-in flow.
+    let signIns: SignInFlow
+    let environment: UseCaseEnvironment
+}
+
+extension OperatorUseCases {
     /// Creates a provider console operator (the CLI's `keygate provider create-operator`).
     /// - Parameter password: nil generates one (returned once; stored only as a bcrypt hash).
     /// - Returns: the operator and the password to hand over.
@@ -27,14 +36,14 @@ extension Keygate {
     /// against a dummy hash for an unknown name) and the same lockout counters as admin logins, keyed apart.
     /// - Returns: the session token (only its SHA-256 is stored).
     public func operatorSignIn(loginName: String, password: String, clientAddress: String) async throws -> String {
-        try await countingSignIn(.console) {
+        try await signIns.countingSignIn(.console) {
             try await createOperatorSession(loginName: loginName, password: password, clientAddress: clientAddress)
         }
     }
 
     private func createOperatorSession(loginName: String, password: String, clientAddress: String) async throws -> String {
         let now = self.now()
-        return try await signIn(
+        return try await signIns.signIn(
             loginName: loginName, password: password, throttleName: "provider:" + loginName, clientAddress: clientAddress, now: now,
             account: { try await operatorStorage.providerOperator(loginName: loginName).map { ($0, $0.passwordHash) } },
             complete: { op in
@@ -69,9 +78,4 @@ extension Keygate {
 
     /// Every console operator, by login name.
     public func providerOperators(_ provider: Provider) async throws -> [ProviderOperator] { try await operatorStorage.providerOperators() }
-}
-
-extension Keygate {
-    /// What this concept needs of storage (operators and their console sessions), and no more: its use cases reach data only through it.
-    private var operatorStorage: any OperatorStore { store }
 }

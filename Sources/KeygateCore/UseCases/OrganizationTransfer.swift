@@ -96,7 +96,7 @@ public struct OrganizationExportRow: Sendable {
     }
 }
 
-extension Keygate {
+extension OrganizationUseCases {
     /// Imports one batch of records, in one transaction.
     ///
     /// Each record is validated first (name and login rules, exactly one of a bcrypt hash or a password that meets the
@@ -166,7 +166,7 @@ extension Keygate {
                 key: item.key)
         }
         let cipher = self.cipher
-        let stored = try await organizationTransferStorage.importOrganizations(
+        let stored = try await organizationStorage.importOrganizations(
             rows, sealKey: { orgID, key in try cipher.seal(key, orgID: orgID) }, operator: provider.name, at: now())
         for (item, outcome) in zip(valid, stored) { outcomes[item.index] = outcome }
         return outcomes.map { $0 ?? .failed("not imported") }
@@ -176,7 +176,7 @@ extension Keygate {
     public func exportOrganizations(_ provider: Provider, afterID: Int64, limit: Int, withKeys: Bool) async throws -> (
         rows: [ExportedOrganization], lastID: Int64?
     ) {
-        let stored = try await organizationTransferStorage.organizationsForExport(afterID: afterID, limit: limit)
+        let stored = try await organizationStorage.organizationsForExport(afterID: afterID, limit: limit)
         let rows = try stored.map { row in
             ExportedOrganization(
                 organization: row.organization.name, login: row.superAdmin?.loginName,
@@ -198,9 +198,4 @@ extension Keygate {
         let alphabet = Set("./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
         return bytes[7...].allSatisfy(alphabet.contains)
     }
-}
-
-extension Keygate {
-    /// What this concept needs of storage, and no more.
-    private var organizationTransferStorage: any OrganizationStore { store }
 }

@@ -15,7 +15,14 @@ public struct ProvisioningResult: Sendable {
     public var key: APIKey
 }
 
-extension Keygate {
+/// Organizations, the provider's: provisioning, lookup, pages, the rotation policy, import and export.
+public struct OrganizationUseCases: UseCases {
+    /// What this concept needs of storage (organizations and the provisioning audit event), and no more: its use cases reach data only through it.
+    let organizationStorage: any OrganizationStore & AuditStore
+    let environment: UseCaseEnvironment
+}
+
+extension OrganizationUseCases {
     /// Provisions an organization, its Super Admin role and admin, and its first key (Last Modified By: provider).
     /// - Parameter password: the admin's password, or nil to generate one.
     public func provisionOrganization(_ provider: Provider, name: String, adminLogin: String, password: String?)
@@ -104,9 +111,4 @@ extension Keygate {
     public func hasOrganizations(_ provider: Provider) async throws -> Bool {
         try await !organizationStorage.organizationSummaries(afterID: 0, limit: 1).isEmpty
     }
-}
-
-extension Keygate {
-    /// What this concept needs of storage (organizations and the provisioning audit event), and no more: its use cases reach data only through it.
-    private var organizationStorage: any OrganizationStore & AuditStore { store }
 }

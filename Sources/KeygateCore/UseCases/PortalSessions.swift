@@ -20,7 +20,16 @@ extension PortalSnapshot {
     }
 }
 
-extension Keygate {
+/// The portal's browser sessions: sign-in, the check on every page, sign-out.
+public struct PortalSessionUseCases: UseCases {
+    /// What this concept needs of storage (portal sessions, and login candidates and organization names for a sign-in), and no more: its use cases reach data only through it.
+    let portalStorage: any PortalStore & SessionStore & OrganizationStore
+    /// The one sign-in flow.
+    let signIns: SignInFlow
+    let environment: UseCaseEnvironment
+}
+
+extension PortalSessionUseCases {
     /// Signs in to the portal with a login name and password and opens a session in that account's organization.
     ///
     /// Login names are unique across the server (as Zscaler's are per cloud), so a name names at most one account;
@@ -32,26 +41,14 @@ extension Keygate {
     ///   ``KeygateError/invalidCredentials`` for any wrong name or password, ``KeygateError/adminDisabled`` when the
     ///   password is right but the account is disabled, ``KeygateError/loginLocked(retryAfterSeconds:)``.
     public func portalSignIn(loginName: String, password: String, clientAddress: String) async throws -> PortalSignIn {
-        try await countingSignIn(.portal) {
+        try await signIns.countingSignIn(.portal) {
             try await createPortalSession(loginName: loginName, password: password, clientAddress: clientAddress)
-        }
-    }
-
-    /// Runs a browser sign-in and counts its outcome on `surface` (the portal's and the console's alike).
-    func countingSignIn<T>(_ surface: KeygateMetrics.SignInSurface, _ signIn: () async throws -> T) async throws -> T {
-        do {
-            let result = try await signIn()
-            metrics.signIn(surface, .success)
-            return result
-        } catch {
-            metrics.signIn(surface, KeygateMetrics.SignInOutcome(error))
-            throw error
         }
     }
 
     private func createPortalSession(loginName: String, password: String, clientAddress: String) async throws -> PortalSignIn {
         let now = self.now()
-        return try await signIn(
+        return try await signIns.signIn(
             loginName: loginName, password: password, clientAddress: clientAddress, now: now,
             account: { try await portalStorage.loginCandidates(loginName: loginName).first.map { ($0, $0.admin.passwordHash) } },
             complete: { candidate in try await createPortalSession(candidate, password: password, clientAddress: clientAddress, now: now) })
@@ -59,7 +56,7 @@ extension Keygate {
 
     private func createPortalSession(_ candidate: LoginCandidate, password: String, clientAddress: String, now: Date) async throws -> PortalSignIn {
         guard !candidate.admin.disabled else { throw KeygateError.adminDisabled }
-        await upgradePasswordHashIfNeeded(candidate.admin, password: password)
+        await signIns.upgradePasswordHashIfNeeded(candidate.admin, password: password)
         let token = Secrets.newSessionToken()
         let orgID = candidate.admin.orgID
         let session = PortalSession(tokenHash: Secrets.sha256Hex(token), adminID: candidate.admin.id, orgID: orgID, createdAt: now, lastSeenAt: now)
@@ -105,9 +102,4 @@ extension Keygate {
         let hashes = tokens.filter(Secrets.isWellFormedToken).map { Secrets.sha256Hex(String($0)) }
         _ = try await portalStorage.deletePortalSessions(tokenHashes: hashes)
     }
-}
-
-extension Keygate {
-    /// What this concept needs of storage (portal sessions, and login candidates and organization names for a sign-in), and no more: its use cases reach data only through it.
-    private var portalStorage: any PortalStore & SessionStore & OrganizationStore { store }
 }

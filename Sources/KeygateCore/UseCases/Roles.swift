@@ -27,7 +27,14 @@ public struct RoleDraft: Sendable {
     }
 }
 
-extension Keygate {
+/// Roles, under the role-change rule.
+public struct RoleUseCases: UseCases {
+    /// What this concept needs of storage (roles), and no more: its use cases reach data only through it.
+    let roleStorage: any RoleStore
+    let environment: UseCaseEnvironment
+}
+
+extension RoleUseCases {
     /// The organization's roles. Requires ``AccessRules/Action/viewRoles``.
     public func listRoles(_ principal: Principal) async throws -> [Role] {
         try principal.require(.viewRoles)
@@ -127,9 +134,4 @@ extension Keygate {
 
     /// An organization's roles.
     public func roles(_ provider: Provider, orgID: Int64) async throws -> [Role] { try await roleStorage.roles(orgID: orgID) }
-}
-
-extension Keygate {
-    /// What this concept needs of storage (roles), and no more: its use cases reach data only through it.
-    private var roleStorage: any RoleStore { store }
 }

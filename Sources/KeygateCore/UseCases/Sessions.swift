@@ -21,7 +21,16 @@ public struct LoginRequest: Sendable {
     }
 }
 
-extension Keygate {
+/// API sessions: the legacy login, the session check on every request, logout, expiry.
+public struct SessionUseCases: UseCases {
+    /// What this concept needs of storage (API sessions, and the browser sessions housekeeping also expires), and no more: its use cases reach data only through it.
+    let sessionStorage: any SessionStore & PortalStore & OperatorStore
+    /// The one sign-in flow.
+    let signIns: SignInFlow
+    let environment: UseCaseEnvironment
+}
+
+extension SessionUseCases {
     /// Creates an API session.
     ///
     /// Whatever is wrong (unknown user, wrong password, wrong key, stale timestamp, replay) the answer is
@@ -56,7 +65,7 @@ extension Keygate {
         // Every candidate is checked (no early exit) so timing does not depend on which one matches; the password is
         // then verified against the matching one's hash (a decoy's when none matches), and a stale timestamp refused
         // only after that, with the same work.
-        return try await signIn(
+        return try await signIns.signIn(
             loginName: request.username, password: request.password, clientAddress: clientAddress, now: now,
             account: {
                 var matched: (LoginCandidate, SealedAPIKey)?
@@ -99,7 +108,7 @@ extension Keygate {
             audit: audit)
         // A replay keeps its reservation: it counts as a failed guess.
         guard created else { throw LoginReplayed() }
-        await upgradePasswordHashIfNeeded(candidate.admin, password: request.password)
+        await signIns.upgradePasswordHashIfNeeded(candidate.admin, password: request.password)
         return token
     }
 
@@ -176,9 +185,4 @@ extension Keygate {
         metrics.sessionsEnded(.expired, count: expired)
         return expired
     }
-}
-
-extension Keygate {
-    /// What this concept needs of storage (API sessions, and the browser sessions housekeeping also expires), and no more: its use cases reach data only through it.
-    private var sessionStorage: any SessionStore & PortalStore & OperatorStore { store }
 }

@@ -1,6 +1,13 @@
 import Foundation
 
-extension Keygate {
+/// The one sign-in flow of the API, the portal and the console, and the password work every sign-in shares.
+struct SignInFlow: UseCases {
+    /// What this concept needs of storage (an admin's password hash, upgraded after a sign-in), and no more.
+    let passwordStorage: any AdminStore
+    let environment: UseCaseEnvironment
+}
+
+extension SignInFlow {
     /// The one sign-in flow of the API, the portal and the console: refuse input no account could match, reserve the
     /// attempt in the lockout counters (before any password is checked, so simultaneous guesses cannot overrun a
     /// budget), find the account, verify the password against its hash (or a decoy's, with the same work, when there is
@@ -48,5 +55,17 @@ extension Keygate {
         }
         guard password.unicodeScalars.count <= 1024 else { throw KeygateError.invalidInput("password must be at most 1024 characters") }
         guard !password.isEmpty else { throw KeygateError.invalidInput("password is required") }
+    }
+
+    /// Runs a browser sign-in and counts its outcome on `surface` (the portal's and the console's alike).
+    func countingSignIn<T>(_ surface: KeygateMetrics.SignInSurface, _ signIn: () async throws -> T) async throws -> T {
+        do {
+            let result = try await signIn()
+            metrics.signIn(surface, .success)
+            return result
+        } catch {
+            metrics.signIn(surface, KeygateMetrics.SignInOutcome(error))
+            throw error
+        }
     }
 }

@@ -76,7 +76,14 @@ public struct UsageReport: Sendable, Equatable {
     public var byDay: [DayUsage]
 }
 
-extension Keygate {
+/// API usage: counting, flushing, the report.
+public struct UsageUseCases: UseCases {
+    /// What this concept needs of storage: the counts, and the admins' names for the report.
+    let usageStorage: any UsageStore & AdminStore
+    let environment: UseCaseEnvironment
+}
+
+extension UsageUseCases {
     /// Counts one session-checked API request (nothing when this process keeps no meter).
     public func recordUsage(_ principal: Principal) { usageMeter?.count(principal, at: now()) }
 
@@ -134,9 +141,4 @@ extension Keygate {
         let parts = calendar.dateComponents([.year, .month, .day], from: Date(timeIntervalSince1970: Double(day) * 86_400))
         return String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
     }
-}
-
-extension Keygate {
-    /// What this concept needs of storage: the counts, and the admins' names for the report.
-    private var usageStorage: any UsageStore & AdminStore { store }
 }

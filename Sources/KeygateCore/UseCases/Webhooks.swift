@@ -39,7 +39,17 @@ public protocol WebhookSender: Sendable {
     func post(url: String, headers: [(String, String)], body: [UInt8], timeout: TimeInterval) async -> (statusCode: Int?, error: String?)
 }
 
-extension Keygate {
+/// Lifecycle webhooks: endpoints, the delivery log, delivery.
+public struct WebhookUseCases: UseCases {
+    /// What this concept needs of storage: the webhook rows.
+    let webhookStorage: any WebhookStore
+    let environment: UseCaseEnvironment
+}
+
+extension WebhookUseCases {
+    /// Webhook targets, timeouts and retries.
+    var webhooks: WebhookSettings { environment.webhookSettings }
+
     /// The organization's endpoints. Requires ``AccessRules/Action/viewWebhooks``.
     public func webhookEndpoints(_ principal: Principal) async throws -> [WebhookEndpoint] {
         try principal.require(.viewWebhooks)
@@ -204,9 +214,4 @@ extension Keygate {
     private func webhookAudit(_ principal: Principal, _ action: AuditAction, _ detail: String) -> AuditEvent {
         AuditEvent(orgID: principal.orgID, at: now(), actor: principal.actor, action: action, detail: detail)
     }
-}
-
-extension Keygate {
-    /// What this concept needs of storage: the webhook rows.
-    private var webhookStorage: any WebhookStore { store }
 }

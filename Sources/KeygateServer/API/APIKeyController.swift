@@ -24,14 +24,14 @@ struct APIKeyController {
     @Sendable func list(_ request: Request, context: APIContext) async throws -> Response {
         for name in ["includePartnerKey", "includePartnerKeys"] { _ = try request.booleanQuery(name) }
         let principal = context.principal
-        let keys = try await keygate.listKeys(principal).map(APIKeyDTO.init)
+        let keys = try await keygate.keys.listKeys(principal).map(APIKeyDTO.init)
         return Response(
             status: .ok, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: renderedLists.json(orgID: principal.orgID, keys: keys)))
     }
 
     @Sendable func get(_ request: Request, context: APIContext) async throws -> Response {
-        try jsonResponse(APIKeyDTO(try await keygate.key(context.principal, id: try request.pathID(context, "API key"))))
+        try jsonResponse(APIKeyDTO(try await keygate.keys.key(context.principal, id: try request.pathID(context, "API key"))))
     }
 
     /// Add: `{}` or no body for a random key, `{"keyValue": "..."}` for the caller's string, or the whole key object
@@ -39,7 +39,7 @@ struct APIKeyController {
     @Sendable func add(_ request: Request, context: APIContext) async throws -> Response {
         let principal = context.principal
         let input = try await JSONBody.decode(KeyObjectInput.self, request, context: context)
-        return try jsonResponse(APIKeyDTO(try await keygate.addKey(principal, value: input.keyValue)))
+        return try jsonResponse(APIKeyDTO(try await keygate.keys.addKey(principal, value: input.keyValue)))
     }
 
     /// Edit: `{"keyValue": "..."}` or the whole key object (its `id`, if any, must be the path's).
@@ -49,7 +49,7 @@ struct APIKeyController {
         let input = try await JSONBody.decode(KeyObjectInput.self, request, context: context)
         if let bodyID = input.id, bodyID != id { throw KeygateError.invalidInput("id in the body differs from the path") }
         guard let value = input.keyValue else { throw KeygateError.invalidInput("keyValue is required") }
-        let (key, _) = try await keygate.editKey(principal, id: id, newValue: value)
+        let (key, _) = try await keygate.keys.editKey(principal, id: id, newValue: value)
         return try jsonResponse(APIKeyDTO(key))
     }
 
@@ -57,12 +57,12 @@ struct APIKeyController {
         let principal = context.principal
         let id = try request.pathID(context, "API key")
         _ = try await JSONBody.decode(NoInput.self, request, context: context)
-        let (key, _) = try await keygate.regenerateKey(principal, id: id)
+        let (key, _) = try await keygate.keys.regenerateKey(principal, id: id)
         return try jsonResponse(APIKeyDTO(key))
     }
 
     @Sendable func delete(_ request: Request, context: APIContext) async throws -> Response {
-        _ = try await keygate.deleteKey(context.principal, id: try request.pathID(context, "API key"))
+        _ = try await keygate.keys.deleteKey(context.principal, id: try request.pathID(context, "API key"))
         return noContent()
     }
 }

@@ -28,7 +28,7 @@ struct LegacyAuthController {
         let login = try await JSONBody.decode(LoginInput.self, request, context: context).request
         let token: String
         do {
-            token = try await keygate.login(login, kind: kind, clientAddress: context.clientAddress)
+            token = try await keygate.sessions.login(login, kind: kind, clientAddress: context.clientAddress)
         } catch {
             LoginLog.refused(context.logger, surface: "api", loginName: login.username, address: context.clientAddress, error: error)
             throw error
@@ -40,7 +40,7 @@ struct LegacyAuthController {
     /// Ends the first live session among the ids the request offers (see ``SessionMiddleware``): the stale id a
     /// Go client still carries must not shadow the one it means to end.
     func logout(_ request: Request, status: HTTPResponse.Status) async throws -> Response {
-        for token in request.sessionTokens where try await keygate.logout(token: token) { break }
+        for token in request.sessionTokens where try await keygate.sessions.logout(token: token) { break }
         return Response(status: status)
     }
 }

@@ -8,48 +8,49 @@ struct WebhookController {
     let keygate: Keygate
 
     func addRoutes(to group: RouterGroup<APIContext>) {
-        group.get("webhooks") { _, context in try jsonResponse(try await keygate.webhookEndpoints(context.principal).map { EndpointDTO($0) }) }
+        group.get("webhooks") { _, context in try jsonResponse(try await keygate.webhooks.webhookEndpoints(context.principal).map { EndpointDTO($0) })
+        }
         group.post("webhooks") { request, context in
             let input = try await JSONBody.decode(NewWebhookInput.self, request, context: context)
-            let (endpoint, secret) = try await keygate.createWebhookEndpoint(
+            let (endpoint, secret) = try await keygate.webhooks.createWebhookEndpoint(
                 context.principal, url: input.url, events: input.events, enabled: input.enabled)
             return try jsonResponse(EndpointDTO(endpoint, secret: secret))
         }
         group.get("webhooks/{id}") { request, context in
-            try jsonResponse(EndpointDTO(try await keygate.webhookEndpoint(context.principal, id: try request.pathID(context, "webhook"))))
+            try jsonResponse(EndpointDTO(try await keygate.webhooks.webhookEndpoint(context.principal, id: try request.pathID(context, "webhook"))))
         }
         group.put("webhooks/{id}") { request, context in
             let id = try request.pathID(context, "webhook")
             let input = try await JSONBody.decode(WebhookUpdateInput.self, request, context: context)
             if let bodyID = input.id, bodyID != id { throw KeygateError.invalidInput("id in the body differs from the path") }
-            let endpoint = try await keygate.updateWebhookEndpoint(
+            let endpoint = try await keygate.webhooks.updateWebhookEndpoint(
                 context.principal, id: id, url: input.url, events: input.events, enabled: input.enabled)
             return try jsonResponse(EndpointDTO(endpoint))
         }
         group.delete("webhooks/{id}") { request, context in
-            try await keygate.deleteWebhookEndpoint(context.principal, id: try request.pathID(context, "webhook"))
+            try await keygate.webhooks.deleteWebhookEndpoint(context.principal, id: try request.pathID(context, "webhook"))
             return noContent()
         }
         group.post("webhooks/{id}/rollSecret") { request, context in
             let id = try request.pathID(context, "webhook")
             _ = try await JSONBody.decode(NoInput.self, request, context: context)
-            let (endpoint, secret) = try await keygate.rollWebhookSecret(context.principal, id: id)
+            let (endpoint, secret) = try await keygate.webhooks.rollWebhookSecret(context.principal, id: id)
             return try jsonResponse(EndpointDTO(endpoint, secret: secret))
         }
         group.post("webhooks/{id}/test") { request, context in
             let id = try request.pathID(context, "webhook")
             _ = try await JSONBody.decode(NoInput.self, request, context: context)
-            return try jsonResponse(["deliveryId": try await keygate.sendTestWebhook(context.principal, id: id)])
+            return try jsonResponse(["deliveryId": try await keygate.webhooks.sendTestWebhook(context.principal, id: id)])
         }
         group.get("webhooks/{id}/deliveries") { request, context in
-            let deliveries = try await keygate.webhookDeliveries(context.principal, id: try request.pathID(context, "webhook"))
+            let deliveries = try await keygate.webhooks.webhookDeliveries(context.principal, id: try request.pathID(context, "webhook"))
             return try jsonResponse(deliveries.map(DeliveryDTO.init))
         }
         group.post("webhooks/{id}/deliveries/{deliveryId}/retry") { request, context in
             let id = try request.pathID(context, "webhook")
             let delivery = try request.pathID(context, "delivery", parameter: "deliveryId")
             _ = try await JSONBody.decode(NoInput.self, request, context: context)
-            guard try await keygate.retryWebhookDelivery(context.principal, endpointID: id, deliveryID: delivery) else {
+            guard try await keygate.webhooks.retryWebhookDelivery(context.principal, endpointID: id, deliveryID: delivery) else {
                 throw KeygateError.notFound("no delivery \(delivery) to retry (a delivered one, or one being sent now, is not sent again)")
             }
             return noContent()

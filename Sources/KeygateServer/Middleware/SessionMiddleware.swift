@@ -26,7 +26,7 @@ struct SessionMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let principal = try await authenticate(request.sessionTokens)
         // Every session-checked request counts as usage (in memory; flushed by the server's usage service).
-        keygate.recordUsage(principal)
+        keygate.usage.recordUsage(principal)
         try await limit(request.method, principal)
         var context = context
         context.principal = principal
@@ -36,7 +36,7 @@ struct SessionMiddleware: RouterMiddleware {
     private func authenticate(_ tokens: [Substring]) async throws -> Principal {
         for token in tokens {
             do {
-                return try await keygate.authenticate(token: token)
+                return try await keygate.sessions.authenticate(token: token)
             } catch KeygateError.sessionNotValid {
                 continue
             }

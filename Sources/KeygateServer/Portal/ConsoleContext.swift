@@ -11,7 +11,7 @@ struct ConsoleSessionMiddleware: RouterMiddleware {
         _ request: Request, context: KeygateRequestContext, next: (Request, KeygateRequestContext) async throws -> Response
     ) async throws -> Response {
         guard let token = Cookies.value(request, named: ProviderController.cookieName) else { throw KeygateError.sessionNotValid }
-        let provider = try await keygate.operatorSession(token: token)
+        let provider = try await keygate.operators.operatorSession(token: token)
         var context = context
         context.console = ConsoleContext.Resolved(provider: provider, token: String(token))
         return try await next(request, context)

@@ -15,7 +15,7 @@ struct PortalVisit: Sendable {
     /// The browser's live sessions, in one read whatever the number of tokens (at most ``PortalRequest/maxSessions``).
     static func resolve(_ request: Request, keygate: Keygate) async throws -> PortalVisit {
         var visit = PortalVisit()
-        visit.sessions = try await keygate.portalSessions(tokens: PortalRequest.tokens(request)).map { (String($0.token), $0.snapshot) }
+        visit.sessions = try await keygate.portal.portalSessions(tokens: PortalRequest.tokens(request)).map { (String($0.token), $0.snapshot) }
         visit.sessions.sort { $0.snapshot.organizationName.localizedStandardCompare($1.snapshot.organizationName) == .orderedAscending }
         return visit
     }

@@ -28,11 +28,11 @@ extension PortalController {
         let frame = try organizationChrome(visit, snapshot, request: request, tab: .audit)
         let type = auditType(request)
         // The newest 200 on the page (it renders in a few milliseconds); the CSV export has up to 10,000.
-        let events = try await keygate.auditTrail(snapshot.principal, type: type, limit: 200)
+        let events = try await keygate.audit.auditTrail(snapshot.principal, type: type, limit: 200)
         let page = AuditPage(
             chrome: frame, orgID: snapshot.session.orgID, orgName: snapshot.organizationName,
             canWrite: AccessRules.allows(snapshot.role, .changeKey), type: type ?? "",
-            types: Keygate.auditTypes.map { Choice(value: $0, label: $0.capitalized, selected: $0 == type) },
+            types: AuditUseCases.auditTypes.map { Choice(value: $0, label: $0.capitalized, selected: $0 == type) },
             events: events.map { EventRow(iso: Self.iso($0.at), actor: $0.actor.name, action: $0.action, detail: $0.detail) })
         return views.page(page)
     }
@@ -40,7 +40,7 @@ extension PortalController {
     /// The same events as CSV (RFC 4180), with cells that a spreadsheet would run as a formula defused.
     @Sendable func auditCSV(_ request: Request, context: PortalContext) async throws -> Response {
         let snapshot = context.session
-        let events = try await keygate.auditTrail(snapshot.principal, type: auditType(request), limit: 10_000)
+        let events = try await keygate.audit.auditTrail(snapshot.principal, type: auditType(request), limit: 10_000)
         var csv = "time,actor,action,detail\r\n"
         for event in events {
             csv += [Self.iso(event.at), event.actor.name, event.action, event.detail].map(Self.csvField).joined(separator: ",") + "\r\n"
@@ -74,9 +74,9 @@ extension PortalController {
     ) async throws -> Response {
         let frame = try organizationChrome(visit, snapshot, request: request, tab: .admins)
         let principal = snapshot.principal
-        let roles = try await keygate.listRoles(principal)
+        let roles = try await keygate.roles.listRoles(principal)
         let names = Dictionary(uniqueKeysWithValues: roles.map { ($0.id, $0.name) })
-        let admins = try await keygate.listAdmins(principal).map { admin in
+        let admins = try await keygate.admins.listAdmins(principal).map { admin in
             AdminsPage.Row(
                 id: admin.id, login: admin.loginName, name: admin.userName, email: admin.email, role: names[admin.roleID] ?? "#\(admin.roleID)",
                 status: admin.disabled ? "Disabled" : "Enabled", toggle: admin.disabled ? "enable" : "disable",
@@ -103,7 +103,7 @@ extension PortalController {
             loginName: login, userName: (form.userName ?? "").isEmpty ? login : form.userName, email: form.email ?? "",
             roleID: form.roleID?.value, password: form.password ?? "")
         do {
-            _ = try await keygate.createAdmin(snapshot.principal, draft: draft)
+            _ = try await keygate.admins.createAdmin(snapshot.principal, draft: draft)
         } catch let error as KeygateError {
             switch error {
             case .invalidInput, .conflict:
@@ -136,7 +136,7 @@ extension PortalController {
         default: throw KeygateError.invalidInput("unknown action")
         }
         do {
-            _ = try await keygate.updateAdmin(snapshot.principal, id: id, draft: draft)
+            _ = try await keygate.admins.updateAdmin(snapshot.principal, id: id, draft: draft)
         } catch let error as KeygateError {
             switch error {
             case .conflict, .invalidInput:
@@ -156,7 +156,7 @@ extension PortalController {
         let (visit, snapshot) = (context.visit, context.session)
         let frame = try organizationChrome(visit, snapshot, request: request, tab: .roles)
         let canWrite = AccessRules.allows(snapshot.role, .manageRoles)
-        let roles = try await keygate.listRoles(snapshot.principal).map { role in
+        let roles = try await keygate.roles.listRoles(snapshot.principal).map { role in
             let level = role.apiKeyAccess
             let editable = (try? AccessRules.checkRoleChange(caller: snapshot.role, current: role, proposed: nil)) != nil
             return RolesPage.Row(
@@ -181,7 +181,7 @@ extension PortalController {
     @Sendable func createRole(_ request: Request, context: PortalContext) async throws -> Response {
         let form = try await PortalRequest.checkedForm(RoleForm.self, request, context: context)
         let snapshot = context.session
-        _ = try await keygate.createRole(
+        _ = try await keygate.roles.createRole(
             snapshot.principal, draft: RoleDraft(name: form.name ?? "", featurePermissions: [Role.apiKeyManagement: try level(form)]))
         return PortalViews.redirect("/portal/orgs/\(snapshot.session.orgID)/roles?done=created")
     }
@@ -190,7 +190,8 @@ extension PortalController {
         let form = try await PortalRequest.checkedForm(RoleForm.self, request, context: context)
         let snapshot = context.session
         guard let id = context.parameters.get("id", as: Int64.self) else { throw KeygateError.notFound("no such role") }
-        _ = try await keygate.updateRole(snapshot.principal, id: id, draft: RoleDraft(featurePermissions: [Role.apiKeyManagement: try level(form)]))
+        _ = try await keygate.roles.updateRole(
+            snapshot.principal, id: id, draft: RoleDraft(featurePermissions: [Role.apiKeyManagement: try level(form)]))
         return PortalViews.redirect("/portal/orgs/\(snapshot.session.orgID)/roles?done=updated")
     }
 }

@@ -33,8 +33,8 @@ extension PortalController {
         let frame = try organizationChrome(visit, snapshot, request: request, tab: .webhooks)
         let principal = snapshot.principal
         var endpoints: [WebhooksPage.Endpoint] = []
-        for endpoint in try await keygate.webhookEndpoints(principal) {
-            let deliveries = try await keygate.webhookDeliveries(principal, id: endpoint.id, limit: 20).map { d in
+        for endpoint in try await keygate.webhooks.webhookEndpoints(principal) {
+            let deliveries = try await keygate.webhooks.webhookDeliveries(principal, id: endpoint.id, limit: 20).map { d in
                 WebhooksPage.Delivery(
                     id: d.id, endpointID: endpoint.id, eventType: d.eventType.rawValue, status: d.status.rawValue.capitalized,
                     attempts: d.attempts, lastTry: d.lastAttemptAt.map(Self.iso) ?? "-",
@@ -62,7 +62,8 @@ extension PortalController {
     @Sendable func createWebhook(_ request: Request, context: PortalContext) async throws -> Response {
         let form = try await PortalRequest.checkedForm(NewWebhookForm.self, request, context: context)
         do {
-            let (endpoint, secret) = try await keygate.createWebhookEndpoint(context.session.principal, url: form.url ?? "", events: form.events)
+            let (endpoint, secret) = try await keygate.webhooks.createWebhookEndpoint(
+                context.session.principal, url: form.url ?? "", events: form.events)
             return try await renderWebhooks(request, context: context) { page in
                 page.done = "The endpoint was added."
                 page.secret = secret
@@ -83,10 +84,10 @@ extension PortalController {
         let base = "/portal/orgs/\(context.session.session.orgID)/webhooks"
         switch context.parameters.get("action") {
         case "test":
-            _ = try await keygate.sendTestWebhook(principal, id: id)
+            _ = try await keygate.webhooks.sendTestWebhook(principal, id: id)
             return PortalViews.redirect(base + "?done=test")
         case "roll":
-            let (_, secret) = try await keygate.rollWebhookSecret(principal, id: id)
+            let (_, secret) = try await keygate.webhooks.rollWebhookSecret(principal, id: id)
             return try await renderWebhooks(request, context: context) { page in
                 page.done = "The secret was rolled; the previous one keeps signing for a while, so receivers can switch."
                 page.secret = secret
@@ -94,10 +95,10 @@ extension PortalController {
             }
         case let action? where action == "enable" || action == "disable":
             // The state asked for, not a flip of the one read: two clicks from two pages cannot undo each other.
-            _ = try await keygate.updateWebhookEndpoint(principal, id: id, url: nil, events: nil, enabled: action == "enable")
+            _ = try await keygate.webhooks.updateWebhookEndpoint(principal, id: id, url: nil, events: nil, enabled: action == "enable")
             return PortalViews.redirect(base + "?done=toggled")
         case "delete":
-            try await keygate.deleteWebhookEndpoint(principal, id: id)
+            try await keygate.webhooks.deleteWebhookEndpoint(principal, id: id)
             return PortalViews.redirect(base + "?done=deleted")
         default:
             throw KeygateError.notFound("no such action")
@@ -111,7 +112,7 @@ extension PortalController {
         }
         // Back to the page either way: a delivery that an automatic retry delivered (or is sending) a moment before the
         // click is no error to the person who clicked, and the log below says what happened.
-        let retried = try await keygate.retryWebhookDelivery(context.session.principal, endpointID: id, deliveryID: delivery)
+        let retried = try await keygate.webhooks.retryWebhookDelivery(context.session.principal, endpointID: id, deliveryID: delivery)
         return PortalViews.redirect("/portal/orgs/\(context.session.session.orgID)/webhooks?done=\(retried ? "retry" : "not-retried")")
     }
 }

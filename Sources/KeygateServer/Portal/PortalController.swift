@@ -84,7 +84,7 @@ struct PortalController {
         }
         let opened: PortalSignIn
         do {
-            opened = try await keygate.portalSignIn(loginName: loginName, password: password, clientAddress: context.clientAddress)
+            opened = try await keygate.portal.portalSignIn(loginName: loginName, password: password, clientAddress: context.clientAddress)
         } catch {
             LoginLog.refused(context.logger, surface: "portal", loginName: loginName, address: context.clientAddress, error: error)
             switch error {
@@ -98,14 +98,14 @@ struct PortalController {
         let tokens = [opened.token] + visit.sessions.filter { $0.snapshot.session.orgID != opened.orgID }.map(\.token)
         let kept = Array(tokens.prefix(PortalRequest.maxSessions))
         let dropped = visit.sessions.map(\.token).filter { !kept.contains($0) }
-        if !dropped.isEmpty { try await keygate.portalSignOut(tokens: dropped.map { Substring($0) }) }
+        if !dropped.isEmpty { try await keygate.portal.portalSignOut(tokens: dropped.map { Substring($0) }) }
         return PortalViews.redirect(
             "/portal/orgs/\(opened.orgID)/keys", headers: [.setCookie: PortalRequest.setCookie(kept, secure: secure(request, context))])
     }
 
     @Sendable func signOut(_ request: Request, context: KeygateRequestContext) async throws -> Response {
         _ = try await PortalRequest.checkedForm(TokenOnlyForm.self, request, context: context)
-        try await keygate.portalSignOut(tokens: PortalRequest.tokens(request))
+        try await keygate.portal.portalSignOut(tokens: PortalRequest.tokens(request))
         return PortalViews.redirect(
             "/portal/signin?signedOut=1", headers: [.setCookie: PortalRequest.setCookie([], secure: secure(request, context))])
     }
@@ -156,10 +156,10 @@ struct PortalController {
                 status: .forbidden, chrome: frame)
         }
         let canWrite = AccessRules.allows(snapshot.role, .changeKey)
-        let keys = try await keygate.listKeys(snapshot.principal)
-        let sessions = try await keygate.liveSessionCount(snapshot.principal)
+        let keys = try await keygate.keys.listKeys(snapshot.principal)
+        let sessions = try await keygate.keys.liveSessionCount(snapshot.principal)
         let sessionText = sessions == 1 ? "1 live API session will end." : "\(sessions) live API sessions will end."
-        let columns = try await keygate.keyColumns(adminID: snapshot.admin.id)
+        let columns = try await keygate.keyColumns.keyColumns(snapshot.principal)
         var page = KeysPage(
             chrome: frame, orgID: orgID, orgName: snapshot.organizationName, baseURL: baseURL(request, context), canWrite: canWrite,
             readOnly: !canWrite, multiOrg: visit.sessions.count > 1,
@@ -170,7 +170,7 @@ struct PortalController {
             allColumns: (columns + KeyColumn.allCases.filter { !columns.contains($0) }).map {
                 KeysPage.ColumnChoice(name: $0.rawValue, title: $0.title, shown: columns.contains($0))
             })
-        page.usage = UsagePanel(try await keygate.usageReport(snapshot.principal, days: 7))
+        page.usage = UsagePanel(try await keygate.usage.usageReport(snapshot.principal, days: 7))
         page.usageFlush =
             switch settings.usageFlushSeconds {
             case 1: "second"
@@ -234,18 +234,18 @@ struct PortalController {
             switch action {
             case "edit":
                 guard let id else { throw KeygateError.invalidInput("the form is missing the key id: reload the page") }
-                let (_, ended) = try await keygate.editKey(principal, id: id, newValue: value)
+                let (_, ended) = try await keygate.keys.editKey(principal, id: id, newValue: value)
                 return PortalViews.redirect("/portal/orgs/\(orgID)/keys?done=edited&ended=\(ended)")
             case "regenerate":
                 guard let id else { throw KeygateError.invalidInput("the form is missing the key id: reload the page") }
-                let (_, ended) = try await keygate.regenerateKey(principal, id: id)
+                let (_, ended) = try await keygate.keys.regenerateKey(principal, id: id)
                 return PortalViews.redirect("/portal/orgs/\(orgID)/keys?done=regenerated&ended=\(ended)")
             case "delete":
                 guard let id else { throw KeygateError.invalidInput("the form is missing the key id: reload the page") }
-                let ended = try await keygate.deleteKey(principal, id: id)
+                let ended = try await keygate.keys.deleteKey(principal, id: id)
                 return PortalViews.redirect("/portal/orgs/\(orgID)/keys?done=deleted&ended=\(ended)")
             case "add":
-                _ = try await keygate.addKey(principal, value: value.isEmpty ? nil : value)
+                _ = try await keygate.keys.addKey(principal, value: value.isEmpty ? nil : value)
                 return PortalViews.redirect("/portal/orgs/\(orgID)/keys?done=added")
             default:
                 throw KeygateError.notFound("no such action")
@@ -269,7 +269,7 @@ struct PortalController {
         let form = try await PortalRequest.checkedForm(ColumnsForm.self, request, context: context)
         let (visit, snapshot) = (context.visit, context.session)
         do {
-            try await keygate.setKeyColumns(snapshot.principal, choice: form.columns ?? "")
+            try await keygate.keyColumns.setKeyColumns(snapshot.principal, choice: form.columns ?? "")
         } catch let error as KeygateError {
             guard case .invalidInput(let message) = error else { throw error }
             return try await renderKeys(visit, snapshot, request: request, context: context, status: .badRequest) { page in
@@ -286,9 +286,9 @@ struct PortalController {
         guard !visit.sessions.isEmpty else { throw KeygateError.sessionNotValid }
         let from = form.from?.value
         let value = form.keyValue ?? ""
-        let outcomes: [Keygate.KeyApplyOutcome]
+        let outcomes: [KeyUseCases.KeyApplyOutcome]
         do {
-            outcomes = try await keygate.applyKey(value, to: visit.sessions.map(\.snapshot.principal))
+            outcomes = try await keygate.keys.applyKey(value, to: visit.sessions.map(\.snapshot.principal))
         } catch let error as KeygateError {
             // Nothing was tried: the string is not a key.
             guard let origin = visit.sessions.first(where: { $0.snapshot.session.orgID == from }) ?? visit.sessions.first else { throw error }

@@ -55,7 +55,7 @@ struct ProviderController {
         }
         let token: String
         do {
-            token = try await keygate.operatorSignIn(loginName: login, password: password, clientAddress: context.clientAddress)
+            token = try await keygate.operators.operatorSignIn(loginName: login, password: password, clientAddress: context.clientAddress)
         } catch {
             LoginLog.refused(context.logger, surface: "console", loginName: login, address: context.clientAddress, error: error)
             switch error {
@@ -70,7 +70,7 @@ struct ProviderController {
 
     @Sendable func signOut(_ request: Request, context: ConsoleContext) async throws -> Response {
         _ = try await checkedForm(TokenOnlyForm.self, request, context: context)
-        try await keygate.operatorSignOut(token: context.token[...])
+        try await keygate.operators.operatorSignOut(token: context.token[...])
         return PortalViews.redirect("/provider/signin", headers: [.setCookie: setCookie(nil, request: request, context: context)])
     }
 
@@ -88,7 +88,7 @@ struct ProviderController {
         _ context: ConsoleContext, done: String? = nil, search: String = "", page number: Int = 1, status: HTTPResponse.Status = .ok,
         adjust: (inout ConsoleOrganizationsPage) -> Void = { _ in }
     ) async throws -> Response {
-        let list = try await keygate.organizationPage(context.provider, search: search, page: number, pageSize: Self.pageSize)
+        let list = try await keygate.organizations.organizationPage(context.provider, search: search, page: number, pageSize: Self.pageSize)
         let needle = search.trimmingCharacters(in: .whitespaces)
         let encoded = needle.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         var page = ConsoleOrganizationsPage(
@@ -114,7 +114,7 @@ struct ProviderController {
         let name = form.name ?? ""
         let admin = form.adminLogin ?? ""
         do {
-            let result = try await keygate.provisionOrganization(context.provider, name: name, adminLogin: admin, password: nil)
+            let result = try await keygate.organizations.provisionOrganization(context.provider, name: name, adminLogin: admin, password: nil)
             let page = ConsoleCreatedPage(
                 chrome: chrome, title: "\(result.organization.name) is ready", id: result.organization.id, name: result.organization.name,
                 login: result.admin.loginName, password: result.password, key: result.key.value.rawValue)
@@ -136,21 +136,21 @@ struct ProviderController {
     @Sendable func organization(_ request: Request, context: ConsoleContext) async throws -> Response {
         let chrome = context.chrome
         guard let orgID = context.parameters.get("orgID", as: Int64.self) else { throw KeygateError.notFound("no such organization") }
-        let org = try await keygate.organization(context.provider, id: orgID)
+        let org = try await keygate.organizations.organization(context.provider, id: orgID)
         var page = ConsoleOrganizationPage(
             chrome: chrome, title: org.name, id: org.id, name: org.name,
-            events: try await keygate.auditTrail(context.provider, orgID: org.id, limit: 200).map {
+            events: try await keygate.audit.auditTrail(context.provider, orgID: org.id, limit: 200).map {
                 EventRow(iso: $0.at.formatted(.iso8601), actor: $0.actor.name, action: $0.action, detail: $0.detail)
             })
-        if let key = try await keygate.currentKey(context.provider, orgID: org.id) {
+        if let key = try await keygate.keys.currentKey(context.provider, orgID: org.id) {
             page.hasKey = true
             page.enabled = key.enabled
             page.keyStatus = key.enabled ? "Enabled" : "Disabled"
             page.modifiedBy = key.lastModifiedBy.name
             page.modifiedOn = key.lastModifiedAt.formatted(.iso8601)
-            page.sessions = try await keygate.liveSessionCount(context.provider, orgID: org.id)
+            page.sessions = try await keygate.keys.liveSessionCount(context.provider, orgID: org.id)
         }
-        page.usage = UsagePanel(try await keygate.usageReport(context.provider, orgID: org.id, days: 7))
+        page.usage = UsagePanel(try await keygate.usage.usageReport(context.provider, orgID: org.id, days: 7))
         if let done = request.uri.queryParameters["done"] {
             page.done = done == "disabled" ? "The key was disabled; its sessions ended." : "The key was enabled."
         }
@@ -166,7 +166,7 @@ struct ProviderController {
         case "enable": enable = true
         default: throw KeygateError.invalidInput("unknown action")
         }
-        _ = try await keygate.setKeyEnabled(context.provider, orgID: orgID, enabled: enable)
+        _ = try await keygate.keys.setKeyEnabled(context.provider, orgID: orgID, enabled: enable)
         return PortalViews.redirect("/provider/orgs/\(orgID)?done=\(enable ? "enabled" : "disabled")")
     }
 }

@@ -20,9 +20,9 @@ struct HousekeepingService: Service, CustomStringConvertible {
                 while true {
                     try await Task.sleep(for: interval)
                     do {
-                        let removed = try await keygate.pruneExpired()
-                        try await keygate.pruneInstances()
-                        try await keygate.pruneWebhookLog()
+                        let removed = try await keygate.sessions.pruneExpired()
+                        try await keygate.masterKeys.pruneInstances()
+                        try await keygate.webhooks.pruneWebhookLog()
                         try await rateCounters.prune(now: keygate.now())
                         if removed > 0 { logger.debug("expired sessions removed", metadata: ["count": "\(removed)"]) }
                     } catch {
