@@ -32,13 +32,17 @@ func withRuntime(_ common: CommonOptions, creates: Bool = false, _ body: (Runtim
     }
 }
 
-/// Runs `body` with an opened runtime and the organization `reference` names (an id or a name), as the provider: what
-/// every command about one organization starts with.
-func withOrganization(
-    _ common: CommonOptions, _ reference: String, _ body: (Runtime, Organization) async throws -> Void
-) async throws {
-    try await withRuntime(common) { runtime in
-        try await body(runtime, try await runtime.keygate.organizations.findOrganization(runtime.provider, reference))
+/// The options of a command that acts on one organization: the common ones and `--org`.
+struct OrganizationOptions: ParsableArguments {
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Organization name or id.") var org: String
+
+    /// Runs `body` with the runtime and the organization `--org` names (by id or name, as the provider): what every
+    /// command about one organization starts with.
+    func withOrganization(_ body: (Runtime, Organization) async throws -> Void) async throws {
+        try await withRuntime(common) { runtime in
+            try await body(runtime, try await runtime.keygate.organizations.findOrganization(runtime.provider, org))
+        }
     }
 }
 

@@ -232,17 +232,16 @@ struct OrgCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "set-rotation-policy",
             abstract: "What a key rotation does to old sessions: end (default), keep, or grace:SECONDS.")
-        @OptionGroup var common: CommonOptions
-        @Option(help: "Organization name or id.") var org: String
+        @OptionGroup var org: OrganizationOptions
         @Option(help: "end | keep | grace:SECONDS (1-86400)") var policy: String
 
         func run() async throws {
             guard let parsed = RotationPolicy(storedValue: policy) else {
                 throw ValidationError("--policy must be end, keep or grace:SECONDS (1-86400)")
             }
-            try await withOrganization(common, org) { runtime, organization in
+            try await org.withOrganization { runtime, organization in
                 try await runtime.keygate.organizations.setRotationPolicy(runtime.provider, orgID: organization.id, policy: parsed)
-                Output.emit(common.json, ["organization": organization.name, "rotationPolicy": parsed.storedValue]) {
+                Output.emit(org.common.json, ["organization": organization.name, "rotationPolicy": parsed.storedValue]) {
                     "\(organization.name): rotation policy \(parsed.storedValue)"
                 }
             }

@@ -7,16 +7,15 @@ struct UsageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "usage",
         abstract: "API requests of an organization per admin, day and key version (written by the servers every usage.flushSeconds).")
-    @OptionGroup var common: CommonOptions
-    @Option(help: "Organization name or id.") var org: String
+    @OptionGroup var org: OrganizationOptions
     @Option(help: "Days, today included (UTC), 1-366.") var days = 7
 
     func run() async throws {
         guard (1...366).contains(days) else { throw ValidationError("--days must be 1-366") }
-        try await withOrganization(common, org) { runtime, organization in
+        try await org.withOrganization { runtime, organization in
             let report = try await runtime.keygate.usage.usageReport(runtime.provider, orgID: organization.id, days: days)
             let out = Out(organization: organization.name, report: report)
-            Output.emit(common.json, out) { out.text }
+            Output.emit(org.common.json, out) { out.text }
         }
     }
 

@@ -36,17 +36,10 @@ extension OperatorUseCases {
     /// against a dummy hash for an unknown name) and the same lockout counters as admin logins, keyed apart.
     /// - Returns: the session token (only its SHA-256 is stored).
     public func operatorSignIn(loginName: String, password: String, clientAddress: String) async throws -> String {
-        try await signIns.countingSignIn(.console) {
-            try await createOperatorSession(loginName: loginName, password: password, clientAddress: clientAddress)
-        }
-    }
-
-    private func createOperatorSession(loginName: String, password: String, clientAddress: String) async throws -> String {
-        let now = self.now()
-        return try await signIns.signIn(
-            loginName: loginName, password: password, throttleName: "provider:" + loginName, clientAddress: clientAddress, now: now,
+        try await signIns.browserSignIn(
+            .console, loginName: loginName, password: password, throttleName: "provider:" + loginName, clientAddress: clientAddress,
             account: { try await operatorStorage.providerOperator(loginName: loginName).map { ($0, $0.passwordHash) } },
-            complete: { op in
+            complete: { op, now in
                 guard !op.disabled else { throw KeygateError.adminDisabled }
                 let token = Secrets.newSessionToken()
                 try await operatorStorage.createOperatorSession(tokenHash: Secrets.sha256Hex(token), operatorID: op.id, at: now)

@@ -41,17 +41,10 @@ extension PortalSessionUseCases {
     ///   ``KeygateError/invalidCredentials`` for any wrong name or password, ``KeygateError/adminDisabled`` when the
     ///   password is right but the account is disabled, ``KeygateError/loginLocked(retryAfterSeconds:)``.
     public func portalSignIn(loginName: String, password: String, clientAddress: String) async throws -> PortalSignIn {
-        try await signIns.countingSignIn(.portal) {
-            try await createPortalSession(loginName: loginName, password: password, clientAddress: clientAddress)
-        }
-    }
-
-    private func createPortalSession(loginName: String, password: String, clientAddress: String) async throws -> PortalSignIn {
-        let now = self.now()
-        return try await signIns.signIn(
-            loginName: loginName, password: password, clientAddress: clientAddress, now: now,
+        try await signIns.browserSignIn(
+            .portal, loginName: loginName, password: password, clientAddress: clientAddress,
             account: { try await portalStorage.loginCandidates(loginName: loginName).first.map { ($0, $0.admin.passwordHash) } },
-            complete: { candidate in try await createPortalSession(candidate, password: password, clientAddress: clientAddress, now: now) })
+            complete: { candidate, now in try await createPortalSession(candidate, password: password, clientAddress: clientAddress, now: now) })
     }
 
     private func createPortalSession(_ candidate: LoginCandidate, password: String, clientAddress: String, now: Date) async throws -> PortalSignIn {

@@ -57,10 +57,17 @@ extension SignInFlow {
         guard !password.isEmpty else { throw KeygateError.invalidInput("password is required") }
     }
 
-    /// Runs a browser sign-in and counts its outcome on `surface` (the portal's and the console's alike).
-    func countingSignIn<T>(_ surface: KeygateMetrics.SignInSurface, _ signIn: () async throws -> T) async throws -> T {
+    /// A browser sign-in (the portal's or the console's): ``signIn(loginName:password:throttleName:clientAddress:now:account:complete:)``
+    /// at the clock's now, its outcome counted on `surface`.
+    func browserSignIn<Account, Result>(
+        _ surface: KeygateMetrics.SignInSurface, loginName: String, password: String, throttleName: String? = nil, clientAddress: String,
+        account: () async throws -> (account: Account, passwordHash: String)?, complete: (Account, Date) async throws -> Result
+    ) async throws -> Result {
+        let now = self.now()
         do {
-            let result = try await signIn()
+            let result = try await signIn(
+                loginName: loginName, password: password, throttleName: throttleName, clientAddress: clientAddress, now: now,
+                account: account, complete: { try await complete($0, now) })
             metrics.signIn(surface, .success)
             return result
         } catch {
