@@ -9,53 +9,113 @@ import ServiceLifecycle
 
 /// Sends webhook requests with async-http-client: no redirects followed, a timeout per request, and the SSRF guard.
 ///
-/// **SSRF guard**: unless `webhooks.allowPrivateTargets` is set, a target whose host resolves to any loopback, private,
-/// link-local, shared or reserved address (``InternalAddress``) is refused before a connection is made, at every
-/// attempt (a name that resolved to a public address at registration may not any more). What remains: a name whose
-/// answer changes between this check and the client's own lookup (DNS rebinding within seconds); the check runs right
-/// before the request to keep that window small.
+/// **SSRF guard**: the target's host is resolved once per attempt (``resolve``, on a thread pool of its own so a slow
+/// resolver never holds the pool bcrypt and SQLite use, and bounded by the attempt's timeout). Unless
+/// `webhooks.allowPrivateTargets` is set, every answer must be a public address (``InternalAddress``) or the attempt is
+/// refused before any connection. The connection then goes to exactly the vetted address: a client made for this one
+/// attempt, whose `dnsOverride` maps the host name to it (so TLS still sends the name as SNI and checks the
+/// certificate for it, and the Host header is the name), and which is shut down afterwards, so no pooled connection
+/// outlives the resolution it was made for. A name that answers a public address to the guard and 127.0.0.1 a moment
+/// later (DNS rebinding) therefore never reaches 127.0.0.1.
+///
+/// The outcome is a coarse class (``WebhookSendResult``) for anything but an answer: no error text or timing of a
+/// refused or unreachable target reaches the delivery log.
 struct HTTPWebhookSender: WebhookSender {
-    let client: HTTPClient
     let policy: WebhookRules.TargetPolicy
-    /// Where the guard's blocking `getaddrinfo` runs: a pool of its own, so that a slow resolver never holds the
-    /// shared pool that bcrypt and SQLite work on.
+    /// Where the guard's blocking `getaddrinfo` runs.
     let resolverPool: NIOThreadPool
+    /// The resolver: the system's (`getaddrinfo`), or a test's.
+    var resolve: @Sendable (String) -> [[UInt8]] = HTTPWebhookSender.systemAddresses
 
-    func post(url: String, headers: [(String, String)], body: [UInt8], timeout: TimeInterval) async -> (statusCode: Int?, error: String?) {
+    func post(url: String, headers: [(String, String)], body: [UInt8], timeout: TimeInterval) async -> WebhookSendResult {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
+        guard (try? WebhookRules.validateURL(url, policy: policy)) != nil, let host = URLComponents(string: url)?.host else {
+            return .notAllowed
+        }
+        let address: String
         do {
-            _ = try WebhookRules.validateURL(url, policy: policy)
-            if !policy.allowPrivate, let host = URLComponents(string: url)?.host {
-                try await Self.refuseInternal(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), on: resolverPool)
-            }
-            var request = HTTPClientRequest(url: url)
-            request.method = .POST
-            for (name, value) in headers { request.headers.add(name: name, value: value) }
-            request.body = .bytes(ByteBuffer(bytes: body))
-            let response = try await client.execute(request, timeout: .milliseconds(Int64(timeout * 1000)))
-            // Read (and drop) at most 64 KiB of the answer, so the connection can be reused and a huge answer costs nothing.
-            _ = try? await response.body.collect(upTo: 64 * 1024)
-            return (Int(response.status.code), nil)
-        } catch let error as KeygateError {
-            return (nil, error.message)
+            address = try await vettedAddress(host, deadline: deadline)
+        } catch is AttemptTimedOut {
+            return .timedOut
         } catch {
-            return (nil, "\(error)".prefix(300).description)
+            return .notAllowed
+        }
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.timeout = .init(connect: .seconds(5))
+        // One connection attempt: a refused or unreachable target is that, not retried until the deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.dnsOverride = [host: address]
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let result = await Self.send(url: url, headers: headers, body: body, with: client, deadline: deadline)
+        try? await client.shutdown()
+        return result
+    }
+
+    private static func send(
+        url: String, headers: [(String, String)], body: [UInt8], with client: HTTPClient, deadline: ContinuousClock.Instant
+    ) async -> WebhookSendResult {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let started = ContinuousClock.now
+        do {
+            let response = try await client.execute(request, deadline: NIODeadline.now() + .nanoseconds(nanoseconds(until: deadline)))
+            let milliseconds = Int((ContinuousClock.now - started) / .milliseconds(1))
+            // Read (and drop) at most 64 KiB of the answer: a huge answer costs nothing.
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            return .answered(status: Int(response.status.code), milliseconds: milliseconds)
+        } catch let error as HTTPClientError where [.deadlineExceeded, .readTimeout, .writeTimeout].contains(error) {
+            return .timedOut
+        } catch {
+            return ContinuousClock.now >= deadline ? .timedOut : .unreachable
         }
     }
 
-    /// Resolves `host` (with `resolve`: the system's resolver, or a test's table) and throws when any of its
-    /// addresses is internal or it has none.
-    static func refuseInternal(
-        _ host: String, on pool: NIOThreadPool = .singleton, resolve: @escaping @Sendable (String) -> [[UInt8]] = systemAddresses
-    ) async throws {
-        if let literal = InternalAddress.check(host) {
-            if literal { throw KeygateError.invalidInput("the target is a loopback, link-local or private address") }
-            return
+    /// The one address this attempt connects to: an IP literal as it is (any IPv4 form, normalised), else the first
+    /// answer of one resolution, every answer checked.
+    /// - Throws: ``KeygateError/invalidInput(_:)`` when the guard refuses it or nothing resolves; `AttemptTimedOut`.
+    func vettedAddress(_ host: String, deadline: ContinuousClock.Instant) async throws -> String {
+        if let literal = InternalAddress.literalBytes(host) {
+            if !policy.allowPrivate, InternalAddress.isInternal(bytes: literal) {
+                throw KeygateError.invalidInput("the target is not a public address")
+            }
+            return Self.text(literal)
         }
-        let addresses = try await pool.runIfActive { resolve(host) }
-        guard !addresses.isEmpty else { throw KeygateError.invalidInput("the target's host does not resolve") }
-        if addresses.contains(where: InternalAddress.isInternal(bytes:)) {
-            throw KeygateError.invalidInput("the target resolves to a loopback, link-local or private address")
+        let resolve = self.resolve
+        let pool = resolverPool
+        let addresses = try await withThrowingTaskGroup(of: [[UInt8]]?.self) { group in
+            group.addTask { try await pool.runIfActive { resolve(host) } }
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let answer = first else { throw AttemptTimedOut() }
+            return answer
         }
+        guard let first = addresses.first else { throw KeygateError.invalidInput("the target's host does not resolve") }
+        if !policy.allowPrivate, addresses.contains(where: InternalAddress.isInternal(bytes:)) {
+            throw KeygateError.invalidInput("the target resolves to an address that is not public")
+        }
+        return Self.text(first)
+    }
+
+    struct AttemptTimedOut: Error {}
+
+    static func nanoseconds(until deadline: ContinuousClock.Instant) -> Int64 {
+        let left = deadline - ContinuousClock.now
+        return max(0, left.components.seconds * 1_000_000_000 + left.components.attoseconds / 1_000_000_000)
+    }
+
+    /// An address's bytes as text: `a.b.c.d`, or IPv6 as `inet_ntop` writes it.
+    static func text(_ bytes: [UInt8]) -> String {
+        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+        var address = in6_addr()
+        withUnsafeMutableBytes(of: &address) { $0.copyBytes(from: bytes.prefix(16)) }
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        guard inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count)) != nil else { return "::" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The IPv4 and IPv6 addresses `host` resolves to with `getaddrinfo` (blocking), as bytes; empty when it does not.
@@ -79,12 +139,16 @@ struct HTTPWebhookSender: WebhookSender {
     }
 }
 
-/// Delivers due webhook events: every second (at once again while there is more), any server, any number of them.
-/// A slow or dead receiver holds only this service's tasks, never an API request: enqueueing is a few inserts in the
-/// change's own transaction, and sending happens here.
+/// Delivers due webhook events on every server, any number of them, from a pool of ``capacity`` sending slots: it
+/// claims due deliveries as slots free up (and every second), so no delivery waits for another's slow receiver, and
+/// the claim takes organizations in turn and gives none more than `webhooks.maxInFlightPerOrganization` slots, so one
+/// tenant's dead receivers cannot hold another's events. A slow or dead receiver holds only this service's tasks,
+/// never an API request: enqueueing is a few inserts in the change's own transaction, and sending happens here.
 public struct WebhookDeliveryService: Service, CustomStringConvertible {
     let keygate: Keygate
     let logger: Logger
+    /// Deliveries this server sends at once.
+    public static let capacity = 20
 
     public init(keygate: Keygate, logger: Logger) {
         self.keygate = keygate
@@ -94,26 +158,64 @@ public struct WebhookDeliveryService: Service, CustomStringConvertible {
     public var description: String { "WebhookDeliveryService" }
 
     public func run() async throws {
-        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
-        configuration.timeout = .init(connect: .seconds(5))
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let resolverPool = NIOThreadPool(numberOfThreads: 2)
         resolverPool.start()
-        let sender = HTTPWebhookSender(client: client, policy: keygate.environment.webhookSettings.policy, resolverPool: resolverPool)
+        let sender = HTTPWebhookSender(policy: keygate.environment.webhookSettings.policy, resolverPool: resolverPool)
         do {
-            try await cancelWhenGracefulShutdown {
-                while true {
-                    var sent = 0
+            try await cancelWhenGracefulShutdown { try await send(with: sender) }
+        } catch is CancellationError {}
+        try? await resolverPool.shutdownGracefully()
+    }
+
+    /// The pool: each child task is a delivery (true when it ends) or the one-second tick (false).
+    func send(with sender: any WebhookSender) async throws {
+        let webhooks = keygate.webhooks
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            var inFlight = 0
+            var ticks = 0
+            group.addTask {
+                try await Task.sleep(for: .seconds(1))
+                return false
+            }
+            while true {
+                if inFlight < Self.capacity {
                     do {
-                        sent = try await keygate.webhooks.deliverDueWebhooks(sender: sender)
+                        for job in try await webhooks.claimDueWebhooks(limit: Self.capacity - inFlight) {
+                            inFlight += 1
+                            group.addTask {
+                                if let reason = await webhooks.deliver(job, sender: sender) {
+                                    logger.notice(
+                                        "webhook endpoint disabled",
+                                        metadata: ["org": "\(job.orgID)", "endpoint": "\(job.endpointID)", "reason": "\(reason)"])
+                                }
+                                return true
+                            }
+                        }
                     } catch {
-                        logger.warning("webhook delivery round failed", metadata: ["error": "\(String(reflecting: error))"])
+                        logger.warning("webhook delivery claim failed", metadata: ["error": "\(String(reflecting: error))"])
                     }
-                    if sent < 20 { try await Task.sleep(for: .seconds(1)) }
+                }
+                guard let finished = try await group.next() else { return }
+                if finished {
+                    inFlight -= 1
+                } else {
+                    ticks += 1
+                    if ticks % 5 == 0 {
+                        do {
+                            let dropped = try await webhooks.limitBacklog()
+                            if dropped > 0 {
+                                logger.notice("webhook backlog over its limit: oldest deliveries failed", metadata: ["count": "\(dropped)"])
+                            }
+                        } catch {
+                            logger.warning("webhook backlog limit failed", metadata: ["error": "\(String(reflecting: error))"])
+                        }
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: .seconds(1))
+                        return false
+                    }
                 }
             }
-        } catch is CancellationError {}
-        try? await client.shutdown()
-        try? await resolverPool.shutdownGracefully()
+        }
     }
 }

@@ -47,7 +47,8 @@ extension SQLKeygateStore: WebhookStore {
             try await sql.raw(
                 """
                 UPDATE webhook_endpoints SET url = \(bind: endpoint.url), events = \(bind: Self.eventList(endpoint.events)),
-                  enabled = \(bind: endpoint.enabled ? 1 : 0)
+                  enabled = \(bind: endpoint.enabled ? 1 : 0), disabled_reason = \(bind: endpoint.disabledReason),
+                  failing_since = \(bind: endpoint.failingSince?.millis)
                 WHERE id = \(bind: endpoint.id) AND org_id = \(bind: endpoint.orgID)
                 """
             ).run()
@@ -93,7 +94,7 @@ extension SQLKeygateStore: WebhookStore {
     public func enqueueWebhookTest(endpoint: WebhookEndpoint, payload: String, eventID: String, at now: Date) async throws -> Int64 {
         try await db.transaction(announcing: .nothing) { sql in
             try await Self.insertWebhookEvent(sql, id: eventID, orgID: endpoint.orgID, type: .test, payload: payload, at: now)
-            return try await Self.insertDelivery(sql, endpointID: endpoint.id, eventID: eventID, at: now)
+            return try await Self.insertDelivery(sql, endpointID: endpoint.id, orgID: endpoint.orgID, eventID: eventID, at: now)
         }
     }
 
@@ -136,66 +137,6 @@ extension SQLKeygateStore: WebhookStore {
                 "SELECT id FROM webhook_deliveries WHERE id = \(bind: id) AND endpoint_id = \(bind: endpointID)"
             ).first()
             return exists == nil ? nil : false
-        }
-    }
-
-    public func claimWebhookDeliveries(now: Date, leaseUntil: Date, limit: Int) async throws -> [WebhookJob] {
-        // A read first: most rounds find nothing due, and then take no write lock (SQLite has one writer).
-        let due = try await db.read { sql in
-            try await sql.raw(
-                """
-                SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= \(bind: now.millis)
-                  AND locked_until <= \(bind: now.millis) LIMIT 1
-                """
-            ).first()
-        }
-        guard due != nil else { return [] }
-        let skipLocked: SQLQueryString = db.kind == .postgresql ? " FOR UPDATE SKIP LOCKED" : ""
-        return try await db.transaction(announcing: .nothing) { sql in
-            let claimed = try await sql.raw(
-                """
-                UPDATE webhook_deliveries SET locked_until = \(bind: leaseUntil.millis), attempts = attempts + 1,
-                  last_attempt_at = \(bind: now.millis)
-                WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= \(bind: now.millis)
-                  AND locked_until <= \(bind: now.millis) ORDER BY next_attempt_at, id LIMIT \(bind: limit)\(skipLocked))
-                RETURNING id
-                """
-            ).all().map { try $0.decode(column: "id", as: Int64.self) }
-            guard !claimed.isEmpty else { return [] }
-            var ids = SQLQueryString("")
-            for (index, id) in claimed.enumerated() {
-                if index > 0 { ids.appendLiteral(", ") }
-                ids.appendInterpolation("\(bind: id)" as SQLQueryString)
-            }
-            return try await sql.raw(
-                """
-                SELECT d.id, d.endpoint_id, d.attempts, d.event_id, w.org_id, w.url, e.type, e.payload, e.created_at
-                FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id JOIN webhook_events e ON e.id = d.event_id
-                WHERE d.id IN (\(ids)) ORDER BY d.id
-                """
-            ).all().map { row in
-                WebhookJob(
-                    deliveryID: try row.decode(column: "id", as: Int64.self), endpointID: try row.decode(column: "endpoint_id", as: Int64.self),
-                    orgID: try row.decode(column: "org_id", as: Int64.self), url: try row.decode(column: "url", as: String.self),
-                    eventID: try row.decode(column: "event_id", as: String.self),
-                    eventType: WebhookEventType(rawValue: try row.decode(column: "type", as: String.self)) ?? .test,
-                    payload: try row.decode(column: "payload", as: String.self), attempt: try row.decode(column: "attempts", as: Int.self),
-                    eventAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)))
-            }
-        }
-    }
-
-    public func completeWebhookDelivery(id: Int64, attempt: Int, outcome: WebhookAttempt) async throws {
-        let status: WebhookDelivery.Status = outcome.delivered ? .delivered : outcome.nextAttemptAt == nil ? .failed : .pending
-        try await db.transaction(announcing: .nothing) { sql in
-            try await sql.raw(
-                """
-                UPDATE webhook_deliveries SET status = \(bind: status.rawValue), next_attempt_at = \(bind: outcome.nextAttemptAt?.millis),
-                  locked_until = 0, last_attempt_at = \(bind: outcome.at.millis), last_status = \(bind: outcome.statusCode),
-                  last_error = \(bind: outcome.error.map { String($0.prefix(500)) }), last_duration_ms = \(bind: outcome.durationMs)
-                WHERE id = \(bind: id) AND attempts = \(bind: attempt)
-                """
-            ).run()
         }
     }
 
@@ -246,7 +187,8 @@ extension SQLKeygateStore: WebhookStore {
         guard !subscribed.isEmpty else { return }
         try await insertWebhookEvent(sql, id: event.id, orgID: event.orgID, type: event.type, payload: event.payload, at: event.at)
         for endpoint in subscribed {
-            _ = try await insertDelivery(sql, endpointID: try endpoint.decode(column: "id", as: Int64.self), eventID: event.id, at: event.at)
+            _ = try await insertDelivery(
+                sql, endpointID: try endpoint.decode(column: "id", as: Int64.self), orgID: event.orgID, eventID: event.id, at: event.at)
         }
     }
 
@@ -259,11 +201,11 @@ extension SQLKeygateStore: WebhookStore {
         ).run()
     }
 
-    static func insertDelivery(_ sql: any SQLDatabase, endpointID: Int64, eventID: String, at: Date) async throws -> Int64 {
+    static func insertDelivery(_ sql: any SQLDatabase, endpointID: Int64, orgID: Int64, eventID: String, at: Date) async throws -> Int64 {
         try await sql.raw(
             """
-            INSERT INTO webhook_deliveries (endpoint_id, event_id, status, attempts, next_attempt_at, locked_until, created_at)
-            VALUES (\(bind: endpointID), \(bind: eventID), 'pending', 0, \(bind: at.millis), 0, \(bind: at.millis)) RETURNING id
+            INSERT INTO webhook_deliveries (endpoint_id, org_id, event_id, status, attempts, next_attempt_at, locked_until, created_at)
+            VALUES (\(bind: endpointID), \(bind: orgID), \(bind: eventID), 'pending', 0, \(bind: at.millis), 0, \(bind: at.millis)) RETURNING id
             """
         ).first()?.decode(column: "id", as: Int64.self) ?? 0
     }
@@ -274,7 +216,9 @@ extension SQLKeygateStore: WebhookStore {
             url: try row.decode(column: "url", as: String.self), events: parseEvents(try row.decode(column: "events", as: String.self)),
             enabled: try row.decode(column: "enabled", as: Int.self) != 0,
             createdAt: Date(millis: try row.decode(column: "created_at", as: Int64.self)),
-            previousSecretUntil: try row.decode(column: "previous_until", as: Int64?.self).map(Date.init(millis:)))
+            previousSecretUntil: try row.decode(column: "previous_until", as: Int64?.self).map(Date.init(millis:)),
+            disabledReason: try row.decode(column: "disabled_reason", as: String?.self),
+            failingSince: try row.decode(column: "failing_since", as: Int64?.self).map(Date.init(millis:)))
     }
 
     static func eventList(_ events: [WebhookEventType]) -> String { events.map(\.rawValue).joined(separator: ",") }

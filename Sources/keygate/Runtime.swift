@@ -125,14 +125,18 @@ struct Runtime {
             sessionCacheSize: max(1, config.value(ConfigKeys.sessionCacheSize)),
             sharedRateCounters: config.value(ConfigKeys.rateLimitShared), server: server)
         configuration.usageEnabled = config.value(ConfigKeys.usageEnabled)
-        configuration.webhooks = WebhookSettings(
-            policy: .init(
-                allowHTTP: config.value(ConfigKeys.webhooksAllowHTTP),
-                allowPrivate: config.value(ConfigKeys.webhooksAllowPrivateTargets)),
-            timeout: TimeInterval(max(1, config.value(ConfigKeys.webhooksTimeoutSeconds))),
-            retryBase: TimeInterval(max(1, config.value(ConfigKeys.webhooksRetryBaseSeconds))),
-            giveUpAfter: TimeInterval(max(1, config.value(ConfigKeys.webhooksRetryHours)) * 3600),
-            secretOverlap: TimeInterval(max(0, config.value(ConfigKeys.webhooksSecretOverlapHours)) * 3600))
+        var webhooks = WebhookSettings()
+        webhooks.policy = .init(
+            allowHTTP: config.value(ConfigKeys.webhooksAllowHTTP), allowPrivate: config.value(ConfigKeys.webhooksAllowPrivateTargets))
+        webhooks.timeout = TimeInterval(max(1, config.value(ConfigKeys.webhooksTimeoutSeconds)))
+        webhooks.retryBase = TimeInterval(max(1, config.value(ConfigKeys.webhooksRetryBaseSeconds)))
+        webhooks.giveUpAfter = TimeInterval(max(1, config.value(ConfigKeys.webhooksRetryHours)) * 3600)
+        webhooks.secretOverlap = TimeInterval(max(0, config.value(ConfigKeys.webhooksSecretOverlapHours)) * 3600)
+        webhooks.disableAfterFailing = TimeInterval(max(1, config.value(ConfigKeys.webhooksDisableAfterFailingDays)) * 86_400)
+        webhooks.maxPendingPerEndpoint = max(1, config.value(ConfigKeys.webhooksMaxPendingPerEndpoint))
+        webhooks.maxPendingPerOrganization = max(1, config.value(ConfigKeys.webhooksMaxPendingPerOrganization))
+        webhooks.maxInFlightPerOrganization = max(1, config.value(ConfigKeys.webhooksMaxInFlightPerOrganization))
+        configuration.webhooks = webhooks
         configuration.usageFlushInterval = .seconds(max(1, config.value(ConfigKeys.usageFlushSeconds)))
         if let keyFile {
             configuration.previousMasterKeys = try readKeyring(file: keyFile).previous

@@ -136,40 +136,91 @@ struct WebhookRulesTests {
         for url in [
             "http://hooks.example.com/k", "https://127.0.0.1/k", "https://10.0.0.8/k", "https://172.20.1.1/k", "https://192.168.1.1/k",
             "https://169.254.169.254/latest", "https://[::1]/k", "https://[fd00::1]/k", "https://[fe80::1]/k", "https://[::ffff:127.0.0.1]/k",
-            "https://100.64.0.1/k", "https://0.0.0.0/k", "https://localhost/k", "https://api.localhost/k", "https://u:p@example.com/k",
+            "https://100.64.0.1/k", "https://0.0.0.0/k", "https://localhost/k", "https://localhost./k", "https://api.localhost/k",
+            "https://u:p@example.com/k",
             "https://example.com/k#frag", "ftp://example.com/k", "example.com/k", "https:///k", "https://" + String(repeating: "a", count: 2100),
+            // The forms the issue found stored: numeric IPv4 forms, IPv4 inside IPv6, documentation ranges.
+            "https://2130706433/hook", "https://0x7f.1/hook", "https://0177.0.0.1/hook", "https://127.1/hook", "https://0x7f000001/hook",
+            "https://[::127.0.0.1]/hook", "https://[::ffff:0:127.0.0.1]/hook", "https://[2002:7f00:1::]/hook", "https://[2002:c0a8:101::1]/hook",
+            "https://192.0.2.10/hook", "https://198.51.100.7/hook", "https://203.0.113.1/hook", "https://[2001:db8::1]/k",
+            "https://[64:ff9b::10.0.0.1]/hook", "https://[64:ff9b:1::1]/hook", "https://[2001::1]/hook", "https://[fec0::1]/hook",
+            "https://[ff02::1]/hook", "https://[100::1]/hook", "https://198.18.0.1/hook", "https://240.0.0.1/hook", "https://255.255.255.255/hook",
         ] {
             #expect(throws: KeygateError.self, "\(url)") { try WebhookRules.validateURL(url, policy: strict) }
         }
-        #expect(try WebhookRules.validateURL("https://8.8.8.8/k", policy: strict) == "https://8.8.8.8/k")
-        #expect(try WebhookRules.validateURL("https://[2001:db8::1]/k", policy: strict) == "https://[2001:db8::1]/k")
+        for url in ["https://8.8.8.8/k", "https://[2606:4700:4700::1111]/k", "https://[2002:808:808::1]/k", "https://0x08080808/k"] {
+            #expect(try WebhookRules.validateURL(url, policy: strict) == url, "\(url)")
+        }
         let lab = WebhookRules.TargetPolicy(allowHTTP: true, allowPrivate: true)
         #expect(try WebhookRules.validateURL("http://127.0.0.1:9000/hook", policy: lab) == "http://127.0.0.1:9000/hook")
         #expect(InternalAddress.check("hooks.example.com") == nil)
     }
 
-    @Test("the signature is HMAC-SHA256 over t.body, one v1 per secret (a known answer)")
-    func signature() {
-        let body = Array(#"{"id":"evt_1"}"#.utf8)
-        let header = WebhookRules.signature(secrets: ["whsec_test"], timestamp: 1_795_833_600, body: body)
-        #expect(header == "t=1795833600,v1=" + Self.reference)
-        let two = WebhookRules.signature(secrets: ["whsec_test", "whsec_old"], timestamp: 1_795_833_600, body: body)
-        #expect(two.hasPrefix(header + ",v1=") && two.split(separator: ",").count == 3)
+    @Test("one IPv4 parser for every numeric form inet_aton and browsers accept; names stay names")
+    func ipv4Forms() {
+        for form in ["127.0.0.1", "2130706433", "0x7f.1", "0x7f000001", "0177.0.0.1", "127.1", "127.0.1", "0x7F.0.0.1", "127.0.0.1."] {
+            #expect(InternalAddress.parseIPv4(form) == [127, 0, 0, 1], "\(form)")
+        }
+        #expect(InternalAddress.parseIPv4("0xc0.0xa8.1.1") == [192, 168, 1, 1])
+        for name in ["example.com", "0x7f.example", "256.1.1.1", "1.2.3.4.5", "4294967296", "08.1.1.1", "1..1", "", "127.0.0.1x"] {
+            #expect(InternalAddress.parseIPv4(name) == nil, "\(name)")
+        }
     }
 
-    /// Computed independently, with Python's `hmac.new(b"whsec_test", b'1795833600.{"id":"evt_1"}', hashlib.sha256)`.
-    static let reference = "227403da28a1e49aab7d38b8e493be6a8bf8fc4d45ad7543fb29c2344b8b831d"
+    /// Computed with the Standard Webhooks reference library for Python (`standardwebhooks` 1.3.0,
+    /// `Webhook(secret).sign("evt_1", 1795833600, body)`), not with Keygate.
+    static let referenceNew = "v1,rSIVPm73yZzWpAqAS9gs3D+W/9/J07Fcd2YfYiEO0Gw="
+    static let referenceOld = "v1,UdBOPhlK9nhfFqRf8Nmt2HHty7WkML7rcat1FJjdJEo="
 
-    @Test("retries double from the base, at most an hour apart, and stop after the retry period")
+    @Test("the signature is Standard Webhooks v1 (known answers from the reference library), one per secret, space-separated")
+    func signature() {
+        let body = Array(#"{"id":"evt_1","type":"key.edited"}"#.utf8)
+        let new = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        // A secret Keygate made before it signed this way: `whsec_` and 64 hex digits, read as base64 by every library.
+        let old = "whsec_" + String(repeating: "0123456789abcdef", count: 4)
+        #expect(WebhookRules.signature(secrets: [new], id: "evt_1", timestamp: 1_795_833_600, body: body) == Self.referenceNew)
+        #expect(WebhookRules.signature(secrets: [old], id: "evt_1", timestamp: 1_795_833_600, body: body) == Self.referenceOld)
+        #expect(
+            WebhookRules.signature(secrets: [new, old], id: "evt_1", timestamp: 1_795_833_600, body: body)
+                == Self.referenceNew + " " + Self.referenceOld)
+        #expect(WebhookRules.signature(secrets: [new], id: "evt_2", timestamp: 1_795_833_600, body: body) != Self.referenceNew)
+    }
+
+    @Test("a new secret is whsec_ and 32 random bytes in base64")
+    func secrets() throws {
+        let secret = WebhookRules.newSecret()
+        #expect(secret.hasPrefix("whsec_"))
+        #expect(try #require(Data(base64Encoded: String(secret.dropFirst(6)))).count == 32)
+        #expect(WebhookRules.signingKey(secret).count == 32)
+        #expect(WebhookRules.newSecret() != secret)
+    }
+
+    @Test("a URL in the trail keeps scheme, host, port and path; no user info, query or fragment; token-like segments cut")
+    func redaction() {
+        #expect(WebhookRules.redactedURL("https://hooks.example.com:8443/keygate/events") == "https://hooks.example.com:8443/keygate/events")
+        #expect(WebhookRules.redactedURL("https://hooks.example.com/k?token=s3cr3t&x=1") == "https://hooks.example.com/k?…")
+        #expect(
+            WebhookRules.redactedURL("https://hooks.slack.com/services/T0ABCDEF/B0ABCDEF/XyZ123abcDEF456ghiJKL789")
+                == "https://hooks.slack.com/services/T0AB…/B0AB…/XyZ1…")
+        #expect(WebhookRules.redactedURL("https://user:pass@example.com/a#frag") == "https://example.com/a")
+        #expect(WebhookRules.redactedURL("https://[2606:4700::1]/hook") == "https://[2606:4700::1]/hook")
+        #expect(!WebhookRules.redactedURL("https://e.com/hook/9f86d081884c7d659a2feaa0c55ad015").contains("9f86d081884c"))
+    }
+
+    @Test("retries double from the base, at most an hour apart, spread by the jitter, and stop after the retry period")
     func backoff() {
         let event = Date(timeIntervalSince1970: 1_000_000)
-        let next = { (attempts: Int, now: Date) in
-            WebhookRules.nextAttempt(after: attempts, eventAt: event, now: now, base: 30, giveUpAfter: 86_400)
+        let next = { (attempts: Int, now: Date, jitter: Double) in
+            WebhookRules.nextAttempt(after: attempts, eventAt: event, now: now, base: 30, giveUpAfter: 86_400, jitter: jitter)
         }
-        #expect(next(1, event) == event.addingTimeInterval(30))
-        #expect(next(2, event) == event.addingTimeInterval(60))
-        #expect(next(5, event) == event.addingTimeInterval(480))
-        #expect(next(20, event) == event.addingTimeInterval(3600))
-        #expect(next(3, event.addingTimeInterval(86_300)) == nil)
+        #expect(next(1, event, 1) == event.addingTimeInterval(30))
+        #expect(next(2, event, 1) == event.addingTimeInterval(60))
+        #expect(next(5, event, 1) == event.addingTimeInterval(480))
+        #expect(next(20, event, 1) == event.addingTimeInterval(3600))
+        #expect(next(2, event, 0.8) == event.addingTimeInterval(48))
+        #expect(next(3, event.addingTimeInterval(86_300), 1) == nil)
+        // The default jitter spreads retries that failed together.
+        let spread = Set((0..<50).compactMap { _ in WebhookRules.nextAttempt(after: 3, eventAt: event, now: event, base: 30, giveUpAfter: 86_400) })
+        #expect(spread.count > 10 && spread.allSatisfy { (96...144).contains($0.timeIntervalSince(event)) })
     }
 }

@@ -35,6 +35,19 @@ struct Recipe: Sendable {
         Recipe(method: .post, route: route, path: path, body: .form { _, _ in form })
     }
 
+    /// Makes the world's test delivery a failed one (one attempt, answered 500, no retry left), for recover.
+    static let failTheDelivery: @Sendable (World) async throws -> Void = { world in
+        let store = world.harness.store
+        let now = world.harness.clock.now
+        for job in try await store.claimWebhookDeliveries(now: now, leaseUntil: now.addingTimeInterval(60), limit: 10, perOrganization: 10) {
+            _ = try await store.completeWebhookDelivery(
+                id: job.deliveryID, attempt: job.attempt,
+                outcome: WebhookAttempt(
+                    at: now, statusCode: 500, error: "the receiver answered 500", durationMs: 1, delivered: false, nextAttemptAt: nil,
+                    endpoint: .unchanged))
+        }
+    }
+
     static func session(_ recipe: Recipe) -> Recipe {
         var recipe = recipe
         recipe.isSessionOnly = true
@@ -100,6 +113,13 @@ struct Recipe: Sendable {
             "webhook.deliveries": .api(.get, "/api/v1/webhooks/{id}/deliveries", "/api/v1/webhooks/{webhook}/deliveries"),
             "webhook.retry": .api(
                 .post, "/api/v1/webhooks/{id}/deliveries/{deliveryId}/retry", "/api/v1/webhooks/{webhook}/deliveries/{delivery}/retry"),
+            "webhook.resend": .api(
+                .post, "/api/v1/webhooks/{id}/deliveries/{deliveryId}/resend", "/api/v1/webhooks/{webhook}/deliveries/{delivery}/resend"),
+            "webhook.recover": {
+                var recipe = Recipe.api(.post, "/api/v1/webhooks/{id}/recover", "/api/v1/webhooks/{webhook}/recover", json: ["since": 0])
+                recipe.setup = failTheDelivery
+                return recipe
+            }(),
             "openapi": .api(.get, "/api/v1/openapi.json"),
             "health.api": .api(.get, "/api/v1/health"),
             "health": .api(.get, "/health"),
@@ -151,9 +171,15 @@ struct Recipe: Sendable {
             "portal.admin.edit": .portal(
                 "/portal/orgs/{orgID}/admins/{id}", "/portal/orgs/{org}/admins/{dana}",
                 form: ["action": "edit", "userName": "Dana D.", "email": "dana@example.com"]),
-            "portal.webhook.retry": .portal(
-                "/portal/orgs/{orgID}/webhooks/{id}/deliveries/{deliveryID}/retry",
-                "/portal/orgs/{org}/webhooks/{webhook}/deliveries/{delivery}/retry"),
+            "portal.webhook.resend": .portal(
+                "/portal/orgs/{orgID}/webhooks/{id}/deliveries/{deliveryID}/resend",
+                "/portal/orgs/{org}/webhooks/{webhook}/deliveries/{delivery}/resend"),
+            "portal.webhook.recover": {
+                var recipe = Recipe.portal(
+                    "/portal/orgs/{orgID}/webhooks/{id}/recover", "/portal/orgs/{org}/webhooks/{webhook}/recover", form: ["hours": "24"])
+                recipe.setup = failTheDelivery
+                return recipe
+            }(),
             "console.home": .api(.get, "/provider"),
             "console.signin.page": .api(.get, "/provider/signin"),
             "console.signin": .session(

@@ -65,12 +65,12 @@ struct TemplateTests {
         let known = Self.fields(of: WebhooksPage.self, seen: &seen).union(Self.fields(of: PortalChrome.self, seen: &seen))
         // The real template: its names are read (partials included) and all known.
         let used = try Self.names(in: .webhooks)
-        #expect(used.contains("deliveries") && used.contains("retryable") && used.contains("csrf") && used.contains("title"))
+        #expect(used.contains("deliveries") && used.contains("resendable") && used.contains("csrf") && used.contains("title"))
         #expect(Set(used).isSubset(of: known))
         // The same text with one name misspelt: the check reports exactly it.
-        let text = Template.webhooks.source.replacingOccurrences(of: "{{#retryable}}", with: "{{#retriable}}")
+        let text = Template.webhooks.source.replacingOccurrences(of: "{{#resendable}}", with: "{{#resendible}}")
         let misspelt = Set(try Self.names(in: text, named: "webhooks (misspelt)", seen: [.webhooks])).subtracting(known)
-        #expect(misspelt == ["retriable"])
+        #expect(misspelt == ["resendible"])
     }
 
     @Test("a model renders its fields without reflection, an absent optional is absent, and the frame answers what the page lacks")

@@ -114,3 +114,40 @@ struct LoginNameMigrationTests {
         }
     }
 }
+
+@Suite("Migration 12: webhook health, fair delivery, no URLs in the trail")
+struct WebhookHealthMigrationTests {
+    @Test("deliveries get their organization; endpoint URLs written by older versions leave the audit trail", arguments: Backend.available)
+    func migrate(_ backend: Backend) async throws {
+        try await withStore(backend) { db, store in
+            let org = try await provision(store)
+            let hook = try await store.insertWebhookEndpoint(
+                WebhookEndpoint(id: 0, orgID: org.organization.id, url: "https://h.example/k", events: [.keyAdded], enabled: true, createdAt: t0),
+                sealedSecret: "v2:k:s", limit: 5, audit: audit(org, .webhookCreated))
+            let delivery = try await store.enqueueWebhookTest(endpoint: hook, payload: "{}", eventID: WebhookPayload.newEventID(), at: t0)
+            // Back to schema 11: no organization on deliveries, and a URL with a token in the trail.
+            try await db.transaction(announcing: .nothing) { sql in
+                try await sql.raw("DROP INDEX webhook_deliveries_leased").run()
+                for column in ["org_id"] { try await sql.raw("ALTER TABLE webhook_deliveries DROP COLUMN \(unsafeRaw: column)").run() }
+                for column in ["disabled_reason", "failing_since"] {
+                    try await sql.raw("ALTER TABLE webhook_endpoints DROP COLUMN \(unsafeRaw: column)").run()
+                }
+                try await sql.raw("DELETE FROM schema_migrations WHERE version = 12").run()
+                try await sql.raw(
+                    "UPDATE audit_events SET detail = 'webhook endpoint https://h.example/k?token=s3cr3t' WHERE action = 'webhook.created'"
+                ).run()
+            }
+            #expect(try await Migrations.run(on: db) == [12])
+            let trail = try await store.auditEvents(orgID: org.organization.id, actionPrefix: "webhook.created", limit: 5)
+            #expect(trail.count == 1 && !trail[0].detail.contains("s3cr3t") && !trail[0].detail.contains("h.example"))
+            let job = try #require(
+                try await store.claimWebhookDeliveries(now: t0, leaseUntil: t0.addingTimeInterval(60), limit: 5, perOrganization: 5).first)
+            #expect(job.deliveryID == delivery && job.orgID == org.organization.id)
+            let stored = try await db.read { sql in
+                try await sql.raw("SELECT org_id FROM webhook_deliveries WHERE id = \(bind: delivery)").first()?.decode(
+                    column: "org_id", as: Int64.self)
+            }
+            #expect(stored == org.organization.id)
+        }
+    }
+}

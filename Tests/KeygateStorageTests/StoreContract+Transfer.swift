@@ -44,7 +44,7 @@ struct TransferContractTests {
             #expect(try await targetStore.usage(orgID: orgs[2].organization.id, fromDay: 0, toDay: 10).map(\.requests) == [5])
             #expect(try await targetStore.webhookSecrets(endpointID: hook.id, at: t0) == ["v2:k:two", "v2:k:one"])
             let pending = try await targetStore.claimWebhookDeliveries(
-                now: t0.addingTimeInterval(10), leaseUntil: t0.addingTimeInterval(50), limit: 5)
+                now: t0.addingTimeInterval(10), leaseUntil: t0.addingTimeInterval(50), limit: 5, perOrganization: 5)
             #expect(pending.map(\.eventType) == [.keyRegenerated] && pending[0].url == "https://h.example/k")
             // New rows get fresh ids after the copied ones (PostgreSQL's identity sequences were moved).
             let fresh = try await provision(targetStore, "After")

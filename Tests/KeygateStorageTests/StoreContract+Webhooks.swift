@@ -44,35 +44,45 @@ struct WebhookStoreContractTests {
             #expect(try await store.webhookDeliveries(endpointID: off.id, limit: 10).isEmpty)
 
             // Claimed under a lease: a second claim before it ends gets nothing; the attempt is counted.
-            let jobs = try await store.claimWebhookDeliveries(now: t0, leaseUntil: t0.addingTimeInterval(40), limit: 10)
+            let jobs = try await store.claimWebhookDeliveries(now: t0, leaseUntil: t0.addingTimeInterval(40), limit: 10, perOrganization: 10)
             #expect(jobs.map(\.url) == ["https://a.example/h"] && jobs[0].attempt == 1 && jobs[0].eventType == .keyEdited)
             #expect(jobs[0].payload.contains(#""type":"key.edited""#) && !jobs[0].payload.contains("v2:k:new"))
-            #expect(try await store.claimWebhookDeliveries(now: t0.addingTimeInterval(10), leaseUntil: t0.addingTimeInterval(50), limit: 10).isEmpty)
+            #expect(
+                try await store.claimWebhookDeliveries(
+                    now: t0.addingTimeInterval(10), leaseUntil: t0.addingTimeInterval(50), limit: 10, perOrganization: 10
+                ).isEmpty)
             // A lease that ran out (a server died mid-send) is claimed again: at least once.
-            let again = try await store.claimWebhookDeliveries(now: t0.addingTimeInterval(41), leaseUntil: t0.addingTimeInterval(90), limit: 10)
+            let again = try await store.claimWebhookDeliveries(
+                now: t0.addingTimeInterval(41), leaseUntil: t0.addingTimeInterval(90), limit: 10, perOrganization: 10)
             #expect(again.map(\.deliveryID) == jobs.map(\.deliveryID) && again[0].attempt == 2)
             // While attempt 2 is being sent, no manual retry frees it, and attempt 1's late outcome changes nothing.
             #expect(try await store.retryWebhookDelivery(endpointID: all.id, id: again[0].deliveryID, at: t0.addingTimeInterval(42)) == false)
-            try await store.completeWebhookDelivery(
+            _ = try await store.completeWebhookDelivery(
                 id: jobs[0].deliveryID, attempt: 1,
                 outcome: WebhookAttempt(
-                    at: t0.addingTimeInterval(42), statusCode: 200, error: nil, durationMs: 1, delivered: true, nextAttemptAt: nil))
+                    at: t0.addingTimeInterval(42), statusCode: 200, error: nil, durationMs: 1, delivered: true, nextAttemptAt: nil,
+                    endpoint: .unchanged))
             #expect(try await store.webhookDeliveries(endpointID: all.id, limit: 10)[0].status == .pending)
-            try await store.completeWebhookDelivery(
+            _ = try await store.completeWebhookDelivery(
                 id: again[0].deliveryID, attempt: 2,
                 outcome: WebhookAttempt(
-                    at: t0.addingTimeInterval(42), statusCode: 500, error: "500", durationMs: 3, delivered: false, nextAttemptAt: nil))
+                    at: t0.addingTimeInterval(42), statusCode: 500, error: "500", durationMs: 3, delivered: false, nextAttemptAt: nil,
+                    endpoint: .unchanged))
             var log = try await store.webhookDeliveries(endpointID: all.id, limit: 10)
             #expect(log[0].status == .failed && log[0].attempts == 2 && log[0].lastStatusCode == 500)
             #expect(
-                try await store.claimWebhookDeliveries(now: t0.addingTimeInterval(100), leaseUntil: t0.addingTimeInterval(140), limit: 10).isEmpty)
+                try await store.claimWebhookDeliveries(
+                    now: t0.addingTimeInterval(100), leaseUntil: t0.addingTimeInterval(140), limit: 10, perOrganization: 10
+                ).isEmpty)
             // A manual retry makes it due; delivered ones are not sent again.
             #expect(try await store.retryWebhookDelivery(endpointID: all.id, id: log[0].id, at: t0.addingTimeInterval(200)) == true)
-            let retried = try await store.claimWebhookDeliveries(now: t0.addingTimeInterval(200), leaseUntil: t0.addingTimeInterval(240), limit: 10)
-            try await store.completeWebhookDelivery(
+            let retried = try await store.claimWebhookDeliveries(
+                now: t0.addingTimeInterval(200), leaseUntil: t0.addingTimeInterval(240), limit: 10, perOrganization: 10)
+            _ = try await store.completeWebhookDelivery(
                 id: retried[0].deliveryID, attempt: retried[0].attempt,
                 outcome: WebhookAttempt(
-                    at: t0.addingTimeInterval(201), statusCode: 204, error: nil, durationMs: 2, delivered: true, nextAttemptAt: nil))
+                    at: t0.addingTimeInterval(201), statusCode: 204, error: nil, durationMs: 2, delivered: true, nextAttemptAt: nil,
+                    endpoint: .unchanged))
             log = try await store.webhookDeliveries(endpointID: all.id, limit: 10)
             #expect(log[0].status == .delivered && log[0].attempts == 3)
             #expect(try await store.retryWebhookDelivery(endpointID: all.id, id: log[0].id, at: t0.addingTimeInterval(300)) == false)

@@ -467,7 +467,7 @@ def test_webhooks_from_two_instances_lose_no_event_and_never_send_one_attempt_tw
         while time.time() < deadline and len(receiver.requests) < 20:
             time.sleep(0.2)
         time.sleep(2)
-        ids = [r["headers"]["keygate-event-id"] for r in receiver.requests]
+        ids = [r["headers"]["webhook-id"] for r in receiver.requests]
         assert len(set(ids)) == 20 and len(ids) == 20, len(ids)
         assert receiver.overlaps == []
     finally:

@@ -120,6 +120,10 @@ public enum ConfigKeys {
     public static let webhooksRetryBaseSeconds = ConfigSetting<Int>(name: "webhooks.retryBaseSeconds", defaultValue: 30)
     public static let webhooksRetryHours = ConfigSetting<Int>(name: "webhooks.retryHours", defaultValue: 24)
     public static let webhooksSecretOverlapHours = ConfigSetting<Int>(name: "webhooks.secretOverlapHours", defaultValue: 24)
+    public static let webhooksDisableAfterFailingDays = ConfigSetting<Int>(name: "webhooks.disableAfterFailingDays", defaultValue: 5)
+    public static let webhooksMaxPendingPerEndpoint = ConfigSetting<Int>(name: "webhooks.maxPendingPerEndpoint", defaultValue: 1000)
+    public static let webhooksMaxPendingPerOrganization = ConfigSetting<Int>(name: "webhooks.maxPendingPerOrganization", defaultValue: 5000)
+    public static let webhooksMaxInFlightPerOrganization = ConfigSetting<Int>(name: "webhooks.maxInFlightPerOrganization", defaultValue: 4)
     public static let usageEnabled = ConfigSetting<Bool>(name: "usage.enabled", defaultValue: true)
     public static let usageFlushSeconds = ConfigSetting<Int>(name: "usage.flushSeconds", defaultValue: 60)
     public static let metricsEnabled = ConfigSetting<Bool>(name: "metrics.enabled", defaultValue: true)
@@ -200,7 +204,11 @@ public enum ConfigKeys {
         ConfigRow([webhooksAllowHTTP, webhooksAllowPrivateTargets], "webhook targets must be https and public addresses unless these say otherwise"),
         ConfigRow(
             [webhooksTimeoutSeconds, webhooksRetryBaseSeconds, webhooksRetryHours, webhooksSecretOverlapHours],
-            "a receiver's time to answer; retry delays (doubling from the base, at most an hour) and for how long; how long a rolled secret keeps signing"
+            "a receiver's time to answer; retry delays (doubling from the base, at most an hour, with jitter) and for how long; how long a rolled secret keeps signing"
+        ),
+        ConfigRow(
+            [webhooksDisableAfterFailingDays, webhooksMaxPendingPerEndpoint, webhooksMaxPendingPerOrganization, webhooksMaxInFlightPerOrganization],
+            "an endpoint failing every attempt this long is disabled; the most pending deliveries an endpoint and an organization keep (the oldest beyond fail, recoverable); one organization's deliveries in flight at once"
         ),
         ConfigRow(
             [usageEnabled, usageFlushSeconds],

@@ -33,6 +33,12 @@ public enum AuditAction: String, Sendable, CaseIterable, Hashable {
     case webhookUpdated = "webhook.updated"
     case webhookDeleted = "webhook.deleted"
     case webhookSecretRolled = "webhook.secret_rolled"
+    /// Keygate disabled an endpoint: its receiver answered `410 Gone`, or failed every attempt for days.
+    case webhookDisabled = "webhook.disabled"
+    /// An admin sent one delivery again.
+    case webhookResent = "webhook.resent"
+    /// An admin sent again an endpoint's deliveries that failed since a time.
+    case webhookRecovered = "webhook.recovered"
 
     /// The action's kind, the part before the dot (`key`, `admin`, ...): what a reader of the trail filters by.
     public var kind: String { String(rawValue.prefix { $0 != "." }) }

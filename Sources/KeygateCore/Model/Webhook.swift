@@ -35,9 +35,15 @@ public struct WebhookEndpoint: Sendable, Equatable {
     public var createdAt: Date
     /// Until when the secret before the last roll still signs too; nil when there is none.
     public var previousSecretUntil: Date?
+    /// Why Keygate disabled it (the receiver answered `410 Gone`, or every attempt failed for
+    /// ``WebhookSettings/disableAfterFailing``); nil when it is enabled or an admin disabled it. Enabling clears it.
+    public var disabledReason: String?
+    /// Since when every attempt has failed (the first failure after the last success); nil while it delivers.
+    public var failingSince: Date?
 
     public init(
-        id: Int64, orgID: Int64, url: String, events: [WebhookEventType], enabled: Bool, createdAt: Date, previousSecretUntil: Date? = nil
+        id: Int64, orgID: Int64, url: String, events: [WebhookEventType], enabled: Bool, createdAt: Date, previousSecretUntil: Date? = nil,
+        disabledReason: String? = nil, failingSince: Date? = nil
     ) {
         self.id = id
         self.orgID = orgID
@@ -46,6 +52,8 @@ public struct WebhookEndpoint: Sendable, Equatable {
         self.enabled = enabled
         self.createdAt = createdAt
         self.previousSecretUntil = previousSecretUntil
+        self.disabledReason = disabledReason
+        self.failingSince = failingSince
     }
 }
 
@@ -62,7 +70,7 @@ public struct WebhookDelivery: Sendable, Equatable {
 
     public var id: Int64
     public var endpointID: Int64
-    /// The event's id: the same in every attempt (`Keygate-Event-Id`), so a receiver can drop a repeat.
+    /// The event's id: the same in every attempt and every resend (`webhook-id`), so a receiver can drop a repeat.
     public var eventID: String
     public var eventType: WebhookEventType
     public var status: Status
@@ -70,7 +78,10 @@ public struct WebhookDelivery: Sendable, Equatable {
     public var nextAttemptAt: Date?
     public var lastAttemptAt: Date?
     public var lastStatusCode: Int?
+    /// The last attempt's outcome when it was not a 2xx: the receiver's status, or a coarse class (not allowed,
+    /// unreachable, no answer in time) that never says more about the network behind the target.
     public var lastError: String?
+    /// How long the receiver took to answer; nil when it did not answer (no timing of a refused or unreachable target).
     public var lastDurationMs: Int?
     public var createdAt: Date
 
@@ -120,33 +131,75 @@ public enum WebhookRules {
         guard components.user == nil, components.password == nil, components.fragment == nil else {
             throw KeygateError.invalidInput("url must not hold credentials or a fragment")
         }
-        if !policy.allowPrivate, InternalAddress.check(host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))) == true {
-            throw KeygateError.invalidInput("url must not point to a loopback, link-local or private address")
+        if !policy.allowPrivate, InternalAddress.check(host) == true {
+            throw KeygateError.invalidInput("url must not point to an address that is not public (loopback, private, link-local, documentation, …)")
         }
-        if !policy.allowPrivate, ["localhost", "localhost.localdomain"].contains(host.lowercased()) || host.lowercased().hasSuffix(".localhost") {
+        var name = host.lowercased()
+        if name.hasSuffix(".") { name.removeLast() }  // `localhost.` is `localhost`
+        if !policy.allowPrivate, ["localhost", "localhost.localdomain"].contains(name) || name.hasSuffix(".localhost") {
             throw KeygateError.invalidInput("url must not point to a loopback, link-local or private address")
         }
         return url
     }
 
-    /// `Keygate-Signature`: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, one `v1` per secret that signs
-    /// (two while a rolled secret's overlap lasts), as Stripe does.
-    public static func signature(secrets: [String], timestamp: Int64, body: [UInt8]) -> String {
-        var message = Array("\(timestamp).".utf8)
+    /// `webhook-signature` of Standard Webhooks v1: `v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>`, one per
+    /// secret that signs (two, space-separated, while a rolled secret's overlap lasts). `key` is ``signingKey(_:)``.
+    public static func signature(secrets: [String], id: String, timestamp: Int64, body: [UInt8]) -> String {
+        var message = Array("\(id).\(timestamp).".utf8)
         message.append(contentsOf: body)
-        let signatures = secrets.map { secret in
-            Secrets.hex(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(secret.utf8))))
-        }
-        return (["t=\(timestamp)"] + signatures.map { "v1=\($0)" }).joined(separator: ",")
+        return secrets.map { secret in
+            let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: signingKey(secret)))
+            return "v1," + Data(mac).base64EncodedString()
+        }.joined(separator: " ")
     }
 
-    /// A new endpoint secret: `whsec_` and 32 random bytes in hex.
-    public static func newSecret() -> String { "whsec_" + Secrets.hex(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }) }
+    /// The HMAC key of a secret, as every Standard Webhooks library reads it: the base64 after `whsec_`. Secrets made
+    /// before Keygate signed this way (`whsec_` and 64 hex digits) are valid base64 too, so they keep working, unchanged,
+    /// with the same libraries: their key is those 64 characters read as base64 (48 bytes). A secret that is not base64
+    /// (never one Keygate made) is keyed with its UTF-8 bytes.
+    public static func signingKey(_ secret: String) -> [UInt8] {
+        var encoded = secret.hasPrefix("whsec_") ? String(secret.dropFirst(6)) : secret
+        encoded += String(repeating: "=", count: (4 - encoded.count % 4) % 4)  // unpadded base64, as the libraries accept
+        if let data = Data(base64Encoded: encoded), !data.isEmpty { return Array(data) }
+        return Array(secret.utf8)
+    }
+
+    /// A new endpoint secret: `whsec_` and 32 random bytes in base64 (Standard Webhooks asks for 24 to 64).
+    public static func newSecret() -> String {
+        "whsec_" + Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }).base64EncodedString()
+    }
+
+    /// A target URL as the audit trail and the logs may show it: scheme, host, port and path, without user info,
+    /// query or fragment (a query becomes `?…`), and each path segment that looks like a token (at least 16
+    /// characters, or at least 8 with a digit and a letter and no other punctuation than `-` and `_`) cut to its first 4
+    /// characters and `…`, so a Slack-style `/services/T0/B0/<token>` or a `?token=` never reaches the trail.
+    public static func redactedURL(_ url: String) -> String {
+        guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else {
+            return "(not a URL)"
+        }
+        var shown = scheme + "://" + (host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host)
+        if let port = components.port { shown += ":\(port)" }
+        shown += components.percentEncodedPath.split(separator: "/", omittingEmptySubsequences: false).map { segment in
+            looksLikeToken(segment) ? segment.prefix(4) + "…" : String(segment)
+        }.joined(separator: "/")
+        if components.percentEncodedQuery != nil { shown += "?…" }
+        return shown
+    }
+
+    private static func looksLikeToken(_ segment: Substring) -> Bool {
+        if segment.count >= 16 { return true }
+        let plain = segment.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
+        return plain && segment.count >= 8 && segment.contains(where: \.isNumber) && segment.contains(where: \.isLetter)
+    }
 
     /// When attempt `attempts` + 1 is due after a failure: `base` doubled per attempt (30 s, 1 min, 2 min, …), at most an
-    /// hour apart; nil once `giveUpAfter` has passed since the event (the delivery is then failed).
-    public static func nextAttempt(after attempts: Int, eventAt: Date, now: Date, base: TimeInterval, giveUpAfter: TimeInterval) -> Date? {
-        let delay = min(3600, base * pow(2, Double(max(0, attempts - 1))))
+    /// hour apart, times `jitter` (0.8 to 1.2 at random, so the retries of many deliveries that failed together, e.g.
+    /// during a receiver's outage, do not all arrive together again); nil once `giveUpAfter` has passed since the
+    /// event (the delivery is then failed).
+    public static func nextAttempt(
+        after attempts: Int, eventAt: Date, now: Date, base: TimeInterval, giveUpAfter: TimeInterval, jitter: Double = .random(in: 0.8...1.2)
+    ) -> Date? {
+        let delay = min(3600, base * pow(2, Double(max(0, attempts - 1)))) * jitter
         let next = now.addingTimeInterval(delay)
         return next.timeIntervalSince(eventAt) > giveUpAfter ? nil : next
     }

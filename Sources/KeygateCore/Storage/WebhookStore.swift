@@ -31,13 +31,25 @@ public protocol WebhookStore: Sendable {
     /// - Returns: whether it is due now; false when it was delivered or is being sent; nil when the endpoint has no
     ///   such delivery.
     func retryWebhookDelivery(endpointID: Int64, id: Int64, at now: Date) async throws -> Bool?
+    /// Queues new pending deliveries, due now, of events already sent to an endpoint (``WebhookRequeue``), within its
+    /// limits, with its audit event when any was queued.
+    /// - Returns: the new deliveries' ids (empty when nothing matched or no room was left).
+    func requeueWebhookEvents(_ requeue: WebhookRequeue) async throws -> [Int64]
     /// Claims up to `limit` due deliveries for this process until `leaseUntil` and counts an attempt for each: no other
-    /// process claims them before the lease ends (PostgreSQL `FOR UPDATE SKIP LOCKED`; SQLite has one writer).
-    func claimWebhookDeliveries(now: Date, leaseUntil: Date, limit: Int) async throws -> [WebhookJob]
+    /// process claims them before the lease ends. Organizations take turns (each one's first due delivery, then each
+    /// one's second, …), and an organization with `perOrganization` deliveries leased (on any server) gets no more.
+    func claimWebhookDeliveries(now: Date, leaseUntil: Date, limit: Int, perOrganization: Int) async throws -> [WebhookJob]
     /// Records attempt number `attempt`'s outcome: delivered, or due again at `nextAttemptAt`, or failed when that is
-    /// nil. Nothing is recorded when the delivery has been claimed again meanwhile (this attempt's lease ran out): the
-    /// newer attempt's outcome is the one that counts.
-    func completeWebhookDelivery(id: Int64, attempt: Int, outcome: WebhookAttempt) async throws
+    /// nil, and what it means for the endpoint (``WebhookAttempt/EndpointEffect``). Nothing is recorded when the
+    /// delivery has been claimed again meanwhile (this attempt's lease ran out): the newer attempt's outcome is the one
+    /// that counts.
+    /// - Returns: whether this outcome disabled the endpoint.
+    @discardableResult
+    func completeWebhookDelivery(id: Int64, attempt: Int, outcome: WebhookAttempt) async throws -> Bool
+    /// Fails the oldest pending deliveries beyond `limits` (per endpoint, then per organization) that no server is
+    /// sending now, with ``WebhookPendingLimits/reachedText``: a dead receiver's backlog stays bounded and the newest
+    /// events are the ones kept. - Returns: how many failed.
+    func failExcessWebhookDeliveries(limits: WebhookPendingLimits, at now: Date) async throws -> Int
     /// Deletes finished deliveries (delivered or failed) last touched before `before`, and events none refers to any
     /// more. - Returns: the deliveries deleted.
     func pruneWebhookLog(before: Date) async throws -> Int
@@ -108,23 +120,79 @@ public struct WebhookJob: Sendable {
     }
 }
 
+/// How many pending deliveries an endpoint and an organization may have (``WebhookSettings``).
+public struct WebhookPendingLimits: Sendable {
+    public var perEndpoint: Int
+    public var perOrganization: Int
+
+    public init(perEndpoint: Int, perOrganization: Int) {
+        self.perEndpoint = perEndpoint
+        self.perOrganization = perOrganization
+    }
+
+    /// The error of a delivery written failed because a limit was reached.
+    public static let reachedText = "dropped: more pending deliveries than the endpoint or the organization may have (recover sends it again)"
+}
+
+/// Events to send to an endpoint again: one delivery's (resend), or every one that failed since a time and was not
+/// delivered or queued again since (recover).
+public struct WebhookRequeue: Sendable {
+    public enum Selection: Sendable {
+        case delivery(Int64)
+        case failedSince(Date)
+    }
+
+    public var endpointID: Int64
+    public var orgID: Int64
+    public var selection: Selection
+    public var at: Date
+    public var limits: WebhookPendingLimits
+    public var audit: AuditEvent
+
+    public init(endpointID: Int64, orgID: Int64, selection: Selection, at: Date, limits: WebhookPendingLimits, audit: AuditEvent) {
+        self.endpointID = endpointID
+        self.orgID = orgID
+        self.selection = selection
+        self.at = at
+        self.limits = limits
+        self.audit = audit
+    }
+}
+
 /// One attempt's outcome.
 public struct WebhookAttempt: Sendable {
+    /// What an attempt means for its endpoint.
+    public enum EndpointEffect: Sendable {
+        /// It delivered: the endpoint's failure streak ends.
+        case delivering
+        /// It failed: the streak starts now unless it has already; when it started at or before
+        /// `disableIfFailingSince`, the endpoint is disabled with `reason`, its pending deliveries fail, and `audit` is
+        /// written.
+        case failing(disableIfFailingSince: Date, reason: String, audit: AuditEvent)
+        /// Disable the endpoint now (the receiver answered `410 Gone`), as above.
+        case disable(reason: String, audit: AuditEvent)
+        /// Nothing about the receiver was learnt (Keygate could not sign).
+        case unchanged
+    }
+
     public var at: Date
-    /// The receiver's status; nil when there was no answer (refused, timed out, a target not allowed).
     public var statusCode: Int?
     public var error: String?
-    public var durationMs: Int
+    /// How long the receiver took to answer; nil when it did not.
+    public var durationMs: Int?
     public var delivered: Bool
-    /// When to try again; nil with `delivered` false: failed for good.
     public var nextAttemptAt: Date?
+    public var endpoint: EndpointEffect
 
-    public init(at: Date, statusCode: Int?, error: String?, durationMs: Int, delivered: Bool, nextAttemptAt: Date?) {
+    public init(
+        at: Date, statusCode: Int?, error: String?, durationMs: Int?, delivered: Bool, nextAttemptAt: Date?, endpoint: EndpointEffect
+    ) {
         self.at = at
         self.statusCode = statusCode
         self.error = error
         self.durationMs = durationMs
         self.delivered = delivered
         self.nextAttemptAt = nextAttemptAt
+        self.endpoint = endpoint
     }
 }

@@ -6,37 +6,61 @@ import Foundation
 
 /// How webhooks behave. Configuration keys (read by the executable): `webhooks.allowHTTP` (false),
 /// `webhooks.allowPrivateTargets` (false), `webhooks.timeoutSeconds` (10), `webhooks.retryBaseSeconds` (30),
-/// `webhooks.retryHours` (24), `webhooks.secretOverlapHours` (24).
+/// `webhooks.retryHours` (24), `webhooks.secretOverlapHours` (24), `webhooks.disableAfterFailingDays` (5),
+/// `webhooks.maxPendingPerEndpoint` (1000), `webhooks.maxPendingPerOrganization` (5000),
+/// `webhooks.maxInFlightPerOrganization` (4).
 public struct WebhookSettings: Sendable {
     /// Which target URLs are allowed (https and public addresses by default).
-    public var policy: WebhookRules.TargetPolicy
+    public var policy = WebhookRules.TargetPolicy()
     /// A receiver that has not answered within this is a failed attempt.
-    public var timeout: TimeInterval
+    public var timeout = TimeInterval(ConfigKeys.webhooksTimeoutSeconds.defaultValue)
     /// The first retry's delay; each next one doubles, at most an hour.
-    public var retryBase: TimeInterval
+    public var retryBase = TimeInterval(ConfigKeys.webhooksRetryBaseSeconds.defaultValue)
     /// After this long since the event, a delivery that never got a 2xx is failed.
-    public var giveUpAfter: TimeInterval
+    public var giveUpAfter = TimeInterval(ConfigKeys.webhooksRetryHours.defaultValue * 3600)
     /// How long a rolled secret keeps signing next to the new one.
-    public var secretOverlap: TimeInterval
+    public var secretOverlap = TimeInterval(ConfigKeys.webhooksSecretOverlapHours.defaultValue * 3600)
+    /// An endpoint whose every attempt has failed for this long is disabled, with the reason shown.
+    public var disableAfterFailing = TimeInterval(ConfigKeys.webhooksDisableAfterFailingDays.defaultValue * 86_400)
+    /// Pending deliveries an endpoint, and an organization, may have. An event beyond either is recorded as a failed
+    /// delivery with the reason, never queued and never refused: the change it reports goes ahead, and "recover" sends
+    /// it once the receiver is back.
+    public var maxPendingPerEndpoint = ConfigKeys.webhooksMaxPendingPerEndpoint.defaultValue
+    public var maxPendingPerOrganization = ConfigKeys.webhooksMaxPendingPerOrganization.defaultValue
+    /// Deliveries of one organization in flight at once, across every server: one tenant's slow receivers hold at
+    /// most this many of a server's sending slots.
+    public var maxInFlightPerOrganization = ConfigKeys.webhooksMaxInFlightPerOrganization.defaultValue
 
-    public init(
-        policy: WebhookRules.TargetPolicy = .init(), timeout: TimeInterval = TimeInterval(ConfigKeys.webhooksTimeoutSeconds.defaultValue),
-        retryBase: TimeInterval = TimeInterval(ConfigKeys.webhooksRetryBaseSeconds.defaultValue),
-        giveUpAfter: TimeInterval = TimeInterval(ConfigKeys.webhooksRetryHours.defaultValue * 3600),
-        secretOverlap: TimeInterval = TimeInterval(ConfigKeys.webhooksSecretOverlapHours.defaultValue * 3600)
-    ) {
-        self.policy = policy
-        self.timeout = timeout
-        self.retryBase = retryBase
-        self.giveUpAfter = giveUpAfter
-        self.secretOverlap = secretOverlap
+    public init() {}
+}
+
+/// How one attempt ended, as the sender saw it. Only an answer carries detail; a target that is not allowed, cannot be
+/// reached or does not answer in time is a coarse class with no timing, so the log cannot map a network.
+public enum WebhookSendResult: Sendable, Equatable {
+    /// The receiver answered with this status after this many milliseconds.
+    case answered(status: Int, milliseconds: Int)
+    /// The SSRF guard refused the target (an address that is not public, or a name that does not resolve).
+    case notAllowed
+    /// No connection could be made (refused, reset, TLS failure).
+    case unreachable
+    /// No answer within ``WebhookSettings/timeout``.
+    case timedOut
+
+    /// What the delivery log says of an attempt that was not a 2xx.
+    var logText: String? {
+        switch self {
+        case .answered(let status, _): (200..<300).contains(status) ? nil : "the receiver answered \(status)"
+        case .notAllowed: "target not allowed"
+        case .unreachable: "target unreachable"
+        case .timedOut: "no answer in time"
+        }
     }
 }
 
 /// Sends one webhook request (HTTP lives outside Core).
 public protocol WebhookSender: Sendable {
-    /// POSTs `body` to `url`; never throws: a refusal, a timeout or a target that is not allowed is an `error`.
-    func post(url: String, headers: [(String, String)], body: [UInt8], timeout: TimeInterval) async -> (statusCode: Int?, error: String?)
+    /// POSTs `body` to `url`; never throws.
+    func post(url: String, headers: [(String, String)], body: [UInt8], timeout: TimeInterval) async -> WebhookSendResult
 }
 
 /// Lifecycle webhooks: endpoints, the delivery log, delivery.
@@ -82,7 +106,8 @@ extension WebhookUseCases {
         // Sealed with a context naming the organization: the endpoint id is not known before the insert.
         let sealed = try cipher.seal(secret: secret, context: "webhook:\(principal.orgID)")
         let endpoint = try await webhookStorage.insertWebhookEndpoint(
-            draft, sealedSecret: sealed, limit: Self.maxWebhookEndpoints, audit: webhookAudit(principal, .webhookCreated, "webhook endpoint \(url)")
+            draft, sealedSecret: sealed, limit: Self.maxWebhookEndpoints,
+            audit: webhookAudit(principal, .webhookCreated, "webhook endpoint \(WebhookRules.redactedURL(url))")
         )
         return (endpoint, secret)
     }
@@ -96,7 +121,11 @@ extension WebhookUseCases {
         if let url { endpoint.url = try WebhookRules.validateURL(url, policy: webhooks.policy) }
         if let events { endpoint.events = Self.eventTypes(events) }
         if let enabled { endpoint.enabled = enabled }
-        try await webhookStorage.updateWebhookEndpoint(endpoint, audit: webhookAudit(principal, .webhookUpdated, "webhook endpoint \(endpoint.id)"))
+        // Enabling again clears why Keygate disabled it, and the failure streak.
+        if enabled == true { (endpoint.disabledReason, endpoint.failingSince) = (nil, nil) }
+        try await webhookStorage.updateWebhookEndpoint(
+            endpoint,
+            audit: webhookAudit(principal, .webhookUpdated, "webhook endpoint \(endpoint.id) (\(WebhookRules.redactedURL(endpoint.url)))"))
         return endpoint
     }
 
@@ -155,22 +184,80 @@ extension WebhookUseCases {
         return due
     }
 
-    /// Claims the due deliveries (up to `limit`) and sends them at once, each signed with the endpoint's secrets.
+    /// Sends one delivery of the same event again, whatever became of the last one: a new row in the log, due now,
+    /// with the same `webhook-id` (a receiver that already has the event drops it). Requires
+    /// ``AccessRules/Action/manageWebhooks``.
+    /// - Returns: the new delivery's id.
+    /// - Throws: ``KeygateError/notFound(_:)`` for an endpoint or delivery the caller's organization does not have;
+    ///   ``KeygateError/conflict(_:)`` when the endpoint or the organization has its most pending deliveries.
+    public func resendWebhookDelivery(_ principal: Principal, endpointID: Int64, deliveryID: Int64) async throws -> Int64 {
+        _ = try await webhookEndpoint(principal, id: endpointID)
+        try principal.require(.manageWebhooks)
+        let queued = try await webhookStorage.requeueWebhookEvents(
+            WebhookRequeue(
+                endpointID: endpointID, orgID: principal.orgID, selection: .delivery(deliveryID), at: now(), limits: pendingLimits,
+                audit: webhookAudit(principal, .webhookResent, "webhook endpoint \(endpointID): delivery \(deliveryID) sent again")))
+        guard let id = queued.first else {
+            if try await webhookStorage.webhookDeliveries(endpointID: endpointID, limit: 100).contains(where: { $0.id == deliveryID }) {
+                throw KeygateError.conflict("the endpoint or the organization has its most pending deliveries; try again once they are sent")
+            }
+            throw KeygateError.notFound("no delivery \(deliveryID) for webhook endpoint \(endpointID)")
+        }
+        return id
+    }
+
+    /// Sends again every event whose delivery to this endpoint failed since `since` and has not been delivered or
+    /// queued again since: what a receiver that was down, or disabled, asks for when it is back. Requires
+    /// ``AccessRules/Action/manageWebhooks``.
+    /// - Returns: how many deliveries were queued (at most what the pending limits leave room for).
+    public func recoverWebhookDeliveries(_ principal: Principal, endpointID: Int64, since: Date) async throws -> Int {
+        _ = try await webhookEndpoint(principal, id: endpointID)
+        try principal.require(.manageWebhooks)
+        guard since <= now() else { throw KeygateError.invalidInput("since must not be in the future") }
+        return try await webhookStorage.requeueWebhookEvents(
+            WebhookRequeue(
+                endpointID: endpointID, orgID: principal.orgID, selection: .failedSince(since), at: now(), limits: pendingLimits,
+                audit: webhookAudit(
+                    principal, .webhookRecovered,
+                    "webhook endpoint \(endpointID): failed deliveries since \(since.formatted(.iso8601)) sent again"))
+        ).count
+    }
+
+    private var pendingLimits: WebhookPendingLimits {
+        WebhookPendingLimits(perEndpoint: webhooks.maxPendingPerEndpoint, perOrganization: webhooks.maxPendingPerOrganization)
+    }
+
+    /// Claims due deliveries for a server's free sending slots: at most `limit`, taken across organizations in turn
+    /// (the first due of each, then the second, …), and none of an organization that already has
+    /// ``WebhookSettings/maxInFlightPerOrganization`` in flight on any server. Each is leased to this server until its
+    /// timeout has passed, so no other sends it at the same time.
+    public func claimDueWebhooks(limit: Int) async throws -> [WebhookJob] {
+        let started = now()
+        return try await webhookStorage.claimWebhookDeliveries(
+            now: started, leaseUntil: started.addingTimeInterval(webhooks.timeout + 30), limit: limit,
+            perOrganization: webhooks.maxInFlightPerOrganization)
+    }
+
+    /// Claims due deliveries (``claimDueWebhooks(limit:)``) and sends them all at once; for tests and tools (the server
+    /// sends from a pool that claims as slots free up, so that no round waits for its slowest receiver).
     /// - Returns: how many were attempted.
     @discardableResult
     public func deliverDueWebhooks(sender: any WebhookSender, limit: Int = 20) async throws -> Int {
-        let started = now()
-        let jobs = try await webhookStorage.claimWebhookDeliveries(
-            now: started, leaseUntil: started.addingTimeInterval(webhooks.timeout + 30), limit: limit)
+        let jobs = try await claimDueWebhooks(limit: limit)
         await withTaskGroup(of: Void.self) { group in
             for job in jobs { group.addTask { await deliver(job, sender: sender) } }
         }
         return jobs.count
     }
 
-    private func deliver(_ job: WebhookJob, sender: any WebhookSender) async {
-        let began = ContinuousClock.now
-        var result: (statusCode: Int?, error: String?)
+    /// Sends one claimed delivery, signed as Standard Webhooks v1 with the endpoint's secrets, and records the outcome:
+    /// a 2xx delivers; `410 Gone` fails it and disables the endpoint; anything else is retried later (with jitter)
+    /// until ``WebhookSettings/giveUpAfter``. An endpoint whose every attempt has failed for
+    /// ``WebhookSettings/disableAfterFailing`` is disabled. Each disabling is in the audit trail, with the reason.
+    /// - Returns: the reason, when this attempt disabled the endpoint (the caller logs it).
+    @discardableResult
+    public func deliver(_ job: WebhookJob, sender: any WebhookSender) async -> String? {
+        let result: WebhookSendResult
         do {
             let secrets = try await webhookStorage.webhookSecrets(endpointID: job.endpointID, at: now()).map {
                 try cipher.openSecret($0, context: "webhook:\(job.orgID)")
@@ -178,28 +265,73 @@ extension WebhookUseCases {
             let body = Array(job.payload.utf8)
             let timestamp = Int64(now().timeIntervalSince1970)
             let headers = [
-                ("Content-Type", "application/json"), ("User-Agent", "Keygate-Webhooks/1"), ("Keygate-Event-Id", job.eventID),
+                ("Content-Type", "application/json"), ("User-Agent", "Keygate-Webhooks/2"), ("webhook-id", job.eventID),
+                ("webhook-timestamp", "\(timestamp)"),
+                ("webhook-signature", WebhookRules.signature(secrets: secrets, id: job.eventID, timestamp: timestamp, body: body)),
                 ("Keygate-Event-Type", job.eventType.rawValue), ("Keygate-Delivery-Attempt", "\(job.attempt)"),
-                ("Keygate-Signature", WebhookRules.signature(secrets: secrets, timestamp: timestamp, body: body)),
             ]
             result = await sender.post(url: job.url, headers: headers, body: body, timeout: webhooks.timeout)
         } catch {
-            result = (nil, "cannot sign: \(error)")
+            // The master key does not open the secret: a server fault, retried like a failed attempt.
+            return await record(
+                job,
+                WebhookAttempt(
+                    at: now(), statusCode: nil, error: "cannot sign: the master key does not open the secret", durationMs: nil, delivered: false,
+                    nextAttemptAt: nextAttempt(job, at: now()), endpoint: .unchanged))
         }
-        let delivered = result.statusCode.map { (200..<300).contains($0) } ?? false
         let at = now()
-        let outcome = WebhookAttempt(
-            at: at, statusCode: result.statusCode,
-            error: result.error ?? (delivered ? nil : "the receiver answered \(result.statusCode ?? 0)"),
-            durationMs: Int((ContinuousClock.now - began).nanoseconds / 1_000_000), delivered: delivered,
-            nextAttemptAt: delivered
-                ? nil
-                : WebhookRules.nextAttempt(
-                    after: job.attempt, eventAt: job.eventAt, now: at, base: webhooks.retryBase, giveUpAfter: webhooks.giveUpAfter))
-        // A failure to record leaves the lease to expire: the attempt is made again (at least once).
-        try? await webhookStorage.completeWebhookDelivery(id: job.deliveryID, attempt: job.attempt, outcome: outcome)
-        metrics.webhookAttempt(delivered ? .delivered : outcome.nextAttemptAt == nil ? .failed : .retry)
+        let attempt: WebhookAttempt
+        switch result {
+        case .answered(let status, let milliseconds) where (200..<300).contains(status):
+            attempt = WebhookAttempt(
+                at: at, statusCode: status, error: nil, durationMs: milliseconds, delivered: true, nextAttemptAt: nil, endpoint: .delivering)
+        case .answered(410, let milliseconds):
+            let reason = "the receiver answered 410 Gone"
+            attempt = WebhookAttempt(
+                at: at, statusCode: 410, error: reason + ": endpoint disabled", durationMs: milliseconds, delivered: false, nextAttemptAt: nil,
+                endpoint: .disable(reason: reason, audit: disabledAudit(job, reason: reason, at: at)))
+        default:
+            let reason = "every attempt failed for \(Int(webhooks.disableAfterFailing / 86_400)) days"
+            var milliseconds: Int? = nil
+            if case .answered(_, let ms) = result { milliseconds = ms }
+            attempt = WebhookAttempt(
+                at: at, statusCode: { if case .answered(let status, _) = result { status } else { nil } }(), error: result.logText,
+                durationMs: milliseconds, delivered: false, nextAttemptAt: nextAttempt(job, at: at),
+                endpoint: .failing(
+                    disableIfFailingSince: at.addingTimeInterval(-webhooks.disableAfterFailing), reason: reason,
+                    audit: disabledAudit(job, reason: reason, at: at)))
+        }
+        return await record(job, attempt)
     }
+
+    private func nextAttempt(_ job: WebhookJob, at: Date) -> Date? {
+        WebhookRules.nextAttempt(after: job.attempt, eventAt: job.eventAt, now: at, base: webhooks.retryBase, giveUpAfter: webhooks.giveUpAfter)
+    }
+
+    /// The trail's record of Keygate disabling an endpoint (the server acts, so the actor is the provider's service).
+    private func disabledAudit(_ job: WebhookJob, reason: String, at: Date) -> AuditEvent {
+        AuditEvent(
+            orgID: job.orgID, at: at, actor: .provider(name: "keygate webhooks"), action: .webhookDisabled,
+            detail: "webhook endpoint \(job.endpointID) disabled: \(reason)")
+    }
+
+    private func record(_ job: WebhookJob, _ attempt: WebhookAttempt) async -> String? {
+        // A failure to record leaves the lease to expire: the attempt is made again (at least once).
+        let disabled = (try? await webhookStorage.completeWebhookDelivery(id: job.deliveryID, attempt: job.attempt, outcome: attempt)) ?? false
+        metrics.webhookAttempt(attempt.delivered ? .delivered : attempt.nextAttemptAt == nil ? .failed : .retry)
+        guard disabled else { return nil }
+        switch attempt.endpoint {
+        case .disable(let reason, _), .failing(_, let reason, _): return reason
+        case .delivering, .unchanged: return nil
+        }
+    }
+
+    /// Keeps every backlog within ``WebhookSettings/maxPendingPerEndpoint`` and
+    /// ``WebhookSettings/maxPendingPerOrganization``: the oldest pending deliveries beyond them fail, with the reason in
+    /// the log (a receiver that is back gets them with "recover"). The delivery service runs it every few seconds.
+    /// - Returns: how many failed.
+    @discardableResult
+    public func limitBacklog() async throws -> Int { try await webhookStorage.failExcessWebhookDeliveries(limits: pendingLimits, at: now()) }
 
     /// Housekeeping: forgets finished deliveries after 30 days (the log a page shows is the latest 50 per endpoint).
     public func pruneWebhookLog() async throws {

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import KeygateCore
 
@@ -159,6 +160,19 @@ struct AdminInput: JSONInput {
 }
 
 /// A new webhook endpoint.
+/// `POST /webhooks/{id}/recover`: `since`, epoch seconds.
+struct RecoverWebhookInput: JSONInput {
+    static let members: Set<String> = ["since"]
+    let since: Date
+
+    init(_ body: JSONBody) throws {
+        guard let seconds = try body.integer("since"), seconds >= 0, seconds < 100_000_000_000 else {
+            throw KeygateError.invalidInput("since is required: epoch seconds")
+        }
+        since = Date(timeIntervalSince1970: TimeInterval(seconds))
+    }
+}
+
 struct NewWebhookInput: JSONInput {
     static let members: Set<String> = ["url", "events", "enabled"]
     let url: String

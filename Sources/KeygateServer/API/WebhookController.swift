@@ -55,6 +55,20 @@ struct WebhookController {
             }
             return noContent()
         }
+        group.post("webhooks/{id}/deliveries/{deliveryId}/resend") { request, context in
+            let id = try request.pathID(context, "webhook")
+            let delivery = try request.pathID(context, "delivery", parameter: "deliveryId")
+            _ = try await JSONBody.decode(NoInput.self, request, context: context)
+            return try jsonResponse(
+                ["deliveryId": try await keygate.webhooks.resendWebhookDelivery(context.principal, endpointID: id, deliveryID: delivery)])
+        }
+        group.post("webhooks/{id}/recover") { request, context in
+            let id = try request.pathID(context, "webhook")
+            let input = try await JSONBody.decode(RecoverWebhookInput.self, request, context: context)
+            return try jsonResponse([
+                "queued": try await keygate.webhooks.recoverWebhookDeliveries(context.principal, endpointID: id, since: input.since)
+            ])
+        }
     }
 
     /// An endpoint; `secret` only in the answer that makes or rolls it.
@@ -65,6 +79,10 @@ struct WebhookController {
         let enabled: Bool
         let createdAt: Int64
         let previousSecretValidUntil: Int64?
+        /// Why Keygate disabled it (`410 Gone`, or failing for days); absent otherwise.
+        let disabledReason: String?
+        /// Since when (epoch seconds) every attempt has failed; absent while it delivers.
+        let failingSince: Int64?
         let secret: String?
 
         init(_ endpoint: WebhookEndpoint, secret: String? = nil) {
@@ -74,6 +92,8 @@ struct WebhookController {
             self.enabled = endpoint.enabled
             self.createdAt = Int64(endpoint.createdAt.timeIntervalSince1970)
             self.previousSecretValidUntil = endpoint.previousSecretUntil.map { Int64($0.timeIntervalSince1970) }
+            self.disabledReason = endpoint.disabledReason
+            self.failingSince = endpoint.failingSince.map { Int64($0.timeIntervalSince1970) }
             self.secret = secret
         }
     }

@@ -78,6 +78,12 @@ struct RoleForm: TokenForm {
 }
 
 /// A new webhook endpoint: its URL and one checkbox per event type (`event.<type>=on`).
+/// "Send again every delivery that failed in the last …": how many hours back.
+struct RecoverWebhookForm: TokenForm {
+    let csrf: String?
+    let hours: FormNumber?
+}
+
 struct NewWebhookForm: TokenForm {
     let csrf: String?
     let url: String?

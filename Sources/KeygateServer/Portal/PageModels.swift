@@ -322,6 +322,8 @@ struct WebhooksPage: PageModel {
     var endpoints: [Endpoint]
     var hasEndpoints: Bool
     var eventChoices: [Choice]
+    /// The "recover failed deliveries of the last …" choices.
+    var recoverChoices: [Choice] = PortalController.recoverPeriods.map { Choice(value: "\($0.hours)", label: $0.label, selected: $0.hours == 24) }
     var done: String?
     var pageError: String?
     /// A secret shown this once (after creating or rolling), with the endpoint it belongs to.
@@ -336,6 +338,10 @@ struct WebhooksPage: PageModel {
         let enabled: Bool
         let created: String
         let overlapUntil: String?
+        /// Why Keygate disabled it (410 Gone, or failing for days).
+        let disabledReason: String?
+        /// Since when every attempt has failed, while it is enabled.
+        let failingSince: String?
         let deliveries: [Delivery]
         let hasDeliveries: Bool
     }
@@ -350,6 +356,7 @@ struct WebhooksPage: PageModel {
         let nextTry: String
         let response: String
         let time: String
-        let retryable: Bool
+        /// Finished (delivered or failed): it can be sent again.
+        let resendable: Bool
     }
 }

@@ -3,14 +3,16 @@ import Hummingbird
 import KeygateCore
 
 // The Webhooks page of an organization: endpoints with their delivery logs; add, send a test event, roll the secret,
-// enable or disable, delete, retry a delivery. Key readers see it; key writers change it (as with the key).
+// enable or disable, delete, resend a delivery, recover what failed. Key readers see it; key writers change it (as with
+// the key).
 
 extension PortalController {
     func addWebhookRoutes(to organization: RouterGroup<PortalContext>) {
         organization.get("webhooks", use: webhooksPage)
         organization.post("webhooks", use: createWebhook)
+        organization.post("webhooks/{id}/recover", use: recoverWebhook)
         organization.post("webhooks/{id}/{action}", use: webhookAction)
-        organization.post("webhooks/{id}/deliveries/{deliveryID}/retry", use: retryWebhook)
+        organization.post("webhooks/{id}/deliveries/{deliveryID}/resend", use: resendWebhook)
     }
 
     @Sendable func webhooksPage(_ request: Request, context: PortalContext) async throws -> Response {
@@ -19,8 +21,10 @@ extension PortalController {
         case "test": done = "A test event is on its way; its delivery shows below."
         case "toggled": done = "The endpoint was saved."
         case "deleted": done = "The endpoint and its delivery log were deleted."
-        case "retry": done = "The delivery will be tried again now."
-        case "not-retried": done = "That delivery was not sent again: it was delivered, or is being sent right now (see its status below)."
+        case "resent": done = "The event will be sent again now, with the same webhook-id; the new delivery shows below."
+        case "recovered":
+            let count = Int(request.uri.queryParameters["count"] ?? "") ?? 0
+            done = count == 0 ? "No failed delivery to send again in that period." : "\(count) failed deliveries will be sent again now."
         default: break
         }
         return try await renderWebhooks(request, context: context) { $0.done = done }
@@ -40,7 +44,7 @@ extension PortalController {
                     attempts: d.attempts, lastTry: d.lastAttemptAt.map(Self.iso) ?? "-",
                     nextTry: d.status == .pending ? d.nextAttemptAt.map(Self.iso) ?? "-" : "-",
                     response: d.lastStatusCode.map(String.init) ?? d.lastError ?? "-",
-                    time: d.lastDurationMs.map { "\($0) ms" } ?? "-", retryable: d.status != .delivered)
+                    time: d.lastDurationMs.map { "\($0) ms" } ?? "-", resendable: d.status != .pending)
             }
             endpoints.append(
                 WebhooksPage.Endpoint(
@@ -48,7 +52,9 @@ extension PortalController {
                     events: endpoint.events.count == WebhookEventType.subscribable.count
                         ? "all" : endpoint.events.map(\.rawValue).joined(separator: ", "),
                     enabled: endpoint.enabled, created: Self.iso(endpoint.createdAt),
-                    overlapUntil: endpoint.previousSecretUntil.flatMap { $0 > keygate.now() ? Self.iso($0) : nil }, deliveries: deliveries,
+                    overlapUntil: endpoint.previousSecretUntil.flatMap { $0 > keygate.now() ? Self.iso($0) : nil },
+                    disabledReason: endpoint.enabled ? nil : endpoint.disabledReason,
+                    failingSince: endpoint.enabled ? endpoint.failingSince.map(Self.iso) : nil, deliveries: deliveries,
                     hasDeliveries: !deliveries.isEmpty))
         }
         var page = WebhooksPage(
@@ -105,14 +111,26 @@ extension PortalController {
         }
     }
 
-    @Sendable func retryWebhook(_ request: Request, context: PortalContext) async throws -> Response {
+    @Sendable func resendWebhook(_ request: Request, context: PortalContext) async throws -> Response {
         _ = try await PortalRequest.checkedForm(TokenOnlyForm.self, request, context: context)
         guard let id = context.parameters.get("id", as: Int64.self), let delivery = context.parameters.get("deliveryID", as: Int64.self) else {
             throw KeygateError.notFound("no such delivery")
         }
-        // Back to the page either way: a delivery that an automatic retry delivered (or is sending) a moment before the
-        // click is no error to the person who clicked, and the log below says what happened.
-        let retried = try await keygate.webhooks.retryWebhookDelivery(context.session.principal, endpointID: id, deliveryID: delivery)
-        return PortalViews.redirect("/portal/orgs/\(context.session.session.orgID)/webhooks?done=\(retried ? "retry" : "not-retried")")
+        _ = try await keygate.webhooks.resendWebhookDelivery(context.session.principal, endpointID: id, deliveryID: delivery)
+        return PortalViews.redirect("/portal/orgs/\(context.session.session.orgID)/webhooks?done=resent")
     }
+
+    @Sendable func recoverWebhook(_ request: Request, context: PortalContext) async throws -> Response {
+        let form = try await PortalRequest.checkedForm(RecoverWebhookForm.self, request, context: context)
+        guard let id = context.parameters.get("id", as: Int64.self) else { throw KeygateError.notFound("no such webhook") }
+        guard let hours = form.hours?.value, Self.recoverPeriods.contains(where: { $0.hours == hours }) else {
+            throw KeygateError.invalidInput("choose how far back to recover")
+        }
+        let count = try await keygate.webhooks.recoverWebhookDeliveries(
+            context.session.principal, endpointID: id, since: keygate.now().addingTimeInterval(-Double(hours) * 3600))
+        return PortalViews.redirect("/portal/orgs/\(context.session.session.orgID)/webhooks?done=recovered&count=\(count)")
+    }
+
+    /// The periods the page offers to recover (the log keeps 30 days).
+    static let recoverPeriods: [(hours: Int64, label: String)] = [(1, "hour"), (24, "24 hours"), (120, "5 days"), (720, "30 days")]
 }

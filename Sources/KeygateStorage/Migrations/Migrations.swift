@@ -191,6 +191,22 @@ public enum Migrations {
                 "CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id)",
             ]
         },
+        // Webhooks receivers can trust (issue 21): why Keygate disabled an endpoint (410 Gone, or failing for days) and
+        // since when its attempts have all failed; the organization on each delivery, so that claims can take
+        // organizations in turn and count what each has in flight without a join.
+        Migration(version: 12, name: "webhook endpoint health and fair delivery") { _ in
+            [
+                "ALTER TABLE webhook_endpoints ADD COLUMN disabled_reason TEXT",
+                "ALTER TABLE webhook_endpoints ADD COLUMN failing_since BIGINT",
+                "ALTER TABLE webhook_deliveries ADD COLUMN org_id BIGINT NOT NULL DEFAULT 0",
+                "UPDATE webhook_deliveries SET org_id = COALESCE((SELECT w.org_id FROM webhook_endpoints w WHERE w.id = webhook_deliveries.endpoint_id), 0)",
+                "CREATE INDEX webhook_deliveries_leased ON webhook_deliveries (locked_until, org_id)",
+                // Versions before this one wrote an endpoint's whole URL (a `?token=` or a Slack-style path token
+                // included) into the audit trail; SQL cannot redact it as `WebhookRules.redactedURL` does, so those
+                // rows keep the fact and lose the URL.
+                "UPDATE audit_events SET detail = 'webhook endpoint (URL not kept in the trail)' WHERE action = 'webhook.created'",
+            ]
+        },
     ]
 
     /// The highest version this build knows.
