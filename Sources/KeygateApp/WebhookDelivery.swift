@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// Sends webhook requests with async-http-client: no redirects followed, a timeout per request, and the SSRF guard.
 ///
@@ -29,9 +30,11 @@ struct HTTPWebhookSender: WebhookSender {
 
     func post(url: String, headers: [(String, String)], body: [UInt8], timeout: TimeInterval) async -> WebhookSendResult {
         let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
-        guard (try? WebhookRules.validateURL(url, policy: policy)) != nil, let host = URLComponents(string: url)?.host else {
-            return .notAllowed
-        }
+        // The host as async-http-client reads it (Foundation's `URL`), which is the name `dnsOverride` must map; the guard's
+        // reading (`URLComponents`) must agree, or the pin could miss and the client resolve the name itself.
+        guard (try? WebhookRules.validateURL(url, policy: policy)) != nil, let checked = URLComponents(string: url)?.host,
+            let host = URL(string: url)?.host.map(Self.unbracketed), host == Self.unbracketed(checked)
+        else { return .notAllowed }
         let address: String
         do {
             address = try await vettedAddress(host, deadline: deadline)
@@ -82,26 +85,37 @@ struct HTTPWebhookSender: WebhookSender {
             }
             return Self.text(literal)
         }
-        let resolve = self.resolve
-        let pool = resolverPool
-        let addresses = try await withThrowingTaskGroup(of: [[UInt8]]?.self) { group in
-            group.addTask { try await pool.runIfActive { resolve(host) } }
-            group.addTask {
-                try? await Task.sleep(until: deadline, clock: .continuous)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let answer = first else { throw AttemptTimedOut() }
-            return answer
-        }
-        guard let first = addresses.first else { throw KeygateError.invalidInput("the target's host does not resolve") }
+        guard let addresses = await Self.resolve(host, with: resolve, on: resolverPool, until: deadline) else { throw AttemptTimedOut() }
+        guard !addresses.isEmpty else { throw KeygateError.invalidInput("the target's host does not resolve") }
         if !policy.allowPrivate, addresses.contains(where: InternalAddress.isInternal(bytes:)) {
             throw KeygateError.invalidInput("the target resolves to an address that is not public")
         }
-        return Self.text(first)
+        // IPv4 first when there is one: a machine without IPv6 connectivity would find the first IPv6 answer unreachable.
+        return Self.text(addresses.first { $0.count == 4 } ?? addresses[0])
+    }
+
+    /// One blocking resolution on `pool`, waited for until `deadline` and no longer: at the deadline the answer is nil
+    /// and the lookup is left to finish on its thread (`getaddrinfo` cannot be interrupted), so a name server that
+    /// never answers holds a resolver thread, never an attempt past its time.
+    static func resolve(
+        _ host: String, with resolve: @escaping @Sendable (String) -> [[UInt8]], on pool: NIOThreadPool, until deadline: ContinuousClock.Instant
+    ) async -> [[UInt8]]? {
+        let once = ResumeOnce()
+        return await withCheckedContinuation { (continuation: CheckedContinuation<[[UInt8]]?, Never>) in
+            let finish: @Sendable ([[UInt8]]?) -> Void = { answer in
+                if once.claim() { continuation.resume(returning: answer) }
+            }
+            pool.submit { state in finish(state == .active ? resolve(host) : nil) }
+            let seconds = Double(nanoseconds(until: deadline)) / 1e9
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { finish(nil) }
+        }
     }
 
     struct AttemptTimedOut: Error {}
+
+    static func unbracketed(_ host: String) -> String {
+        host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+    }
 
     static func nanoseconds(until deadline: ContinuousClock.Instant) -> Int64 {
         let left = deadline - ContinuousClock.now
@@ -139,6 +153,13 @@ struct HTTPWebhookSender: WebhookSender {
     }
 }
 
+/// Lets the first of several racers resume a continuation.
+private final class ResumeOnce: Sendable {
+    private let done = Atomic<Bool>(false)
+    /// True for the first caller only.
+    func claim() -> Bool { !done.exchange(true, ordering: .acquiringAndReleasing) }
+}
+
 /// Delivers due webhook events on every server, any number of them, from a pool of ``capacity`` sending slots: it
 /// claims due deliveries as slots free up (and every second), so no delivery waits for another's slow receiver, and
 /// the claim takes organizations in turn and gives none more than `webhooks.maxInFlightPerOrganization` slots, so one
@@ -158,7 +179,9 @@ public struct WebhookDeliveryService: Service, CustomStringConvertible {
     public var description: String { "WebhookDeliveryService" }
 
     public func run() async throws {
-        let resolverPool = NIOThreadPool(numberOfThreads: 2)
+        // A thread per sending slot and more: a lookup that outlives its attempt keeps its thread, and the others must
+        // still find one.
+        let resolverPool = NIOThreadPool(numberOfThreads: 2 * Self.capacity)
         resolverPool.start()
         let sender = HTTPWebhookSender(policy: keygate.environment.webhookSettings.policy, resolverPool: resolverPool)
         do {

@@ -72,13 +72,15 @@ public enum DataCopier {
             [
                 ("id", .int), ("org_id", .int), ("url", .text), ("events", .text), ("enabled", .int), ("secret", .text),
                 ("previous_secret", .optionalText), ("previous_until", .optionalInt), ("created_at", .int),
+                ("disabled_reason", .optionalText), ("failing_since", .optionalInt),
             ]
         ),
         ("webhook_events", "id", [("id", .text), ("org_id", .int), ("type", .text), ("payload", .text), ("created_at", .int)]),
         (
             "webhook_deliveries", "id",
             [
-                ("id", .int), ("endpoint_id", .int), ("event_id", .text), ("status", .text), ("attempts", .int), ("next_attempt_at", .optionalInt),
+                ("id", .int), ("endpoint_id", .int), ("org_id", .int), ("event_id", .text), ("status", .text), ("attempts", .int),
+                ("next_attempt_at", .optionalInt),
                 ("locked_until", .int), ("last_attempt_at", .optionalInt), ("last_status", .optionalInt), ("last_error", .optionalText),
                 ("last_duration_ms", .optionalInt), ("created_at", .int),
             ]

@@ -7,7 +7,7 @@ import SQLKit
 // SQLKeygateStore+Webhooks.swift.
 
 extension SQLKeygateStore {
-    public func requeueWebhookEvents(_ requeue: WebhookRequeue) async throws -> [Int64] {
+    public func requeueWebhookEvents(_ requeue: WebhookRequeue) async throws -> WebhookRequeueResult {
         let lock: SQLQueryString = db.kind == .postgresql ? " FOR UPDATE" : ""
         return try await db.transaction(announcing: .nothing) { sql in
             // One requeue of an organization at a time (SQLite has one writer; PostgreSQL waits here), so two cannot
@@ -17,8 +17,7 @@ extension SQLKeygateStore {
                 sql, "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE endpoint_id = \(bind: requeue.endpointID) AND status = 'pending'")
             let pendingOfOrganization = try await Self.count(
                 sql, "SELECT COUNT(*) AS n FROM webhook_deliveries WHERE org_id = \(bind: requeue.orgID) AND status = 'pending'")
-            let room = min(requeue.limits.perEndpoint - pendingOfEndpoint, requeue.limits.perOrganization - pendingOfOrganization)
-            guard room > 0 else { return [] }
+            let room = max(0, min(requeue.limits.perEndpoint - pendingOfEndpoint, requeue.limits.perOrganization - pendingOfOrganization))
             let events: [String]
             switch requeue.selection {
             case .delivery(let id):
@@ -30,10 +29,11 @@ extension SQLKeygateStore {
                 events = try await sql.raw(
                     """
                     SELECT d.event_id, MIN(d.id) AS first_id FROM webhook_deliveries d
-                    WHERE d.endpoint_id = \(bind: requeue.endpointID) AND d.status = 'failed' AND d.created_at >= \(bind: since.millis)
+                    WHERE d.endpoint_id = \(bind: requeue.endpointID) AND d.status = 'failed'
+                      AND COALESCE(d.last_attempt_at, d.created_at) >= \(bind: since.millis)
                       AND NOT EXISTS (SELECT 1 FROM webhook_deliveries o WHERE o.endpoint_id = d.endpoint_id AND o.event_id = d.event_id
                         AND o.status <> 'failed')
-                    GROUP BY d.event_id ORDER BY first_id LIMIT \(bind: room)
+                    GROUP BY d.event_id ORDER BY first_id LIMIT \(bind: room + 1)
                     """
                 ).all().map { try $0.decode(column: "event_id", as: String.self) }
             }
@@ -43,7 +43,7 @@ extension SQLKeygateStore {
                     try await Self.insertDelivery(sql, endpointID: requeue.endpointID, orgID: requeue.orgID, eventID: event, at: requeue.at))
             }
             if !queued.isEmpty { try await Self.insertAudit(sql, requeue.audit) }
-            return queued
+            return WebhookRequeueResult(queued: queued, matched: events.count)
         }
     }
 
@@ -65,8 +65,9 @@ extension SQLKeygateStore {
                 """
                 SELECT due.id FROM (
                   SELECT d.id, d.org_id, ROW_NUMBER() OVER (PARTITION BY d.org_id ORDER BY d.next_attempt_at, d.id) AS turn
-                  FROM webhook_deliveries d
+                  FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id JOIN webhook_events e ON e.id = d.event_id
                   WHERE d.status = 'pending' AND d.next_attempt_at <= \(bind: now.millis) AND d.locked_until <= \(bind: now.millis)
+                    AND (w.enabled = 1 OR e.type = 'webhook.test')
                 ) due LEFT JOIN (
                   SELECT org_id, COUNT(*) AS leased FROM webhook_deliveries WHERE locked_until > \(bind: now.millis) GROUP BY org_id
                 ) busy ON busy.org_id = due.org_id
@@ -75,13 +76,15 @@ extension SQLKeygateStore {
                 """
             ).all().map { try $0.decode(column: "id", as: Int64.self) }
             guard !chosen.isEmpty else { return [] }
-            // The conditions again: on PostgreSQL another server may have claimed one since the read above (its
-            // UPDATE waits for ours, or ours for its, and then finds the lease taken).
+            // The conditions again, on rows no other server is claiming right now (PostgreSQL `SKIP LOCKED`; SQLite
+            // has one writer): one that another server took since the read above is skipped, never claimed twice.
+            let skipLocked: SQLQueryString = db.kind == .postgresql ? " FOR UPDATE SKIP LOCKED" : ""
             let claimed = try await sql.raw(
                 """
                 UPDATE webhook_deliveries SET locked_until = \(bind: leaseUntil.millis), attempts = attempts + 1,
                   last_attempt_at = \(bind: now.millis)
-                WHERE id IN (\(Self.idList(chosen))) AND status = 'pending' AND locked_until <= \(bind: now.millis)
+                WHERE id IN (SELECT id FROM webhook_deliveries WHERE id IN (\(Self.idList(chosen))) AND status = 'pending'
+                  AND locked_until <= \(bind: now.millis)\(skipLocked))
                 RETURNING id
                 """
             ).all().map { try $0.decode(column: "id", as: Int64.self) }
@@ -121,7 +124,7 @@ extension SQLKeygateStore {
                 UPDATE webhook_deliveries SET status = \(bind: status.rawValue), next_attempt_at = \(bind: outcome.nextAttemptAt?.millis),
                   locked_until = 0, last_attempt_at = \(bind: outcome.at.millis), last_status = \(bind: outcome.statusCode),
                   last_error = \(bind: outcome.error.map { String($0.prefix(500)) }), last_duration_ms = \(bind: outcome.durationMs)
-                WHERE id = \(bind: id) AND attempts = \(bind: attempt) RETURNING endpoint_id
+                WHERE id = \(bind: id) AND attempts = \(bind: attempt) AND status = 'pending' RETURNING endpoint_id
                 """
             ).first()
             guard let endpointID = try recorded?.decode(column: "endpoint_id", as: Int64.self) else { return false }
@@ -145,7 +148,8 @@ extension SQLKeygateStore {
     }
 
     /// Disables an enabled endpoint with `reason` (when `onlyIfFailingSince` is given, only if its failures began at or
-    /// before it), fails its pending deliveries and writes `audit`. - Returns: whether it disabled it.
+    /// before it), fails its pending deliveries (those being sent now too: their outcome, when it comes, finds them no
+    /// longer pending and changes nothing) and writes `audit`. - Returns: whether it disabled it.
     private static func disableEndpoint(
         _ sql: any SQLDatabase, _ id: Int64, reason: String, audit: AuditEvent, at: Date, onlyIfFailingSince: Date?
     ) async throws -> Bool {
@@ -160,7 +164,7 @@ extension SQLKeygateStore {
         try await sql.raw(
             """
             UPDATE webhook_deliveries SET status = 'failed', next_attempt_at = NULL, last_error = \(bind: "endpoint disabled: " + reason)
-            WHERE endpoint_id = \(bind: id) AND status = 'pending' AND locked_until <= \(bind: at.millis)
+            WHERE endpoint_id = \(bind: id) AND status = 'pending'
             """
         ).run()
         try await insertAudit(sql, audit)

@@ -42,17 +42,22 @@ extension SQLKeygateStore: WebhookStore {
         }
     }
 
-    public func updateWebhookEndpoint(_ endpoint: WebhookEndpoint, audit: AuditEvent) async throws {
-        try await db.transaction(announcing: .nothing) { sql in
-            try await sql.raw(
+    public func updateWebhookEndpoint(orgID: Int64, id: Int64, _ change: WebhookEndpointChange, audit: AuditEvent) async throws -> Bool {
+        let enabled = change.enabled.map { $0 ? 1 : 0 }
+        let enabling = change.enabled == true ? 1 : 0
+        return try await db.transaction(announcing: .nothing) { sql in
+            let updated = try await sql.raw(
                 """
-                UPDATE webhook_endpoints SET url = \(bind: endpoint.url), events = \(bind: Self.eventList(endpoint.events)),
-                  enabled = \(bind: endpoint.enabled ? 1 : 0), disabled_reason = \(bind: endpoint.disabledReason),
-                  failing_since = \(bind: endpoint.failingSince?.millis)
-                WHERE id = \(bind: endpoint.id) AND org_id = \(bind: endpoint.orgID)
+                UPDATE webhook_endpoints SET url = COALESCE(\(bind: change.url), url),
+                  events = COALESCE(\(bind: change.events.map(Self.eventList)), events), enabled = COALESCE(\(bind: enabled), enabled),
+                  disabled_reason = CASE WHEN \(bind: enabling) = 1 THEN NULL ELSE disabled_reason END,
+                  failing_since = CASE WHEN \(bind: enabling) = 1 THEN NULL ELSE failing_since END
+                WHERE id = \(bind: id) AND org_id = \(bind: orgID) RETURNING id
                 """
-            ).run()
+            ).first()
+            guard updated != nil else { return false }
             try await Self.insertAudit(sql, audit)
+            return true
         }
     }
 

@@ -201,10 +201,15 @@ struct WebhookRulesTests {
         #expect(WebhookRules.redactedURL("https://hooks.example.com/k?token=s3cr3t&x=1") == "https://hooks.example.com/k?…")
         #expect(
             WebhookRules.redactedURL("https://hooks.slack.com/services/T0ABCDEF/B0ABCDEF/XyZ123abcDEF456ghiJKL789")
-                == "https://hooks.slack.com/services/T0AB…/B0AB…/XyZ1…")
+                == "https://hooks.slack.com/services/T0…/B0…/XyZ1…")
         #expect(WebhookRules.redactedURL("https://user:pass@example.com/a#frag") == "https://example.com/a")
         #expect(WebhookRules.redactedURL("https://[2606:4700::1]/hook") == "https://[2606:4700::1]/hook")
         #expect(!WebhookRules.redactedURL("https://e.com/hook/9f86d081884c7d659a2feaa0c55ad015").contains("9f86d081884c"))
+        // Shorter token-like segments too: punctuation, percent-encoding, digits, or a long word.
+        for segment in ["ab.c~d=1", "a%2Fb%3D", "x9k2", "QwErTyUiOpAsDf"] {
+            #expect(!WebhookRules.redactedURL("https://e.com/\(segment)").contains(segment), "\(segment)")
+        }
+        #expect(WebhookRules.redactedURL("https://e.com/v1/hooks/keygate") == "https://e.com/v1/hooks/keygate")
     }
 
     @Test("retries double from the base, at most an hour apart, spread by the jitter, and stop after the retry period")

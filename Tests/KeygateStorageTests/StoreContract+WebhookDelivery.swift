@@ -127,6 +127,9 @@ struct WebhookDeliveryContractTests {
             let failed = try await store.webhookDeliveries(endpointID: hook.id, limit: 10)
             #expect(failed.map(\.status) == [.failed, .failed])
             func requeue(_ selection: WebhookRequeue.Selection) async throws -> [Int64] {
+                try await requeueResult(selection).queued
+            }
+            func requeueResult(_ selection: WebhookRequeue.Selection) async throws -> WebhookRequeueResult {
                 try await store.requeueWebhookEvents(
                     WebhookRequeue(
                         endpointID: hook.id, orgID: org.organization.id, selection: selection, at: t0.addingTimeInterval(10), limits: limits,
@@ -142,10 +145,10 @@ struct WebhookDeliveryContractTests {
             #expect(recovered.count == 1 && log[0].eventID == failed[1].eventID)
             #expect(try await requeue(.failedSince(t0)).isEmpty)
             #expect(try await requeue(.failedSince(t0.addingTimeInterval(5))).isEmpty, "nothing failed since then")
-            #expect(try await requeue(.delivery(987_654)).isEmpty)
-            // The endpoint's limit (3 pending): one more fits, then no room.
+            #expect(try await requeueResult(.delivery(987_654)) == WebhookRequeueResult(queued: [], matched: 0), "no such delivery: 404")
+            // The endpoint's limit (3 pending): one more fits, then no room (matched, not queued: 409).
             try await Self.enqueue(store, hook)
-            #expect(try await requeue(.delivery(failed[0].id)).isEmpty)
+            #expect(try await requeueResult(.delivery(failed[0].id)) == WebhookRequeueResult(queued: [], matched: 1))
             // Five more events: the oldest pending beyond the limit fail with the reason; the newest three stay.
             var newest: [Int64] = []
             for i in 0..<5 { newest.append(try await Self.enqueue(store, hook, at: t0.addingTimeInterval(Double(20 + i)))) }
@@ -161,6 +164,68 @@ struct WebhookDeliveryContractTests {
                 try await store.failExcessWebhookDeliveries(
                     limits: WebhookPendingLimits(perEndpoint: 3, perOrganization: 4), at: t0.addingTimeInterval(32))
                     == 2)
+        }
+    }
+
+    @Test(
+        "a disabled endpoint gets no event but a test; disabling fails deliveries being sent, whose late outcome changes nothing; recover goes by the failure's time",
+        arguments: Backend.available)
+    func disabledAndLate(_ backend: Backend) async throws {
+        try await withStore(backend) { _, store in
+            let org = try await provision(store)
+            let orgID = org.organization.id
+            let hook = try await Self.endpoint(store, org, "hook")
+            func keyEdit(_ version: Int64, at: Date) async throws {
+                _ = try await store.applyKeyChange(
+                    KeyChange(
+                        orgID: orgID, operation: .replace(sealedValue: "v2:k:\(version)", expectedVersion: version), sessionEffect: .none,
+                        actor: .provider(name: "p"), at: at, action: .keyEdited, detail: "edited"))
+            }
+            try await keyEdit(1, at: t0)
+            let leased = try #require(
+                try await store.claimWebhookDeliveries(now: t0, leaseUntil: t0.addingTimeInterval(60), limit: 5, perOrganization: 5).first)
+            // Another event queues, then Keygate disables the endpoint while the first is being sent.
+            try await keyEdit(2, at: t0.addingTimeInterval(1))
+            let gone = AuditEvent(orgID: orgID, at: t0, actor: .provider(name: "keygate webhooks"), action: .webhookDisabled, detail: "gone")
+            try await Self.enqueue(store, hook, at: t0.addingTimeInterval(2))
+            let other = try #require(
+                try await store.claimWebhookDeliveries(
+                    now: t0.addingTimeInterval(2), leaseUntil: t0.addingTimeInterval(60), limit: 1, perOrganization: 5
+                )
+                .first)
+            #expect(
+                try await store.completeWebhookDelivery(
+                    id: other.deliveryID, attempt: other.attempt,
+                    outcome: Self.outcome(t0.addingTimeInterval(3), delivered: false, .disable(reason: "the receiver answered 410 Gone", audit: gone))
+                ))
+            var log = try await store.webhookDeliveries(endpointID: hook.id, limit: 10)
+            #expect(log.allSatisfy { $0.status == .failed }, "the one being sent fails too")
+            // Its outcome arrives late: it is no longer pending, so nothing changes and nothing is queued again.
+            #expect(
+                !(try await store.completeWebhookDelivery(
+                    id: leased.deliveryID, attempt: leased.attempt,
+                    outcome: Self.outcome(t0.addingTimeInterval(4), delivered: false, next: t0.addingTimeInterval(30), .unchanged))))
+            log = try await store.webhookDeliveries(endpointID: hook.id, limit: 10)
+            #expect(log.allSatisfy { $0.status == .failed })
+            // Recover goes by when a delivery failed (the test event's attempt at t0+3), not when its event was made (t0+2).
+            let since = t0.addingTimeInterval(2.5)
+            let recovered = try await store.requeueWebhookEvents(
+                WebhookRequeue(
+                    endpointID: hook.id, orgID: orgID, selection: .failedSince(since), at: t0.addingTimeInterval(7),
+                    limits: WebhookPendingLimits(perEndpoint: 10, perOrganization: 10), audit: audit(org, .webhookRecovered)))
+            #expect(recovered.queued.count == 1 && recovered.matched == 1)
+
+            // An endpoint an admin disabled keeps its pending deliveries unsent (a test event excepted) until enabled.
+            let paused = try await Self.endpoint(store, org, "paused")
+            try await keyEdit(3, at: t0.addingTimeInterval(8))
+            try await store.updateWebhookEndpoint(orgID: orgID, id: paused.id, WebhookEndpointChange(enabled: false), audit: audit(org))
+            let test = try await Self.enqueue(store, paused, at: t0.addingTimeInterval(8))
+            let now = t0.addingTimeInterval(9)
+            let claimed = try await store.claimWebhookDeliveries(now: now, leaseUntil: now.addingTimeInterval(60), limit: 10, perOrganization: 10)
+            #expect(Set(claimed.filter { $0.endpointID == paused.id }.map(\.deliveryID)) == [test])
+            try await store.updateWebhookEndpoint(orgID: orgID, id: paused.id, WebhookEndpointChange(enabled: true), audit: audit(org))
+            let resumed = try await store.claimWebhookDeliveries(now: now, leaseUntil: now.addingTimeInterval(60), limit: 10, perOrganization: 10)
+            #expect(resumed.filter { $0.endpointID == paused.id }.map(\.eventType) == [.keyEdited])
         }
     }
 }

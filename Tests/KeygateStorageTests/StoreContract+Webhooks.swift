@@ -25,8 +25,8 @@ struct WebhookStoreContractTests {
             var off = try await store.insertWebhookEndpoint(
                 WebhookEndpoint(id: 0, orgID: orgID, url: "https://c.example/h", events: WebhookEventType.subscribable, enabled: true, createdAt: t0),
                 sealedSecret: "v2:k:s3", limit: 3, audit: audit(org))
+            try await store.updateWebhookEndpoint(orgID: orgID, id: off.id, WebhookEndpointChange(enabled: false), audit: audit(org))
             off.enabled = false
-            try await store.updateWebhookEndpoint(off, audit: audit(org))
             // The organization's limit (3 here) holds inside the insert's transaction.
             await #expect(throws: KeygateError.conflict("an organization has at most 3 webhook endpoints")) {
                 try await store.insertWebhookEndpoint(off, sealedSecret: "v2:k:s4", limit: 3, audit: audit(org))

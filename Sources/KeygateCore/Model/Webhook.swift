@@ -170,9 +170,9 @@ public enum WebhookRules {
     }
 
     /// A target URL as the audit trail and the logs may show it: scheme, host, port and path, without user info,
-    /// query or fragment (a query becomes `?…`), and each path segment that looks like a token (at least 16
-    /// characters, or at least 8 with a digit and a letter and no other punctuation than `-` and `_`) cut to its first 4
-    /// characters and `…`, so a Slack-style `/services/T0/B0/<token>` or a `?token=` never reaches the trail.
+    /// query or fragment (a query becomes `?…`), and each path segment that may be a token (``looksLikeToken(_:)``) cut
+    /// to its first third (4 characters at most) and `…`, so a Slack-style `/services/T0/B0/<token>` or a `?token=` never reaches the
+    /// trail.
     public static func redactedURL(_ url: String) -> String {
         guard let components = URLComponents(string: url), let scheme = components.scheme, let host = components.host else {
             return "(not a URL)"
@@ -180,16 +180,18 @@ public enum WebhookRules {
         var shown = scheme + "://" + (host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host)
         if let port = components.port { shown += ":\(port)" }
         shown += components.percentEncodedPath.split(separator: "/", omittingEmptySubsequences: false).map { segment in
-            looksLikeToken(segment) ? segment.prefix(4) + "…" : String(segment)
+            looksLikeToken(segment) ? segment.prefix(min(4, segment.count / 3)) + "…" : String(segment)
         }.joined(separator: "/")
         if components.percentEncodedQuery != nil { shown += "?…" }
         return shown
     }
 
+    /// Only a short segment, or a word (letters, `-`, `_`, `.`) under 12 characters, is shown whole: anything with a
+    /// digit, other punctuation or percent-encoding, or of 12 characters or more, may be a token.
     private static func looksLikeToken(_ segment: Substring) -> Bool {
-        if segment.count >= 16 { return true }
-        let plain = segment.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }
-        return plain && segment.count >= 8 && segment.contains(where: \.isNumber) && segment.contains(where: \.isLetter)
+        guard segment.count > 3 else { return false }
+        let word = segment.allSatisfy { $0.isASCII && ($0.isLetter || $0 == "-" || $0 == "_" || $0 == ".") }
+        return !(word && segment.count < 12)
     }
 
     /// When attempt `attempts` + 1 is due after a failure: `base` doubled per attempt (30 s, 1 min, 2 min, …), at most an

@@ -15,8 +15,10 @@ public protocol WebhookStore: Sendable {
     func webhookEndpoints(orgID: Int64) async throws -> [WebhookEndpoint]
     /// One endpoint of the organization; nil when there is none with that id.
     func webhookEndpoint(orgID: Int64, id: Int64) async throws -> WebhookEndpoint?
-    /// Replaces url, events and enabled.
-    func updateWebhookEndpoint(_ endpoint: WebhookEndpoint, audit: AuditEvent) async throws
+    /// Changes what `change` names and nothing else (a change read before a simultaneous automatic disable cannot
+    /// undo it); enabling clears why Keygate disabled it and the failure streak. - Returns: whether it exists.
+    @discardableResult
+    func updateWebhookEndpoint(orgID: Int64, id: Int64, _ change: WebhookEndpointChange, audit: AuditEvent) async throws -> Bool
     /// Deletes an endpoint and its deliveries. - Returns: whether it existed.
     func deleteWebhookEndpoint(orgID: Int64, id: Int64, audit: AuditEvent) async throws -> Bool
     /// Makes `sealedSecret` the signing secret; the one before keeps signing until `previousUntil`.
@@ -33,16 +35,15 @@ public protocol WebhookStore: Sendable {
     func retryWebhookDelivery(endpointID: Int64, id: Int64, at now: Date) async throws -> Bool?
     /// Queues new pending deliveries, due now, of events already sent to an endpoint (``WebhookRequeue``), within its
     /// limits, with its audit event when any was queued.
-    /// - Returns: the new deliveries' ids (empty when nothing matched or no room was left).
-    func requeueWebhookEvents(_ requeue: WebhookRequeue) async throws -> [Int64]
+    func requeueWebhookEvents(_ requeue: WebhookRequeue) async throws -> WebhookRequeueResult
     /// Claims up to `limit` due deliveries for this process until `leaseUntil` and counts an attempt for each: no other
     /// process claims them before the lease ends. Organizations take turns (each one's first due delivery, then each
     /// one's second, …), and an organization with `perOrganization` deliveries leased (on any server) gets no more.
     func claimWebhookDeliveries(now: Date, leaseUntil: Date, limit: Int, perOrganization: Int) async throws -> [WebhookJob]
     /// Records attempt number `attempt`'s outcome: delivered, or due again at `nextAttemptAt`, or failed when that is
     /// nil, and what it means for the endpoint (``WebhookAttempt/EndpointEffect``). Nothing is recorded when the
-    /// delivery has been claimed again meanwhile (this attempt's lease ran out): the newer attempt's outcome is the one
-    /// that counts.
+    /// delivery has been claimed again meanwhile (this attempt's lease ran out: the newer attempt's outcome is the one
+    /// that counts) or is no longer pending (failed by a disable or a backlog limit while it was being sent).
     /// - Returns: whether this outcome disabled the endpoint.
     @discardableResult
     func completeWebhookDelivery(id: Int64, attempt: Int, outcome: WebhookAttempt) async throws -> Bool
@@ -132,6 +133,31 @@ public struct WebhookPendingLimits: Sendable {
 
     /// The error of a delivery written failed because a limit was reached.
     public static let reachedText = "dropped: more pending deliveries than the endpoint or the organization may have (recover sends it again)"
+}
+
+/// What an admin changes on an endpoint; nil leaves a field as it is.
+public struct WebhookEndpointChange: Sendable, Equatable {
+    public var url: String?
+    public var events: [WebhookEventType]?
+    public var enabled: Bool?
+
+    public init(url: String? = nil, events: [WebhookEventType]? = nil, enabled: Bool? = nil) {
+        self.url = url
+        self.events = events
+        self.enabled = enabled
+    }
+}
+
+/// What a requeue did: the deliveries it queued, and how many events it matched (more than it queued when the
+/// limits left no room).
+public struct WebhookRequeueResult: Sendable, Equatable {
+    public var queued: [Int64]
+    public var matched: Int
+
+    public init(queued: [Int64], matched: Int) {
+        self.queued = queued
+        self.matched = matched
+    }
 }
 
 /// Events to send to an endpoint again: one delivery's (resend), or every one that failed since a time and was not

@@ -22,9 +22,9 @@ public struct WebhookSettings: Sendable {
     public var secretOverlap = TimeInterval(ConfigKeys.webhooksSecretOverlapHours.defaultValue * 3600)
     /// An endpoint whose every attempt has failed for this long is disabled, with the reason shown.
     public var disableAfterFailing = TimeInterval(ConfigKeys.webhooksDisableAfterFailingDays.defaultValue * 86_400)
-    /// Pending deliveries an endpoint, and an organization, may have. An event beyond either is recorded as a failed
-    /// delivery with the reason, never queued and never refused: the change it reports goes ahead, and "recover" sends
-    /// it once the receiver is back.
+    /// Pending deliveries an endpoint, and an organization, may have. Beyond either, the oldest pending ones fail with
+    /// the reason (``WebhookUseCases/limitBacklog()``): the change an event reports is never refused, and "recover"
+    /// sends the dropped ones once the receiver is back.
     public var maxPendingPerEndpoint = ConfigKeys.webhooksMaxPendingPerEndpoint.defaultValue
     public var maxPendingPerOrganization = ConfigKeys.webhooksMaxPendingPerOrganization.defaultValue
     /// Deliveries of one organization in flight at once, across every server: one tenant's slow receivers hold at
@@ -112,21 +112,22 @@ extension WebhookUseCases {
         return (endpoint, secret)
     }
 
-    /// Changes an endpoint's URL, event types or enabled flag. Requires ``AccessRules/Action/manageWebhooks``.
+    /// Changes an endpoint's URL, event types or enabled flag: only those given. Enabling it again clears why Keygate
+    /// disabled it and its failure streak. Requires ``AccessRules/Action/manageWebhooks``.
     public func updateWebhookEndpoint(
         _ principal: Principal, id: Int64, url: String?, events: [WebhookEventType]?, enabled: Bool?
     ) async throws -> WebhookEndpoint {
-        var endpoint = try await webhookEndpoint(principal, id: id)
+        _ = try await webhookEndpoint(principal, id: id)
         try principal.require(.manageWebhooks)
-        if let url { endpoint.url = try WebhookRules.validateURL(url, policy: webhooks.policy) }
-        if let events { endpoint.events = Self.eventTypes(events) }
-        if let enabled { endpoint.enabled = enabled }
-        // Enabling again clears why Keygate disabled it, and the failure streak.
-        if enabled == true { (endpoint.disabledReason, endpoint.failingSince) = (nil, nil) }
-        try await webhookStorage.updateWebhookEndpoint(
-            endpoint,
-            audit: webhookAudit(principal, .webhookUpdated, "webhook endpoint \(endpoint.id) (\(WebhookRules.redactedURL(endpoint.url)))"))
-        return endpoint
+        let change = WebhookEndpointChange(
+            url: try url.map { try WebhookRules.validateURL($0, policy: webhooks.policy) }, events: events.map { Self.eventTypes($0) },
+            enabled: enabled)
+        let detail = "webhook endpoint \(id)" + (change.url.map { " (\(WebhookRules.redactedURL($0)))" } ?? "")
+        guard
+            try await webhookStorage.updateWebhookEndpoint(
+                orgID: principal.orgID, id: id, change, audit: webhookAudit(principal, .webhookUpdated, detail))
+        else { throw KeygateError.notFound("webhook \(id) not found") }
+        return try await webhookEndpoint(principal, id: id)
     }
 
     /// Deletes an endpoint and its delivery log. Requires ``AccessRules/Action/manageWebhooks``.
@@ -193,15 +194,13 @@ extension WebhookUseCases {
     public func resendWebhookDelivery(_ principal: Principal, endpointID: Int64, deliveryID: Int64) async throws -> Int64 {
         _ = try await webhookEndpoint(principal, id: endpointID)
         try principal.require(.manageWebhooks)
-        let queued = try await webhookStorage.requeueWebhookEvents(
+        let result = try await webhookStorage.requeueWebhookEvents(
             WebhookRequeue(
                 endpointID: endpointID, orgID: principal.orgID, selection: .delivery(deliveryID), at: now(), limits: pendingLimits,
                 audit: webhookAudit(principal, .webhookResent, "webhook endpoint \(endpointID): delivery \(deliveryID) sent again")))
-        guard let id = queued.first else {
-            if try await webhookStorage.webhookDeliveries(endpointID: endpointID, limit: 100).contains(where: { $0.id == deliveryID }) {
-                throw KeygateError.conflict("the endpoint or the organization has its most pending deliveries; try again once they are sent")
-            }
-            throw KeygateError.notFound("no delivery \(deliveryID) for webhook endpoint \(endpointID)")
+        guard result.matched > 0 else { throw KeygateError.notFound("no delivery \(deliveryID) for webhook endpoint \(endpointID)") }
+        guard let id = result.queued.first else {
+            throw KeygateError.conflict("the endpoint or the organization has its most pending deliveries; try again once they are sent")
         }
         return id
     }
@@ -220,7 +219,7 @@ extension WebhookUseCases {
                 audit: webhookAudit(
                     principal, .webhookRecovered,
                     "webhook endpoint \(endpointID): failed deliveries since \(since.formatted(.iso8601)) sent again"))
-        ).count
+        ).queued.count
     }
 
     private var pendingLimits: WebhookPendingLimits {
@@ -257,28 +256,33 @@ extension WebhookUseCases {
     /// - Returns: the reason, when this attempt disabled the endpoint (the caller logs it).
     @discardableResult
     public func deliver(_ job: WebhookJob, sender: any WebhookSender) async -> String? {
-        let result: WebhookSendResult
+        let secrets: [String]
         do {
-            let secrets = try await webhookStorage.webhookSecrets(endpointID: job.endpointID, at: now()).map {
+            secrets = try await webhookStorage.webhookSecrets(endpointID: job.endpointID, at: now()).map {
                 try cipher.openSecret($0, context: "webhook:\(job.orgID)")
             }
-            let body = Array(job.payload.utf8)
-            let timestamp = Int64(now().timeIntervalSince1970)
-            let headers = [
-                ("Content-Type", "application/json"), ("User-Agent", "Keygate-Webhooks/2"), ("webhook-id", job.eventID),
-                ("webhook-timestamp", "\(timestamp)"),
-                ("webhook-signature", WebhookRules.signature(secrets: secrets, id: job.eventID, timestamp: timestamp, body: body)),
-                ("Keygate-Event-Type", job.eventType.rawValue), ("Keygate-Delivery-Attempt", "\(job.attempt)"),
-            ]
-            result = await sender.post(url: job.url, headers: headers, body: body, timeout: webhooks.timeout)
-        } catch {
-            // The master key does not open the secret: a server fault, retried like a failed attempt.
+        } catch is KeyCipherError {
+            // The master key does not open the secret: the server's fault, retried like a failed attempt.
             return await record(
                 job,
                 WebhookAttempt(
                     at: now(), statusCode: nil, error: "cannot sign: the master key does not open the secret", durationMs: nil, delivered: false,
                     nextAttemptAt: nextAttempt(job, at: now()), endpoint: .unchanged))
+        } catch {
+            return nil  // the database did not answer: no attempt was made; the lease runs out and it is claimed again
         }
+        let body = Array(job.payload.utf8)
+        let timestamp = Int64(now().timeIntervalSince1970)
+        let headers = [
+            ("Content-Type", "application/json"), ("User-Agent", "Keygate-Webhooks/2"), ("webhook-id", job.eventID),
+            ("webhook-timestamp", "\(timestamp)"),
+            ("webhook-signature", WebhookRules.signature(secrets: secrets, id: job.eventID, timestamp: timestamp, body: body)),
+            ("Keygate-Event-Type", job.eventType.rawValue), ("Keygate-Delivery-Attempt", "\(job.attempt)"),
+        ]
+        let result = await sender.post(url: job.url, headers: headers, body: body, timeout: webhooks.timeout)
+        // Stopped mid-send (a deploy's graceful shutdown): nothing is known of the receiver, so nothing is recorded and
+        // no failure streak begins; the lease runs out and another server (or this one, restarted) sends it.
+        guard !Task.isCancelled else { return nil }
         let at = now()
         let attempt: WebhookAttempt
         switch result {
