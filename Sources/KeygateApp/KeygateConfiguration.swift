@@ -11,6 +11,8 @@ import KeygateServer
 public struct KeygateConfiguration: Sendable {
     /// SQLite path (or `sqlite:` URL) or `postgres://` URL.
     public var database: String
+    /// PostgreSQL: how long one store call waits for a connection and its answers, then `503` (`database.waitSeconds`).
+    public var databaseWait: Duration = .seconds(ConfigKeys.databaseWaitSeconds.defaultValue)
     /// The 32-byte master key that seals the stored API keys.
     public var masterKey: [UInt8]
     /// Master keys that only open (the one a rotation moves away from; `<masterKeyFile>.previous`).

@@ -39,7 +39,9 @@ public struct KeygateSystem: Sendable {
     ) async throws -> T {
         // A server measures itself unless metrics are off; a one-shot command has nothing to serve them from.
         let exporter = serving && configuration.server.metrics.placement != .off ? PrometheusExporter() : nil
-        return try await Storage.withDatabase(url: configuration.database, logger: logger, metrics: exporter?.factory) { db, store in
+        return try await Storage.withDatabase(
+            url: configuration.database, logger: logger, metrics: exporter?.factory, waitLimit: configuration.databaseWait
+        ) { db, store in
             let hasher = BcryptPasswordHasher(cost: configuration.bcryptCost)
             // Login lockouts are counted in the database on every backend: they hold on every instance and survive
             // a restart, and only sign-ins (bcrypt-bound anyway) touch them.

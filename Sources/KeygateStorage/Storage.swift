@@ -10,14 +10,17 @@ public enum Storage {
     /// waits until it answers, migrates it, and runs `body` with it; then stops the background work and closes the
     /// connections, whether `body` returned or threw. The only way to a database: nothing that uses one can outlive
     /// it, and its background work cannot outlive its user.
-    /// - Parameter metrics: when given, every store call is timed and counted (``InstrumentedDatabaseHandle``).
+    /// - Parameters:
+    ///   - metrics: when given, every store call is timed and counted (``InstrumentedDatabaseHandle``).
+    ///   - waitLimit: PostgreSQL: how long one store call waits for a connection and its answers (`database.waitSeconds`).
     public static func withDatabase<T>(
         url: String, logger: Logger, migrate: Bool = true, metrics: (any MetricsFactory)? = nil,
+        waitLimit: Duration = .seconds(ConfigKeys.databaseWaitSeconds.defaultValue),
         _ body: (any DatabaseHandle, SQLKeygateStore) async throws -> T
     ) async throws -> T {
         var handle: any DatabaseHandle
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            handle = try PostgresDatabaseHandle(url: url, logger: logger)
+            handle = try PostgresDatabaseHandle(url: url, logger: logger, waitLimit: waitLimit)
         } else {
             guard let path = sqlitePath(url), !path.isEmpty else { throw StorageError.unsupportedURL(url) }
             handle = try await SQLiteDatabaseHandle.open(path: path, logger: logger)

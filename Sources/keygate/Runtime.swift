@@ -125,6 +125,7 @@ struct Runtime {
             sessionCacheSize: max(1, config.value(ConfigKeys.sessionCacheSize)),
             sharedRateCounters: config.value(ConfigKeys.rateLimitShared), server: server)
         configuration.usageEnabled = config.value(ConfigKeys.usageEnabled)
+        configuration.databaseWait = .seconds(max(1, config.value(ConfigKeys.databaseWaitSeconds)))
         var webhooks = WebhookSettings()
         webhooks.policy = .init(
             allowHTTP: config.value(ConfigKeys.webhooksAllowHTTP), allowPrivate: config.value(ConfigKeys.webhooksAllowPrivateTargets))

@@ -29,6 +29,7 @@ class FreezableProxy:
     def __init__(self, target):
         self.target = target
         self.frozen = threading.Event()
+        self.refusing = threading.Event()
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.sockets = []
@@ -40,6 +41,9 @@ class FreezableProxy:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            if self.refusing.is_set():  # the database is gone: a connection is closed as soon as it opens
+                client.close()
+                continue
             upstream = socket.create_connection(self.target)
             self.sockets += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
@@ -56,6 +60,12 @@ class FreezableProxy:
                 sink.sendall(data)
         except OSError:
             pass
+
+    def pause_accepting(self):
+        self.refusing.set()
+
+    def resume_accepting(self):
+        self.refusing.clear()
 
     def reset(self):
         """Drops every open connection (as a database restart does); new ones are accepted."""

@@ -27,6 +27,9 @@ public enum KeygateError: Error, Sendable, Equatable {
     /// for a lockout), and the Python SDK 5 times; both give up at once on a 403. So a locked login answers
     /// 403 `LIMIT_EXCEEDED` (a code Zscaler uses) with `Retry-After` for a person or a script that wants it.
     case loginLocked(retryAfterSeconds: Int)
+    /// The database did not answer within `database.waitSeconds`, or its connection broke: nothing was decided, and the
+    /// caller may retry after the given whole seconds (503 `SERVICE_UNAVAILABLE` with `Retry-After`).
+    case unavailable(retryAfterSeconds: Int)
 }
 
 extension KeygateError {
@@ -41,6 +44,7 @@ extension KeygateError {
         case .sessionNotValid: "session not valid"
         case .rateLimited(let s, _): "rate limited; retry in \(s) s"
         case .loginLocked(let s): "too many failed logins; retry in \(s) s"
+        case .unavailable(let s): "the database does not answer; retry in \(s) s"
         }
     }
 }

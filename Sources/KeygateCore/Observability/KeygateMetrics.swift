@@ -23,11 +23,14 @@ public struct KeygateMetrics: Sendable {
         case forbidden
         /// The same (username, timestamp, obfuscated key) was used before inside the timestamp window.
         case replay
+        /// The database did not answer: nothing was decided.
+        case unavailable
 
         /// The outcome a login error stands for.
         init(_ error: any Error) {
             switch error as? KeygateError {
             case .loginLocked: self = .locked
+            case .unavailable: self = .unavailable
             case .adminDisabled, .keyDisabled: self = .disabled
             case .forbidden: self = .forbidden
             default: self = .invalid
@@ -76,11 +79,12 @@ public struct KeygateMetrics: Sendable {
 
     /// How a browser sign-in ended.
     public enum SignInOutcome: String, Sendable, CaseIterable {
-        case success, invalid, locked, disabled
+        case success, invalid, locked, disabled, unavailable
 
         init(_ error: any Error) {
             switch error as? KeygateError {
             case .loginLocked: self = .locked
+            case .unavailable: self = .unavailable
             case .adminDisabled, .keyDisabled: self = .disabled
             default: self = .invalid
             }

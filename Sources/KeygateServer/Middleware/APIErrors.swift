@@ -35,6 +35,7 @@ enum APIErrors {
         let (status, code, message) = error.http
         var response = json(status, code: code, message: message)
         if case .loginLocked(let seconds) = error { response.headers[.retryAfter] = String(seconds) }
+        if case .unavailable(let seconds) = error { response.headers[.retryAfter] = String(seconds) }
         return response
     }
 
@@ -99,6 +100,8 @@ extension KeygateError {
         case .editLockNotAvailable: (.conflict, "EDIT_LOCK_NOT_AVAILABLE", "Another change to this resource is in progress; retry")
         case .rateLimited(let seconds, let limit): (.tooManyRequests, "RATE_LIMIT_EXCEEDED", "Rate Limit (\(limit)) exceeded; retry in \(seconds) s")
         case .loginLocked(let seconds): (.forbidden, "LIMIT_EXCEEDED", "Too many failed logins; try again in \(seconds) s")
+        case .unavailable(let seconds):
+            (.serviceUnavailable, "SERVICE_UNAVAILABLE", "The database does not answer; retry in \(seconds) s")
         }
     }
 }

@@ -5,6 +5,7 @@ import NIOSSL
 import PostgresKit
 import PostgresNIO
 import SQLKit
+import Synchronization
 
 /// The PostgreSQL backend, for several Keygate instances sharing one database.
 ///
@@ -39,11 +40,14 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
     private let logger: Logger
     private let place: String
     private let connectTimeout: Int
+    /// How long one store call waits for a connection and its answers (`database.waitSeconds`).
+    let waitLimit: Duration
 
     /// Makes the pool for `url` (nothing connects until ``runBackground()`` runs; ``ready()`` then checks that the
     /// server answers within the URL's `connectTimeout`, default 10 s: the pool itself retries forever, which would
     /// leave a misconfigured instance hanging silently).
-    public init(url: String, logger: Logger) throws {
+    public init(url: String, logger: Logger, waitLimit: Duration = .seconds(ConfigKeys.databaseWaitSeconds.defaultValue)) throws {
+        self.waitLimit = waitLimit
         let configuration = try Self.configuration(url)
         let query = Self.queryItems(url)
         switch query["changeNotify"] ?? "on" {
@@ -102,22 +106,107 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
     /// The SQLKit view of a connection, without query logging (SQLKit would log bind values).
     private static func sql(_ connection: PostgresConnection) -> any SQLDatabase { connection.sql(queryLogLevel: nil) }
 
+    /// A read: bounded by ``waitLimit``; when its connection breaks (a server restart, a reset), tried once more on a
+    /// fresh connection (a read changes nothing, so repeating it is safe), then ``KeygateError/unavailable(retryAfterSeconds:)``.
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in try await body(Self.sql(connection)) }
+        do {
+            return try await bounded { connection in try await body(Self.sql(connection)) }
+        } catch DatabaseFault.broken {
+            do {
+                return try await bounded { connection in try await body(Self.sql(connection)) }
+            } catch let fault as DatabaseFault {
+                throw fault.answer(waitLimit)
+            }
+        } catch let fault as DatabaseFault {
+            throw fault.answer(waitLimit)
+        }
     }
 
+    /// A transaction: bounded by ``waitLimit`` and never repeated (whether a `COMMIT` whose answer was lost landed is
+    /// unknown); a broken connection or no answer is ``KeygateError/unavailable(retryAfterSeconds:)``.
     public func transaction<T: Sendable>(
         announcingEach scopes: [ChangeScope], _ body: @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
         let payloads = announcesChanges ? scopes.filter { $0 != .nothing }.map { "\(instanceID) \($0.wire)" } : []
+        let logger = self.logger
         return try await changes.afterTransaction(announcing: scopes) {
-            try await client.withConnection { connection in
-                try await runTransaction(on: Self.sql(connection), begin: "BEGIN", logger: logger) { sql in
-                    let value = try await body(sql)
-                    for payload in payloads { try await sql.raw("SELECT pg_notify('keygate_changes', \(bind: payload))").run() }
+            do {
+                return try await bounded { connection in
+                    try await runTransaction(on: Self.sql(connection), begin: "BEGIN", logger: logger) { sql in
+                        let value = try await body(sql)
+                        for payload in payloads { try await sql.raw("SELECT pg_notify('keygate_changes', \(bind: payload))").run() }
+                        return value
+                    }
+                }
+            } catch let fault as DatabaseFault {
+                throw fault.answer(waitLimit)
+            }
+        }
+    }
+
+    /// What a store call met when the database did not serve it.
+    enum DatabaseFault: Error {
+        /// No connection, or no answer, within the wait limit.
+        case timedOut
+        /// The connection broke, the pool gave up, or the server is shutting down or restarting.
+        case broken
+
+        /// The domain's answer: `503` with a `Retry-After` of the wait limit (at least a second).
+        func answer(_ limit: Duration) -> KeygateError { .unavailable(retryAfterSeconds: max(1, Int(limit.components.seconds))) }
+    }
+
+    /// Runs `body` on a pooled connection, waiting at most ``waitLimit`` in all. At the limit the connection in use is
+    /// closed, which fails its query at once (a query on PostgresNIO does not end on task cancellation; a lease still
+    /// waiting does), so the call returns within the limit whatever the network does.
+    /// - Throws: ``DatabaseFault`` for a fault of the database or the way to it; other errors (a constraint the
+    ///   store interprets, a bug) as they are.
+    private func bounded<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        let held = HeldConnection()
+        let limit = waitLimit
+        let client = self.client
+        do {
+            return try await withoutActuallyEscaping(body) { body in
+                try await withThrowingTaskGroup(of: T?.self) { group in
+                    group.addTask {
+                        try await client.withConnection { connection in
+                            held.hold(connection)
+                            defer { held.release() }
+                            return try await body(connection)
+                        }
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: limit)
+                        return nil
+                    }
+                    defer { group.cancelAll() }
+                    guard let first = try await group.next(), let value = first else {
+                        held.close()
+                        throw DatabaseFault.timedOut
+                    }
                     return value
                 }
             }
+        } catch let fault as DatabaseFault {
+            throw fault
+        } catch  where Self.isConnectionFault(error) {
+            throw DatabaseFault.broken
+        }
+    }
+
+    /// Whether `error` is the database's or the network's, not the statement's: a closed or reset connection, a
+    /// server shutting down or restarting (SQLSTATE class 08, 57P0x), too many connections (53300), or the pool
+    /// giving up (its circuit breaker; `ConnectionPoolError` is in an underscored module, so it is known by name).
+    static func isConnectionFault(_ error: any Error) -> Bool {
+        if error is CancellationError || String(reflecting: type(of: error)).hasSuffix("ConnectionPoolError") { return true }
+        guard let error = error as? PSQLError else { return false }
+        switch error.code {
+        case .clientClosedConnection, .serverClosedConnection, .connectionError, .uncleanShutdown, .poolClosed, .queryCancelled:
+            return true
+        case .server:
+            let state = error.serverInfo?[.sqlState] ?? ""
+            return state.hasPrefix("08") || state.hasPrefix("57P") || state == "53300"
+        default:
+            return false
         }
     }
 
@@ -185,5 +274,19 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
         default:
             throw StorageError.unsupportedURL("sslmode must be disable, allow, prefer, require, verify-ca or verify-full")
         }
+    }
+}
+
+/// The connection a bounded call is using, so that its deadline can close it.
+private final class HeldConnection: Sendable {
+    private let state = Mutex<PostgresConnection?>(nil)
+
+    func hold(_ connection: PostgresConnection) { state.withLock { $0 = connection } }
+    func release() { state.withLock { $0 = nil } }
+    /// Closes the connection in use, if any: its query in flight fails now.
+    func close() {
+        guard let connection = state.withLock({ $0 }) else { return }
+        let closing: EventLoopFuture<Void> = connection.close()
+        _ = closing
     }
 }
