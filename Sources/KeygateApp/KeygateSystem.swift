@@ -109,32 +109,50 @@ public struct KeygateSystem: Sendable {
     /// ServiceLifecycle's own last resort is a crash (`fatalError` when cancellation overruns), which is not how a
     /// deploy should end. Without a bound a request stuck on an unreachable database held the process on SIGTERM
     /// indefinitely (issue 20, measured: still running after 40 s; after an outage, still running after 30 s).
-    /// - Parameter watchdog: armed by the first signal; the caller disarms it once everything after the group (closing
-    ///   the database) is done, so a process that outlives a clean stop is never ended by it.
-    public static func serve(_ application: some Service, grace: Duration, watchdog: ShutdownWatchdog, logger: Logger) async throws {
+    ///
+    /// With a `drain`, the first signal first makes `readiness` answer `503` (`GET /health/ready`) while the server
+    /// keeps serving for `drain`, so that a balancer's health checks take it out before its listener closes; the
+    /// graceful part is shortened by as much, so the whole stop still fits in `grace`.
+    /// - Parameters:
+    ///   - watchdog: armed by the first signal; the caller disarms it once everything after the group (closing the
+    ///     database) is done, so a process that outlives a clean stop is never ended by it.
+    ///   - drain: at most half of `grace` (``drainShare(_:of:)``).
+    public static func serve(
+        _ application: some Service, grace: Duration, drain: Duration = .zero, readiness: Readiness = Readiness(),
+        watchdog: ShutdownWatchdog, logger: Logger
+    ) async throws {
         let cancellation = cancellationShare(of: grace)
-        var configuration = ServiceGroupConfiguration(
-            services: [.init(service: application)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        configuration.maximumGracefulShutdownDuration = grace - cancellation
+        let drain = drainShare(drain, of: grace)
+        var configuration = ServiceGroupConfiguration(services: [.init(service: application)], logger: logger)
+        configuration.maximumGracefulShutdownDuration = grace - cancellation - drain
         configuration.maximumCancellationDuration = nil
         let services = ServiceGroup(configuration: configuration)
         let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.run() }
             group.addTask {
-                // The watchdog: from the first signal, `grace` at most, for everything that follows it, closing the
-                // database after the group included. A timer of its own, not this task: the task ends with the group,
-                // the timer only with the process.
-                var armed = false
-                for await signal in signals where !armed {
-                    armed = true
+                // The first signal: not ready, the watchdog armed (from the first signal, `grace` at most for
+                // everything that follows it, closing the database after the group included: a timer of its own, not
+                // this task, which ends with the group), the drain, then the group's graceful shutdown.
+                for await signal in signals {
+                    readiness.beginDraining()
                     watchdog.arm(after: grace, signal: "\(signal)", logger: logger)
+                    if drain > .zero {
+                        logger.info("draining: /health/ready answers 503", metadata: ["drainSeconds": "\(drain.components.seconds)"])
+                        try? await Task.sleep(for: drain)
+                    }
+                    await services.triggerGracefulShutdown()
+                    break
                 }
             }
             try await group.next()
             group.cancelAll()
         }
     }
+
+    /// The drain a stop may take: what was asked, at most half of the bound (the rest is for in-flight requests,
+    /// services and the database).
+    public static func drainShare(_ drain: Duration, of grace: Duration) -> Duration { max(.zero, min(drain, grace / 2)) }
 
     /// The part of the shutdown bound left for cancellation once the graceful part is over: 2 s, or half of a shorter
     /// bound.

@@ -51,6 +51,11 @@ public struct ServerSettings: Sendable {
     public var metrics: MetricsSettings = MetricsSettings()
     /// How often the usage counted in memory is written (shown beside the usage figures, which lag by up to this).
     public var usageFlushSeconds = ConfigKeys.usageFlushSeconds.defaultValue
+    /// Set when the server begins to stop; `GET /health/ready` then answers `503`.
+    public var readiness = Readiness()
+    /// How long the server keeps serving after the first SIGTERM, with `/health/ready` at `503`, before it stops
+    /// accepting connections (`server.drainSeconds`).
+    public var drain: Duration = .seconds(ConfigKeys.serverDrainSeconds.defaultValue)
 
     public init(
         host: String = ConfigKeys.host.defaultValue, port: Int = ConfigKeys.port.defaultValue, tlsCertificatePath: String? = nil,
@@ -127,7 +132,7 @@ public func buildRouter(keygate: Keygate, settings: ServerSettings) -> Router<Ke
             browserErrors: BrowserAreaErrors(views: views)))
 
     let auth = LegacyAuthController(keygate: keygate, settings: settings)
-    let status = StatusController(keygate: keygate)
+    let status = StatusController(keygate: keygate, readiness: settings.readiness)
     status.addHealthRoute(to: router)
     OpenAPIDocument.addRoute(to: router)
     if case .mainPort = settings.metrics.placement, let scrape = settings.metrics.scrape { addMetricsRoute(to: router, scrape: scrape) }

@@ -9,7 +9,7 @@ struct KeygateCommand: AsyncParsableCommand {
         abstract: "Organization API keys and legacy API sessions, self-hosted.",
         subcommands: [
             Serve.self, Migrate.self, MigrateData.self, OrgCommand.self, KeyCommand.self, AdminCommand.self, AuditCommand.self, ProviderCommand.self,
-            LoginFailuresCommand.self, HousekeepingCommand.self, MasterKeyCommand.self, UsageCommand.self, ConfigCommand.self,
+            LoginFailuresCommand.self, HousekeepingCommand.self, MasterKeyCommand.self, UsageCommand.self, ConfigCommand.self, BackupCommand.self,
         ],
         defaultSubcommand: nil)
 }

@@ -210,7 +210,7 @@ struct Runtime {
             return try KeyCipher.parseMasterKey(text)
         }
         logger.notice(
-            "generated a new master key; back it up: without it the stored API keys cannot be decrypted",
+            "generated a new master key; back it up, apart from the database and its backups (which never hold it): without it the stored API keys cannot be decrypted",
             metadata: ["file": "\(file)"])
         return try KeyCipher.parseMasterKey(hex)
     }

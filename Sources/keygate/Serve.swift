@@ -56,7 +56,8 @@ struct Serve: AsyncParsableCommand {
                     let base = publicURL ?? "\(scheme)://\(settings.host == "0.0.0.0" ? "127.0.0.1" : settings.host):\(port)"
                     Self.printBanner(base: base, port: port, database: runtime.databasePath, demo: provisioned, json: json)
                 })
-            try await KeygateSystem.serve(app, grace: .seconds(grace), watchdog: watchdog, logger: runtime.logger)
+            try await KeygateSystem.serve(
+                app, grace: .seconds(grace), drain: settings.drain, readiness: settings.readiness, watchdog: watchdog, logger: runtime.logger)
         }
     }
 
@@ -110,6 +111,9 @@ struct Serve: AsyncParsableCommand {
             }
             .filter { !$0.isEmpty })
         settings.metrics.placement = try metricsPlacement(config, mainPort: port)
+        let drain = config.value(ConfigKeys.serverDrainSeconds)
+        guard drain >= 0 else { throw ValidationError("server.drainSeconds must not be negative") }
+        settings.drain = .seconds(drain)
         return settings
     }
 

@@ -123,6 +123,7 @@ struct Recipe: Sendable {
             "openapi": .api(.get, "/api/v1/openapi.json"),
             "health.api": .api(.get, "/api/v1/health"),
             "health": .api(.get, "/health"),
+            "health.ready": .api(.get, "/health/ready"),
             "metrics": .api(.get, "/metrics"),
             "root": .api(.get, "/"),
             "portal.css": .api(.get, "/portal/assets/portal.css"),

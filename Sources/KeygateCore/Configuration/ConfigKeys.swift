@@ -93,6 +93,7 @@ public enum ConfigKeys {
     public static let serverIdleTimeoutSeconds = ConfigSetting<Int>(name: "server.idleTimeoutSeconds", defaultValue: 30)
     public static let serverMaxConnections = ConfigSetting<Int>(name: "server.maxConnections", defaultValue: 4096)
     public static let serverShutdownGraceSeconds = ConfigSetting<Int>(name: "server.shutdownGraceSeconds", defaultValue: 10)
+    public static let serverDrainSeconds = ConfigSetting<Int>(name: "server.drainSeconds", defaultValue: 0)
     public static let portalRequestsPerSecond = ConfigSetting<Int>(name: "portal.requestsPerSecond", defaultValue: 20)
     public static let portalRequestsPerMinute = ConfigSetting<Int>(name: "portal.requestsPerMinute", defaultValue: 600)
     public static let publicURL = ConfigSetting<String?>(name: "publicUrl", defaultValue: nil, documentedDefault: "from host/port/TLS")
@@ -166,6 +167,10 @@ public enum ConfigKeys {
         ConfigRow(
             [serverShutdownGraceSeconds],
             "on SIGTERM or SIGINT, the process ends within this many seconds: in-flight requests may finish for all but the last 2 s (half of a bound under 4 s); then what still runs (a request waiting for a database that is away) is cancelled; at the bound the process exits anyway, status 0"
+        ),
+        ConfigRow(
+            [serverDrainSeconds],
+            "behind a balancer: on SIGTERM, `GET /health/ready` answers `503` at once and the server keeps serving this long before it stops accepting, so the balancer's health checks take it out first (part of `server.shutdownGraceSeconds`, at most half of it; `docs/haproxy.cfg`)"
         ),
         ConfigRow([portalRequestsPerSecond, portalRequestsPerMinute], "per client address, for `/portal` and `/provider`"),
         ConfigRow(

@@ -1,10 +1,12 @@
 import Hummingbird
 import KeygateCore
 import Logging
+import Synchronization
 
 /// Activation endpoints (Keygate applies every change at once, so nothing is ever pending) and `/health`.
 struct StatusController {
     let keygate: Keygate
+    let readiness: Readiness
 
     struct ActivationDTO: Encodable {
         let orgEditStatus = "EDITS_CLEARED"
@@ -23,9 +25,18 @@ struct StatusController {
     /// Unauthenticated health: 200 when the database answers, 503 otherwise. `sessionCache` says whether session
     /// checks are served from memory (`live`), are reading the database because change announcements are not
     /// being received (`suspended`), or the cache is not configured (`off`).
+    ///
+    /// `/health/ready` is for balancers: `503` from the moment the server begins to stop (``Readiness``), else what
+    /// `/health` says. `/health` stays liveness: it does not turn `503` during a drain.
     func addHealthRoute(to router: Router<KeygateRequestContext>) {
         router.get("api/v1/health") { _, context in try await health(context) }
         router.get("health") { _, context in try await health(context) }
+        router.get("health/ready") { _, context in
+            guard !readiness.isDraining else {
+                return try jsonResponse(["status": "draining", "database": "not checked"], status: .serviceUnavailable)
+            }
+            return try await health(context)
+        }
     }
 
     private func health(_ context: KeygateRequestContext) async throws -> Response {
@@ -38,4 +49,16 @@ struct StatusController {
             return try jsonResponse(["status": "unavailable", "database": "unreachable"], status: .serviceUnavailable)
         }
     }
+}
+
+/// Whether this server is stopping: set at the first SIGTERM or SIGINT, before it stops accepting connections, so that
+/// `GET /health/ready` turns `503` while it still serves (``ServerSettings/drain``).
+public final class Readiness: Sendable {
+    private let draining = Atomic<Bool>(false)
+
+    public init() {}
+
+    /// From now on `/health/ready` answers `503`.
+    public func beginDraining() { draining.store(true, ordering: .releasing) }
+    public var isDraining: Bool { draining.load(ordering: .acquiring) }
 }

@@ -106,14 +106,15 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
     /// The SQLKit view of a connection, without query logging (SQLKit would log bind values).
     private static func sql(_ connection: PostgresConnection) -> any SQLDatabase { connection.sql(queryLogLevel: nil) }
 
-    /// A read: bounded by ``waitLimit``; when its connection breaks (a server restart, a reset), tried once more on a
-    /// fresh connection (a read changes nothing, so repeating it is safe), then ``KeygateError/unavailable(retryAfterSeconds:)``.
+    /// A read: no wait longer than ``waitLimit`` (``bounded(_:)``); when its connection breaks (a server restart, a
+    /// reset), tried once more on a fresh connection (a read changes nothing, so repeating it is safe), then
+    /// ``KeygateError/unavailable(retryAfterSeconds:)``.
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         do {
-            return try await bounded { connection in try await body(Self.sql(connection)) }
+            return try await bounded { sql in try await body(sql) }
         } catch DatabaseFault.broken {
             do {
-                return try await bounded { connection in try await body(Self.sql(connection)) }
+                return try await bounded { sql in try await body(sql) }
             } catch let fault as DatabaseFault {
                 throw fault.answer(waitLimit)
             }
@@ -122,8 +123,8 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
         }
     }
 
-    /// A transaction: bounded by ``waitLimit`` and never repeated (whether a `COMMIT` whose answer was lost landed is
-    /// unknown); a broken connection or no answer is ``KeygateError/unavailable(retryAfterSeconds:)``.
+    /// A transaction: no wait longer than ``waitLimit`` and never repeated (whether a `COMMIT` whose answer was lost
+    /// landed is unknown); a broken connection or no answer is ``KeygateError/unavailable(retryAfterSeconds:)``.
     public func transaction<T: Sendable>(
         announcingEach scopes: [ChangeScope], _ body: @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
@@ -131,8 +132,8 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
         let logger = self.logger
         return try await changes.afterTransaction(announcing: scopes) {
             do {
-                return try await bounded { connection in
-                    try await runTransaction(on: Self.sql(connection), begin: "BEGIN", logger: logger) { sql in
+                return try await bounded { sql in
+                    try await runTransaction(on: sql, begin: "BEGIN", logger: logger) { sql in
                         let value = try await body(sql)
                         for payload in payloads { try await sql.raw("SELECT pg_notify('keygate_changes', \(bind: payload))").run() }
                         return value
@@ -146,7 +147,7 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
 
     /// What a store call met when the database did not serve it.
     enum DatabaseFault: Error {
-        /// No connection, or no answer, within the wait limit.
+        /// No connection, or no answer to a statement, within the wait limit.
         case timedOut
         /// The connection broke, the pool gave up, or the server is shutting down or restarting.
         case broken
@@ -155,32 +156,33 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
         func answer(_ limit: Duration) -> KeygateError { .unavailable(retryAfterSeconds: max(1, Int(limit.components.seconds))) }
     }
 
-    /// Runs `body` on a pooled connection, waiting at most ``waitLimit`` in all. At the limit the connection in use is
-    /// closed, which fails its query at once (a query on PostgresNIO does not end on task cancellation; a lease still
-    /// waiting does), so the call returns within the limit whatever the network does.
+    /// Runs `body` on a pooled connection, never waiting longer than ``waitLimit`` for the connection or for any one
+    /// statement's answer (a long transaction of quick statements, a batch import, is fine). When a wait passes the
+    /// limit the connection is closed, which fails its statement at once (a statement on PostgresNIO does not end on task
+    /// cancellation; a lease still waiting does), and the call's later statements (its `ROLLBACK`) fail at once instead
+    /// of being written to a closed connection, whose answer would never come.
     /// - Throws: ``DatabaseFault`` for a fault of the database or the way to it; other errors (a constraint the
     ///   store interprets, a bug) as they are.
-    private func bounded<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let held = HeldConnection()
-        let limit = waitLimit
+    private func bounded<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let call = BoundedCall(limit: waitLimit)
         let client = self.client
         do {
             return try await withoutActuallyEscaping(body) { body in
                 try await withThrowingTaskGroup(of: T?.self) { group in
                     group.addTask {
                         try await client.withConnection { connection in
-                            held.hold(connection)
-                            defer { held.release() }
-                            return try await body(connection)
+                            call.hold(connection)
+                            defer { call.release() }
+                            return try await body(GatedSQLDatabase(base: Self.sql(connection), call: call))
                         }
                     }
                     group.addTask {
-                        try await Task.sleep(for: limit)
+                        try await call.waitUntilStalled()
                         return nil
                     }
                     defer { group.cancelAll() }
                     guard let first = try await group.next(), let value = first else {
-                        held.close()
+                        call.close()
                         throw DatabaseFault.timedOut
                     }
                     return value
@@ -277,16 +279,75 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
     }
 }
 
-/// The connection a bounded call is using, so that its deadline can close it.
-private final class HeldConnection: Sendable {
-    private let state = Mutex<PostgresConnection?>(nil)
+/// One bounded store call: the connection it holds, when it last made progress (got its connection, or an answer),
+/// and whether its deadline closed the connection.
+private final class BoundedCall: Sendable {
+    private struct State {
+        var connection: PostgresConnection?
+        var progress: ContinuousClock.Instant
+        var closed = false
+    }
+    private let state: Mutex<State>
+    private let limit: Duration
 
-    func hold(_ connection: PostgresConnection) { state.withLock { $0 = connection } }
-    func release() { state.withLock { $0 = nil } }
-    /// Closes the connection in use, if any: its query in flight fails now.
+    init(limit: Duration) {
+        self.limit = limit
+        state = Mutex(State(progress: .now))
+    }
+
+    func hold(_ connection: PostgresConnection) {
+        state.withLock {
+            $0.connection = connection
+            $0.progress = .now
+        }
+    }
+    func release() { state.withLock { $0.connection = nil } }
+    /// A statement answered.
+    func progressed() { state.withLock { $0.progress = .now } }
+    var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// Returns when `limit` has passed without progress.
+    func waitUntilStalled() async throws {
+        while true {
+            let due = state.withLock { $0.progress } + limit
+            try await Task.sleep(until: due, clock: .continuous)
+            if state.withLock({ $0.progress }) + limit <= .now { return }
+        }
+    }
+
+    /// Closes the connection in use, if any (its statement in flight fails now), and fails the call's later statements.
     func close() {
-        guard let connection = state.withLock({ $0 }) else { return }
+        let connection = state.withLock {
+            $0.closed = true
+            return $0.connection
+        }
+        guard let connection else { return }
         let closing: EventLoopFuture<Void> = connection.close()
         _ = closing
+    }
+}
+
+/// The connection as a bounded call's body sees it: each answer is progress, and once the call's deadline has closed
+/// the connection no statement is written to it (its answer would never come).
+private struct GatedSQLDatabase: SQLDatabase {
+    let base: any SQLDatabase
+    let call: BoundedCall
+
+    var logger: Logger { base.logger }
+    var eventLoop: any EventLoop { base.eventLoop }
+    var version: (any SQLDatabaseReportedVersion)? { base.version }
+    var dialect: any SQLDialect { base.dialect }
+    var queryLogLevel: Logger.Level? { base.queryLogLevel }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
+        guard !call.isClosed else { return eventLoop.makeFailedFuture(PostgresDatabaseHandle.DatabaseFault.timedOut) }
+        let call = self.call
+        return base.execute(sql: query, onRow).map { call.progressed() }
+    }
+
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) async throws {
+        guard !call.isClosed else { throw PostgresDatabaseHandle.DatabaseFault.timedOut }
+        try await base.execute(sql: query, onRow)
+        call.progressed()
     }
 }
