@@ -134,7 +134,11 @@ public struct KeygateSystem: Sendable {
                 // The first signal: not ready, the watchdog armed (from the first signal, `grace` at most for
                 // everything that follows it, closing the database after the group included: a timer of its own, not
                 // this task, which ends with the group), the drain, then the group's graceful shutdown.
-                for await signal in signals {
+                // This task must not end before the group does: the first task to end cancels the other, and a
+                // cancelled group skips its graceful shutdown. Later signals change nothing.
+                var armed = false
+                for await signal in signals where !armed {
+                    armed = true
                     readiness.beginDraining()
                     watchdog.arm(after: grace, signal: "\(signal)", logger: logger)
                     if drain > .zero {
@@ -142,7 +146,6 @@ public struct KeygateSystem: Sendable {
                         try? await Task.sleep(for: drain)
                     }
                     await services.triggerGracefulShutdown()
-                    break
                 }
             }
             try await group.next()

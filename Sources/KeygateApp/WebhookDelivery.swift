@@ -214,6 +214,8 @@ public struct WebhookDeliveryService: Service, CustomStringConvertible {
                                 return true
                             }
                         }
+                    } catch is CancellationError {
+                        return  // stopping
                     } catch {
                         logger.warning("webhook delivery claim failed", metadata: ["error": "\(String(reflecting: error))"])
                     }

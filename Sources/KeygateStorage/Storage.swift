@@ -35,7 +35,7 @@ public enum Storage {
             }
             do {
                 try await opened.ready()
-                if migrate { try await Migrations.run(on: opened) }
+                if migrate { try await PostgresDatabaseHandle.$unbounded.withValue(true) { try await Migrations.run(on: opened) } }
                 if let metrics { handle = InstrumentedDatabaseHandle(opened, factory: metrics) }
                 let result = try await body(handle, SQLKeygateStore(db: handle))
                 await close()

@@ -25,39 +25,46 @@ struct BackupCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard !FileManager.default.fileExists(atPath: to) else { throw ValidationError("\(to) exists: a backup never overwrites a file") }
+        // PostgreSQL is told apart before anything opens (or migrates) the database.
+        let database = common.database ?? Runtime.configReader(flags: [:]).value(ConfigKeys.database)
+        guard Storage.sqlitePath(database) != nil else { throw OperatorError(Self.postgresAdvice) }
+        let target = URL(fileURLWithPath: to).standardizedFileURL
+        // Written under a temporary name beside the target, checked, then linked to the target (which fails if a file
+        // appeared there meanwhile): a copy cut off midway never looks like a backup.
+        let partial = target.deletingLastPathComponent().appendingPathComponent(".\(target.lastPathComponent).partial-\(getpid())").path
         try await withRuntime(common) { runtime in
-            guard runtime.system.database.kind == .sqlite else { throw OperatorError(Self.postgresAdvice) }
-            let target = URL(fileURLWithPath: to).standardizedFileURL.path
             // An empty file, private to its owner, that VACUUM INTO fills (it keeps the mode).
-            let fd = open(target, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-            guard fd >= 0 else { throw OperatorError("cannot create \(target): \(String(cString: strerror(errno)))") }
+            let fd = open(partial, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+            guard fd >= 0 else { throw OperatorError("cannot create \(partial): \(String(cString: strerror(errno)))") }
             close(fd)
-            do {
-                try await runtime.system.database.read { sql in try await sql.raw("VACUUM INTO \(bind: target)").run() }
-                let report = try await Self.verify(target, with: runtime)
-                Output.emit(common.json, report) { report.text }
-            } catch {
-                try? FileManager.default.removeItem(atPath: target)
-                throw error
+            defer { unlink(partial) }
+            try await runtime.system.database.read { sql in try await sql.raw("VACUUM INTO \(bind: partial)").run() }
+            var report = try await Self.verify(partial, with: runtime)
+            guard link(partial, target.path) == 0 else {
+                throw OperatorError("cannot write \(target.path): \(String(cString: strerror(errno))) (nothing was written there)")
             }
+            report.file = target.path
+            Output.emit(common.json, report) { report.text }
         }
     }
 
     struct Report: Encodable {
-        let file: String
+        var file: String
         let bytes: Int
         let mode: String
         let integrity: String
         let organizations: Int
         let apiKeys: Int
         let masterKeyFile: String?
+        /// Stored keys still sealed under a previous master key (a rotation under way): the restore needs that key too.
+        let underPreviousKey: Int
         let reminder = "The master key is not in the backup: keep a copy of it apart from the backup; without it the keys cannot be opened."
 
         var text: String {
             """
             backup written: \(file) (\(bytes) bytes, mode \(mode))
             integrity: \(integrity); \(organizations) organization(s), \(apiKeys) API key(s), every stored key and webhook secret opens with the master key
-            \(reminder)\(masterKeyFile.map { " (\($0))" } ?? "")
+            \(reminder)\(masterKeyFile.map { " (\($0))" } ?? "")\(underPreviousKey > 0 ? "\n\(underPreviousKey) stored key(s) are still sealed under the previous master key (a rotation is under way): keep the .previous key file with this backup too" : "")
             restore: stop keygate, put the file in place of the database with the same master key, start keygate
             """
         }
@@ -79,7 +86,9 @@ struct BackupCommand: AsyncParsableCommand {
             guard failing.isEmpty else {
                 throw OperatorError("stored keys of organizations \(failing) do not open with this master key: the backup would not restore")
             }
-            let keys = try await copy.masterKeys.storedKeyCensus().values.reduce(0, +)
+            let census = try await copy.masterKeys.storedKeyCensus()
+            let keys = census.values.reduce(0, +)
+            let underPrevious = census.filter { $0.key != live.cipher.primaryKeyID && $0.key != "v1" }.values.reduce(0, +)
             let organizations = try await db.read { sql in
                 try await sql.raw("SELECT COUNT(*) AS n FROM organizations").first()?.decode(column: "n", as: Int.self) ?? 0
             }
@@ -87,7 +96,7 @@ struct BackupCommand: AsyncParsableCommand {
             let mode = (attributes[.posixPermissions] as? Int).map { String($0, radix: 8) } ?? "?"
             return Report(
                 file: path, bytes: (attributes[.size] as? Int) ?? 0, mode: "0" + mode, integrity: "ok", organizations: organizations, apiKeys: keys,
-                masterKeyFile: runtime.config.value(ConfigKeys.masterKeyFile))
+                masterKeyFile: runtime.config.value(ConfigKeys.masterKeyFile), underPreviousKey: underPrevious)
         }
     }
 

@@ -85,7 +85,7 @@ struct Runtime {
                 "there is no Keygate database at \(sqliteFile(database) ?? database): check --database (or KEYGATE_DATABASE); "
                     + "`keygate serve` or `keygate migrate` creates a new one")
         }
-        let configuration = try configuration(config, server: try server(config), creates: creates, logger: logger)
+        let configuration = try configuration(config, server: try server(config), creates: creates, serving: sessionCache, logger: logger)
         // The master key not opening the stored keys is a usage error; a command's own invalid input is its own.
         var started = false
         do {
@@ -101,7 +101,9 @@ struct Runtime {
     }
 
     /// The configuration value from flags, environment and defaults (the keys are listed above).
-    static func configuration(_ config: ConfigReader, server: ServerSettings, creates: Bool, logger: Logger) throws -> KeygateConfiguration {
+    static func configuration(
+        _ config: ConfigReader, server: ServerSettings, creates: Bool, serving: Bool = false, logger: Logger
+    ) throws -> KeygateConfiguration {
         let database = config.value(ConfigKeys.database)
         let primary = try loadMasterKey(config, database: database, creates: creates, logger: logger)
         let keyFile = masterKeyFile(config, database: database)
@@ -125,7 +127,8 @@ struct Runtime {
             sessionCacheSize: max(1, config.value(ConfigKeys.sessionCacheSize)),
             sharedRateCounters: config.value(ConfigKeys.rateLimitShared), server: server)
         configuration.usageEnabled = config.value(ConfigKeys.usageEnabled)
-        configuration.databaseWait = .seconds(max(1, config.value(ConfigKeys.databaseWaitSeconds)))
+        // A server answers within the wait; a one-shot command (an import, a re-seal, a backup) waits as long as it takes.
+        configuration.databaseWait = serving ? .seconds(max(1, config.value(ConfigKeys.databaseWaitSeconds))) : .seconds(24 * 3600)
         var webhooks = WebhookSettings()
         webhooks.policy = .init(
             allowHTTP: config.value(ConfigKeys.webhooksAllowHTTP), allowPrivate: config.value(ConfigKeys.webhooksAllowPrivateTargets))

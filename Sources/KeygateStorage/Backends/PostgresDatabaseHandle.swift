@@ -151,6 +151,8 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
         case timedOut
         /// The connection broke, the pool gave up, or the server is shutting down or restarting.
         case broken
+        /// The caller was cancelled (the server is stopping): answered like a fault, never retried.
+        case cancelled
 
         /// The domain's answer: `503` with a `Retry-After` of the wait limit (at least a second).
         func answer(_ limit: Duration) -> KeygateError { .unavailable(retryAfterSeconds: max(1, Int(limit.components.seconds))) }
@@ -164,42 +166,55 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
     /// - Throws: ``DatabaseFault`` for a fault of the database or the way to it; other errors (a constraint the
     ///   store interprets, a bug) as they are.
     private func bounded<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let call = BoundedCall(limit: waitLimit)
         let client = self.client
+        // Schema migrations at start-up may rewrite large tables: their statements wait as long as they take.
+        if Self.unbounded { return try await client.withConnection { connection in try await body(Self.sql(connection)) } }
+        let call = BoundedCall(limit: waitLimit)
         do {
             return try await withoutActuallyEscaping(body) { body in
-                try await withThrowingTaskGroup(of: T?.self) { group in
-                    group.addTask {
-                        try await client.withConnection { connection in
-                            call.hold(connection)
-                            defer { call.release() }
-                            return try await body(GatedSQLDatabase(base: Self.sql(connection), call: call))
+                // A cancelled caller (a stopping server) cannot wait for the stall timer (its sleep ends at once):
+                // cancellation closes the connection too, so a statement on a silent database ends now.
+                try await withTaskCancellationHandler {
+                    try await withThrowingTaskGroup(of: T?.self) { group in
+                        group.addTask {
+                            try await client.withConnection { connection in
+                                call.hold(connection)
+                                defer { call.release() }
+                                return try await body(GatedSQLDatabase(base: Self.sql(connection), call: call))
+                            }
                         }
+                        group.addTask {
+                            try await call.waitUntilStalled()
+                            return nil
+                        }
+                        defer { group.cancelAll() }
+                        guard let first = try await group.next(), let value = first else {
+                            call.close()
+                            throw DatabaseFault.timedOut
+                        }
+                        return value
                     }
-                    group.addTask {
-                        try await call.waitUntilStalled()
-                        return nil
-                    }
-                    defer { group.cancelAll() }
-                    guard let first = try await group.next(), let value = first else {
-                        call.close()
-                        throw DatabaseFault.timedOut
-                    }
-                    return value
+                } onCancel: {
+                    call.close()
                 }
             }
         } catch let fault as DatabaseFault {
             throw fault
+        } catch is CancellationError {
+            throw DatabaseFault.cancelled
         } catch  where Self.isConnectionFault(error) {
             throw DatabaseFault.broken
         }
     }
 
+    /// Set while migrations run (``Storage/withDatabase(url:logger:migrate:metrics:waitLimit:_:)``): no wait limit.
+    @TaskLocal static var unbounded = false
+
     /// Whether `error` is the database's or the network's, not the statement's: a closed or reset connection, a
     /// server shutting down or restarting (SQLSTATE class 08, 57P0x), too many connections (53300), or the pool
     /// giving up (its circuit breaker; `ConnectionPoolError` is in an underscored module, so it is known by name).
     static func isConnectionFault(_ error: any Error) -> Bool {
-        if error is CancellationError || String(reflecting: type(of: error)).hasSuffix("ConnectionPoolError") { return true }
+        if String(reflecting: type(of: error)).hasSuffix("ConnectionPoolError") { return true }
         guard let error = error as? PSQLError else { return false }
         switch error.code {
         case .clientClosedConnection, .serverClosedConnection, .connectionError, .uncleanShutdown, .poolClosed, .queryCancelled:
@@ -317,13 +332,13 @@ private final class BoundedCall: Sendable {
 
     /// Closes the connection in use, if any (its statement in flight fails now), and fails the call's later statements.
     func close() {
-        let connection = state.withLock {
+        // Under the lock: once released, the connection may already serve another call.
+        state.withLock {
             $0.closed = true
-            return $0.connection
+            guard let connection = $0.connection else { return }
+            let closing: EventLoopFuture<Void> = connection.close()
+            _ = closing
         }
-        guard let connection else { return }
-        let closing: EventLoopFuture<Void> = connection.close()
-        _ = closing
     }
 }
 

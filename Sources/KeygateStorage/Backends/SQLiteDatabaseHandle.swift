@@ -117,29 +117,43 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
     }
 
     public func read<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        if readers.isEmpty {
-            return try await writeLock.withLock { try await body(Self.sql(writer)) }
+        try await Self.answeringBusy {
+            if readers.isEmpty {
+                return try await writeLock.withLock { try await body(Self.sql(writer)) }
+            }
+            let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            return try await body(Self.sql(readers[index % readers.count]))
         }
-        let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
-        return try await body(Self.sql(readers[index % readers.count]))
+    }
+
+    /// The file stayed locked for the whole busy timeout (another process, a backup, a long import): `503` with
+    /// `Retry-After`, as a database that does not answer, rather than a 500.
+    static func answeringBusy<T>(_ work: () async throws -> T) async throws -> T {
+        do {
+            return try await work()
+        } catch let error as SQLiteError where [.busy, .locked, .busyTimeout, .busyInRecovery, .busyInSnapshot].contains(error.reason) {
+            throw KeygateError.unavailable(retryAfterSeconds: 1)
+        }
     }
 
     public func transaction<T: Sendable>(
         announcingEach scopes: [ChangeScope], _ body: @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
         try await changes.afterTransaction(announcing: scopes) {
-            try await writeLock.withLock {
-                try await runTransaction(on: Self.sql(writer), begin: "BEGIN IMMEDIATE", logger: logger) { sql in
-                    let value = try await body(sql)
-                    for scope in scopes where scope != .nothing {
-                        let seq = try await sql.raw(
-                            "INSERT INTO change_log (origin, scope) VALUES (\(bind: instanceID), \(bind: scope.wire)) RETURNING seq"
-                        ).first()?.decode(column: "seq", as: Int64.self)
-                        if let seq, seq % 256 == 0 {
-                            try await sql.raw("DELETE FROM change_log WHERE seq <= \(bind: seq - Self.logRetention)").run()
+            try await Self.answeringBusy {
+                try await writeLock.withLock {
+                    try await runTransaction(on: Self.sql(writer), begin: "BEGIN IMMEDIATE", logger: logger) { sql in
+                        let value = try await body(sql)
+                        for scope in scopes where scope != .nothing {
+                            let seq = try await sql.raw(
+                                "INSERT INTO change_log (origin, scope) VALUES (\(bind: instanceID), \(bind: scope.wire)) RETURNING seq"
+                            ).first()?.decode(column: "seq", as: Int64.self)
+                            if let seq, seq % 256 == 0 {
+                                try await sql.raw("DELETE FROM change_log WHERE seq <= \(bind: seq - Self.logRetention)").run()
+                            }
                         }
+                        return value
                     }
-                    return value
                 }
             }
         }
