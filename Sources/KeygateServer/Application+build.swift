@@ -172,18 +172,18 @@ public func buildApplication(
     let router = buildRouter(keygate: keygate, settings: settings)
     let server: HTTPServerBuilder
     let http1 = HTTP1Channel.Configuration(idleTimeout: TimeAmount(settings.idleTimeout))
+    var reload: [any Service] = []
     if let cert = settings.tlsCertificatePath, let key = settings.tlsKeyPath {
-        let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
-        let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
-        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
-        tls.minimumTLSVersion = .tlsv12
-        server = try .tls(.http1(configuration: http1), tlsConfiguration: tls)
+        // Re-read when the files change (every 2 s) or on SIGHUP: a renewed certificate needs no restart.
+        let certificates = try TLSCertificates(certificatePath: cert, keyPath: key)
+        server = try .tls(.http1(configuration: http1), tlsConfiguration: certificates.serverConfiguration())
+        reload = [TLSReloadService(certificates: certificates, interval: .seconds(2), logger: logger)]
     } else {
         server = .http1(configuration: http1)
     }
     let housekeeping = HousekeepingService(
         keygate: keygate, rateCounters: settings.rateCounters, interval: settings.housekeepingInterval, logger: logger)
-    var services = services + [housekeeping]
+    var services = services + [housekeeping] + reload
     if case .ownListener(let host, let port) = settings.metrics.placement, let scrape = settings.metrics.scrape {
         services.append(metricsApplication(host: host, port: port, scrape: scrape, logger: logger))
     }

@@ -151,7 +151,10 @@ public enum ConfigKeys {
             "a master key that only opens, during a rotation (`keygate master-key rotate`); servers re-read the key files every 2 s",
             keyText: "`masterKeyPrevious`, `<masterKeyFile>.previous`"),
         ConfigRow([host, port], "listen address; port 0 picks a free one"),
-        ConfigRow([tlsCert, tlsKey], "PEM files: serve HTTPS only"),
+        ConfigRow(
+            [tlsCert, tlsKey],
+            "PEM files: serve HTTPS only; re-read when they change (looked at every 2 s, and on SIGHUP) for new connections, a pair that does not load or match being refused with an error while the one in force keeps serving"
+        ),
         ConfigRow(
             [proxyTrustedAddresses],
             "addresses and CIDR ranges of your proxies (`10.0.0.0/8, ::1`): from them the `proxy.clientHeader` names the client (the right-most hop that is not a trusted proxy) and `X-Forwarded-Proto` is believed; any other peer's headers are ignored"

@@ -85,7 +85,11 @@ func runTransaction<T: Sendable>(
         return value
     } catch {
         do { try await sql.raw("ROLLBACK").run() } catch {
-            logger.error("rollback failed", metadata: ["error": "\(String(reflecting: error))"])
+            // A call cut off (a stopping server, a database that did not answer) has no connection to roll back on;
+            // the server rolls the transaction back when the connection closes.
+            if !(error is CancellationError) {
+                logger.warning("rollback failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
         }
         throw error
     }
