@@ -80,6 +80,16 @@ public final class SQLiteDatabaseHandle: DatabaseHandle {
         let storage: SQLiteConnection.Storage = inMemory ? .memory : .file(path: path)
         let writer = try await SQLiteConnection.open(storage: storage, logger: logger)
         try await configure(writer, inMemory: inMemory)
+        if !inMemory {
+            // WAL is what concurrent reads, online backups (`keygate backup`) and Litestream replication rely on; a
+            // file system that refuses it (some network mounts) leaves the database in a rollback journal.
+            let mode = try await sql(writer).raw("PRAGMA journal_mode").first()?.decode(column: "journal_mode", as: String.self)
+            if mode?.lowercased() != "wal" {
+                logger.warning(
+                    "the database is not in WAL mode: online backups and Litestream replication need it; put it on a local file system",
+                    metadata: ["journalMode": "\(mode ?? "unknown")", "file": "\(path)"])
+            }
+        }
         var readers: [SQLiteConnection] = []
         var checkpointer: (connection: SQLiteConnection, pool: NIOThreadPool)?
         if !inMemory {
