@@ -13,6 +13,9 @@ public struct KeygateConfiguration: Sendable {
     public var database: String
     /// PostgreSQL: how long one store call waits for a connection and its answers, then `503` (`database.waitSeconds`).
     public var databaseWait: Duration = .seconds(ConfigKeys.databaseWaitSeconds.defaultValue)
+    /// PostgreSQL: a direct URL for the session cache's `LISTEN` when ``database`` goes through a transaction-pooling
+    /// PgBouncer (`database.notifyUrl`); nil: the main URL.
+    public var databaseNotifyURL: String?
     /// The 32-byte master key that seals the stored API keys.
     public var masterKey: [UInt8]
     /// Master keys that only open (the one a rotation moves away from; `<masterKeyFile>.previous`).

@@ -40,7 +40,8 @@ public struct KeygateSystem: Sendable {
         // A server measures itself unless metrics are off; a one-shot command has nothing to serve them from.
         let exporter = serving && configuration.server.metrics.placement != .off ? PrometheusExporter() : nil
         return try await Storage.withDatabase(
-            url: configuration.database, logger: logger, metrics: exporter?.factory, waitLimit: configuration.databaseWait
+            url: configuration.database, logger: logger, metrics: exporter?.factory, waitLimit: configuration.databaseWait,
+            notifyURL: configuration.databaseNotifyURL
         ) { db, store in
             let hasher = BcryptPasswordHasher(cost: configuration.bcryptCost)
             // Login lockouts are counted in the database on every backend: they hold on every instance and survive

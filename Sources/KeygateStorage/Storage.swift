@@ -13,14 +13,15 @@ public enum Storage {
     /// - Parameters:
     ///   - metrics: when given, every store call is timed and counted (``InstrumentedDatabaseHandle``).
     ///   - waitLimit: PostgreSQL: how long one store call waits for a connection and its answers (`database.waitSeconds`).
+    ///   - notifyURL: PostgreSQL: a direct URL for the change channel's `LISTEN` (`database.notifyUrl`).
     public static func withDatabase<T>(
         url: String, logger: Logger, migrate: Bool = true, metrics: (any MetricsFactory)? = nil,
-        waitLimit: Duration = .seconds(ConfigKeys.databaseWaitSeconds.defaultValue),
+        waitLimit: Duration = .seconds(ConfigKeys.databaseWaitSeconds.defaultValue), notifyURL: String? = nil,
         _ body: (any DatabaseHandle, SQLKeygateStore) async throws -> T
     ) async throws -> T {
         var handle: any DatabaseHandle
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            handle = try PostgresDatabaseHandle(url: url, logger: logger, waitLimit: waitLimit)
+            handle = try PostgresDatabaseHandle(url: url, logger: logger, waitLimit: waitLimit, notifyURL: notifyURL)
         } else {
             guard let path = sqlitePath(url), !path.isEmpty else { throw StorageError.unsupportedURL(url) }
             handle = try await SQLiteDatabaseHandle.open(path: path, logger: logger)

@@ -128,6 +128,7 @@ struct Runtime {
             sharedRateCounters: config.value(ConfigKeys.rateLimitShared), server: server)
         configuration.usageEnabled = config.value(ConfigKeys.usageEnabled)
         // A server answers within the wait; a one-shot command (an import, a re-seal, a backup) waits as long as it takes.
+        configuration.databaseNotifyURL = config.value(ConfigKeys.databaseNotifyURL, isSecret: true)
         configuration.databaseWait = serving ? .seconds(max(1, config.value(ConfigKeys.databaseWaitSeconds))) : .seconds(24 * 3600)
         var webhooks = WebhookSettings()
         webhooks.policy = .init(

@@ -79,6 +79,7 @@ public struct ConfigRow: Sendable {
 public enum ConfigKeys {
     public static let database = ConfigSetting<String>(name: "database", defaultValue: "./keygate-data/keygate.sqlite", flag: "--database")
     public static let databaseWaitSeconds = ConfigSetting<Int>(name: "database.waitSeconds", defaultValue: 5)
+    public static let databaseNotifyURL = ConfigSetting<String?>(name: "database.notifyUrl", defaultValue: nil)
     public static let masterKey = ConfigSetting<String?>(name: "masterKey", defaultValue: nil)
     public static let masterKeyFile = ConfigSetting<String?>(
         name: "masterKeyFile", defaultValue: nil, flag: "--master-key-file", documentedDefault: "`<database dir>/master.key`")
@@ -137,6 +138,10 @@ public enum ConfigKeys {
     /// The README's configuration table, in its order: each key once.
     public static let rows: [ConfigRow] = [
         ConfigRow([database], "SQLite file, or `postgres://…` (see above)"),
+        ConfigRow(
+            [databaseNotifyURL],
+            "PostgreSQL behind a transaction-pooling PgBouncer: a direct `postgres://` URL for the session cache's `LISTEN` (one connection); the main URL may then go through PgBouncer in transaction mode"
+        ),
         ConfigRow(
             [databaseWaitSeconds],
             "PostgreSQL: how long a request waits for a connection and its answers before it gets `503` with `Retry-After` (a broken connection is `503` at once; an idempotent read is first tried once more on a fresh connection)"

@@ -36,6 +36,9 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
     /// Sent as the payload of this process's notifications, so that its own watcher can skip them.
     let instanceID = UUID().uuidString
     private let client: PostgresClient
+    /// The change channel's own pool, on `database.notifyUrl` (a direct connection when the main URL goes through a
+    /// transaction-pooling PgBouncer, which cannot hold a `LISTEN`); nil: the main pool.
+    private let notifyClient: PostgresClient?
     private let stop = StopSignal()
     private let logger: Logger
     private let place: String
@@ -46,7 +49,9 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
     /// Makes the pool for `url` (nothing connects until ``runBackground()`` runs; ``ready()`` then checks that the
     /// server answers within the URL's `connectTimeout`, default 10 s: the pool itself retries forever, which would
     /// leave a misconfigured instance hanging silently).
-    public init(url: String, logger: Logger, waitLimit: Duration = .seconds(ConfigKeys.databaseWaitSeconds.defaultValue)) throws {
+    public init(
+        url: String, logger: Logger, waitLimit: Duration = .seconds(ConfigKeys.databaseWaitSeconds.defaultValue), notifyURL: String? = nil
+    ) throws {
         self.waitLimit = waitLimit
         let configuration = try Self.configuration(url)
         let query = Self.queryItems(url)
@@ -62,6 +67,13 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
         var driverLogger = logger
         if logger.logLevel > .debug { driverLogger.logLevel = .critical }
         client = PostgresClient(configuration: configuration, backgroundLogger: driverLogger)
+        if let notifyURL {
+            var notifyConfiguration = try Self.configuration(notifyURL)
+            notifyConfiguration.options.maximumConnections = 2
+            notifyClient = PostgresClient(configuration: notifyConfiguration, backgroundLogger: driverLogger)
+        } else {
+            notifyClient = nil
+        }
         poolSize = configuration.options.maximumConnections
         self.logger = logger
     }
@@ -69,7 +81,13 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
     /// The pool's connection management until stopped or cancelled; every connection is closed when it returns.
     public func runBackground() async {
         let client = self.client
-        await stop.run { await client.run() }
+        let notifyClient = self.notifyClient
+        await stop.run {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await client.run() }
+                if let notifyClient { group.addTask { await notifyClient.run() } }
+            }
+        }
     }
 
     public func stopBackground() { stop.stop() }
@@ -231,7 +249,7 @@ public final class PostgresDatabaseHandle: DatabaseHandle {
     /// handle's own id are skipped: this process invalidated its caches right after that commit.
     public func watchChanges() async throws {
         guard announcesChanges else { return }
-        try await client.withConnection { connection in
+        try await (notifyClient ?? client).withConnection { connection in
             try await connection.listen(on: Self.channel) { notifications in
                 changes.publish(.listening)
                 for try await notification in notifications {
