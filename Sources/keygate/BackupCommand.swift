@@ -4,7 +4,6 @@ import KeygateApp
 import KeygateCore
 import KeygateStorage
 import Logging
-import SQLKit
 
 /// `keygate backup --to FILE`: a consistent online copy of the SQLite database, verified, while the server keeps
 /// writing. PostgreSQL has `pg_dump`; the command says how.
@@ -38,7 +37,7 @@ struct BackupCommand: AsyncParsableCommand {
             guard fd >= 0 else { throw OperatorError("cannot create \(partial): \(String(cString: strerror(errno)))") }
             close(fd)
             defer { unlink(partial) }
-            try await runtime.system.database.read { sql in try await sql.raw("VACUUM INTO \(bind: partial)").run() }
+            try await SQLiteBackup.copy(runtime.system.database, to: partial)
             var report = try await Self.verify(partial, with: runtime)
             guard link(partial, target.path) == 0 else {
                 throw OperatorError("cannot write \(target.path): \(String(cString: strerror(errno))) (nothing was written there)")
@@ -76,9 +75,7 @@ struct BackupCommand: AsyncParsableCommand {
         var logger = Logger(label: "keygate-backup")
         logger.logLevel = .warning
         return try await Storage.withDatabase(url: path, logger: logger, migrate: false) { db, store in
-            let integrity = try await db.read { sql in
-                try await sql.raw("PRAGMA integrity_check").all().map { try $0.decode(column: "integrity_check", as: String.self) }
-            }
+            let integrity = try await SQLiteBackup.integrityCheck(db)
             guard integrity == ["ok"] else { throw OperatorError("the backup fails SQLite's integrity check: \(integrity.prefix(5))") }
             let live = runtime.keygate
             let copy = Keygate(store: store, cipher: live.cipher, hasher: live.environment.hasher, decoys: live.environment.decoys)
@@ -89,9 +86,7 @@ struct BackupCommand: AsyncParsableCommand {
             let census = try await copy.masterKeys.storedKeyCensus()
             let keys = census.values.reduce(0, +)
             let underPrevious = census.filter { $0.key != live.cipher.primaryKeyID && $0.key != "v1" }.values.reduce(0, +)
-            let organizations = try await db.read { sql in
-                try await sql.raw("SELECT COUNT(*) AS n FROM organizations").first()?.decode(column: "n", as: Int.self) ?? 0
-            }
+            let organizations = try await store.countOrganizations(namePrefix: "", cap: .max)
             let attributes = try FileManager.default.attributesOfItem(atPath: path)
             let mode = (attributes[.posixPermissions] as? Int).map { String($0, radix: 8) } ?? "?"
             return Report(

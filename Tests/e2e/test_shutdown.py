@@ -7,6 +7,7 @@ process within `server.shutdownGraceSeconds` (graceful first: in-flight requests
 the process exits anyway), with exit status 0.
 """
 
+import signal
 import socket
 import threading
 import time
@@ -188,6 +189,21 @@ def test_after_a_database_outage_the_instance_recovers_and_sigterm_ends_it_withi
         assert fresh, refused.text
 
         terminate_within_grace(instance["process"])
+    finally:
+        proxy.close()
+        cluster.url = direct_url
+        cluster.close()
+
+
+def test_sigint_stops_the_instance_within_the_bound_as_sigterm_does():
+    cluster, tenant, proxy, direct_url = proxied_cluster()
+    try:
+        instance = cluster.start(KEYGATE_SERVER_SHUTDOWN_GRACE_SECONDS=str(GRACE))
+        assert requests.get(instance["base"] + "/health", timeout=10).status_code == 200
+        sent = time.monotonic()
+        instance["process"].send_signal(signal.SIGINT)
+        assert instance["process"].wait(timeout=GRACE + 15) == 0
+        assert time.monotonic() - sent < GRACE + SLACK
     finally:
         proxy.close()
         cluster.url = direct_url

@@ -332,6 +332,7 @@ def test_a_receiver_that_answers_410_gone_disables_its_endpoint_with_the_reason_
         assert [d["status"] for d in api(server.base, "GET", f"/webhooks/{endpoint['id']}/deliveries", session).json()] == ["failed"]
         trail = server.cli("audit", "--org", "Hooked", "--action", "webhook.")
         assert any(e["action"] == "webhook.disabled" and "410 Gone" in e["detail"] for e in trail), trail
+        assert "webhook endpoint disabled" in server.log_path.read_text()  # and the server says so in its log
         # Nothing more goes to a receiver that said it is gone.
         key_id = api(server.base, "GET", "/apiKeys", session).json()[0]["id"]
         api(server.base, "POST", f"/apiKeys/{key_id}/regenerate", session)

@@ -107,7 +107,7 @@ extension WebhookUseCases {
         let sealed = try cipher.seal(secret: secret, context: "webhook:\(principal.orgID)")
         let endpoint = try await webhookStorage.insertWebhookEndpoint(
             draft, sealedSecret: sealed, limit: Self.maxWebhookEndpoints,
-            audit: webhookAudit(principal, .webhookCreated, "webhook endpoint \(WebhookRules.redactedURL(url))")
+            audit: audit(principal, .webhookCreated, "webhook endpoint \(WebhookRules.redactedURL(url))")
         )
         return (endpoint, secret)
     }
@@ -125,7 +125,7 @@ extension WebhookUseCases {
         let detail = "webhook endpoint \(id)" + (change.url.map { " (\(WebhookRules.redactedURL($0)))" } ?? "")
         guard
             try await webhookStorage.updateWebhookEndpoint(
-                orgID: principal.orgID, id: id, change, audit: webhookAudit(principal, .webhookUpdated, detail))
+                orgID: principal.orgID, id: id, change, audit: audit(principal, .webhookUpdated, detail))
         else { throw KeygateError.notFound("webhook \(id) not found") }
         return try await webhookEndpoint(principal, id: id)
     }
@@ -135,7 +135,7 @@ extension WebhookUseCases {
         try principal.require(.manageWebhooks)
         guard
             try await webhookStorage.deleteWebhookEndpoint(
-                orgID: principal.orgID, id: id, audit: webhookAudit(principal, .webhookDeleted, "webhook endpoint \(id)"))
+                orgID: principal.orgID, id: id, audit: audit(principal, .webhookDeleted, "webhook endpoint \(id)"))
         else {
             throw KeygateError.notFound("webhook \(id) not found")
         }
@@ -150,7 +150,7 @@ extension WebhookUseCases {
         try await webhookStorage.rollWebhookSecret(
             orgID: principal.orgID, id: id, sealedSecret: try cipher.seal(secret: secret, context: "webhook:\(principal.orgID)"),
             previousUntil: now().addingTimeInterval(webhooks.secretOverlap),
-            audit: webhookAudit(principal, .webhookSecretRolled, "webhook endpoint \(id)"))
+            audit: audit(principal, .webhookSecretRolled, "webhook endpoint \(id)"))
         return (try await webhookEndpoint(principal, id: id), secret)
     }
 
@@ -197,7 +197,7 @@ extension WebhookUseCases {
         let result = try await webhookStorage.requeueWebhookEvents(
             WebhookRequeue(
                 endpointID: endpointID, orgID: principal.orgID, selection: .delivery(deliveryID), at: now(), limits: pendingLimits,
-                audit: webhookAudit(principal, .webhookResent, "webhook endpoint \(endpointID): delivery \(deliveryID) sent again")))
+                audit: audit(principal, .webhookResent, "webhook endpoint \(endpointID): delivery \(deliveryID) sent again")))
         guard result.matched > 0 else { throw KeygateError.notFound("no delivery \(deliveryID) for webhook endpoint \(endpointID)") }
         guard let id = result.queued.first else {
             throw KeygateError.conflict("the endpoint or the organization has its most pending deliveries; try again once they are sent")
@@ -216,7 +216,7 @@ extension WebhookUseCases {
         return try await webhookStorage.requeueWebhookEvents(
             WebhookRequeue(
                 endpointID: endpointID, orgID: principal.orgID, selection: .failedSince(since), at: now(), limits: pendingLimits,
-                audit: webhookAudit(
+                audit: audit(
                     principal, .webhookRecovered,
                     "webhook endpoint \(endpointID): failed deliveries since \(since.formatted(.iso8601)) sent again"))
         ).queued.count
@@ -347,7 +347,4 @@ extension WebhookUseCases {
         return chosen.isEmpty ? WebhookEventType.subscribable : WebhookEventType.subscribable.filter(chosen.contains)
     }
 
-    private func webhookAudit(_ principal: Principal, _ action: AuditAction, _ detail: String) -> AuditEvent {
-        AuditEvent(orgID: principal.orgID, at: now(), actor: principal.actor, action: action, detail: detail)
-    }
 }

@@ -77,13 +77,13 @@ struct RoleForm: TokenForm {
     let level: String?
 }
 
-/// A new webhook endpoint: its URL and one checkbox per event type (`event.<type>=on`).
 /// "Send again every delivery that failed in the last …": how many hours back.
 struct RecoverWebhookForm: TokenForm {
     let csrf: String?
     let hours: FormNumber?
 }
 
+/// A new webhook endpoint: its URL and one checkbox per event type (`event.<type>=on`).
 struct NewWebhookForm: TokenForm {
     let csrf: String?
     let url: String?
